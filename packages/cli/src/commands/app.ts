@@ -1,0 +1,50 @@
+import type { App } from '@gantry/contracts';
+import { client } from '../context.js';
+import { ago, printJson, short, table } from '../output.js';
+
+export async function appAdd(
+  name: string,
+  repo: string,
+  opts: { branch?: string; poll?: string; json?: boolean },
+): Promise<void> {
+  const api = await client();
+  const app = await api.post<App & { webhookSecret: string; buildIds: string[] }>('/api/apps', {
+    name,
+    repoUrl: repo,
+    branch: opts.branch,
+    pollIntervalMs: opts.poll === undefined ? undefined : Math.round(Number(opts.poll) * 1000),
+  });
+  if (opts.json) return printJson(app);
+  process.stdout.write(
+    `Added app ${app.name} (${app.repoUrl}, branch ${app.branch}); head ${short(app.headSha) || '(empty)'}\n` +
+      (app.buildIds.length
+        ? `Queued build ${app.buildIds.join(', ')}; follow it with \`gantry logs -f ${app.buildIds[0]}\`\n`
+        : '') +
+      `Webhook secret: ${app.webhookSecret}\n` +
+      `For instant builds on push to a local bare repo: gantry hook install <repo.git> --app ${app.name}\n`,
+  );
+}
+
+export async function appList(opts: { json?: boolean }): Promise<void> {
+  const apps = await (await client()).get<App[]>('/api/apps');
+  if (opts.json) return printJson(apps);
+  table(
+    apps.map((a) => ({
+      name: a.name,
+      branch: a.branch,
+      head: short(a.headSha),
+      poll: a.pollIntervalMs ? `${a.pollIntervalMs / 1000}s` : 'off',
+      added: ago(a.createdAt),
+      repo: a.repoUrl,
+    })),
+    ['name', 'branch', 'head', 'poll', 'added', 'repo'],
+  );
+}
+
+export async function appSecret(name: string, opts: { json?: boolean }): Promise<void> {
+  const res = await (await client()).get<{ webhookSecret: string }>(
+    `/api/apps/${encodeURIComponent(name)}/webhook-secret`,
+  );
+  if (opts.json) return printJson(res);
+  process.stdout.write(`${res.webhookSecret}\n`);
+}

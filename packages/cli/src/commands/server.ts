@@ -1,0 +1,40 @@
+import { loadServerConfig, startServer } from '@gantry/server';
+import { CliError } from '../context.js';
+
+export interface ServerOptions {
+  port?: string;
+  host?: string;
+  dataDir?: string;
+  databaseUrl?: string;
+  concurrency?: string;
+}
+
+export async function serverCommand(opts: ServerOptions): Promise<void> {
+  const { config, errors, warnings } = loadServerConfig({
+    ...(opts.port !== undefined && { port: Number(opts.port) }),
+    ...(opts.host !== undefined && { host: opts.host }),
+    ...(opts.dataDir !== undefined && { dataDir: opts.dataDir }),
+    ...(opts.databaseUrl !== undefined && { databaseUrl: opts.databaseUrl }),
+    ...(opts.concurrency !== undefined && { runnerConcurrency: Number(opts.concurrency) }),
+  });
+  if (errors.length) throw new CliError(`server settings are not valid:\n  ${errors.join('\n  ')}`);
+  for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
+  const server = await startServer(config);
+  const db = config.databaseUrl?.startsWith('postgres') ? 'PostgreSQL' : `SQLite in ${config.dataDir}`;
+  process.stdout.write(`Gantry is listening on ${server.url} (data: ${config.dataDir}, store: ${db})\n`);
+  if (server.adminToken) {
+    process.stdout.write(
+      `First start: admin token (shown once, stored hashed):\n\n  ${server.adminToken}\n\n` +
+        `The CLI on this machine finds it in ${config.dataDir}/cli.json; elsewhere run\n` +
+        `  gantry login ${server.url} <token>\n`,
+    );
+  }
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      process.stdout.write('stopping…\n');
+      void server.stop().then(resolve);
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}

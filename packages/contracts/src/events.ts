@@ -1,0 +1,41 @@
+/**
+ * Every state change in Gantry is one of these events, appended to the event log.
+ * Audit, metrics, live updates (SSE) and the UI read from the log.
+ *
+ * @example
+ * const e: GantryEvent = { id: 1, type: 'build.queued', appId: 'app_1', subject: 'bld_1', actor: 'hook', data: {}, createdAt: '2026-01-01T00:00:00.000Z' };
+ */
+export const eventTypes = [
+  'app.added',
+  'push.received',
+  'commit.recorded',
+  'build.queued',
+  'build.started',
+  'build.step.started',
+  'build.step.finished',
+  'build.slo_breached',
+  'build.succeeded',
+  'build.failed',
+  'build.cancelled',
+  'build.interrupted',
+  'build.superseded',
+  'build.requeued',
+  'artifact.created',
+  'artifact.pruned',
+  'token.created',
+] as const;
+
+export type EventType = (typeof eventTypes)[number];
+
+export interface GantryEvent {
+  id: number;
+  type: EventType;
+  appId: string | null;
+  /** The id of the thing the event is about (build id, artifact id, commit SHA…). */
+  subject: string | null;
+  actor: string;
+  data: Record<string, unknown>;
+  createdAt: string;
+}
+
+export type NewEvent = Omit<GantryEvent, 'id' | 'createdAt'>;

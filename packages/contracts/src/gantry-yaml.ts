@@ -1,0 +1,253 @@
+import { z } from 'zod';
+import { closestWord } from './config-issues.js';
+import { durationSchema } from './duration.js';
+import { relativePathSchema } from './relative-path.js';
+
+/** Names of apps and environments: lowercase letters, digits and dashes. */
+export const namePattern = /^[a-z0-9][a-z0-9-]*$/;
+
+export const defaultCacheKey: readonly string[] = [
+  'package-lock.json',
+  'yarn.lock',
+  'pnpm-lock.yaml',
+  'npm-shrinkwrap.json',
+];
+
+const nameRule = 'use lowercase letters, digits and dashes, starting with a letter or digit';
+
+const appNameSchema = z
+  .string()
+  .describe('the app name')
+  .regex(namePattern, {
+    error: (iss) => `${JSON.stringify(iss.input)} is not a valid app name: ${nameRule}`,
+  });
+
+// A name of digits only would become an integer-like object key, which JavaScript moves to the
+// front, losing the promotion order the file declares.
+const environmentNameSchema = z
+  .string()
+  .regex(namePattern, {
+    abort: true,
+    error: (iss) => `${JSON.stringify(iss.input)} is not a valid environment name: ${nameRule}`,
+  })
+  .regex(/[a-z]/, {
+    error: (iss) =>
+      `${JSON.stringify(iss.input)} is not a valid environment name: include at least one letter`,
+  });
+
+const commandSchema = (description: string) => z.string().min(1).describe(description);
+
+const stepSchema = z
+  .strictObject({
+    name: z.string().min(1).describe('a short label for the build log, e.g. test'),
+    run: commandSchema('the shell command to run'),
+    timeout: durationSchema.optional(),
+  })
+  .describe('a step such as { name: test, run: npm test }');
+
+export const buildSchema = z
+  .strictObject({
+    steps: z
+      .array(stepSchema)
+      .min(1)
+      .describe('the build and test steps, e.g. [{ name: test, run: npm test }]')
+      .superRefine((steps, ctx) => {
+        const seen = new Map<string, number>();
+        steps.forEach((step, i) => {
+          const first = seen.get(step.name);
+          if (first === undefined) seen.set(step.name, i);
+          else {
+            ctx.addIssue({
+              code: 'custom',
+              path: [i, 'name'],
+              message: `duplicate step name "${step.name}" (also steps[${first}]); give each step its own name`,
+            });
+          }
+        });
+      }),
+    artifact: z
+      .strictObject({ path: relativePathSchema('the folder to pack into the artifact') })
+      .describe('what the build produces, e.g. { path: dist }'),
+    cache: z.array(relativePathSchema('a folder kept between builds')).default(() => []),
+    cache_key: z
+      .array(relativePathSchema('a lock file whose contents key the cache'))
+      .default(() => [...defaultCacheKey]),
+    timeout: durationSchema.default(600_000),
+    mode: z.enum(['latest', 'every']).default('latest'),
+  })
+  .describe(
+    'how to build the app; add e.g. build: { steps: [{ name: test, run: npm test }], artifact: { path: dist } }',
+  );
+
+export const runSchema = z
+  .strictObject({
+    command: commandSchema('the shell command that starts the app, e.g. node server.js'),
+    port_env: z
+      .string()
+      .describe('the environment variable that tells the app its port')
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, {
+        error: (iss) => `${JSON.stringify(iss.input)} is not an environment variable name, e.g. PORT`,
+      })
+      .default('PORT'),
+    health: z
+      .strictObject({
+        path: z
+          .string()
+          .describe('the HTTP path that answers 2xx when the app is healthy')
+          .startsWith('/', {
+            error: (iss) => `expected a path starting with "/", got ${JSON.stringify(iss.input)}`,
+          })
+          .default('/healthz'),
+        timeout: durationSchema.default(30_000),
+      })
+      .describe('the health check, e.g. { path: /healthz, timeout: 30s }')
+      .prefault({}),
+  })
+  .describe('how to start the app, e.g. { command: node server.js }');
+
+const configValueSchema = z
+  .union([z.string(), z.number(), z.boolean()])
+  .describe('a string, number or boolean')
+  .transform(String);
+
+export const environmentSchema = z
+  .strictObject({
+    driver: z.string().min(1).describe('the driver name, e.g. process or command').default('process'),
+    port: z.int().min(1).max(65535).describe('the port the environment is served on').optional(),
+    config: z
+      .record(z.string(), configValueSchema)
+      .describe('settings passed to the app, e.g. { LOG_LEVEL: info }')
+      .default(() => ({})),
+    auto_deploy: z.boolean().default(false),
+    promote_from: z.string().describe('the environment an artifact must reach first').optional(),
+    protected: z.boolean().default(false),
+    queue: z.enum(['latest', 'fifo']).optional(),
+    standby: z.int().min(0).default(1),
+    checks: z
+      .array(
+        z
+          .strictObject({ run: commandSchema('the check command'), timeout: durationSchema.optional() })
+          .describe('a check such as { run: npm run smoke }'),
+      )
+      .default(() => []),
+    deploy: commandSchema('the command driver script that deploys').optional(),
+    health: commandSchema('the command driver script that checks health').optional(),
+    stop: commandSchema('the command driver script that stops').optional(),
+  })
+  .describe('an environment, e.g. { auto_deploy: true }');
+
+export type GantryEnvironment = z.output<typeof environmentSchema>;
+
+function checkEnvironments(envs: Record<string, GantryEnvironment>, ctx: z.RefinementCtx): void {
+  const names = Object.keys(envs);
+  for (const [name, env] of Object.entries(envs)) {
+    if (env.protected && env.auto_deploy) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [name, 'auto_deploy'],
+        message:
+          'a protected environment cannot deploy automatically: remove auto_deploy, or remove protected',
+      });
+    }
+    if (env.driver === 'command' && env.deploy === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [name],
+        message: 'the command driver needs a deploy command; add e.g. deploy: ./scripts/deploy.sh',
+      });
+    }
+    const from = env.promote_from;
+    if (from === name) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [name, 'promote_from'],
+        message: 'an environment cannot promote from itself',
+      });
+    } else if (from !== undefined && !Object.hasOwn(envs, from)) {
+      const others = names.filter((n) => n !== name);
+      const guess = closestWord(from, others);
+      const expected = guess
+        ? `did you mean "${guess}"?`
+        : `expected another environment declared in this file${others.length ? ` (${others.join(', ')})` : ''}`;
+      ctx.addIssue({
+        code: 'custom',
+        path: [name, 'promote_from'],
+        message: `unknown environment "${from}"; ${expected}`,
+      });
+    }
+  }
+  for (const cycle of promotionCycles(envs)) {
+    const first = names.find((n) => cycle.includes(n))!;
+    const order = [...cycle, cycle[0]].reverse().join(' → ');
+    ctx.addIssue({
+      code: 'custom',
+      path: [first, 'promote_from'],
+      message: `promote_from forms a cycle (${order}); the first environment of a promotion path must not have promote_from`,
+    });
+  }
+}
+
+/** Each cycle lists its members following promote_from, so reversed it reads in promotion order. */
+function promotionCycles(envs: Record<string, GantryEnvironment>): string[][] {
+  const cycles: string[][] = [];
+  const done = new Set<string>();
+  for (const start of Object.keys(envs)) {
+    const chain: string[] = [];
+    let at: string | undefined = start;
+    while (at !== undefined && Object.hasOwn(envs, at) && !done.has(at) && !chain.includes(at)) {
+      chain.push(at);
+      const from: string | undefined = envs[at]?.promote_from;
+      at = from === at ? undefined : from;
+    }
+    if (at !== undefined && chain.includes(at)) cycles.push(chain.slice(chain.indexOf(at)));
+    for (const name of chain) done.add(name);
+  }
+  return cycles;
+}
+
+export const environmentsSchema = z
+  .record(environmentNameSchema, environmentSchema)
+  .describe('the environments in promotion order, e.g. { qa: { auto_deploy: true } }')
+  .superRefine(checkEnvironments);
+
+export const tagsSchema = z
+  .strictObject({
+    pattern: z
+      .string()
+      .describe('the deploy tag pattern')
+      .includes('{env}', {
+        error: (iss) =>
+          `expected a pattern containing {env}, e.g. "deploy/{env}/*", got ${JSON.stringify(iss.input)}`,
+      })
+      .default('deploy/{env}/*'),
+  })
+  .describe('deploy tag settings, e.g. { pattern: "deploy/{env}/*" }');
+
+export const revertSchema = z
+  .strictObject({ on_check_failure: z.enum(['auto', 'open', 'off']).default('open') })
+  .describe('what to do when post-deploy checks fail, e.g. { on_check_failure: auto }');
+
+/**
+ * The schema of `gantry.yaml`. Parsing applies defaults and turns durations into milliseconds.
+ * Use {@link parseGantryYaml} for YAML text: it adds line and column to every error.
+ *
+ * @example
+ * const config = gantryYamlSchema.parse({ build: { steps: [{ name: 'test', run: 'npm test' }], artifact: { path: 'dist' } } });
+ * config.build.timeout; // 600_000
+ */
+export const gantryYamlSchema = z
+  .strictObject({
+    app: appNameSchema.optional(),
+    build: buildSchema,
+    run: runSchema.optional(),
+    environments: environmentsSchema.default(() => ({})),
+    tags: tagsSchema.prefault({}),
+    revert: revertSchema.prefault({}),
+  })
+  .describe('the settings of gantry.yaml, e.g. build: { steps: …, artifact: { path: dist } }');
+
+/** gantry.yaml as written (durations as strings or seconds, defaults not applied). */
+export type GantryYamlInput = z.input<typeof gantryYamlSchema>;
+/** gantry.yaml after validation: defaults applied, durations in milliseconds. */
+export type GantryYaml = z.output<typeof gantryYamlSchema>;
+export type GantryBuildStep = GantryYaml['build']['steps'][number];

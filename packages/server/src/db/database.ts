@@ -1,0 +1,39 @@
+import { join } from 'node:path';
+import { Kysely } from 'kysely';
+import type { DialectCapabilities } from './dialects/dialect-capabilities.js';
+import { createPostgresDialect, postgresCapabilities } from './dialects/postgres.js';
+import { createSqliteDialect, sqliteCapabilities } from './dialects/sqlite.js';
+import { migrateToLatest } from './migrate.js';
+import type { Schema } from './schema.js';
+
+export type Db = Kysely<Schema>;
+
+export interface Database {
+  db: Db;
+  caps: DialectCapabilities;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  /** `postgres://…` for PostgreSQL; otherwise SQLite in `<dataDir>/gantry.db`. */
+  url?: string;
+  dataDir: string;
+  /** PostgreSQL only: a schema to use (tests isolate themselves this way). */
+  schema?: string;
+}
+
+export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
+  const isPg = opts.url?.startsWith('postgres://') || opts.url?.startsWith('postgresql://');
+  const caps = isPg ? postgresCapabilities : sqliteCapabilities;
+  const dialect = isPg
+    ? createPostgresDialect(opts.url!, opts.schema)
+    : createSqliteDialect(
+        opts.url?.startsWith('sqlite:') ? opts.url.slice(7) : join(opts.dataDir, 'gantry.db'),
+      );
+  const db = new Kysely<Schema>({ dialect });
+  if (isPg && opts.schema) {
+    await db.schema.createSchema(opts.schema).ifNotExists().execute();
+  }
+  await migrateToLatest(db as unknown as Kysely<unknown>, caps);
+  return { db, caps, close: () => db.destroy() };
+}

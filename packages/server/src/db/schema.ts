@@ -1,0 +1,114 @@
+import type { Generated } from 'kysely';
+
+/** Row shapes as stored. Times are ISO-8601 UTC text, booleans 0/1, JSON as text (portable columns). */
+export interface AppsTable {
+  id: string;
+  name: string;
+  repo_url: string;
+  branch: string;
+  webhook_secret: string;
+  poll_interval_ms: number;
+  head_sha: string | null;
+  created_at: string;
+}
+
+export interface CommitsTable {
+  app_id: string;
+  sha: string;
+  parents: string; // JSON array of SHAs
+  author_name: string;
+  author_email: string;
+  authored_at: string;
+  committed_at: string;
+  message: string;
+  seen_at: string;
+  push_id: string | null;
+}
+
+export interface PushesTable {
+  id: string;
+  app_id: string;
+  ref: string;
+  before_sha: string | null;
+  after_sha: string;
+  forced: number;
+  source: string; // hook | webhook | poll | manual
+  commit_count: number;
+  dropped: string; // JSON array of SHAs no longer on the branch after a force-push
+  created_at: string;
+}
+
+export interface BuildsTable {
+  id: string;
+  app_id: string;
+  sha: string;
+  status: string; // queued | running | succeeded | failed | cancelled | superseded | interrupted
+  reason: string; // push | manual | rebuild | retry
+  requested_by: string;
+  queued_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  heartbeat_at: string | null;
+  runner_id: string | null;
+  attempt: number;
+  cancel_requested: number;
+  slo_ms: number;
+  slo_breached: number;
+  exit_code: number | null;
+  error: string | null;
+  artifact_id: string | null;
+}
+
+export interface BuildStepsTable {
+  build_id: string;
+  idx: number;
+  name: string;
+  run: string;
+  status: string; // pending | running | succeeded | failed | skipped | cancelled
+  started_at: string | null;
+  finished_at: string | null;
+  exit_code: number | null;
+  log_tail: string | null;
+}
+
+export interface ArtifactsTable {
+  id: string;
+  app_id: string;
+  sha: string;
+  digest: string;
+  size: number;
+  build_id: string;
+  created_at: string;
+  current: number; // 1 for the artifact a SHA resolves to (a --rebuild makes a new current one)
+  pruned_at: string | null;
+}
+
+export interface EventsTable {
+  id: Generated<number>;
+  type: string;
+  app_id: string | null;
+  subject: string | null;
+  actor: string;
+  data: string; // JSON
+  created_at: string;
+}
+
+export interface TokensTable {
+  id: string;
+  name: string;
+  hash: string;
+  role: string;
+  created_at: string;
+  last_used_at: string | null;
+}
+
+export interface Schema {
+  apps: AppsTable;
+  commits: CommitsTable;
+  pushes: PushesTable;
+  builds: BuildsTable;
+  build_steps: BuildStepsTable;
+  artifacts: ArtifactsTable;
+  events: EventsTable;
+  tokens: TokensTable;
+}

@@ -1,0 +1,106 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { Conflict, InvalidInput, NotFound } from '../../errors.js';
+import type { EventStore } from '../../events/event-store.js';
+import { RepoMirror } from '../../git/repo-mirror.js';
+import { newId } from '../../ids.js';
+import type { AppRecord, AppStore } from './app-store.js';
+
+export interface AddAppInput {
+  name: string;
+  repoUrl: string;
+  branch?: string;
+  pollIntervalMs?: number;
+  webhookSecret?: string;
+}
+
+const NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+export class AppService {
+  constructor(
+    private readonly apps: AppStore,
+    private readonly events: EventStore,
+    private readonly dataDir: string,
+    private readonly defaultPollIntervalMs: number,
+  ) {}
+
+  private mirrorPath(appId: string): string {
+    return join(this.dataDir, 'repos', `${appId}.git`);
+  }
+
+  mirrorOf(app: AppRecord): RepoMirror {
+    return new RepoMirror(this.mirrorPath(app.id), app.repoUrl, app.branch);
+  }
+
+  async add(input: AddAppInput, actor: string): Promise<AppRecord> {
+    if (!NAME.test(input.name)) {
+      throw new InvalidInput(
+        `app name "${input.name}" is not valid: use lowercase letters, digits and dashes, starting with a letter or digit`,
+      );
+    }
+    if (await this.apps.findByName(input.name)) {
+      throw new Conflict(`app "${input.name}" already exists; pick another name or use the existing app`);
+    }
+    const repoUrl = looksLocal(input.repoUrl) ? resolve(input.repoUrl) : input.repoUrl;
+    if (looksLocal(input.repoUrl) && !existsSync(repoUrl)) {
+      throw new InvalidInput(
+        `repository path "${repoUrl}" does not exist; pass a git URL or the path of a repository`,
+      );
+    }
+    const branch = input.branch ?? 'main';
+    const id = newId('app');
+    const mirror = new RepoMirror(this.mirrorPath(id), repoUrl, branch);
+    await mirror.ensure().catch(async (e: unknown) => {
+      await rm(mirror.path, { recursive: true, force: true });
+      throw new InvalidInput(e instanceof Error ? e.message : String(e));
+    });
+    const app = await this.apps.insert({
+      id,
+      name: input.name,
+      repoUrl,
+      branch,
+      pollIntervalMs: input.pollIntervalMs ?? this.defaultPollIntervalMs,
+      webhookSecret: input.webhookSecret ?? randomBytes(20).toString('hex'),
+    });
+    await this.events.append({
+      type: 'app.added',
+      appId: app.id,
+      subject: app.id,
+      actor,
+      data: { name: app.name, repoUrl, branch },
+    });
+    return app;
+  }
+
+  list(): Promise<AppRecord[]> {
+    return this.apps.list();
+  }
+
+  async getByName(name: string): Promise<AppRecord> {
+    const app = await this.apps.findByName(name);
+    if (!app)
+      throw new NotFound(`no app named "${name}"; see \`gantry app list\` or add it with \`gantry app add\``);
+    return app;
+  }
+
+  async getById(id: string): Promise<AppRecord> {
+    const app = await this.apps.findById(id);
+    if (!app) throw new NotFound(`no app with id "${id}"`);
+    return app;
+  }
+
+  moveHead(appId: string, expected: string | null, next: string): Promise<boolean> {
+    return this.apps.moveHead(appId, expected, next);
+  }
+
+  /** Accepts a name or an id. */
+  async get(ref: string): Promise<AppRecord> {
+    return (await this.apps.findById(ref)) ?? this.getByName(ref);
+  }
+}
+
+function looksLocal(url: string): boolean {
+  return !/^[a-z][a-z0-9+.-]*:\/\//i.test(url) && !/^[^/]+@[^/]+:/.test(url);
+}

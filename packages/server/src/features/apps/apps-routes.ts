@@ -1,0 +1,112 @@
+import { z } from 'zod';
+import type { Gantry } from '../../gantry.js';
+import { actorOf, type TypedApp } from '../../http/http-app.js';
+import type { AppRecord } from './app-store.js';
+
+const appParam = z.object({ app: z.string().describe('app name or id') });
+
+/** The app as the API shows it: the webhook secret only on creation and to admins who ask. */
+export function publicApp({ webhookSecret: _secret, ...app }: AppRecord) {
+  return app;
+}
+
+export function appsRoutes(r: TypedApp, g: Gantry): void {
+  r.get('/api/apps', { schema: { tags: ['apps'], summary: 'List apps' } }, async () =>
+    (await g.apps.list()).map(publicApp),
+  );
+
+  r.post(
+    '/api/apps',
+    {
+      schema: {
+        tags: ['apps'],
+        summary: 'Register a repository as an app; mirrors it and records its current head',
+        body: z.object({
+          name: z.string(),
+          repoUrl: z.string().min(1),
+          branch: z.string().min(1).optional(),
+          pollIntervalMs: z.number().int().min(0).optional(),
+          webhookSecret: z.string().min(8).optional(),
+        }),
+      },
+    },
+    async (req, reply) => {
+      const app = await g.apps.add(req.body, actorOf(req));
+      const ingest = await g.commits.ingest(app, 'manual', actorOf(req));
+      reply.status(201);
+      return {
+        ...publicApp(await g.apps.getById(app.id)),
+        webhookSecret: app.webhookSecret,
+        buildIds: ingest.buildIds,
+      };
+    },
+  );
+
+  r.get('/api/apps/:app', { schema: { tags: ['apps'], params: appParam } }, async (req) =>
+    publicApp(await g.apps.get(req.params.app)),
+  );
+
+  r.get(
+    '/api/apps/:app/webhook-secret',
+    {
+      schema: {
+        tags: ['apps'],
+        summary: 'The secret webhooks of this app are signed with',
+        params: appParam,
+      },
+    },
+    async (req) => ({ webhookSecret: (await g.apps.get(req.params.app)).webhookSecret }),
+  );
+
+  r.get(
+    '/api/apps/:app/commits',
+    {
+      schema: {
+        tags: ['commits'],
+        params: appParam,
+        querystring: z.object({ limit: z.coerce.number().int().min(1).max(1000).optional() }),
+      },
+    },
+    async (req) => g.commitStore.list((await g.apps.get(req.params.app)).id, { limit: req.query.limit }),
+  );
+
+  r.get(
+    '/api/apps/:app/pushes',
+    {
+      schema: {
+        tags: ['commits'],
+        params: appParam,
+        querystring: z.object({ limit: z.coerce.number().int().min(1).max(1000).optional() }),
+      },
+    },
+    async (req) => g.commitStore.pushes((await g.apps.get(req.params.app)).id, { limit: req.query.limit }),
+  );
+
+  r.post(
+    '/api/apps/:app/sync',
+    {
+      schema: {
+        tags: ['commits'],
+        summary: 'Fetch the repository now and record new commits',
+        params: appParam,
+      },
+    },
+    async (req) => g.commits.ingest(await g.apps.get(req.params.app), 'manual', actorOf(req)),
+  );
+
+  r.post(
+    '/api/apps/:app/hook-token',
+    {
+      schema: {
+        tags: ['apps'],
+        summary: 'Create a token that may only notify pushes, for a post-receive hook',
+        params: appParam,
+      },
+    },
+    async (req, reply) => {
+      const app = await g.apps.get(req.params.app);
+      reply.status(201);
+      return g.tokens.create(`hook:${app.name}`, 'hook', actorOf(req));
+    },
+  );
+}

@@ -1,0 +1,20 @@
+import type { Artifact } from '@gantry/contracts';
+
+export interface NewArtifact {
+  appId: string;
+  sha: string;
+  digest: string;
+  size: number;
+  buildId: string;
+}
+
+export interface ArtifactStore {
+  /** Inserts the artifact as the current one for its SHA; an earlier one stays, no longer current. */
+  insertCurrent(a: NewArtifact): Promise<Artifact>;
+  findCurrent(appId: string, sha: string): Promise<Artifact | undefined>;
+  find(id: string): Promise<Artifact | undefined>;
+  list(q: { appId?: string; sha?: string; limit?: number; includePruned?: boolean }): Promise<Artifact[]>;
+  markPruned(id: string): Promise<void>;
+  /** Digests still referenced by an artifact that is not pruned. */
+  liveDigests(): Promise<Set<string>>;
+}

@@ -1,0 +1,71 @@
+import { z } from 'zod';
+import type { Gantry } from '../../gantry.js';
+import { actorOf, type TypedApp } from '../../http/http-app.js';
+
+const idParam = z.object({ id: z.string() });
+
+export function artifactsRoutes(r: TypedApp, g: Gantry): void {
+  r.get(
+    '/api/artifacts',
+    {
+      schema: {
+        tags: ['artifacts'],
+        querystring: z.object({
+          app: z.string().optional(),
+          sha: z.string().optional(),
+          limit: z.coerce.number().int().min(1).max(1000).optional(),
+          includePruned: z
+            .enum(['true', 'false'])
+            .optional()
+            .transform((v) => v === 'true'),
+        }),
+      },
+    },
+    async (req) => {
+      const { app, ...q } = req.query;
+      const appId = app ? (await g.apps.get(app)).id : undefined;
+      return g.artifacts.list({ ...q, appId });
+    },
+  );
+
+  r.get('/api/artifacts/:id', { schema: { tags: ['artifacts'], params: idParam } }, async (req) =>
+    g.artifacts.get(req.params.id),
+  );
+
+  r.get(
+    '/api/artifacts/:id/download',
+    {
+      schema: {
+        tags: ['artifacts'],
+        summary: 'The artifact as tar.gz; its sha256 is the digest',
+        params: idParam,
+      },
+    },
+    async (req, reply) => {
+      const { artifact, stream } = await g.artifacts.open(req.params.id);
+      reply
+        .header('content-type', 'application/gzip')
+        .header('content-length', String(artifact.size))
+        .header(
+          'digest',
+          `sha-256=${Buffer.from(artifact.digest.replace(/^sha256:/, ''), 'hex').toString('base64')}`,
+        )
+        .header(
+          'content-disposition',
+          `attachment; filename="${artifact.app}-${artifact.sha.slice(0, 12)}.tar.gz"`,
+        );
+      return reply.send(stream);
+    },
+  );
+
+  r.post(
+    '/api/artifacts/prune',
+    {
+      schema: {
+        tags: ['artifacts'],
+        body: z.object({ keepPerApp: z.number().int().min(1).optional(), dryRun: z.boolean().optional() }),
+      },
+    },
+    async (req) => g.artifacts.prune({ ...req.body, actor: actorOf(req) }),
+  );
+}

@@ -1,0 +1,61 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { Db } from '../../db/database.js';
+import type { EventStore } from '../../events/event-store.js';
+import { newId, nowIso } from '../../ids.js';
+
+export interface Principal {
+  tokenId: string;
+  name: string;
+  role: string;
+}
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+/** API tokens, stored only as sha256 hashes. Lookups are cached for the request path. */
+export class TokenService {
+  private readonly cache = new Map<string, Principal | null>();
+
+  constructor(
+    private readonly db: Db,
+    private readonly events: EventStore,
+  ) {}
+
+  async create(name: string, role: string, actor: string): Promise<{ token: string; id: string }> {
+    const token = `gnt_${randomBytes(24).toString('base64url')}`;
+    const id = newId('tok');
+    await this.db
+      .insertInto('tokens')
+      .values({ id, name, hash: hashToken(token), role, created_at: nowIso(), last_used_at: null })
+      .execute();
+    await this.events.append({
+      type: 'token.created',
+      appId: null,
+      subject: id,
+      actor,
+      data: { name, role },
+    });
+    this.cache.clear();
+    return { token, id };
+  }
+
+  async count(): Promise<number> {
+    const row = await this.db
+      .selectFrom('tokens')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
+
+  async verify(token: string): Promise<Principal | null> {
+    const hash = hashToken(token);
+    const cached = this.cache.get(hash);
+    if (cached !== undefined) return cached;
+    const row = await this.db.selectFrom('tokens').selectAll().where('hash', '=', hash).executeTakeFirst();
+    const principal = row ? { tokenId: row.id, name: row.name, role: row.role } : null;
+    if (this.cache.size > 10_000) this.cache.clear();
+    this.cache.set(hash, principal);
+    return principal;
+  }
+}

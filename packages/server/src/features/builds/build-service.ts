@@ -1,0 +1,135 @@
+import { join } from 'node:path';
+import type { Artifact, Build, BuildStatus } from '@gantry/contracts';
+import { parseGantryYaml } from '@gantry/contracts';
+import { InvalidInput, NotFound } from '../../errors.js';
+import type { EventStore } from '../../events/event-store.js';
+import type { AppService } from '../apps/app-service.js';
+import type { AppRecord } from '../apps/app-store.js';
+import type { ArtifactStore } from '../artifacts/artifact-store.js';
+import type { BuildStore } from './build-store.js';
+
+export const DEFAULT_BUILD_SLO_MS = 10 * 60_000;
+
+export type BuildRequestResult =
+  | { kind: 'queued'; build: Build }
+  | { kind: 'in-progress'; build: Build }
+  | { kind: 'artifact-exists'; artifact: Artifact };
+
+export interface BuildRequest {
+  reason: 'push' | 'manual' | 'rebuild' | 'retry';
+  actor: string;
+  rebuild?: boolean;
+  attempt?: number;
+}
+
+export class BuildService {
+  private wakeRunner: () => void = () => {};
+
+  constructor(
+    private readonly builds: BuildStore,
+    private readonly artifacts: ArtifactStore,
+    private readonly apps: AppService,
+    private readonly events: EventStore,
+    private readonly dataDir: string,
+  ) {}
+
+  onQueued(wake: () => void): void {
+    this.wakeRunner = wake;
+  }
+
+  logPath(buildId: string, idx: number): string {
+    return join(this.dataDir, 'logs', buildId, `${idx}.log`);
+  }
+
+  /** Builds new commits as the app's `build.mode` says: only the newest head, or every commit. */
+  async onNewCommits(app: AppRecord, shas: string[], actor: string): Promise<string[]> {
+    const head = shas.at(-1);
+    if (!head) return [];
+    const mode = (await this.readConfig(app, head))?.build.mode ?? 'latest';
+    const targets = mode === 'every' ? shas : [head];
+    const ids: string[] = [];
+    for (const sha of targets) {
+      const res = await this.request(app, sha, { reason: 'push', actor });
+      if (res.kind !== 'artifact-exists') ids.push(res.build.id);
+    }
+    if (mode === 'latest') {
+      for (const id of await this.builds.supersedeQueued(app.id, head)) {
+        await this.events.append({
+          type: 'build.superseded',
+          appId: app.id,
+          subject: id,
+          actor,
+          data: { by: head },
+        });
+      }
+    }
+    return ids;
+  }
+
+  /** Queues a build of `sha` unless it already has an artifact or a live build (then says so). */
+  async request(app: AppRecord, sha: string, req: BuildRequest): Promise<BuildRequestResult> {
+    const existing = await this.builds.findLive(app.id, sha);
+    const inProgress = existing.find((b) => b.status === 'queued' || b.status === 'running');
+    if (inProgress) return { kind: 'in-progress', build: inProgress };
+    if (!req.rebuild) {
+      const artifact = await this.artifacts.findCurrent(app.id, sha);
+      if (artifact) return { kind: 'artifact-exists', artifact };
+    }
+    const config = await this.readConfig(app, sha);
+    const build = await this.builds.enqueue({
+      appId: app.id,
+      sha,
+      reason: req.reason,
+      requestedBy: req.actor,
+      sloMs: config?.build.timeout ?? DEFAULT_BUILD_SLO_MS,
+      attempt: req.attempt,
+    });
+    await this.events.append({
+      type: 'build.queued',
+      appId: app.id,
+      subject: build.id,
+      actor: req.actor,
+      data: { sha, reason: req.reason, attempt: build.attempt },
+    });
+    this.wakeRunner();
+    return { kind: 'queued', build };
+  }
+
+  /** Resolves a ref in the app's mirror (fetching first) and requests a build of it. */
+  async requestRef(appName: string, ref: string, req: BuildRequest): Promise<BuildRequestResult> {
+    const app = await this.apps.get(appName);
+    const mirror = this.apps.mirrorOf(app);
+    await mirror.fetch();
+    const sha = await mirror.resolve(ref).catch((e: unknown) => {
+      throw new InvalidInput(e instanceof Error ? e.message : String(e));
+    });
+    return this.request(app, sha, req);
+  }
+
+  async cancel(id: string, actor: string): Promise<Build> {
+    const build = await this.get(id);
+    const outcome = await this.builds.requestCancel(id);
+    if (outcome === 'cancelled') {
+      await this.events.append({ type: 'build.cancelled', appId: build.appId, subject: id, actor, data: {} });
+    }
+    return this.get(id);
+  }
+
+  list(q: { appId?: string; status?: BuildStatus; sha?: string; limit?: number; before?: string }) {
+    return this.builds.list(q);
+  }
+
+  async get(id: string): Promise<Build> {
+    const build = await this.builds.find(id);
+    if (!build) throw new NotFound(`no build "${id}"; list builds with \`gantry builds\``);
+    return { ...build, steps: await this.builds.steps(id) };
+  }
+
+  private async readConfig(app: AppRecord, sha: string) {
+    const text = await this.apps
+      .mirrorOf(app)
+      .readFile(sha, 'gantry.yaml')
+      .catch(() => null);
+    return text === null ? undefined : parseGantryYaml(text).config;
+  }
+}

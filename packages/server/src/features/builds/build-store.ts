@@ -1,0 +1,62 @@
+import type { Build, BuildStatus, BuildStep, StepStatus } from '@gantry/contracts';
+
+export interface NewBuild {
+  appId: string;
+  sha: string;
+  reason: string;
+  requestedBy: string;
+  sloMs: number;
+  attempt?: number;
+}
+
+export interface BuildQuery {
+  appId?: string;
+  status?: BuildStatus;
+  sha?: string;
+  limit?: number;
+  /** Cursor: return builds older than this build id. */
+  before?: string;
+}
+
+export interface RunningBuild {
+  id: string;
+  runnerId: string | null;
+  heartbeatAt: string | null;
+}
+
+export interface StepPatch {
+  status?: StepStatus;
+  startedAt?: string;
+  finishedAt?: string;
+  exitCode?: number | null;
+  logTail?: string;
+}
+
+export interface BuildFinish {
+  status: Extract<BuildStatus, 'succeeded' | 'failed' | 'cancelled' | 'interrupted'>;
+  exitCode?: number | null;
+  error?: string | null;
+  artifactId?: string | null;
+}
+
+export interface BuildStore {
+  enqueue(b: NewBuild): Promise<Build>;
+  /** Builds of this SHA that are queued, running or succeeded. */
+  findLive(appId: string, sha: string): Promise<Build[]>;
+  /** Marks queued builds of the app superseded, except for `keepSha`. Returns their ids. */
+  supersedeQueued(appId: string, keepSha: string): Promise<string[]>;
+  /** Claims the oldest queued build with a status-guarded update; undefined when none is left. */
+  claimNext(runnerId: string): Promise<Build | undefined>;
+  heartbeat(ids: string[], runnerId: string): Promise<void>;
+  isCancelRequested(id: string): Promise<boolean>;
+  /** Cancels a queued build at once (true) or flags a running one for its runner (false). */
+  requestCancel(id: string): Promise<'cancelled' | 'flagged' | 'finished'>;
+  finish(id: string, f: BuildFinish): Promise<boolean>;
+  markSloBreached(id: string): Promise<void>;
+  insertSteps(buildId: string, steps: { name: string; run: string }[]): Promise<void>;
+  updateStep(buildId: string, idx: number, patch: StepPatch): Promise<void>;
+  list(q: BuildQuery): Promise<Build[]>;
+  find(id: string): Promise<Build | undefined>;
+  steps(buildId: string): Promise<BuildStep[]>;
+  running(): Promise<RunningBuild[]>;
+}

@@ -1,0 +1,97 @@
+import { Readable } from 'node:stream';
+import { buildStatuses } from '@gantry/contracts';
+import { z } from 'zod';
+import type { Gantry } from '../../gantry.js';
+import { actorOf, type TypedApp } from '../../http/http-app.js';
+import { streamBuildLogs } from './build-logs.js';
+
+const idParam = z.object({ id: z.string() });
+
+export function buildsRoutes(r: TypedApp, g: Gantry): void {
+  r.get(
+    '/api/builds',
+    {
+      schema: {
+        tags: ['builds'],
+        summary: 'List builds, newest first',
+        querystring: z.object({
+          app: z.string().optional(),
+          status: z.enum(buildStatuses).optional(),
+          sha: z.string().optional(),
+          limit: z.coerce.number().int().min(1).max(500).optional(),
+          before: z.string().optional().describe('cursor: a build id; returns older builds'),
+        }),
+      },
+    },
+    async (req) => {
+      const { app, ...q } = req.query;
+      const appId = app ? (await g.apps.get(app)).id : undefined;
+      return g.builds.list({ ...q, appId });
+    },
+  );
+
+  r.post(
+    '/api/builds',
+    {
+      schema: {
+        tags: ['builds'],
+        summary: 'Build a ref (SHA, short SHA, tag, branch, HEAD~2); never twice unless rebuild',
+        body: z.object({
+          app: z.string(),
+          ref: z.string().default('HEAD'),
+          rebuild: z.boolean().default(false),
+        }),
+      },
+    },
+    async (req, reply) => {
+      const res = await g.builds.requestRef(req.body.app, req.body.ref, {
+        reason: req.body.rebuild ? 'rebuild' : 'manual',
+        actor: actorOf(req),
+        rebuild: req.body.rebuild,
+      });
+      reply.status(res.kind === 'queued' ? 201 : 200);
+      return res;
+    },
+  );
+
+  r.get('/api/builds/:id', { schema: { tags: ['builds'], params: idParam } }, async (req) =>
+    g.builds.get(req.params.id),
+  );
+
+  r.post('/api/builds/:id/cancel', { schema: { tags: ['builds'], params: idParam } }, async (req) =>
+    g.builds.cancel(req.params.id, actorOf(req)),
+  );
+
+  r.get(
+    '/api/builds/:id/logs',
+    {
+      schema: {
+        tags: ['builds'],
+        summary: 'Step logs as plain text; `follow=true` streams until the build finishes',
+        params: idParam,
+        querystring: z.object({
+          step: z.coerce.number().int().min(0).optional(),
+          follow: z
+            .enum(['true', 'false', '1', '0'])
+            .optional()
+            .transform((v) => v === 'true' || v === '1'),
+        }),
+      },
+    },
+    async (req, reply) => {
+      await g.builds.get(req.params.id);
+      const ac = new AbortController();
+      req.raw.on('close', () => ac.abort());
+      reply.header('content-type', 'text/plain; charset=utf-8').header('cache-control', 'no-cache');
+      return reply.send(
+        Readable.from(
+          streamBuildLogs(g.builds, req.params.id, {
+            step: req.query.step,
+            follow: req.query.follow,
+            signal: ac.signal,
+          }),
+        ),
+      );
+    },
+  );
+}

@@ -1,0 +1,96 @@
+import { spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+
+export interface StepRun {
+  command: string;
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  logFile: string;
+  timeoutMs: number;
+  signal: AbortSignal;
+  onOutput?(chunk: Buffer): void;
+}
+
+export interface StepOutcome {
+  exitCode: number | null;
+  /** Why the step stopped early, when it did. */
+  stoppedBy: 'timeout' | 'abort' | null;
+  tail: string;
+}
+
+const TAIL_LINES = 20;
+const KILL_GRACE_MS = 3_000;
+
+/**
+ * Runs one build step in its own process group (so timeouts and cancels stop the whole tree),
+ * appending stdout and stderr to a log file as they arrive.
+ */
+export async function runStep(run: StepRun): Promise<StepOutcome> {
+  await mkdir(dirname(run.logFile), { recursive: true });
+  const log = createWriteStream(run.logFile, { flags: 'a' });
+  let tail = '';
+  const child = spawn('sh', ['-c', run.command], {
+    cwd: run.cwd,
+    env: run.env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const onData = (chunk: Buffer) => {
+    log.write(chunk);
+    tail = lastLines(tail + chunk.toString('utf8'), TAIL_LINES);
+    run.onOutput?.(chunk);
+  };
+  child.stdout.on('data', onData);
+  child.stderr.on('data', onData);
+
+  let stoppedBy: StepOutcome['stoppedBy'] = null;
+  let killTimer: NodeJS.Timeout | undefined;
+  const stop = (why: 'timeout' | 'abort') => {
+    if (stoppedBy || child.exitCode !== null) return;
+    stoppedBy = why;
+    killGroup(child.pid, 'SIGTERM');
+    killTimer = setTimeout(() => killGroup(child.pid, 'SIGKILL'), KILL_GRACE_MS);
+  };
+  const timer = setTimeout(() => stop('timeout'), run.timeoutMs);
+  const onAbort = () => stop('abort');
+  if (run.signal.aborted) onAbort();
+  run.signal.addEventListener('abort', onAbort);
+
+  const exitCode = await new Promise<number | null>((resolve) => {
+    child.on('error', (err) => {
+      onData(Buffer.from(`gantry: could not start step: ${err.message}\n`));
+      resolve(127);
+    });
+    const settle = (code: number | null, sig: NodeJS.Signals | null) =>
+      resolve(code ?? (sig ? 128 + signalNumber(sig) : null));
+    child.on('close', settle);
+    // A grandchild that left the group can hold the pipes open; do not wait on it forever.
+    child.on('exit', (code, sig) => setTimeout(() => settle(code, sig), 2_000).unref());
+  });
+  clearTimeout(timer);
+  clearTimeout(killTimer);
+  run.signal.removeEventListener('abort', onAbort);
+  await new Promise<void>((resolve) => log.end(resolve));
+  return { exitCode, stoppedBy, tail };
+}
+
+function killGroup(pid: number | undefined, sig: NodeJS.Signals): void {
+  if (!pid) return;
+  try {
+    process.kill(-pid, sig);
+  } catch {
+    // already gone
+  }
+}
+
+function signalNumber(sig: NodeJS.Signals): number {
+  return sig === 'SIGKILL' ? 9 : sig === 'SIGTERM' ? 15 : sig === 'SIGINT' ? 2 : 1;
+}
+
+export function lastLines(text: string, n: number): string {
+  const lines = text.split('\n');
+  if (lines.at(-1) === '') lines.pop();
+  return lines.slice(-n).join('\n');
+}

@@ -1,0 +1,98 @@
+import { join } from 'node:path';
+import pino, { type Logger } from 'pino';
+import type { ServerConfig } from './config/server-config.js';
+import { type Database, openDatabase } from './db/database.js';
+import { EventBus } from './events/event-bus.js';
+import { SqlEventStore } from './events/sql-event-store.js';
+import { AppService } from './features/apps/app-service.js';
+import { SqlAppStore } from './features/apps/sql-app-store.js';
+import { LocalBlobStore } from './features/artifacts/artifact-blob-store.js';
+import { ArtifactService } from './features/artifacts/artifact-service.js';
+import { SqlArtifactStore } from './features/artifacts/sql-artifact-store.js';
+import { TokenService } from './features/auth/token-service.js';
+import { BuildCache } from './features/builds/build-cache.js';
+import { BuildRunner } from './features/builds/build-runner.js';
+import { BuildService } from './features/builds/build-service.js';
+import { SqlBuildStore } from './features/builds/sql-build-store.js';
+import { CommitPoller } from './features/commits/commit-poller.js';
+import { CommitService } from './features/commits/commit-service.js';
+import { SqlCommitStore } from './features/commits/sql-commit-store.js';
+
+/** The composition root: every service, built from one database and one config. */
+export interface Gantry {
+  config: ServerConfig;
+  database: Database;
+  logger: Logger;
+  bus: EventBus;
+  events: SqlEventStore;
+  apps: AppService;
+  commits: CommitService;
+  commitStore: SqlCommitStore;
+  builds: BuildService;
+  artifacts: ArtifactService;
+  tokens: TokenService;
+  runner: BuildRunner;
+  poller: CommitPoller;
+  close(): Promise<void>;
+}
+
+export interface CreateGantryOptions {
+  logger?: Logger;
+  /** PostgreSQL schema to use (tests). */
+  schema?: string;
+}
+
+export async function createGantry(config: ServerConfig, opts: CreateGantryOptions = {}): Promise<Gantry> {
+  const logger = opts.logger ?? pino({ level: config.logLevel });
+  const database = await openDatabase({
+    url: config.databaseUrl,
+    dataDir: config.dataDir,
+    schema: opts.schema,
+  });
+  const { db, caps } = database;
+  const bus = new EventBus();
+  const events = new SqlEventStore(db, bus);
+  const apps = new AppService(new SqlAppStore(db), events, config.dataDir, config.defaultPollIntervalMs);
+  const buildStore = new SqlBuildStore(db, caps);
+  const artifactStore = new SqlArtifactStore(db);
+  const blobs = new LocalBlobStore(join(config.dataDir, 'artifacts'));
+  const builds = new BuildService(buildStore, artifactStore, apps, events, config.dataDir);
+  const commitStore = new SqlCommitStore(db);
+  const commits = new CommitService(apps, commitStore, events, builds);
+  const artifacts = new ArtifactService(artifactStore, blobs, events);
+  const tokens = new TokenService(db, events);
+  const runner = new BuildRunner({
+    builds: buildStore,
+    service: builds,
+    apps,
+    artifacts: artifactStore,
+    blobs,
+    cache: new BuildCache(join(config.dataDir, 'cache')),
+    events,
+    logger,
+    dataDir: config.dataDir,
+    concurrency: config.runnerConcurrency,
+    staleAfterMs: config.staleAfterMs,
+  });
+  const poller = new CommitPoller(apps, commits, logger);
+  return {
+    config,
+    database,
+    logger,
+    bus,
+    events,
+    apps,
+    commits,
+    commitStore,
+    builds,
+    artifacts,
+    tokens,
+    runner,
+    poller,
+    async close() {
+      poller.stop();
+      await runner.stop();
+      await database.close();
+    },
+  };
+}

@@ -1,0 +1,74 @@
+import { eventTypes } from '@gantry/contracts';
+import { z } from 'zod';
+import type { Gantry } from '../gantry.js';
+import type { TypedApp } from './http-app.js';
+
+export function eventsRoutes(r: TypedApp, g: Gantry): void {
+  const query = z.object({
+    after: z.coerce.number().int().min(0).optional(),
+    app: z.string().optional(),
+    type: z.enum(eventTypes).optional(),
+    subject: z.string().optional(),
+    limit: z.coerce.number().int().min(1).max(1000).optional(),
+  });
+
+  r.get(
+    '/api/events',
+    { schema: { tags: ['events'], summary: 'The event log, oldest first', querystring: query } },
+    async (req) => {
+      const { app, type, ...q } = req.query;
+      const appId = app ? (await g.apps.get(app)).id : undefined;
+      return g.events.list({ ...q, appId, types: type ? [type] : undefined });
+    },
+  );
+
+  r.get(
+    '/api/events/stream',
+    {
+      schema: {
+        tags: ['events'],
+        summary: 'Server-sent events of the event log; resumable with Last-Event-ID',
+        querystring: query,
+      },
+    },
+    async (req, reply) => {
+      const { app, type, subject } = req.query;
+      const appId = app ? (await g.apps.get(app)).id : undefined;
+      const lastEventId = Number(req.headers['last-event-id'] ?? Number.NaN);
+      let after = Number.isFinite(lastEventId) ? lastEventId : (req.query.after ?? (await g.events.lastId()));
+      const ac = new AbortController();
+      req.raw.on('close', () => ac.abort());
+      reply.hijack();
+      const res = reply.raw;
+      res.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+      });
+      res.write('retry: 1000\n\n');
+      let lastWrite = Date.now();
+      while (!ac.signal.aborted) {
+        const batch = await g.events.list({
+          after,
+          appId,
+          subject,
+          types: type ? [type] : undefined,
+          limit: 500,
+        });
+        for (const e of batch) {
+          res.write(`id: ${e.id}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
+          after = e.id;
+          lastWrite = Date.now();
+        }
+        if (batch.length === 500) continue;
+        if (Date.now() - lastWrite > 15_000) {
+          res.write(': keep-alive\n\n');
+          lastWrite = Date.now();
+        }
+        await g.bus.waitForNext(1_000, ac.signal);
+      }
+      res.end();
+    },
+  );
+}

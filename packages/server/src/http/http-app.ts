@@ -1,0 +1,117 @@
+import swagger from '@fastify/swagger';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyRequest,
+  LogController,
+  type RawReplyDefaultExpression,
+  type RawRequestDefaultExpression,
+  type RawServerDefault,
+} from 'fastify';
+import {
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import { Unauthenticated } from '../errors.js';
+import { appsRoutes } from '../features/apps/apps-routes.js';
+import { artifactsRoutes } from '../features/artifacts/artifacts-routes.js';
+import type { Principal } from '../features/auth/token-service.js';
+import { buildsRoutes } from '../features/builds/builds-routes.js';
+import { hooksRoutes } from '../features/commits/hooks-routes.js';
+import { webhooksRoutes } from '../features/webhooks/webhooks-routes.js';
+import type { Gantry } from '../gantry.js';
+import { errorHandler } from './error-mapper.js';
+import { eventsRoutes } from './events-routes.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal?: Principal;
+    rawBody?: Buffer;
+  }
+}
+
+export type GantryHttp = FastifyInstance;
+export type TypedApp = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  FastifyBaseLogger,
+  ZodTypeProvider
+>;
+
+const PUBLIC = [/^\/healthz$/, /^\/api\/webhooks\//];
+/** Routes a `hook` token may call (the post-receive hook only tells the server about a push). */
+const HOOK_ROUTES = [/^\/api\/hooks\/git$/];
+
+export async function buildHttpApp(g: Gantry): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: g.logger as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: 25 * 1024 * 1024,
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.setErrorHandler(errorHandler);
+
+  // Webhook signatures are over the exact bytes received, so keep them.
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
+    const buf = body as Buffer;
+    req.rawBody = buf;
+    if (buf.length === 0) return done(null, {});
+    try {
+      done(null, JSON.parse(buf.toString('utf8')));
+    } catch {
+      done(Object.assign(new Error('request body is not valid JSON'), { statusCode: 400 }), undefined);
+    }
+  });
+
+  app.addHook('onRequest', async (req: FastifyRequest) => {
+    const path = req.url.split('?')[0] ?? '';
+    if (PUBLIC.some((r) => r.test(path))) return;
+    const header = req.headers.authorization;
+    const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
+    if (!token) {
+      throw new Unauthenticated(
+        'missing API token: send `Authorization: Bearer <token>` (the CLI reads GANTRY_TOKEN or `gantry login`)',
+      );
+    }
+    const principal = await g.tokens.verify(token);
+    if (!principal) throw new Unauthenticated('unknown API token; create one with `gantry token create`');
+    if (principal.role === 'hook' && !HOOK_ROUTES.some((r) => r.test(path))) {
+      throw new Unauthenticated('this token may only notify pushes (role hook)');
+    }
+    req.principal = principal;
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'Gantry API',
+        version: '0.1.0',
+        description: 'Continuous delivery: builds, artifacts, events.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+
+  app.get('/healthz', async () => ({ ok: true }));
+  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  const typed = app.withTypeProvider<ZodTypeProvider>();
+  appsRoutes(typed, g);
+  hooksRoutes(typed, g);
+  buildsRoutes(typed, g);
+  artifactsRoutes(typed, g);
+  eventsRoutes(typed, g);
+  webhooksRoutes(typed, g);
+  return app;
+}
+
+/** Who the request acts as, for events and records. */
+export function actorOf(req: FastifyRequest): string {
+  return req.principal ? `token:${req.principal.name}` : 'anonymous';
+}

@@ -1,0 +1,7 @@
+export { loadServerConfig, type ServerConfig } from './config/server-config.js';
+export { type Database, openDatabase } from './db/database.js';
+export * from './errors.js';
+export { createGantry, type Gantry } from './gantry.js';
+export { installPostReceiveHook, renderPostReceiveHook } from './git/post-receive-hook.js';
+export { buildHttpApp } from './http/http-app.js';
+export { type RunningServer, startServer } from './start-server.js';

@@ -1,0 +1,75 @@
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { ServerConfig } from './config/server-config.js';
+import { createGantry, type Gantry } from './gantry.js';
+import { buildHttpApp } from './http/http-app.js';
+
+export interface RunningServer {
+  url: string;
+  /** Set on the first start only: the admin token, shown once. */
+  adminToken?: string;
+  gantry: Gantry;
+  http: FastifyInstance;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  logger?: Logger;
+  schema?: string;
+  /** Start the build runner and the poller (default true). */
+  background?: boolean;
+}
+
+/**
+ * Opens the store, starts the HTTP API, the build runner and the poller. On the first start it
+ * creates an admin token and writes `<dataDir>/cli.json` so the CLI on this machine needs no setup.
+ */
+export async function startServer(config: ServerConfig, opts: StartOptions = {}): Promise<RunningServer> {
+  const gantry = await createGantry(config, { logger: opts.logger, schema: opts.schema });
+  const http = await buildHttpApp(gantry);
+  await http.listen({ host: config.host, port: config.port });
+  const addr = http.server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : config.port;
+  const url =
+    config.publicUrl ?? `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  let adminToken: string | undefined;
+  if ((await gantry.tokens.count()) === 0) {
+    adminToken = (await gantry.tokens.create('admin', 'admin', 'server')).token;
+  }
+  await mkdir(config.dataDir, { recursive: true });
+  const cliFile = join(config.dataDir, 'cli.json');
+  if (adminToken) {
+    await writeFile(cliFile, `${JSON.stringify({ url, token: adminToken }, null, 2)}\n`, { mode: 0o600 });
+    await chmod(cliFile, 0o600);
+  } else {
+    await updateUrl(cliFile, url);
+  }
+  if (opts.background !== false) {
+    await gantry.runner.start();
+    gantry.poller.start();
+  }
+  return {
+    url,
+    adminToken,
+    gantry,
+    http,
+    async stop() {
+      await http.close();
+      await gantry.close();
+    },
+  };
+}
+
+async function updateUrl(file: string, url: string): Promise<void> {
+  const current = await readFile(file, 'utf8').catch(() => null);
+  if (!current) return;
+  try {
+    const parsed = JSON.parse(current) as { url?: string; token?: string };
+    if (parsed.url !== url)
+      await writeFile(file, `${JSON.stringify({ ...parsed, url }, null, 2)}\n`, { mode: 0o600 });
+  } catch {
+    // a hand-edited file that no longer parses is left for its owner
+  }
+}

@@ -1,0 +1,66 @@
+import pino from 'pino';
+import { loadServerConfig, type ServerConfig } from '../../src/config/server-config.js';
+import { type RunningServer, startServer } from '../../src/start-server.js';
+import { dropSchema, freshSchemaName, type TestEngine } from './engines.js';
+import { makeTempDir } from './git-fixtures.js';
+
+export interface TestServer extends RunningServer {
+  token: string;
+  dataDir: string;
+  api<T = unknown>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>;
+  close(): Promise<void>;
+}
+
+/** A real server on a free loopback port, with its own data dir and (for PostgreSQL) schema. */
+export async function startTestServer(
+  engine: TestEngine = { name: 'sqlite' },
+  overrides: Partial<ServerConfig> = {},
+): Promise<TestServer> {
+  const dataDir = await makeTempDir('gantry-data-');
+  const schema = engine.name === 'postgres' ? freshSchemaName() : undefined;
+  const { config } = loadServerConfig(
+    {
+      dataDir,
+      port: 0,
+      databaseUrl: engine.url,
+      defaultPollIntervalMs: 0,
+      logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
+      ...overrides,
+    },
+    {},
+  );
+  const server = await startServer(config, { schema, logger: pino({ level: config.logLevel }) });
+  const token = server.adminToken!;
+  return {
+    ...server,
+    token,
+    dataDir,
+    async api<T>(method: string, path: string, body?: unknown) {
+      const res = await fetch(`${server.url}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await res.text();
+      return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
+    },
+    async close() {
+      await server.stop();
+      if (schema && engine.url) await dropSchema(engine.url, schema);
+    },
+  };
+}
+
+/** Polls `check` until it returns a value (not undefined) or the time is up. */
+export async function waitFor<T>(check: () => Promise<T | undefined>, what: string, ms = 20_000): Promise<T> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined) return v;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
