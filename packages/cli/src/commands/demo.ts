@@ -79,8 +79,8 @@ export async function demoCommand(opts: { keep?: boolean }): Promise<void> {
     await git(work, 'commit', '--quiet', '-am', 'Say hello from version 2');
     const sha = await git(work, 'rev-parse', 'HEAD');
     say(`git push   (${short(sha)})`);
-    const pushed = Date.now();
     process.stdout.write(`${await git(work, 'push', 'origin', 'main')}\n`);
+    const pushed = Date.now();
     const second = await waitForBuildOf(api, sha);
     process.stdout.write(
       `build ${second.id} queued ${duration(Date.parse(second.queuedAt) - pushed)} after git push returned\n`,
