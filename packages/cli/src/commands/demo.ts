@@ -83,7 +83,7 @@ export async function demoCommand(opts: { keep?: boolean }): Promise<void> {
     const pushed = Date.now();
     const second = await waitForBuildOf(api, sha);
     process.stdout.write(
-      `build ${second.id} queued ${duration(Date.parse(second.queuedAt) - pushed)} after git push returned\n`,
+      `build ${second.id} queued ${duration(Math.max(0, Date.parse(second.queuedAt) - pushed))} after git push returned\n`,
     );
     const done = await followBuild(api, second.id, true);
     if (done.status !== 'succeeded') throw new CliError(`the second build ${done.status}: ${done.error}`);

@@ -61,7 +61,7 @@ export async function packDirectory(
     tar.destroy(err as Error);
     throw err;
   });
-  const writing = pipeline(Readable.from(tar), createGzip(GZIP_OPTIONS), digest, createWriteStream(outFile));
+  const writing = pipeline(Readable.from(tar), createGzip({ ...GZIP_OPTIONS, chunkSize: 1 << 16 }), digest, createWriteStream(outFile));
   const [produced, written] = await Promise.allSettled([producing, writing]);
   if (produced.status === 'rejected' || written.status === 'rejected') {
     await rm(outFile, { force: true });
