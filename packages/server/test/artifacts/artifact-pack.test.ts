@@ -178,7 +178,7 @@ describe('packDirectory', () => {
     const out = join(work, 'big.tar.gz');
     const packed = await packDirectory(dist, out, { onProgress: (bytes) => seen.push(bytes) });
     expect(seen.at(-1)).toBe(total);
-    expect(seen.length).toBeGreaterThan(100);
+    expect(seen.length).toBeGreaterThanOrEqual(20);
     expect(seen.every((bytes, i) => i === 0 || bytes > (seen[i - 1] ?? 0))).toBe(true);
     expect(packed.digest).toBe(await sha256OfFile(out));
     expect((await readTree(dist)).length).toBe(20);

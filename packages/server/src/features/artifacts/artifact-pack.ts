@@ -37,6 +37,9 @@ const GZIP_OPTIONS = {
   windowBits: 15,
   strategy: zlibConstants.Z_DEFAULT_STRATEGY,
 } as const;
+// Bigger buffers mean fewer zlib thread-pool round trips; they do not change the bytes written.
+const READ_CHUNK = 1 << 20;
+const GZIP_CHUNK = 1 << 16;
 const GZIP_OS_OFFSET = 9;
 const GZIP_OS_UNIX = 3;
 const FIXED = { mtime: new Date(0), uid: 0, gid: 0, uname: '', gname: '' } as const;
@@ -61,7 +64,12 @@ export async function packDirectory(
     tar.destroy(err as Error);
     throw err;
   });
-  const writing = pipeline(Readable.from(tar), createGzip({ ...GZIP_OPTIONS, chunkSize: 1 << 16 }), digest, createWriteStream(outFile));
+  const writing = pipeline(
+    Readable.from(tar),
+    createGzip({ ...GZIP_OPTIONS, chunkSize: GZIP_CHUNK }),
+    digest,
+    createWriteStream(outFile),
+  );
   const [produced, written] = await Promise.allSettled([producing, writing]);
   if (produced.status === 'rejected' || written.status === 'rejected') {
     await rm(outFile, { force: true });
@@ -155,7 +163,7 @@ function addFile(
   return new Promise((resolvePromise, reject) => {
     const sink = tar.entry(header, (err) => (err ? reject(err) : resolvePromise()));
     // Reading exactly `size` bytes makes a file that changes mid-pack fail with a size mismatch.
-    const source = createReadStream(abs, { start: 0, end: header.size - 1, highWaterMark: 1 << 20 });
+    const source = createReadStream(abs, { start: 0, end: header.size - 1, highWaterMark: READ_CHUNK });
     source.on('error', (err) => sink.destroy(err));
     source.on('data', (chunk) => {
       progress(chunk.length);

@@ -170,9 +170,11 @@ export class BuildRunner {
       await this.runSteps(build, config, workdir, ac.signal, app.name);
       const artifactDir = join(workdir, config.build.artifact.path);
       const tmp = this.d.blobs.tmpPath();
-      const packed = await packDirectory(artifactDir, tmp).catch((e: unknown) => {
-        throw new BuildFailure(e instanceof Error ? e.message : String(e));
-      });
+      const packed = await packDirectory(artifactDir, tmp, { displayPath: config.build.artifact.path }).catch(
+        (e: unknown) => {
+          throw new BuildFailure(e instanceof Error ? e.message : String(e));
+        },
+      );
       await this.d.blobs.put(tmp, packed.digest);
       const artifact = await this.d.artifacts.insertCurrent({
         appId: app.id,

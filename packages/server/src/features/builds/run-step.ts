@@ -31,7 +31,8 @@ export async function runStep(run: StepRun): Promise<StepOutcome> {
   await mkdir(dirname(run.logFile), { recursive: true });
   const log = createWriteStream(run.logFile, { flags: 'a' });
   let tail = '';
-  const child = spawn('sh', ['-c', run.command], {
+  // One pipe for both streams keeps the log in the order the step wrote it.
+  const child = spawn('sh', ['-c', `exec 2>&1\n${run.command}`], {
     cwd: run.cwd,
     env: run.env,
     detached: true,

@@ -1,0 +1,56 @@
+import { pathToFileURL } from 'node:url';
+import { createHookedApp, isFinished, median, Scope, startBenchServer } from './support.js';
+
+export interface PushLatency {
+  pushes: number;
+  /** Build startedAt − the moment `git push` returned, per push, in ms (negative: started first). */
+  samplesMs: number[];
+  medianMs: number;
+  maxMs: number;
+  minMs: number;
+  /** How long `git push` itself took, hook included. */
+  pushMedianMs: number;
+  goalMs: number;
+  meetsGoal: boolean;
+}
+
+const GOAL_MS = 1_000;
+
+/**
+ * Pushes `pushes` commits to a bare repo with Gantry's post-receive hook and measures when each
+ * build starts. The poller is off, so only the hook can trigger builds.
+ */
+export async function benchPushLatency(pushes = 20): Promise<PushLatency> {
+  const scope = new Scope();
+  try {
+    const bench = await startBenchServer(scope);
+    const app = await createHookedApp(scope, bench, 'bench-push');
+    const samples: number[] = [];
+    const pushMs: number[] = [];
+    for (let i = 0; i < pushes; i++) {
+      const push = await app.push();
+      const started = await app.waitForBuild(push.sha, (b) => b.startedAt !== null);
+      samples.push(Date.parse(started.startedAt!) - push.returnedAt);
+      pushMs.push(push.pushMs);
+      const done = await app.waitForBuild(push.sha, isFinished, 20);
+      if (done.status !== 'succeeded') throw new Error(`build ${done.id} ${done.status}: ${done.error}`);
+    }
+    const medianMs = median(samples);
+    return {
+      pushes,
+      samplesMs: samples,
+      medianMs,
+      maxMs: Math.max(...samples),
+      minMs: Math.min(...samples),
+      pushMedianMs: median(pushMs),
+      goalMs: GOAL_MS,
+      meetsGoal: Math.max(...samples) < GOAL_MS,
+    };
+  } finally {
+    await scope.close();
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  console.log(JSON.stringify(await benchPushLatency(Number(process.argv[2] ?? 20))));
+}
