@@ -12,7 +12,11 @@ export class CliError extends Error {
 }
 
 export async function client(): Promise<ApiClient> {
-  return new ApiClient(await resolveTarget());
+  // "No server configured" and "config.json is not valid JSON" are for the user, not a stack trace.
+  const target = await resolveTarget().catch((e: unknown) => {
+    throw new CliError(e instanceof Error ? e.message : String(e));
+  });
+  return new ApiClient(target);
 }
 
 /** `--app` when given; otherwise the only app there is. */

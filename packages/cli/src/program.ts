@@ -3,12 +3,19 @@ import { ApiError } from './api-client.js';
 import { appAdd, appList, appSecret } from './commands/app.js';
 import { artifactsCommand, pruneCommand } from './commands/artifacts.js';
 import { buildCommand, buildsCommand, cancelCommand, logsCommand } from './commands/build.js';
-import { demoCommand } from './commands/demo.js';
-import { hookInstall } from './commands/hook.js';
 import { loginCommand } from './commands/login.js';
-import { serverCommand } from './commands/server.js';
+import type { ServerOptions } from './commands/server.js';
 import { validateCommand } from './commands/validate.js';
 import { CliError } from './context.js';
+
+// These three load @gantry/server (Fastify, SQLite, pg …), which costs every other command a second
+// or more of startup; they import it only when run.
+const serverCommand = async (opts: ServerOptions) =>
+  (await import('./commands/server.js')).serverCommand(opts);
+const demoCommand = async (opts: { keep?: boolean }) =>
+  (await import('./commands/demo.js')).demoCommand(opts);
+const hookInstall = async (repo: string, opts: { app: string; url?: string; json?: boolean }) =>
+  (await import('./commands/hook.js')).hookInstall(repo, opts);
 
 export function buildProgram(): Command {
   const program = new Command('gantry')

@@ -1,9 +1,12 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { App, Artifact, Build } from '@gantry/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   cleanupAll,
   createBareRepo,
   createWorkClone,
+  makeTempDir,
   type WorkClone,
 } from '../../server/test/support/git-fixtures.js';
 import { startTestServer, type TestServer, waitFor } from '../../server/test/support/test-server.js';
@@ -17,7 +20,11 @@ ${steps}
   artifact: { path: dist }
 `;
 const FAST = gantryYaml('    - { name: hello, run: "echo hello from $GANTRY_APP" }');
-const SLOW = gantryYaml('    - { name: wait, run: "sleep 1; echo done" }');
+// Waits (at most 20 s) for the test to create the file, so that `logs -f` surely sees it running.
+const gatedYaml = (gate: string) =>
+  gantryYaml(
+    `    - { name: wait, run: "echo waiting; i=0; while [ ! -f '${gate}' ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i+1)); done; echo done" }`,
+  );
 const FAILING = gantryYaml('    - { name: boom, run: "echo going down; exit 3" }');
 
 type AddedApp = App & { webhookSecret: string; buildIds: string[] };
@@ -105,15 +112,20 @@ describe('gantry CLI against a real server', () => {
   });
 
   it('build --rebuild --json builds again into a new artifact', async () => {
-    const [before] = await cli.json<Artifact[]>(['artifacts', '--sha', sha, '--json']);
+    const artifactsOfSha = async () =>
+      (await server.api<Artifact[]>('GET', `/api/artifacts?sha=${sha}`)).body;
+    const [before] = await artifactsOfSha();
     const build = await cli.json<Build>(['build', sha, '--rebuild', '--json']);
     expect(build).toMatchObject({ sha, status: 'succeeded', reason: 'rebuild' });
     expect(build.artifactId).toEqual(expect.any(String));
     expect(build.artifactId).not.toBe(before?.id);
-    const all = await cli.json<Artifact[]>(['artifacts', '--sha', sha, '--all', '--json']);
-    expect(all.map((a) => a.id).sort()).toEqual([before!.id, build.artifactId!].sort());
-    expect(all.find((a) => a.id === build.artifactId)?.current).toBe(true);
-    expect(all.find((a) => a.id === before!.id)?.current).toBe(false);
+    const after = await artifactsOfSha();
+    expect(after.map((a) => [a.id, a.current]).sort()).toEqual(
+      [
+        [before!.id, false],
+        [build.artifactId!, true],
+      ].sort(),
+    );
   });
 
   it('build of an unknown ref fails and says unknown ref', async () => {
@@ -139,10 +151,18 @@ describe('gantry CLI against a real server', () => {
     expect(lines[0]).toMatch(/^ID\s+APP\s+SHA\s+STATUS\s+REASON\s+QUEUED\s+TOOK\s+ERROR$/);
     expect(lines.slice(1)).toHaveLength(3);
     for (const [i, b] of builds.entries()) expect(lines[i + 1]).toMatch(new RegExp(`^${b.id}\\s+shop\\s+`));
-    expect(artifacts).toHaveLength(2); // the replaced one is listed only with --all
+    // the first commit's, the second's and the second's replaced one (kept until pruned)
+    expect(artifacts.map((a) => [a.sha, a.current])).toEqual(
+      expect.arrayContaining([
+        [firstSha, true],
+        [sha, true],
+        [sha, false],
+      ]),
+    );
+    expect(artifacts).toHaveLength(3);
     for (const a of artifacts) {
       expect(a.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
-      expect(a).toMatchObject({ app: 'shop', current: true, size: expect.any(Number) });
+      expect(a).toMatchObject({ app: 'shop', size: expect.any(Number), buildId: expect.any(String) });
     }
   });
 
@@ -153,18 +173,24 @@ describe('gantry CLI against a real server', () => {
   });
 
   it('logs -f streams a running build until it finishes', async () => {
-    const slowSha = await commitAndPush(SLOW, 'slow');
+    const gate = join(await makeTempDir('gantry-gate-'), 'open');
+    const slowSha = await commitAndPush(gatedYaml(gate), 'slow');
     const queued = await cli.run(['build', 'HEAD', '--no-follow']);
     expect(queued.code).toBe(0);
     const id = queued.stdout.trim();
     expect(id).toMatch(/^\S+$/);
-    const { body: atStart } = await server.api<Build>('GET', `/api/builds/${id}`);
-    expect(atStart).toMatchObject({ sha: slowSha });
-    expect(['queued', 'running']).toContain(atStart.status);
+    expect((await server.api<Build>('GET', `/api/builds/${id}`)).body).toMatchObject({ sha: slowSha });
 
-    const res = await cli.run(['logs', '-f', id]);
+    const follow = cli.start(['logs', '-f', id]);
+    await follow.waitForStdout(/^==> wait\nwaiting\n/);
+    const { body: meanwhile } = await server.api<Build>('GET', `/api/builds/${id}`);
+    expect(meanwhile.status).toBe('running');
+    expect(follow.child.exitCode).toBeNull();
+
+    await writeFile(gate, '');
+    const res = await follow.done;
     expect(res.code).toBe(0);
-    expect(res.stdout).toMatch(/^==> wait\ndone\n==> package\n/);
+    expect(res.stdout).toMatch(/^==> wait\nwaiting\ndone\n==> package\n/);
     const { body: atEnd } = await server.api<Build>('GET', `/api/builds/${id}`);
     expect(atEnd.status).toBe('succeeded');
   });

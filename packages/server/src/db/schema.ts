@@ -69,6 +69,8 @@ export interface BuildStepsTable {
   finished_at: string | null;
   exit_code: number | null;
   log_tail: string | null;
+  /** Process group of the running step, so a restarted server can stop what a dead one left. */
+  pid: number | null;
 }
 
 export interface ArtifactsTable {

@@ -37,7 +37,7 @@ export function eventsRoutes(r: TypedApp, g: Gantry): void {
       const lastEventId = Number(req.headers['last-event-id'] ?? Number.NaN);
       let after = Number.isFinite(lastEventId) ? lastEventId : (req.query.after ?? (await g.events.lastId()));
       const ac = new AbortController();
-      req.raw.on('close', () => ac.abort());
+      reply.raw.on('close', () => ac.abort());
       reply.hijack();
       const res = reply.raw;
       res.writeHead(200, {

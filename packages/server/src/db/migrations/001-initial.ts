@@ -84,6 +84,7 @@ export function initial(caps: DialectCapabilities): Migration {
         .addColumn('finished_at', 'text')
         .addColumn('exit_code', 'integer')
         .addColumn('log_tail', 'text')
+        .addColumn('pid', 'integer')
         .addPrimaryKeyConstraint('build_steps_pk', ['build_id', 'idx'])
         .execute();
 

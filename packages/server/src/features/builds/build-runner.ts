@@ -13,7 +13,7 @@ import type { BlobStore } from '../artifacts/blob-store.js';
 import type { BuildCache } from './build-cache.js';
 import type { BuildService } from './build-service.js';
 import type { BuildStore } from './build-store.js';
-import { runStep } from './run-step.js';
+import { killGroup, runStep } from './run-step.js';
 
 export interface BuildRunnerDeps {
   builds: BuildStore;
@@ -114,11 +114,13 @@ export class BuildRunner {
       const stale = !r.heartbeatAt || now - Date.parse(r.heartbeatAt) > this.d.staleAfterMs;
       if (!stale && !deadLocalRunner(r.runnerId)) continue;
       const build = await this.d.builds.find(r.id);
-      if (
-        !build ||
-        !(await this.d.builds.finish(r.id, { status: 'interrupted', error: 'runner stopped mid-build' }))
-      )
+      if (!build) continue;
+      // Steps run in their own process group and outlive a killed server; stop what it left behind.
+      if (sameHost(r.runnerId))
+        for (const pid of await this.d.builds.runningStepPids(r.id)) killGroup(pid, 'SIGKILL');
+      if (!(await this.d.builds.finish(r.id, { status: 'interrupted', error: 'runner stopped mid-build' })))
         continue;
+      await this.d.builds.interruptRunningSteps(r.id);
       await this.d.events.append({
         type: 'build.interrupted',
         appId: build.appId,
@@ -241,6 +243,7 @@ export class BuildRunner {
         logFile: this.d.service.logPath(b.id, idx),
         timeoutMs: Math.max(1, Math.min(step.timeout ?? Number.POSITIVE_INFINITY, deadline - Date.now())),
         signal,
+        onSpawn: (pid) => void this.d.builds.updateStep(b.id, idx, { pid }),
       });
       const ok = out.exitCode === 0 && !out.stoppedBy;
       const status = ok ? 'succeeded' : out.stoppedBy === 'abort' ? 'cancelled' : 'failed';
@@ -249,6 +252,7 @@ export class BuildRunner {
         finishedAt: new Date().toISOString(),
         exitCode: out.exitCode,
         logTail: out.tail,
+        pid: null,
       });
       await this.event(b, 'build.step.finished', { idx, name: step.name, status, exitCode: out.exitCode });
       if (ok) continue;
@@ -294,6 +298,10 @@ export class BuildRunner {
   private event(b: Build, type: Parameters<EventStore['append']>[0]['type'], data: Record<string, unknown>) {
     return this.d.events.append({ type, appId: b.appId, subject: b.id, actor: 'runner', data });
   }
+}
+
+function sameHost(runnerId: string | null): boolean {
+  return runnerId?.split(':')[0] === hostname();
 }
 
 /** A runner id names its host and pid; on this host a pid that no longer exists is a dead runner. */

@@ -30,6 +30,7 @@ export interface StepPatch {
   finishedAt?: string;
   exitCode?: number | null;
   logTail?: string;
+  pid?: number | null;
 }
 
 export interface BuildFinish {
@@ -59,4 +60,8 @@ export interface BuildStore {
   find(id: string): Promise<Build | undefined>;
   steps(buildId: string): Promise<BuildStep[]>;
   running(): Promise<RunningBuild[]>;
+  /** Process groups of steps still marked running in this build. */
+  runningStepPids(buildId: string): Promise<number[]>;
+  /** Marks steps left running by a dead runner as cancelled. */
+  interruptRunningSteps(buildId: string): Promise<void>;
 }

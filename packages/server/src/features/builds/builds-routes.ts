@@ -81,7 +81,7 @@ export function buildsRoutes(r: TypedApp, g: Gantry): void {
     async (req, reply) => {
       await g.builds.get(req.params.id);
       const ac = new AbortController();
-      req.raw.on('close', () => ac.abort());
+      reply.raw.on('close', () => ac.abort());
       reply.header('content-type', 'text/plain; charset=utf-8').header('cache-control', 'no-cache');
       return reply.send(
         Readable.from(

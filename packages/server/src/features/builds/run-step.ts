@@ -11,6 +11,7 @@ export interface StepRun {
   timeoutMs: number;
   signal: AbortSignal;
   onOutput?(chunk: Buffer): void;
+  onSpawn?(pid: number): void;
 }
 
 export interface StepOutcome {
@@ -38,6 +39,7 @@ export async function runStep(run: StepRun): Promise<StepOutcome> {
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  if (child.pid) run.onSpawn?.(child.pid);
   const onData = (chunk: Buffer) => {
     log.write(chunk);
     tail = lastLines(tail + chunk.toString('utf8'), TAIL_LINES);
@@ -77,7 +79,7 @@ export async function runStep(run: StepRun): Promise<StepOutcome> {
   return { exitCode, stoppedBy, tail };
 }
 
-function killGroup(pid: number | undefined, sig: NodeJS.Signals): void {
+export function killGroup(pid: number | undefined, sig: NodeJS.Signals): void {
   if (!pid) return;
   try {
     process.kill(-pid, sig);

@@ -175,6 +175,7 @@ export class SqlBuildStore implements BuildStore {
           finished_at: null,
           exit_code: null,
           log_tail: null,
+          pid: null,
         })),
       )
       .execute();
@@ -189,6 +190,7 @@ export class SqlBuildStore implements BuildStore {
         ...(p.finishedAt !== undefined && { finished_at: p.finishedAt }),
         ...(p.exitCode !== undefined && { exit_code: p.exitCode }),
         ...(p.logTail !== undefined && { log_tail: p.logTail }),
+        ...(p.pid !== undefined && { pid: p.pid }),
       })
       .where('build_id', '=', buildId)
       .where('idx', '=', idx)
@@ -219,6 +221,26 @@ export class SqlBuildStore implements BuildStore {
       .orderBy('idx')
       .execute();
     return rows.map(toStep);
+  }
+
+  async runningStepPids(buildId: string): Promise<number[]> {
+    const rows = await this.db
+      .selectFrom('build_steps')
+      .select('pid')
+      .where('build_id', '=', buildId)
+      .where('status', '=', 'running')
+      .where('pid', 'is not', null)
+      .execute();
+    return rows.map((r) => Number(r.pid));
+  }
+
+  async interruptRunningSteps(buildId: string): Promise<void> {
+    await this.db
+      .updateTable('build_steps')
+      .set({ status: 'cancelled', finished_at: nowIso(), pid: null })
+      .where('build_id', '=', buildId)
+      .where('status', '=', 'running')
+      .execute();
   }
 
   async running(): Promise<RunningBuild[]> {
