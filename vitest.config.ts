@@ -6,6 +6,10 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // The suites mostly wait on git, child processes and sockets, so more workers than cores pays.
+    maxWorkers: 4,
+    minWorkers: 1,
+    globalSetup: ['test/global-setup.ts'],
     reporters: ['default'],
   },
 });

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { packDirectory } from '../packages/server/src/features/artifacts/artifact-pack.js';
+import { Scope } from './support.js';
 
 const MB = 1024 * 1024;
 const FILES = 200;
@@ -17,8 +17,9 @@ export interface PackThroughput {
 
 /** Packs a fresh ~sizeMb folder (half compressible text, half random bytes) and times it. */
 export async function benchPackThroughput(sizeMb = 100): Promise<PackThroughput> {
-  const work = await mkdtemp(join(tmpdir(), 'gantry-bench-pack-'));
+  const scope = new Scope();
   try {
+    const work = await scope.tempDir('pack');
     const dist = join(work, 'dist');
     const fileSize = Math.ceil((sizeMb * MB) / FILES);
     let bytes = 0;
@@ -35,7 +36,7 @@ export async function benchPackThroughput(sizeMb = 100): Promise<PackThroughput>
     const mb = bytes / MB;
     return { mb: round(mb), ms: Math.round(ms), mbPerSec: round(mb / (ms / 1000)), digest };
   } finally {
-    await rm(work, { recursive: true, force: true });
+    await scope.close();
   }
 }
 

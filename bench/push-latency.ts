@@ -8,6 +8,8 @@ export interface PushLatency {
   medianMs: number;
   maxMs: number;
   minMs: number;
+  /** Build queuedAt − push return: the server's fetch, commit records and queueing after the hook. */
+  queuedMedianMs: number;
   /** How long `git push` itself took, hook included. */
   pushMedianMs: number;
   goalMs: number;
@@ -26,11 +28,13 @@ export async function benchPushLatency(pushes = 20): Promise<PushLatency> {
     const bench = await startBenchServer(scope);
     const app = await createHookedApp(scope, bench, 'bench-push');
     const samples: number[] = [];
+    const queued: number[] = [];
     const pushMs: number[] = [];
     for (let i = 0; i < pushes; i++) {
       const push = await app.push();
       const started = await app.waitForBuild(push.sha, (b) => b.startedAt !== null);
       samples.push(Date.parse(started.startedAt!) - push.returnedAt);
+      queued.push(Date.parse(started.queuedAt) - push.returnedAt);
       pushMs.push(push.pushMs);
       const done = await app.waitForBuild(push.sha, isFinished, 20);
       if (done.status !== 'succeeded') throw new Error(`build ${done.id} ${done.status}: ${done.error}`);
@@ -42,6 +46,7 @@ export async function benchPushLatency(pushes = 20): Promise<PushLatency> {
       medianMs,
       maxMs: Math.max(...samples),
       minMs: Math.min(...samples),
+      queuedMedianMs: median(queued),
       pushMedianMs: median(pushMs),
       goalMs: GOAL_MS,
       meetsGoal: Math.max(...samples) < GOAL_MS,

@@ -38,7 +38,7 @@ export class Scope {
   }
 
   static async closeAll(): Promise<void> {
-    for (const scope of [...Scope.open]) await scope.close();
+    while (Scope.open.size) await Promise.all([...Scope.open].map((s) => s.close()));
   }
 }
 

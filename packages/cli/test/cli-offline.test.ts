@@ -1,10 +1,11 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ConfigIssue } from '@gantry/contracts';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { type CliSandbox, freePort, makeCliSandbox } from './support/run-cli.js';
 
-// Commands that need no server, and what every API command says when there is none.
+// Commands that need no server, and what every API command says when there is none. The tests are
+// independent, so they run concurrently (with the test context's `expect`).
 
 const GOOD = `app: shop
 build:
@@ -30,8 +31,8 @@ beforeAll(async () => {
 
 afterAll(async () => cli?.cleanup());
 
-describe('gantry --help', () => {
-  it('lists the commands', async () => {
+describe.concurrent('gantry --help', () => {
+  it('lists the commands', async ({ expect }) => {
     const res = await cli.run(['--help']);
     expect(res.code).toBe(0);
     expect(res.stdout).toMatch(/^Usage: gantry /);
@@ -54,13 +55,13 @@ describe('gantry --help', () => {
   });
 });
 
-describe('gantry validate', () => {
-  it('says a good file (./gantry.yaml by default) is valid', async () => {
+describe.concurrent('gantry validate', () => {
+  it('says a good file (./gantry.yaml by default) is valid', async ({ expect }) => {
     const res = await cli.run(['validate']);
     expect(res).toMatchObject({ code: 0, stdout: 'gantry.yaml is valid\n', stderr: '' });
   });
 
-  it('prints file:line:col: for each error of a broken file and exits non-zero', async () => {
+  it('prints file:line:col: for each error of a broken file and exits non-zero', async ({ expect }) => {
     const [text, json] = await Promise.all([
       cli.run(['validate', 'broken.yaml']),
       cli.run(['validate', 'broken.yaml', '--json']),
@@ -83,7 +84,7 @@ describe('gantry validate', () => {
     expect(parsed.warnings).toEqual([]);
   });
 
-  it('says when the file is missing', async () => {
+  it('says when the file is missing', async ({ expect }) => {
     const res = await cli.run(['validate', 'nope.yaml']);
     expect(res.code).not.toBe(0);
     expect(res.stdout).toBe('');
@@ -91,14 +92,15 @@ describe('gantry validate', () => {
   });
 });
 
-describe('API commands without a server', () => {
+describe.concurrent('API commands without a server', () => {
   const commands = [
     ['app', 'list'],
     ['build', 'HEAD', '--app', 'shop'],
-    ['logs', 'b_1'],
   ];
 
-  it('tell the user to start `gantry server` or set GANTRY_URL/GANTRY_TOKEN when none is configured', async () => {
+  it('tell the user to start `gantry server` or set GANTRY_URL/GANTRY_TOKEN when none is configured', async ({
+    expect,
+  }) => {
     const results = await Promise.all(commands.map((args) => cli.run(args)));
     for (const [i, res] of results.entries()) {
       const what = `gantry ${commands[i]!.join(' ')}: ${res.stderr}`;
@@ -111,7 +113,7 @@ describe('API commands without a server', () => {
     }
   });
 
-  it('say they cannot reach a server that is down', async () => {
+  it('say they cannot reach a server that is down', async ({ expect }) => {
     const url = `http://127.0.0.1:${await freePort()}`;
     const env = { GANTRY_URL: url, GANTRY_TOKEN: 'gnt_whatever' };
     const results = await Promise.all(commands.map((args) => cli.run(args, { env })));

@@ -1,0 +1,186 @@
+import { pathToFileURL } from 'node:url';
+import autocannon from 'autocannon';
+import { sql } from 'kysely';
+import pg from 'pg';
+import type { Db } from '../packages/server/src/db/database.js';
+import type { BuildsTable } from '../packages/server/src/db/schema.js';
+import { newId } from '../packages/server/src/ids.js';
+import { PG_URL, Scope, startBenchServer } from './support.js';
+
+export interface EndpointLoad {
+  path: string;
+  /** Items in one response, checked before the load. */
+  items: number;
+  bytes: number;
+  requestsPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  non2xx: number;
+  errors: number;
+}
+
+export interface EngineLoad {
+  engine: 'sqlite' | 'postgres';
+  builds: number;
+  insertMs: number;
+  endpoints: EndpointLoad[];
+}
+
+export interface ApiListBuilds {
+  builds: number;
+  connections: number;
+  durationSec: number;
+  engines: EngineLoad[];
+  /** Why an engine was left out (PostgreSQL not reachable). */
+  skipped: { engine: string; reason: string }[];
+}
+
+export interface ApiListBuildsOptions {
+  builds?: number;
+  connections?: number;
+  durationSec?: number;
+  warmupSec?: number;
+  pgUrl?: string;
+}
+
+const APPS = ['web', 'api', 'worker', 'docs'];
+const FILTER_APP = 'api';
+const BATCH = 500;
+
+/** Loads `GET /api/builds` with 10,000 stored builds, on SQLite and (if reachable) PostgreSQL. */
+export async function benchApiListBuilds(opts: ApiListBuildsOptions = {}): Promise<ApiListBuilds> {
+  const builds = opts.builds ?? 10_000;
+  const connections = opts.connections ?? 10;
+  const durationSec = opts.durationSec ?? 5;
+  const warmupSec = opts.warmupSec ?? 1;
+  const pgUrl = opts.pgUrl ?? PG_URL;
+  const result: ApiListBuilds = { builds, connections, durationSec, engines: [], skipped: [] };
+  const engines: { engine: EngineLoad['engine']; url?: string }[] = [{ engine: 'sqlite' }];
+  const pgProblem = await reachable(pgUrl);
+  if (pgProblem) result.skipped.push({ engine: 'postgres', reason: pgProblem });
+  else engines.push({ engine: 'postgres', url: pgUrl });
+
+  for (const { engine, url } of engines) {
+    const scope = new Scope();
+    try {
+      const bench = await startBenchServer(scope, url);
+      const started = performance.now();
+      const db = bench.server.gantry.database.db;
+      await seed(db, builds);
+      const insertMs = Math.round(performance.now() - started);
+      // Autovacuum analyzes a bulk-loaded table within a minute; measure that steady state, not
+      // the planner's guesses right after the load. SQLite has no such daemon and Gantry runs no ANALYZE.
+      if (engine === 'postgres') await sql`analyze builds`.execute(db);
+      const endpoints: EndpointLoad[] = [];
+      for (const path of ['/api/builds', `/api/builds?app=${FILTER_APP}&status=succeeded`]) {
+        const res = await fetch(`${bench.server.url}${path}`, {
+          headers: { authorization: `Bearer ${bench.token}` },
+        });
+        const body = await res.text();
+        const items = (JSON.parse(body) as unknown[]).length;
+        if (res.status !== 200 || items !== 50) throw new Error(`${path} → ${res.status}, ${items} items`);
+        const load = (duration: number) =>
+          autocannon({
+            url: `${bench.server.url}${path}`,
+            connections,
+            duration,
+            // The load generator gets its own thread so it does not share the server's event loop.
+            workers: 1,
+            headers: { authorization: `Bearer ${bench.token}` },
+          });
+        await load(warmupSec);
+        const r = await load(durationSec);
+        endpoints.push({
+          path,
+          items,
+          bytes: Buffer.byteLength(body),
+          requestsPerSec: Math.round(r.requests.average),
+          p50Ms: r.latency.p50,
+          p99Ms: r.latency.p99,
+          maxMs: r.latency.max,
+          non2xx: r.non2xx,
+          errors: r.errors,
+        });
+      }
+      result.engines.push({ engine, builds, insertMs, endpoints });
+    } finally {
+      await scope.close();
+    }
+  }
+  return result;
+}
+
+/** Apps plus `count` finished builds spread over them, oldest first so ids and times agree. */
+async function seed(db: Db, count: number): Promise<void> {
+  const now = Date.now();
+  const appIds = APPS.map(() => newId('app'));
+  await db
+    .insertInto('apps')
+    .values(
+      APPS.map((name, i) => ({
+        id: appIds[i]!,
+        name,
+        repo_url: `/srv/git/${name}.git`,
+        branch: 'main',
+        webhook_secret: 'bench-secret',
+        poll_interval_ms: 0,
+        head_sha: null,
+        created_at: new Date(now - count * 60_000).toISOString(),
+      })),
+    )
+    .execute();
+  await db.transaction().execute(async (trx) => {
+    for (let from = 0; from < count; from += BATCH) {
+      const rows: BuildsTable[] = [];
+      for (let i = from; i < Math.min(count, from + BATCH); i++) rows.push(buildRow(i, count, now, appIds));
+      await trx.insertInto('builds').values(rows).execute();
+    }
+  });
+}
+
+function buildRow(i: number, count: number, now: number, appIds: string[]): BuildsTable {
+  const queued = now - (count - i) * 60_000;
+  const status =
+    i % 20 === 7 ? 'superseded' : i % 10 === 3 ? 'failed' : i % 33 === 5 ? 'cancelled' : 'succeeded';
+  const iso = (ms: number) => new Date(ms).toISOString();
+  return {
+    id: newId('bld'),
+    app_id: appIds[i % appIds.length]!,
+    sha: (i * 2654435761).toString(16).padStart(40, '0').slice(-40),
+    status,
+    reason: 'push',
+    requested_by: 'git:bench',
+    queued_at: iso(queued),
+    started_at: status === 'superseded' ? null : iso(queued + 1_000),
+    finished_at: iso(queued + 45_000),
+    heartbeat_at: status === 'superseded' ? null : iso(queued + 44_000),
+    runner_id: status === 'superseded' ? null : 'bench:1:000000',
+    attempt: 1,
+    cancel_requested: status === 'cancelled' ? 1 : 0,
+    slo_ms: 600_000,
+    slo_breached: 0,
+    exit_code: status === 'succeeded' ? 0 : status === 'failed' ? 1 : null,
+    error:
+      status === 'failed' ? 'step "test" failed with exit code 1; last lines:\nnpm ERR! Test failed.' : null,
+    artifact_id: status === 'succeeded' ? newId('art') : null,
+  };
+}
+
+/** Undefined when PostgreSQL answers, else why not. */
+async function reachable(url: string): Promise<string | undefined> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3_000 });
+  try {
+    await client.connect();
+    await client.query('select 1');
+    return undefined;
+  } catch (err) {
+    return `${url}: ${err instanceof Error ? err.message : String(err)}`;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  console.log(JSON.stringify(await benchApiListBuilds(), null, 2));
+}

@@ -1,0 +1,38 @@
+import pg from 'pg';
+
+const DEFAULT_PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
+
+async function reachable(url: string): Promise<string | null> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2_000 });
+  try {
+    await client.connect();
+    await client.query('select 1');
+    return null;
+  } catch (e) {
+    return e instanceof Error ? e.message : String(e);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/**
+ * The PostgreSQL suites run when TEST_PG_URL is set, or when the default local server answers.
+ * CI sets GANTRY_REQUIRE_PG=1 so that they can never be skipped there.
+ */
+export default async function setup(): Promise<void> {
+  const url = process.env.TEST_PG_URL || DEFAULT_PG_URL;
+  const problem = await reachable(url);
+  if (!problem) {
+    process.env.TEST_PG_URL = url;
+    process.stdout.write(`PostgreSQL suites: on (${url})\n`);
+    return;
+  }
+  if (process.env.GANTRY_REQUIRE_PG === '1' || process.env.TEST_PG_URL) {
+    throw new Error(`PostgreSQL at ${url} is required for the tests but unreachable: ${problem}`);
+  }
+  delete process.env.TEST_PG_URL;
+  process.stdout.write(
+    `\n*** PostgreSQL suites: OFF — ${url} is unreachable (${problem}).\n` +
+      '*** Start it (see README) or set TEST_PG_URL; CI always runs them.\n\n',
+  );
+}
