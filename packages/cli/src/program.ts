@@ -5,6 +5,7 @@ import { artifactsCommand, pruneCommand } from './commands/artifacts.js';
 import { buildCommand, buildsCommand, cancelCommand, logsCommand } from './commands/build.js';
 import { loginCommand } from './commands/login.js';
 import type { ServerOptions } from './commands/server.js';
+import { tokenCreate } from './commands/token.js';
 import { validateCommand } from './commands/validate.js';
 import { CliError } from './context.js';
 
@@ -105,6 +106,14 @@ export function buildProgram(): Command {
     .option('--url <url>', 'server URL the hook calls (default: the CLI’s)')
     .option('--json', 'print JSON')
     .action(hookInstall);
+  program
+    .command('token')
+    .description('API tokens')
+    .command('create <name>')
+    .description('create an API token (printed once; stored hashed)')
+    .option('--role <role>', 'admin, or hook (may only notify pushes)', 'admin')
+    .option('--json', 'print JSON')
+    .action(tokenCreate);
   program
     .command('login <url> <token>')
     .description('save the server URL and token for this user')

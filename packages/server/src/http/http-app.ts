@@ -18,6 +18,7 @@ import { Unauthenticated } from '../errors.js';
 import { appsRoutes } from '../features/apps/apps-routes.js';
 import { artifactsRoutes } from '../features/artifacts/artifacts-routes.js';
 import type { Principal } from '../features/auth/token-service.js';
+import { tokensRoutes } from '../features/auth/tokens-routes.js';
 import { buildsRoutes } from '../features/builds/builds-routes.js';
 import { hooksRoutes } from '../features/commits/hooks-routes.js';
 import { webhooksRoutes } from '../features/webhooks/webhooks-routes.js';
@@ -108,6 +109,7 @@ export async function buildHttpApp(g: Gantry): Promise<FastifyInstance> {
   artifactsRoutes(typed, g);
   eventsRoutes(typed, g);
   webhooksRoutes(typed, g);
+  tokensRoutes(typed, g);
   return app;
 }
 

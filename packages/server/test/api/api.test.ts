@@ -76,9 +76,20 @@ describe.each(engines)('HTTP API on $name', (engine) => {
     expect(hook.status).not.toBe(401);
   });
 
+  it('creates tokens that work at once; a hook token may only notify pushes', async () => {
+    const { status, body } = await server.api<{ token: string }>('POST', '/api/tokens', { name: 'ci' });
+    expect(status).toBe(201);
+    const ok = await fetch(`${server.url}/api/apps`, { headers: { authorization: `Bearer ${body.token}` } });
+    expect(ok.status).toBe(200);
+    const hook = await server.api<{ token: string }>('POST', '/api/tokens', { name: 'h', role: 'hook' });
+    const denied = await fetch(`${server.url}/api/apps`, { headers: { authorization: `Bearer ${hook.body.token}` } });
+    expect(denied.status).toBe(401);
+  });
+
   it('stores tokens hashed', async () => {
     const rows = await server.gantry.database.db.selectFrom('tokens').selectAll().execute();
     expect(rows).toHaveLength(1);
+    expect(rows[0]!.name).toBe('admin');
     expect(rows[0]!.hash).not.toContain(server.token);
     expect(rows[0]!.hash).toMatch(/^[0-9a-f]{64}$/);
   });

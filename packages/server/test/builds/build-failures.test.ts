@@ -97,8 +97,9 @@ describe('builds that go wrong', () => {
       app: 'shop',
       ref: 'no-such-branch',
     });
-    expect(res.status).toBe(400);
+    expect(res.status).toBe(404);
     expect(res.body.message).toContain('unknown ref "no-such-branch"');
+    expect((await server.api<unknown[]>('GET', '/api/builds')).body).toHaveLength(1);
   });
 });
 

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Artifact, Build, BuildStatus } from '@gantry/contracts';
 import { parseGantryYaml } from '@gantry/contracts';
-import { InvalidInput, NotFound } from '../../errors.js';
+import { NotFound } from '../../errors.js';
 import type { EventStore } from '../../events/event-store.js';
 import type { AppService } from '../apps/app-service.js';
 import type { AppRecord } from '../apps/app-store.js';
@@ -100,9 +100,7 @@ export class BuildService {
     const app = await this.apps.get(appName);
     const mirror = this.apps.mirrorOf(app);
     await mirror.fetch();
-    const sha = await mirror.resolve(ref).catch((e: unknown) => {
-      throw new InvalidInput(e instanceof Error ? e.message : String(e));
-    });
+    const sha = await mirror.resolve(ref);
     return this.request(app, sha, req);
   }
 
