@@ -82,7 +82,9 @@ describe.each(engines)('HTTP API on $name', (engine) => {
     const ok = await fetch(`${server.url}/api/apps`, { headers: { authorization: `Bearer ${body.token}` } });
     expect(ok.status).toBe(200);
     const hook = await server.api<{ token: string }>('POST', '/api/tokens', { name: 'h', role: 'hook' });
-    const denied = await fetch(`${server.url}/api/apps`, { headers: { authorization: `Bearer ${hook.body.token}` } });
+    const denied = await fetch(`${server.url}/api/apps`, {
+      headers: { authorization: `Bearer ${hook.body.token}` },
+    });
     expect(denied.status).toBe(401);
   });
 
