@@ -1,5 +1,5 @@
 import { pathToFileURL } from 'node:url';
-import { createHookedApp, isFinished, median, Scope, startBenchServer } from './support.js';
+import { createHookedApp, isFinished, median, Scope, sleep, startBenchServer } from './support.js';
 
 export interface PushLatency {
   pushes: number;
@@ -13,10 +13,12 @@ export interface PushLatency {
   /** How long `git push` itself took, hook included. */
   pushMedianMs: number;
   goalMs: number;
-  meetsGoal: boolean;
+  medianMeetsGoal: boolean;
+  maxMeetsGoal: boolean;
 }
 
 const GOAL_MS = 1_000;
+const SETTLE_MS = 250;
 
 /**
  * Pushes `pushes` commits to a bare repo with Gantry's post-receive hook and measures when each
@@ -38,6 +40,8 @@ export async function benchPushLatency(pushes = 20): Promise<PushLatency> {
       pushMs.push(push.pushMs);
       const done = await app.waitForBuild(push.sha, isFinished, 20);
       if (done.status !== 'succeeded') throw new Error(`build ${done.id} ${done.status}: ${done.error}`);
+      // The runner removes the worktree after finishing; let that end so each push meets a quiet server.
+      await sleep(SETTLE_MS);
     }
     const medianMs = median(samples);
     return {
@@ -49,7 +53,8 @@ export async function benchPushLatency(pushes = 20): Promise<PushLatency> {
       queuedMedianMs: median(queued),
       pushMedianMs: median(pushMs),
       goalMs: GOAL_MS,
-      meetsGoal: Math.max(...samples) < GOAL_MS,
+      medianMeetsGoal: medianMs < GOAL_MS,
+      maxMeetsGoal: Math.max(...samples) < GOAL_MS,
     };
   } finally {
     await scope.close();

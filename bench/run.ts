@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
@@ -91,7 +91,7 @@ async function main(): Promise<number> {
   if (interrupted) return 130;
   results.totalSec = Math.round((performance.now() - started) / 1000);
 
-  const text = renderResults(results);
+  const text = formatMarkdown(renderResults(results));
   console.log(`\n${text}\n`);
   await mkdir(new URL('.', RESULTS_FILE), { recursive: true });
   await writeFile(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`);
@@ -116,7 +116,22 @@ async function writeDocs(table: string): Promise<void> {
   const from = doc.indexOf(START);
   const to = doc.indexOf(END);
   if (from < 0 || to < from) throw new Error(`docs/benchmarks.md has no ${START} … ${END} section`);
-  await writeFile(DOCS_FILE, `${doc.slice(0, from + START.length)}\n${table}\n${doc.slice(to)}`);
+  await writeFile(
+    DOCS_FILE,
+    formatMarkdown(`${doc.slice(0, from + START.length)}\n${table}\n${doc.slice(to)}`),
+  );
+}
+
+/** Through the repo's formatter, which aligns tables (also for the terminal) and keeps lint clean. */
+function formatMarkdown(text: string): string {
+  try {
+    return execFileSync(fileURLToPath(BIOME), ['format', '--stdin-file-path=benchmarks.md'], {
+      input: text,
+      encoding: 'utf8',
+    });
+  } catch {
+    return text;
+  }
 }
 
 let interrupted = false;

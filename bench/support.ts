@@ -202,7 +202,3 @@ export function percentile(xs: number[], p: number): number {
   const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
   return sorted[Math.min(rank, sorted.length) - 1]!;
 }
-
-export function round1(n: number): number {
-  return Math.round(n * 10) / 10;
-}

@@ -1,11 +1,13 @@
 import { type Kysely, type Migration, Migrator } from 'kysely';
 import type { DialectCapabilities } from './dialects/dialect-capabilities.js';
 import { initial } from './migrations/001-initial.js';
+import { buildListIndexes } from './migrations/002-build-list-indexes.js';
 
 /** One ordered list of migrations for both engines; engine differences come in through `caps`. */
 function migrations(caps: DialectCapabilities): Record<string, Migration> {
   return {
     '001-initial': initial(caps),
+    '002-build-list-indexes': buildListIndexes,
   };
 }
 

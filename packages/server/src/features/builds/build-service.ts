@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Artifact, Build, BuildStatus } from '@gantry/contracts';
-import { parseGantryYaml } from '@gantry/contracts';
+import { type GantryYaml, parseGantryYaml } from '@gantry/contracts';
 import { NotFound } from '../../errors.js';
 import type { EventStore } from '../../events/event-store.js';
 import type { AppService } from '../apps/app-service.js';
@@ -20,6 +20,8 @@ export interface BuildRequest {
   actor: string;
   rebuild?: boolean;
   attempt?: number;
+  /** The commit's parsed gantry.yaml when the caller has read it already. */
+  config?: GantryYaml;
 }
 
 export class BuildService {
@@ -45,11 +47,13 @@ export class BuildService {
   async onNewCommits(app: AppRecord, shas: string[], actor: string): Promise<string[]> {
     const head = shas.at(-1);
     if (!head) return [];
-    const mode = (await this.readConfig(app, head))?.build.mode ?? 'latest';
+    const headConfig = await this.readConfig(app, head);
+    const mode = headConfig?.build.mode ?? 'latest';
     const targets = mode === 'every' ? shas : [head];
     const ids: string[] = [];
     for (const sha of targets) {
-      const res = await this.request(app, sha, { reason: 'push', actor });
+      const config = sha === head ? headConfig : undefined;
+      const res = await this.request(app, sha, { reason: 'push', actor, config });
       if (res.kind !== 'artifact-exists') ids.push(res.build.id);
     }
     if (mode === 'latest') {
@@ -75,7 +79,7 @@ export class BuildService {
       const artifact = await this.artifacts.findCurrent(app.id, sha);
       if (artifact) return { kind: 'artifact-exists', artifact };
     }
-    const config = await this.readConfig(app, sha);
+    const config = req.config ?? (await this.readConfig(app, sha));
     const build = await this.builds.enqueue({
       appId: app.id,
       sha,
