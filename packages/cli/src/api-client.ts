@@ -60,6 +60,10 @@ export class ApiClient {
     return (await (await this.request('POST', path, body)).json()) as T;
   }
 
+  async delete<T>(path: string): Promise<T> {
+    return (await (await this.request('DELETE', path)).json()) as T;
+  }
+
   /** The response body as a stream of chunks (logs, downloads, event streams). */
   async stream(path: string, headers: Record<string, string> = {}): Promise<ReadableStream<Uint8Array>> {
     const res = await fetch(`${this.target.url}${path}`, {

@@ -3,6 +3,16 @@ import { ApiError } from './api-client.js';
 import { appAdd, appList, appSecret } from './commands/app.js';
 import { artifactsCommand, pruneCommand } from './commands/artifacts.js';
 import { buildCommand, buildsCommand, cancelCommand, logsCommand } from './commands/build.js';
+import {
+  deployCommand,
+  historyCommand,
+  holdReleaseCommand,
+  lockCommand,
+  recoverCommand,
+  rollbackCommand,
+  statusCommand,
+  unlockCommand,
+} from './commands/deploy.js';
 import { loginCommand } from './commands/login.js';
 import type { ServerOptions } from './commands/server.js';
 import { tokenCreate } from './commands/token.js';
@@ -106,6 +116,69 @@ export function buildProgram(): Command {
     .option('--url <url>', 'server URL the hook calls (default: the CLI’s)')
     .option('--json', 'print JSON')
     .action(hookInstall);
+  program
+    .command('deploy <env> <ref>')
+    .description(
+      'deploy a ref (SHA, short SHA, tag, branch, HEAD~2): tags deploy/<env>/<UTC>-<sha>, pushes it, follows it',
+    )
+    .option('--app <name>', 'the app (default: the only one)')
+    .option('--no-tag', 'call the API directly instead of creating a deploy tag')
+    .option('--force', 'skip the promote_from gate (recorded)')
+    .option('-y, --yes', 'confirm a protected environment without a prompt')
+    .option('--reason <text>', 'why, recorded in the tag and the deployment')
+    .option('--dry-run', 'print the plan and change nothing')
+    .option('--no-follow', 'return once queued')
+    .option('--json', 'print JSON')
+    .action(deployCommand);
+  program
+    .command('rollback <env>')
+    .description('deploy the previous successful release of <env> (or --to <ref>) through the same path')
+    .option('--app <name>', 'the app (default: the only one)')
+    .option('--to <ref>', 'the release to go back to')
+    .option('-y, --yes', 'confirm a protected environment without a prompt')
+    .option('--reason <text>', 'why')
+    .option('--json', 'print JSON')
+    .action(rollbackCommand);
+  program
+    .command('status')
+    .description('app × environment: SHA, commit, age, who, health, URL, locks, holds, queue')
+    .option('--app <name>', 'only this app')
+    .option('--json', 'print JSON')
+    .action(statusCommand);
+  program
+    .command('history <env>')
+    .description("an environment's deployments, newest first")
+    .option('--app <name>', 'the app (default: the only one)')
+    .option('--limit <n>', 'how many', '20')
+    .option('--json', 'print JSON')
+    .action(historyCommand);
+  program
+    .command('lock <env>')
+    .description('stop the line: no deployment to <env> starts until unlocked')
+    .option('--app <name>', 'the app (default: the only one)')
+    .option('--reason <text>', 'why (recorded with who and since when)')
+    .option('--json', 'print JSON')
+    .action(lockCommand);
+  program
+    .command('unlock <env>')
+    .description('let deployments to <env> start again')
+    .option('--app <name>', 'the app (default: the only one)')
+    .option('--json', 'print JSON')
+    .action(unlockCommand);
+  program
+    .command('hold')
+    .description('holds keep auto-deploy from bringing a rolled-back commit back')
+    .command('release <env>')
+    .description('lift the hold on <env>')
+    .option('--app <name>', 'the app (default: the only one)')
+    .option('--json', 'print JSON')
+    .action(holdReleaseCommand);
+  program
+    .command('recover')
+    .description('rebuild the deployment history from the deploy tags in git (after losing the database)')
+    .option('--app <name>', 'the app (default: the only one)')
+    .option('--json', 'print JSON')
+    .action(recoverCommand);
   program
     .command('token')
     .description('API tokens')

@@ -23,6 +23,22 @@ export const eventTypes = [
   'artifact.created',
   'artifact.pruned',
   'token.created',
+  'tag.seen',
+  'deployment.queued',
+  'deployment.rejected',
+  'deployment.started',
+  'deployment.phase',
+  'deployment.succeeded',
+  'deployment.failed',
+  'deployment.superseded',
+  'deployment.interrupted',
+  'environment.locked',
+  'environment.unlocked',
+  'environment.held',
+  'environment.hold_released',
+  'environment.app_crashed',
+  'environment.app_restarted',
+  'environment.app_gave_up',
 ] as const;
 
 export type EventType = (typeof eventTypes)[number];

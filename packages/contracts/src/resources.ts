@@ -85,3 +85,73 @@ export interface Artifact {
   current: boolean;
   prunedAt: string | null;
 }
+
+export const deploymentTriggers = ['auto', 'tag', 'cli', 'api', 'rollback', 'recovered'] as const;
+export type DeploymentTrigger = (typeof deploymentTriggers)[number];
+
+export const deploymentStatuses = [
+  'queued',
+  'running',
+  'succeeded',
+  'failed',
+  'rejected',
+  'superseded',
+  'interrupted',
+] as const;
+export type DeploymentStatus = (typeof deploymentStatuses)[number];
+export const finishedDeploymentStatuses: readonly DeploymentStatus[] = [
+  'succeeded',
+  'failed',
+  'rejected',
+  'superseded',
+  'interrupted',
+];
+
+export interface DeploymentPhase {
+  name: string;
+  startedAt: string;
+  ms: number | null;
+}
+
+export interface Deployment {
+  id: string;
+  appId: string;
+  app: string;
+  env: string;
+  sha: string;
+  previousSha: string | null;
+  artifactId: string | null;
+  digest: string | null;
+  trigger: DeploymentTrigger;
+  actor: string;
+  reason: string | null;
+  tag: string | null;
+  forced: boolean;
+  status: DeploymentStatus;
+  /** noop, switch (a warm standby took over) or start (the release booted). */
+  kind: string | null;
+  phases: DeploymentPhase[];
+  error: string | null;
+  requestedAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  /** Place in the environment's queue (1 = next) while queued. */
+  position?: number;
+}
+
+export interface EnvironmentState {
+  app: string;
+  env: string;
+  port: number;
+  url: string;
+  driver: string;
+  protected: boolean;
+  autoDeploy: boolean;
+  promoteFrom: string | null;
+  current: Deployment | null;
+  health: { healthy: boolean; sha: string | null; detail?: string } | null;
+  commit: { message: string; committedAt: string; authorName: string } | null;
+  lock: { by: string; reason: string | null; since: string } | null;
+  hold: { sha: string; reason: string | null; since: string } | null;
+  queue: Deployment[];
+}

@@ -2,6 +2,8 @@ import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import type { ServerConfig } from './config/server-config.js';
 import { type Database, openDatabase } from './db/database.js';
+import { createCommandDriver } from './drivers/command/command-driver.js';
+import { createProcessDriver } from './drivers/process/process-driver.js';
 import { EventBus } from './events/event-bus.js';
 import { SqlEventStore } from './events/sql-event-store.js';
 import { AppService } from './features/apps/app-service.js';
@@ -17,6 +19,13 @@ import { SqlBuildStore } from './features/builds/sql-build-store.js';
 import { CommitPoller } from './features/commits/commit-poller.js';
 import { CommitService } from './features/commits/commit-service.js';
 import { SqlCommitStore } from './features/commits/sql-commit-store.js';
+import { Deployer } from './features/deployments/deployer.js';
+import { DeploymentRecovery } from './features/deployments/deployment-recovery.js';
+import { DeploymentService } from './features/deployments/deployment-service.js';
+import { DriverRegistry } from './features/deployments/driver-registry.js';
+import { SqlDeploymentStore } from './features/deployments/sql-deployment-store.js';
+import { TagDeployer } from './features/deployments/tag-deployer.js';
+import { SqlEnvironmentStore } from './features/environments/sql-environment-store.js';
 
 /** The composition root: every service, built from one database and one config. */
 export interface Gantry {
@@ -33,6 +42,13 @@ export interface Gantry {
   tokens: TokenService;
   runner: BuildRunner;
   poller: CommitPoller;
+  envStore: SqlEnvironmentStore;
+  deploymentStore: SqlDeploymentStore;
+  drivers: DriverRegistry;
+  deployments: DeploymentService;
+  deployer: Deployer;
+  tagDeployer: TagDeployer;
+  recovery: DeploymentRecovery;
   close(): Promise<void>;
 }
 
@@ -75,6 +91,29 @@ export async function createGantry(config: ServerConfig, opts: CreateGantryOptio
     staleAfterMs: config.staleAfterMs,
   });
   const poller = new CommitPoller(apps, commits, logger);
+  const envStore = new SqlEnvironmentStore(db);
+  const deploymentStore = new SqlDeploymentStore(db);
+  const drivers = new DriverRegistry().register(createProcessDriver()).register(createCommandDriver());
+  const deployments = new DeploymentService(deploymentStore, envStore, apps, artifacts, drivers, events);
+  const deployer = new Deployer({
+    deployments: deploymentStore,
+    envs: envStore,
+    service: deployments,
+    apps,
+    artifacts,
+    drivers,
+    events,
+    logger,
+    dataDir: config.dataDir,
+  });
+  const tagDeployer = new TagDeployer(envStore, deployments);
+  const recovery = new DeploymentRecovery(apps, deploymentStore, envStore, tagDeployer, artifacts);
+  commits.onTags((app, mirror, head, initial) => tagDeployer.scan(app, mirror, head, initial));
+  builds.onPushBuildSucceeded(async (build) =>
+    deployments.autoDeploy(await apps.getById(build.appId), build.sha),
+  );
+  // An artifact that an environment runs or ran among its last 5 deployments is never pruned.
+  artifacts.addRetention(() => deploymentStore.recentArtifactIds(5));
   return {
     config,
     database,
@@ -89,9 +128,18 @@ export async function createGantry(config: ServerConfig, opts: CreateGantryOptio
     tokens,
     runner,
     poller,
+    envStore,
+    deploymentStore,
+    drivers,
+    deployments,
+    deployer,
+    tagDeployer,
+    recovery,
     async close() {
       poller.stop();
       await runner.stop();
+      await deployer.stop();
+      await drivers.close();
       await database.close();
     },
   };

@@ -48,6 +48,7 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
   }
   if (opts.background !== false) {
     await gantry.runner.start();
+    await gantry.deployer.start();
     gantry.poller.start();
   }
   return {

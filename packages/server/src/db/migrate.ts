@@ -2,12 +2,14 @@ import { type Kysely, type Migration, Migrator } from 'kysely';
 import type { DialectCapabilities } from './dialects/dialect-capabilities.js';
 import { initial } from './migrations/001-initial.js';
 import { buildListIndexes } from './migrations/002-build-list-indexes.js';
+import { deployments } from './migrations/003-deployments.js';
 
 /** One ordered list of migrations for both engines; engine differences come in through `caps`. */
 function migrations(caps: DialectCapabilities): Record<string, Migration> {
   return {
     '001-initial': initial(caps),
     '002-build-list-indexes': buildListIndexes,
+    '003-deployments': deployments,
   };
 }
 

@@ -104,6 +104,53 @@ export interface TokensTable {
   last_used_at: string | null;
 }
 
+export interface EnvironmentsTable {
+  id: string;
+  app_id: string;
+  name: string;
+  port: number;
+  /** The deployment that holds this environment's slot: one deployment at a time. */
+  active_deployment_id: string | null;
+  locked_by: string | null;
+  lock_reason: string | null;
+  locked_at: string | null;
+  /** After a rollback, auto-deploy does not bring this SHA back. */
+  hold_sha: string | null;
+  hold_reason: string | null;
+  held_at: string | null;
+  created_at: string;
+}
+
+export interface DeploymentsTable {
+  id: string;
+  app_id: string;
+  env: string;
+  sha: string;
+  previous_sha: string | null;
+  artifact_id: string | null;
+  digest: string | null;
+  trigger: string; // auto | tag | cli | api | rollback | recovered
+  actor: string;
+  reason: string | null;
+  tag: string | null;
+  forced: number;
+  status: string; // queued | running | succeeded | failed | rejected | superseded | interrupted
+  kind: string | null; // noop | switch | start
+  phases: string; // JSON [{ name, startedAt, ms }]
+  error: string | null;
+  runner_id: string | null;
+  requested_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+export interface SeenTagsTable {
+  app_id: string;
+  name: string;
+  sha: string;
+  seen_at: string;
+}
+
 export interface Schema {
   apps: AppsTable;
   commits: CommitsTable;
@@ -113,4 +160,7 @@ export interface Schema {
   artifacts: ArtifactsTable;
   events: EventsTable;
   tokens: TokensTable;
+  environments: EnvironmentsTable;
+  deployments: DeploymentsTable;
+  seen_tags: SeenTagsTable;
 }

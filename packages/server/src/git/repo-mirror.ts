@@ -234,6 +234,37 @@ export class RepoMirror {
     }
   }
 
+  /**
+   * Creates an annotated tag on `sha` in the mirror and pushes it to the app's repository, so that
+   * git records the intent (a deploy tag) before anything happens.
+   */
+  async createAndPushTag(
+    name: string,
+    sha: string,
+    message: string,
+    tagger: { name: string; email: string },
+  ) {
+    await serialized(resolvePath(this.path), async () => {
+      await runGit(['tag', '-a', '-m', message, '--end-of-options', name, sha], {
+        cwd: this.path,
+        env: {
+          GIT_COMMITTER_NAME: tagger.name,
+          GIT_COMMITTER_EMAIL: tagger.email,
+        },
+      });
+      try {
+        // To the URL, not the remote: a --mirror remote would push (and prune) every ref.
+        await this.git(
+          ['push', '--quiet', remoteUrl(this.url), `refs/tags/${name}:refs/tags/${name}`],
+          NETWORK_TIMEOUT_MS,
+        );
+      } catch (error) {
+        await this.git(['tag', '-d', name]).catch(() => undefined);
+        throw error;
+      }
+    });
+  }
+
   private git(args: string[], timeoutMs?: number, input?: string): Promise<GitOutput> {
     return runGit(args, { cwd: this.path, timeoutMs, input });
   }

@@ -21,6 +21,8 @@ import type { Principal } from '../features/auth/token-service.js';
 import { tokensRoutes } from '../features/auth/tokens-routes.js';
 import { buildsRoutes } from '../features/builds/builds-routes.js';
 import { hooksRoutes } from '../features/commits/hooks-routes.js';
+import { deploymentsRoutes } from '../features/deployments/deployments-routes.js';
+import { environmentsRoutes } from '../features/environments/environments-routes.js';
 import { webhooksRoutes } from '../features/webhooks/webhooks-routes.js';
 import type { Gantry } from '../gantry.js';
 import { errorHandler } from './error-mapper.js';
@@ -110,6 +112,8 @@ export async function buildHttpApp(g: Gantry): Promise<FastifyInstance> {
   eventsRoutes(typed, g);
   webhooksRoutes(typed, g);
   tokensRoutes(typed, g);
+  deploymentsRoutes(typed, g);
+  environmentsRoutes(typed, g);
   return app;
 }
 

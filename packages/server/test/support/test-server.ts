@@ -48,6 +48,7 @@ export async function startTestServer(
       return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
     },
     async close() {
+      await server.gantry.deployer.stopAllEnvironments();
       await server.stop();
       if (schema && engine.url) await dropSchema(engine.url, schema);
     },

@@ -14,6 +14,11 @@ export class LocalBlobStore implements BlobStore {
     this.root = resolve(root);
   }
 
+  async localPath(digest: string): Promise<string> {
+    if (!(await this.has(digest))) throw new NotFound(`artifact blob ${digest} is missing from ${this.root}`);
+    return this.pathFor(digest);
+  }
+
   pathFor(digest: string): string {
     return join(this.root, 'sha256', `${digestHex(digest)}.tar.gz`);
   }

@@ -41,6 +41,11 @@ export class ArtifactService {
     return this.store.findCurrent(appId, sha);
   }
 
+  /** The artifact as a file on this machine, for drivers. */
+  async localPath(artifact: Artifact): Promise<string> {
+    return this.blobs.localPath(artifact.digest);
+  }
+
   async open(id: string): Promise<{ artifact: Artifact; stream: Readable }> {
     const artifact = await this.get(id);
     if (artifact.prunedAt || !(await this.blobs.has(artifact.digest))) {

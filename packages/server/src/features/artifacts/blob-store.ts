@@ -14,6 +14,8 @@ export interface BlobStore {
   verify(digest: string): Promise<boolean>;
   /** Succeeds when the blob is already gone. */
   delete(digest: string): Promise<void>;
+  /** A file on this machine holding the blob (a remote store downloads it first); NotFound when missing. */
+  localPath(digest: string): Promise<string>;
 }
 
 const DIGEST = /^sha256:([0-9a-f]{64})$/;

@@ -200,6 +200,9 @@ export class BuildRunner {
         actor: 'runner',
         data: { sha: build.sha, artifactId: artifact.id, digest: packed.digest },
       });
+      await this.d.service.pushBuildSucceeded(build).catch((err: unknown) => {
+        log.error({ err }, 'auto-deploy after the build failed');
+      });
       if (cacheKey)
         await this.d.cache.save(app.id, cacheKey, config.build.cache ?? [], workdir).catch(() => false);
     } catch (e) {

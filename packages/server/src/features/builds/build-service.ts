@@ -26,6 +26,7 @@ export interface BuildRequest {
 
 export class BuildService {
   private wakeRunner: () => void = () => {};
+  private readonly succeededHandlers: ((build: Build) => Promise<unknown>)[] = [];
 
   constructor(
     private readonly builds: BuildStore,
@@ -37,6 +38,16 @@ export class BuildService {
 
   onQueued(wake: () => void): void {
     this.wakeRunner = wake;
+  }
+
+  /** Called after each successful build of a pushed commit (auto-deploy listens here). */
+  onPushBuildSucceeded(handler: (build: Build) => Promise<unknown>): void {
+    this.succeededHandlers.push(handler);
+  }
+
+  async pushBuildSucceeded(build: Build): Promise<void> {
+    if (build.reason !== 'push' && build.reason !== 'retry') return;
+    for (const h of this.succeededHandlers) await h(build);
   }
 
   logPath(buildId: string, idx: number): string {

@@ -42,7 +42,11 @@ export async function runStep(run: StepRun): Promise<StepOutcome> {
   if (child.pid) run.onSpawn?.(child.pid);
   const onData = (chunk: Buffer) => {
     log.write(chunk);
-    tail = lastLines(tail + chunk.toString('utf8'), TAIL_LINES);
+    // Keeps the line break at the end, so that a line split across chunks is not glued to the next.
+    tail = (tail + chunk.toString('utf8'))
+      .split('\n')
+      .slice(-TAIL_LINES - 1)
+      .join('\n');
     run.onOutput?.(chunk);
   };
   child.stdout.on('data', onData);
@@ -76,7 +80,7 @@ export async function runStep(run: StepRun): Promise<StepOutcome> {
   clearTimeout(killTimer);
   run.signal.removeEventListener('abort', onAbort);
   await new Promise<void>((resolve) => log.end(resolve));
-  return { exitCode, stoppedBy, tail };
+  return { exitCode, stoppedBy, tail: lastLines(tail, TAIL_LINES) };
 }
 
 export function killGroup(pid: number | undefined, sig: NodeJS.Signals): void {

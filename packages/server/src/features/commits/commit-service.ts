@@ -1,10 +1,18 @@
 import type { Commit } from '@gantry/contracts';
 import type { EventStore } from '../../events/event-store.js';
+import type { RepoMirror } from '../../git/repo-mirror.js';
 import { KeyedMutex } from '../../lib/keyed-mutex.js';
 import type { AppService } from '../apps/app-service.js';
 import type { AppRecord } from '../apps/app-store.js';
 import type { BuildService } from '../builds/build-service.js';
 import type { CommitStore, Push } from './commit-store.js';
+
+export type TagHandler = (
+  app: AppRecord,
+  mirror: RepoMirror,
+  head: string | null,
+  initial: boolean,
+) => Promise<unknown>;
 
 export type PushSource = 'hook' | 'webhook' | 'poll' | 'manual';
 
@@ -21,6 +29,7 @@ export interface IngestResult {
  */
 export class CommitService {
   private readonly mutex = new KeyedMutex();
+  private tagHandlers: TagHandler[] = [];
 
   constructor(
     private readonly apps: AppService,
@@ -28,6 +37,11 @@ export class CommitService {
     private readonly events: EventStore,
     private readonly builds: BuildService,
   ) {}
+
+  /** Called after every fetch, before branch commits are recorded (deploy tags). */
+  onTags(handler: TagHandler): void {
+    this.tagHandlers.push(handler);
+  }
 
   ingest(app: AppRecord, source: PushSource, actor: string): Promise<IngestResult> {
     return this.mutex.run(app.id, () => this.ingestLocked(app.id, source, actor));
@@ -38,6 +52,11 @@ export class CommitService {
     const mirror = this.apps.mirrorOf(app);
     await mirror.fetch();
     const head = await mirror.headOf();
+    for (const handler of this.tagHandlers) {
+      await handler(app, mirror, head ?? app.headSha, app.headSha === null).catch((err: unknown) => {
+        throw new Error(`reading deploy tags failed: ${err instanceof Error ? err.message : String(err)}`);
+      });
+    }
     if (!head || head === app.headSha) return { newCommits: [], buildIds: [] };
 
     const old = app.headSha;

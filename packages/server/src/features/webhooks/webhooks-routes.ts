@@ -65,8 +65,9 @@ export function webhooksRoutes(r: TypedApp, g: Gantry): void {
           `webhook signature does not match app "${app.name}"'s secret; copy it from \`gantry app secret ${app.name}\``,
         );
       }
-      if (parsed.notice.ref !== `refs/heads/${app.branch}`) {
-        return { accepted: false, reason: `ref ${parsed.notice.ref} is not the app's branch ${app.branch}` };
+      const ref = parsed.notice.ref;
+      if (ref !== `refs/heads/${app.branch}` && !ref.startsWith('refs/tags/')) {
+        return { accepted: false, reason: `ref ${ref} is neither the app's branch ${app.branch} nor a tag` };
       }
       const actor = parsed.notice.pusher ? `${provider}:${parsed.notice.pusher}` : provider;
       void g.commits.ingest(app, 'webhook', actor).catch((err: unknown) => {

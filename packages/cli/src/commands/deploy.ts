@@ -1,0 +1,233 @@
+import { userInfo } from 'node:os';
+import { createInterface } from 'node:readline/promises';
+import type { Deployment, EnvironmentState } from '@gantry/contracts';
+import { finishedDeploymentStatuses } from '@gantry/contracts';
+import type { ApiClient } from '../api-client.js';
+import { CliError, client, pickApp, qs } from '../context.js';
+import { ago, duration, printJson, progress, progressDone, short, table } from '../output.js';
+
+const PHASE_WORDS: Record<string, string> = {
+  unpack: 'unpacking',
+  start: 'starting',
+  health: 'waiting until healthy',
+  switch: 'switching traffic',
+  drain: 'draining the old release',
+  cleanup: 'cleaning up',
+};
+
+function whoAmI(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return 'cli';
+  }
+}
+
+async function confirmProtected(
+  api: ApiClient,
+  app: string,
+  env: string,
+  what: string,
+  yes?: boolean,
+): Promise<boolean> {
+  if (yes) return true;
+  const envs = await api.get<EnvironmentState[]>(`/api/apps/${encodeURIComponent(app)}/environments`);
+  if (!envs.find((e) => e.env === env)?.protected) return false;
+  if (!process.stdin.isTTY) {
+    throw new CliError(`"${env}" is protected: pass --yes to ${what} without a prompt`);
+  }
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  const answer = await rl.question(`"${env}" is protected. ${what}? [y/N] `);
+  rl.close();
+  if (!/^y(es)?$/i.test(answer.trim())) throw new CliError('not confirmed; nothing was deployed');
+  return true;
+}
+
+/** Follows a deployment live (queued → starting → healthy → switched) and returns how it ended. */
+export async function followDeployment(api: ApiClient, id: string, show: boolean): Promise<Deployment> {
+  let said = '';
+  for (;;) {
+    const d = await api.get<Deployment>(`/api/deployments/${id}`);
+    const phase = d.phases.at(-1)?.name;
+    const state =
+      d.status === 'queued'
+        ? `queued${d.position ? ` (position ${d.position})` : ''}`
+        : d.status === 'running'
+          ? (PHASE_WORDS[phase ?? ''] ?? 'starting')
+          : d.status;
+    if (show && state !== said) {
+      progress(`${d.env} ← ${short(d.sha)}: ${state}`);
+      said = state;
+    }
+    if (finishedDeploymentStatuses.includes(d.status)) {
+      if (show) {
+        progressDone();
+        const took = d.startedAt && d.finishedAt ? Date.parse(d.finishedAt) - Date.parse(d.startedAt) : null;
+        const phases = d.phases.map((p) => `${p.name} ${duration(p.ms)}`).join(', ');
+        process.stderr.write(
+          `deployment ${d.id} ${d.status}${d.kind ? ` (${d.kind})` : ''}${took !== null ? ` in ${duration(took)}` : ''}` +
+            `${phases ? ` [${phases}]` : ''}\n`,
+        );
+      }
+      return d;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function finish(d: Deployment, json?: boolean): void {
+  if (json) printJson(d);
+  if (d.status !== 'succeeded') throw new CliError(`deployment ${d.id} ${d.status}: ${d.error ?? ''}`.trim());
+}
+
+export async function deployCommand(
+  env: string,
+  ref: string,
+  opts: {
+    app?: string;
+    tag?: boolean;
+    force?: boolean;
+    yes?: boolean;
+    reason?: string;
+    dryRun?: boolean;
+    follow?: boolean;
+    json?: boolean;
+  },
+): Promise<void> {
+  const api = await client();
+  const app = await pickApp(api, opts.app);
+  const path = `/api/apps/${encodeURIComponent(app)}/deployments`;
+  const body = {
+    env,
+    ref,
+    tag: opts.tag !== false,
+    force: Boolean(opts.force),
+    reason: opts.reason,
+    actor: whoAmI(),
+  };
+  if (opts.dryRun) {
+    const plan = await api.post<{ sha: string; driver: string; plan: { kind: string; steps: string[] } }>(
+      path,
+      {
+        ...body,
+        dryRun: true,
+      },
+    );
+    if (opts.json) return printJson(plan);
+    process.stdout.write(`Plan for ${env} ← ${short(plan.sha)} (driver ${plan.driver}): ${plan.plan.kind}\n`);
+    for (const step of plan.plan.steps) process.stdout.write(`  - ${step}\n`);
+    return;
+  }
+  const confirm = await confirmProtected(api, app, env, `Deploy ${ref} to ${env}`, opts.yes);
+  const d = await api.post<Deployment>(path, { ...body, confirm });
+  if (!opts.json && d.tag) process.stderr.write(`tagged ${d.tag} and pushed it\n`);
+  if (d.status === 'rejected') return finish(d, opts.json);
+  if (opts.follow === false) return opts.json ? printJson(d) : void process.stdout.write(`${d.id}\n`);
+  finish(await followDeployment(api, d.id, !opts.json), opts.json);
+}
+
+export async function rollbackCommand(
+  env: string,
+  opts: { app?: string; to?: string; yes?: boolean; reason?: string; json?: boolean },
+): Promise<void> {
+  const api = await client();
+  const app = await pickApp(api, opts.app);
+  const confirm = await confirmProtected(api, app, env, `Roll ${env} back`, opts.yes);
+  const d = await api.post<Deployment>(`/api/apps/${encodeURIComponent(app)}/environments/${env}/rollback`, {
+    to: opts.to,
+    confirm,
+    reason: opts.reason,
+    actor: whoAmI(),
+  });
+  if (d.status === 'rejected') return finish(d, opts.json);
+  finish(await followDeployment(api, d.id, !opts.json), opts.json);
+}
+
+export async function statusCommand(opts: { app?: string; json?: boolean }): Promise<void> {
+  const api = await client();
+  const states = opts.app
+    ? await api.get<EnvironmentState[]>(`/api/apps/${encodeURIComponent(opts.app)}/environments`)
+    : await api.get<EnvironmentState[]>('/api/status');
+  if (opts.json) return printJson(states);
+  table(
+    states.map((s) => ({
+      app: s.app,
+      env: s.env,
+      sha: short(s.current?.sha),
+      commit: (s.commit?.message ?? '').split('\n')[0]!.slice(0, 40),
+      age: ago(s.current?.finishedAt),
+      by: s.current?.actor ?? '',
+      health: s.health ? (s.health.healthy ? 'healthy' : 'UNHEALTHY') : '',
+      url: s.url,
+      notes: [
+        s.lock ? `locked by ${s.lock.by}${s.lock.reason ? `: ${s.lock.reason}` : ''}` : '',
+        s.hold ? `hold ${short(s.hold.sha)}` : '',
+        s.queue.length ? `${s.queue.length} queued` : '',
+        s.protected ? 'protected' : '',
+      ]
+        .filter(Boolean)
+        .join('; '),
+    })),
+    ['app', 'env', 'sha', 'commit', 'age', 'by', 'health', 'url', 'notes'],
+  );
+}
+
+export async function historyCommand(env: string, opts: { app?: string; limit?: string; json?: boolean }) {
+  const api = await client();
+  const app = await pickApp(api, opts.app);
+  const list = await api.get<Deployment[]>(`/api/deployments${qs({ app, env, limit: opts.limit })}`);
+  if (opts.json) return printJson(list);
+  table(
+    list.map((d) => ({
+      id: d.id,
+      sha: short(d.sha),
+      from: short(d.previousSha),
+      trigger: d.trigger,
+      status: d.status + (d.kind ? ` (${d.kind})` : ''),
+      by: d.actor,
+      when: ago(d.requestedAt),
+      took: d.startedAt && d.finishedAt ? duration(Date.parse(d.finishedAt) - Date.parse(d.startedAt)) : '',
+      note: (d.error ?? d.tag ?? '').split('\n')[0] ?? '',
+    })),
+    ['id', 'sha', 'from', 'trigger', 'status', 'by', 'when', 'took', 'note'],
+  );
+}
+
+export async function lockCommand(env: string, opts: { app?: string; reason?: string; json?: boolean }) {
+  const api = await client();
+  const app = await pickApp(api, opts.app);
+  const res = await api.post(`/api/apps/${encodeURIComponent(app)}/environments/${env}/lock`, {
+    reason: opts.reason,
+    actor: whoAmI(),
+  });
+  if (opts.json) return printJson(res);
+  process.stdout.write(`${env} is locked: no deployment starts until \`gantry unlock ${env}\`\n`);
+}
+
+export async function unlockCommand(env: string, opts: { app?: string; json?: boolean }) {
+  const api = await client();
+  const app = await pickApp(api, opts.app);
+  const res = await api.delete(`/api/apps/${encodeURIComponent(app)}/environments/${env}/lock`);
+  if (opts.json) return printJson(res);
+  process.stdout.write(`${env} is unlocked\n`);
+}
+
+export async function holdReleaseCommand(env: string, opts: { app?: string; json?: boolean }) {
+  const api = await client();
+  const app = await pickApp(api, opts.app);
+  const res = await api.delete(`/api/apps/${encodeURIComponent(app)}/environments/${env}/hold`);
+  if (opts.json) return printJson(res);
+  process.stdout.write(`${env}: hold released; auto-deploy may bring that commit back\n`);
+}
+
+export async function recoverCommand(opts: { app?: string; json?: boolean }) {
+  const api = await client();
+  const app = await pickApp(api, opts.app);
+  const res = await api.post<{ recovered: Deployment[]; skipped: number }>(
+    `/api/apps/${encodeURIComponent(app)}/recover`,
+  );
+  if (opts.json) return printJson(res);
+  for (const d of res.recovered)
+    process.stdout.write(`recovered ${d.env} ← ${short(d.sha)} (${d.tag}) by ${d.actor}\n`);
+  process.stdout.write(`${res.recovered.length} recovered from tags, ${res.skipped} already recorded\n`);
+}

@@ -1,0 +1,114 @@
+/**
+ * The deploy-driver contract. A driver puts an artifact into an environment and reports its
+ * health; Gantry's deployment service is its only caller, one deployment per environment at a
+ * time. A driver instance serves every environment that names it and keeps no state that it cannot
+ * rebuild from its workdir (Gantry may be killed at any moment and started again).
+ *
+ * @example
+ * const result = await driver.deploy(target, ctx); // unpacks, starts, waits healthy, switches
+ * console.log(result.url); // http://127.0.0.1:7501 — the environment's stable address
+ */
+export interface Driver {
+  readonly name: string;
+  readonly capabilities: DriverCapabilities;
+  /** Pure: what `deploy(target)` would do given what runs now. `--dry-run` prints it. */
+  plan(input: PlanInput): DeployPlan;
+  /** Makes `target` the release that serves the environment. Rejects when it never becomes healthy,
+   *  and then the release that served before keeps serving. */
+  deploy(target: Release, ctx: DriverContext): Promise<DeployResult>;
+  /** Health of what serves the environment now. */
+  health(env: EnvironmentSpec, ctx: DriverContext): Promise<HealthReport>;
+  /** Stops everything of this environment (releases, standby, proxy). */
+  stop(env: EnvironmentSpec, ctx: DriverContext): Promise<void>;
+  /** After a (re)start of Gantry: make the environment serve `serving` again, adopting what still
+   *  runs from before and stopping anything it does not know. Optional for stateless drivers. */
+  restore?(env: EnvironmentSpec, serving: Release, ctx: DriverContext): Promise<DeployResult>;
+  /** Stop background work (watchers, proxies owned by this process); leaves releases running. */
+  close?(): Promise<void>;
+}
+
+export interface DriverCapabilities {
+  /** Keeps the previous release running, so that a rollback to it is only a switch. */
+  warmStandby: boolean;
+  /** Switches traffic without failing a request in flight. */
+  zeroDowntimeSwitch: boolean;
+  /** Can adopt releases still running after Gantry restarts. */
+  adopt: boolean;
+}
+
+/** What the environment declares in gantry.yaml, resolved (defaults applied, port allocated). */
+export interface EnvironmentSpec {
+  app: string;
+  name: string;
+  /** The stable port the environment is served on. */
+  port: number;
+  /** Environment variables for the app; everything else is identical across environments. */
+  config: Record<string, string>;
+  /** How many previous releases to keep running warm (process driver; default 1). */
+  standby: number;
+  run?: { command: string; portEnv: string; health: { path: string; timeoutMs: number } };
+  /** Command driver scripts. */
+  commands?: { deploy?: string; health?: string; stop?: string };
+}
+
+export interface Release {
+  env: EnvironmentSpec;
+  sha: string;
+  deploymentId: string;
+  artifact: { path: string; digest: string };
+}
+
+export interface RunningRelease {
+  sha: string;
+  digest: string;
+  /** Serving traffic, warm standby, or stopped but kept on disk. */
+  state: 'serving' | 'standby' | 'stopped';
+}
+
+export interface PlanInput {
+  env: EnvironmentSpec;
+  target: { sha: string; digest: string };
+  releases: RunningRelease[];
+}
+
+export interface DeployPlan {
+  /** e.g. 'switch' when the target is a warm standby; 'start' when it must boot first. */
+  kind: 'noop' | 'switch' | 'start';
+  steps: string[];
+}
+
+export interface DeployResult {
+  url: string;
+  /** What kind of deployment it turned out to be. */
+  kind: DeployPlan['kind'];
+}
+
+export interface HealthReport {
+  healthy: boolean;
+  sha: string | null;
+  detail?: string;
+}
+
+export type DeployPhase = 'unpack' | 'start' | 'health' | 'switch' | 'drain' | 'cleanup';
+
+export interface DriverLogger {
+  info(msg: string, data?: Record<string, unknown>): void;
+  warn(msg: string, data?: Record<string, unknown>): void;
+  error(msg: string, data?: Record<string, unknown>): void;
+}
+
+export interface DriverContext {
+  logger: DriverLogger;
+  signal: AbortSignal;
+  /** A folder the driver owns for this app and environment (releases, pid files, state). */
+  workdir: string;
+  /** Called as each phase starts; Gantry records phase durations from these calls. */
+  phase(name: DeployPhase): void;
+  /** Things that happen outside a deployment (a crash and its restart) for the event log. */
+  report(event: DriverEvent): void;
+}
+
+export type DriverEvent =
+  | { type: 'crashed'; sha: string; exitCode: number | null; signal: string | null; restartInMs: number }
+  | { type: 'restarted'; sha: string }
+  | { type: 'gave-up'; sha: string; crashes: number };

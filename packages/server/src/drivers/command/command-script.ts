@@ -1,0 +1,86 @@
+import { appendFile, mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { DriverContext, EnvironmentSpec } from '@gantry/driver-api';
+import { GantryError } from '../../errors.js';
+import { runStep, type StepOutcome } from '../../features/builds/run-step.js';
+
+export type ScriptName = 'deploy' | 'health' | 'stop';
+
+/** The release a script acts on, as its GANTRY_* variables describe it. */
+export interface ScriptRelease {
+  sha: string;
+  digest: string;
+  artifact: string;
+}
+
+export interface ScriptRun {
+  name: ScriptName;
+  script: string;
+  env: EnvironmentSpec;
+  release: ScriptRelease | null;
+  ctx: DriverContext;
+  timeoutMs: number;
+}
+
+/** A script that exited non-zero; `details` carries the exit code and the last lines it wrote. */
+export class ScriptFailed extends GantryError {
+  constructor(
+    readonly script: ScriptName,
+    readonly exitCode: number | null,
+    readonly tail: string,
+    why = `exited with code ${exitCode}`,
+  ) {
+    super(`the ${script} script ${why}${tail ? `; its last lines:\n${tail}` : ' and wrote nothing'}`, {
+      script,
+      exitCode,
+      tail,
+    });
+  }
+}
+
+export const COMMAND_LOG = 'command.log';
+const FULL_SHA = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/i;
+
+/** Runs one of the environment's scripts with `sh -c` in the workdir, in its own process group. */
+export async function runScript(run: ScriptRun): Promise<StepOutcome> {
+  const workdir = resolve(run.ctx.workdir);
+  await mkdir(workdir, { recursive: true });
+  const logFile = join(workdir, COMMAND_LOG);
+  const about = run.release ? ` ${run.release.sha}` : '';
+  await appendFile(logFile, `--- ${new Date().toISOString()} ${run.name}${about}\n`);
+  return runStep({
+    command: run.script,
+    cwd: workdir,
+    env: scriptEnv(run.env, run.release, workdir),
+    logFile,
+    timeoutMs: run.timeoutMs,
+    signal: run.ctx.signal,
+  });
+}
+
+export function scriptEnv(
+  env: EnvironmentSpec,
+  release: ScriptRelease | null,
+  workdir: string,
+): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    ...env.config,
+    GANTRY_APP: env.app,
+    GANTRY_ENV: env.name,
+    GANTRY_PORT: String(env.port),
+    GANTRY_WORKDIR: workdir,
+    ...(release && {
+      GANTRY_SHA: release.sha,
+      GANTRY_ARTIFACT: release.artifact,
+      GANTRY_ARTIFACT_DIGEST: release.digest,
+    }),
+  };
+}
+
+/** The last line of `output` that is a full commit SHA, lower-cased. */
+export function lastSha(output: string): string | null {
+  const lines = output.split('\n').map((line) => line.trim());
+  const found = lines.findLast((line) => FULL_SHA.test(line));
+  return found ? found.toLowerCase() : null;
+}

@@ -1,0 +1,151 @@
+import { spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { readFile, rm } from 'node:fs/promises';
+import { request } from 'node:http';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { EnvironmentSpec } from '@gantry/driver-api';
+import { Conflict } from '../../errors.js';
+import { portInUse } from './free-port.js';
+import { isAlive, stopProcessGroup } from './process-group.js';
+import { PORT_IN_USE_EXIT, proxyFiles } from './proxy-files.js';
+import { logTail } from './release-process.js';
+import type { ProxyState, Upstream } from './reverse-proxy.js';
+
+const PROXY_MAIN = fileURLToPath(new URL('./proxy-main.ts', import.meta.url));
+const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+const START_TIMEOUT_MS = 20_000;
+
+/** The proxy's state over its control socket, or null when no proxy answers. */
+export async function readProxyState(workdir: string): Promise<ProxyState | null> {
+  return (await control<ProxyState>(workdir, 'GET', '/state').catch(() => null)) ?? null;
+}
+
+export async function setProxyUpstream(workdir: string, upstream: Upstream): Promise<ProxyState> {
+  const state = await control<ProxyState>(workdir, 'PUT', '/upstream', upstream);
+  if (!state) throw new Error(`the proxy in ${workdir} refused the switch to ${upstream.sha}`);
+  return state;
+}
+
+export function portTakenError(env: EnvironmentSpec): Conflict {
+  return new Conflict(
+    `port ${env.port} for environment ${env.name} is already in use by another process; choose another port in gantry.yaml`,
+  );
+}
+
+export interface OpenedProxy {
+  adopted: boolean;
+  /** Resolves once the proxy answers; a new proxy boots while the release starts. */
+  ready: Promise<ProxyState>;
+}
+
+/**
+ * Makes sure the environment's proxy runs on `env.port`: adopts one that answers on the control
+ * socket and matches its pid file, or starts a new one (which resumes the persisted upstream).
+ * Rejects at once when another process holds the port.
+ */
+export async function openProxy(
+  workdir: string,
+  env: EnvironmentSpec,
+  nodePath: string,
+): Promise<OpenedProxy> {
+  const running = await readProxyState(workdir);
+  const pidFile = await readPidFile(proxyFiles(workdir).pid);
+  if (running && running.pid === pidFile && running.port === env.port) {
+    return { adopted: true, ready: Promise.resolve(running) };
+  }
+  await stopProxy(workdir);
+  if (await portInUse(env.port)) throw portTakenError(env);
+  const ready = spawnProxy(workdir, env, nodePath);
+  ready.catch(() => undefined);
+  return { adopted: false, ready };
+}
+
+async function spawnProxy(workdir: string, env: EnvironmentSpec, nodePath: string): Promise<ProxyState> {
+  const files = proxyFiles(workdir);
+  const log = openSync(files.log, 'a');
+  const child = spawn(
+    nodePath,
+    ['--import', TSX_LOADER, PROXY_MAIN, String(env.port), workdir, files.socket],
+    {
+      cwd: workdir,
+      detached: true,
+      stdio: ['ignore', log, log],
+    },
+  );
+  closeSync(log);
+  child.unref();
+  let exitCode: number | null | undefined;
+  child.on('exit', (code) => {
+    exitCode = code;
+  });
+  child.on('error', () => {
+    exitCode = -1;
+  });
+  const until = Date.now() + START_TIMEOUT_MS;
+  for (;;) {
+    if (exitCode === PORT_IN_USE_EXIT) throw portTakenError(env);
+    if (exitCode !== undefined) {
+      throw new Error(`the proxy for ${env.name} exited at start: ${await logTail(files.log, 0, 5)}`);
+    }
+    const state = await readProxyState(workdir);
+    if (state && state.pid === child.pid) return state;
+    if (Date.now() > until) {
+      if (child.pid) await stopProcessGroup(child.pid);
+      throw new Error(`the proxy for ${env.name} did not start within ${START_TIMEOUT_MS / 1000} s`);
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** Stops the environment's proxy, whether it answers or only its pid file is left. */
+export async function stopProxy(workdir: string, opts: { forget?: boolean } = {}): Promise<void> {
+  const files = proxyFiles(workdir);
+  const running = await readProxyState(workdir);
+  const pid = running?.pid ?? (await readPidFile(files.pid));
+  if (pid && isAlive(pid) && (running || (await looksLikeProxy(pid)))) await stopProcessGroup(pid);
+  await rm(files.pid, { force: true });
+  await rm(files.socket, { force: true });
+  if (opts.forget) await rm(files.upstream, { force: true });
+}
+
+export async function readPidFile(file: string): Promise<number | null> {
+  const text = await readFile(file, 'utf8').catch(() => null);
+  const pid = Number(text?.trim());
+  return Number.isInteger(pid) && pid > 0 ? pid : null;
+}
+
+/** A pid from a stale file may belong to an unrelated process by now; never signal that one. */
+async function looksLikeProxy(pid: number): Promise<boolean> {
+  const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => null);
+  return cmdline?.includes('proxy-main') ?? false;
+}
+
+function control<T>(workdir: string, method: string, path: string, body?: unknown): Promise<T | null> {
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = request({
+      socketPath: proxyFiles(workdir).socket,
+      method,
+      path,
+      agent: false,
+      timeout: 2_000,
+    });
+    req.on('response', (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        text += chunk;
+      });
+      res.on('end', () => {
+        if (res.statusCode !== 200)
+          return reject(new Error(`proxy ${method} ${path}: ${res.statusCode} ${text}`));
+        resolve(JSON.parse(text) as T);
+      });
+    });
+    req.on('timeout', () => req.destroy(new Error('the proxy did not answer within 2 s')));
+    req.on('error', reject);
+    if (payload) req.setHeader('content-type', 'application/json');
+    req.end(payload);
+  });
+}

@@ -1,0 +1,195 @@
+import { readFileSync } from 'node:fs';
+import {
+  Agent,
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  request,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { writeJsonAtomic } from './env-state.js';
+
+export interface Upstream {
+  port: number;
+  sha: string;
+}
+
+export interface ProxyState {
+  pid: number;
+  port: number;
+  upstream: Upstream | null;
+  /** Requests being forwarded now, per upstream; a drained upstream has none. */
+  inflight: Array<Upstream & { count: number }>;
+}
+
+interface Route {
+  upstream: Upstream;
+  agent: Agent;
+  count: number;
+}
+
+const HOP_BY_HOP = [
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+];
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * Forwards HTTP on the environment's stable port to the current upstream. A switch only changes
+ * where new requests go: each request keeps the upstream it started with, so requests in flight
+ * finish on the old release.
+ */
+export class ReverseProxy {
+  private current: Route | null = null;
+  private readonly routes = new Map<string, Route>();
+
+  constructor(private readonly stateFile: string) {
+    const saved = readSaved(stateFile);
+    if (saved) this.current = this.route(saved);
+  }
+
+  state(port: number): ProxyState {
+    const inflight = [...this.routes.values()].map((r) => ({ ...r.upstream, count: r.count }));
+    return { pid: process.pid, port, upstream: this.current?.upstream ?? null, inflight };
+  }
+
+  /** Persisted before it takes effect, so a restarted proxy resumes the newest upstream. */
+  async switchTo(upstream: Upstream): Promise<void> {
+    await writeJsonAtomic(this.stateFile, { upstream });
+    const previous = this.current;
+    this.current = this.route(upstream);
+    if (previous && previous !== this.current) this.release(previous);
+  }
+
+  handle(req: IncomingMessage, res: ServerResponse): void {
+    const route = this.current;
+    if (!route) {
+      res.writeHead(503, { 'content-type': 'text/plain' }).end('no release serves this environment yet\n');
+      return;
+    }
+    route.count++;
+    res.once('close', () => {
+      route.count--;
+      this.release(route);
+    });
+    this.forward(req, res, route, true);
+  }
+
+  private forward(req: IncomingMessage, res: ServerResponse, route: Route, mayRetry: boolean): void {
+    const hasBody = bodyDeclared(req.headers);
+    const retryable = mayRetry && !hasBody && IDEMPOTENT.has(req.method ?? '');
+    const upstreamReq = request({
+      host: '127.0.0.1',
+      port: route.upstream.port,
+      method: req.method,
+      path: req.url,
+      headers: forwardHeaders(req),
+      agent: route.agent,
+    });
+    upstreamReq.on('response', (upstreamRes) => {
+      res.writeHead(upstreamRes.statusCode ?? 502, stripHopByHop(upstreamRes.headers));
+      upstreamRes.pipe(res);
+      upstreamRes.on('error', () => res.destroy());
+    });
+    upstreamReq.on('error', (err: NodeJS.ErrnoException) => {
+      // A kept-alive socket the upstream closed just as we reused it: the request never reached the
+      // app, so sending it again on a new connection is safe for a body-less idempotent request.
+      if (retryable && upstreamReq.reusedSocket && err.code === 'ECONNRESET' && !res.headersSent) {
+        return this.forward(req, res, route, false);
+      }
+      if (res.headersSent) return void res.destroy();
+      res
+        .writeHead(502, { 'content-type': 'text/plain' })
+        .end(`upstream ${route.upstream.sha}: ${err.message}\n`);
+    });
+    res.once('close', () => {
+      if (!res.writableFinished) upstreamReq.destroy();
+    });
+    if (hasBody) req.pipe(upstreamReq);
+    else upstreamReq.end();
+  }
+
+  private route(upstream: Upstream): Route {
+    const key = `${upstream.port}/${upstream.sha}`;
+    let route = this.routes.get(key);
+    if (!route) {
+      // Shorter than Node's 5 s server keep-alive, so idle sockets are dropped before the app drops them.
+      const agent = new Agent({ keepAlive: true, timeout: 4_000 });
+      route = { upstream, agent, count: 0 };
+      this.routes.set(key, route);
+    }
+    return route;
+  }
+
+  /** A drained route that no longer serves closes its idle connections. */
+  private release(route: Route): void {
+    if (route === this.current || route.count > 0) return;
+    route.agent.destroy();
+    this.routes.delete(`${route.upstream.port}/${route.upstream.sha}`);
+  }
+}
+
+export function listen(server: Server, target: number | string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    const done = () => {
+      server.off('error', reject);
+      const addr = server.address();
+      resolve(typeof addr === 'object' && addr ? (addr as AddressInfo).port : 0);
+    };
+    if (typeof target === 'number') server.listen(target, '127.0.0.1', done);
+    else server.listen(target, done);
+  });
+}
+
+export function createProxyServer(proxy: ReverseProxy): Server {
+  const server = createServer((req, res) => proxy.handle(req, res));
+  // Clients keep connections longer than the app would; the proxy must not be the side that races.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  return server;
+}
+
+function readSaved(file: string): Upstream | null {
+  try {
+    return (JSON.parse(readFileSync(file, 'utf8')) as { upstream: Upstream | null }).upstream;
+  } catch {
+    return null;
+  }
+}
+
+function bodyDeclared(headers: IncomingHttpHeaders): boolean {
+  const length = headers['content-length'];
+  return (length !== undefined && length !== '0') || headers['transfer-encoding'] !== undefined;
+}
+
+function stripHopByHop(headers: IncomingHttpHeaders): IncomingHttpHeaders {
+  const named = String(headers.connection ?? '')
+    .split(',')
+    .map((h) => h.trim().toLowerCase())
+    .filter(Boolean);
+  const out: IncomingHttpHeaders = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (!HOP_BY_HOP.includes(name) && !named.includes(name)) out[name] = value;
+  }
+  return out;
+}
+
+function forwardHeaders(req: IncomingMessage): IncomingHttpHeaders {
+  const headers = stripHopByHop(req.headers);
+  const prior = req.headers['x-forwarded-for'];
+  const client = req.socket.remoteAddress ?? '';
+  headers['x-forwarded-for'] = prior ? `${prior}, ${client}` : client;
+  headers['x-forwarded-proto'] ??= 'http';
+  if (req.headers.host) headers['x-forwarded-host'] ??= req.headers.host;
+  return headers;
+}

@@ -1,0 +1,279 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import type { Deployment, DeploymentPhase, EventType } from '@gantry/contracts';
+import type { DriverContext, DriverEvent, EnvironmentSpec, Release } from '@gantry/driver-api';
+import type { Logger } from 'pino';
+import type { EventStore } from '../../events/event-store.js';
+import type { AppService } from '../apps/app-service.js';
+import type { AppRecord } from '../apps/app-store.js';
+import type { ArtifactService } from '../artifacts/artifact-service.js';
+import { environmentOf, toEnvironmentSpec } from '../environments/environment-specs.js';
+import type { EnvironmentStore } from '../environments/environment-store.js';
+import type { DeploymentService } from './deployment-service.js';
+import type { DeploymentStore } from './deployment-store.js';
+import type { DriverRegistry } from './driver-registry.js';
+
+export interface DeployerDeps {
+  deployments: DeploymentStore;
+  envs: EnvironmentStore;
+  service: DeploymentService;
+  apps: AppService;
+  artifacts: ArtifactService;
+  drivers: DriverRegistry;
+  events: EventStore;
+  logger: Logger;
+  dataDir: string;
+}
+
+/**
+ * Runs queued deployments, one at a time per environment (a guarded slot on the environment row),
+ * environments in parallel. On start it marks what a dead server left running as interrupted and
+ * makes every environment serve its last healthy release again.
+ */
+export class Deployer {
+  readonly id = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  private stopped = false;
+  private wake: () => void = () => {};
+  private loopDone?: Promise<void>;
+  private readonly active = new Map<string, { ac: AbortController; done: Promise<void> }>();
+
+  constructor(private readonly d: DeployerDeps) {}
+
+  async start(): Promise<void> {
+    await this.recover();
+    this.d.service.onQueued(() => this.wake());
+    this.loopDone = this.loop();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wake();
+    await this.loopDone;
+    await Promise.allSettled([...this.active.values()].map((a) => a.done));
+  }
+
+  workdir(app: string, env: string): string {
+    return join(this.d.dataDir, 'envs', app, env);
+  }
+
+  /** The environment as the driver sees it, from gantry.yaml at `sha`. */
+  async specFor(
+    app: AppRecord,
+    env: string,
+    sha: string,
+  ): Promise<{ spec: EnvironmentSpec; driver: string }> {
+    const config = await this.d.service.configAt(app, sha);
+    const envConfig = environmentOf(config, env);
+    if (!config || !envConfig)
+      throw new Error(`environment "${env}" is not declared in gantry.yaml at ${sha.slice(0, 12)}`);
+    const record = await this.d.service.environment(app, env);
+    return {
+      spec: toEnvironmentSpec(app.name, env, envConfig, config, record.port),
+      driver: envConfig.driver,
+    };
+  }
+
+  context(app: AppRecord, env: string, signal: AbortSignal, onPhase: (p: string) => void): DriverContext {
+    const log = this.d.logger.child({ app: app.name, env });
+    return {
+      logger: {
+        info: (msg, data) => log.info(data ?? {}, msg),
+        warn: (msg, data) => log.warn(data ?? {}, msg),
+        error: (msg, data) => log.error(data ?? {}, msg),
+      },
+      signal,
+      workdir: this.workdir(app.name, env),
+      phase: onPhase,
+      report: (e: DriverEvent) => void this.driverEvent(app, env, e),
+    };
+  }
+
+  private async driverEvent(app: AppRecord, env: string, e: DriverEvent): Promise<void> {
+    const type: EventType =
+      e.type === 'crashed'
+        ? 'environment.app_crashed'
+        : e.type === 'restarted'
+          ? 'environment.app_restarted'
+          : 'environment.app_gave_up';
+    await this.d.events.append({ type, appId: app.id, subject: env, actor: 'driver', data: { ...e } });
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopped) {
+      try {
+        for (const { appId, env } of await this.d.deployments.queuedEnvironments()) {
+          const key = `${appId}/${env}`;
+          if (this.active.has(key)) continue;
+          const next = (await this.d.deployments.queued(appId, env))[0];
+          if (!next) continue;
+          const record = await this.d.envs.find(appId, env);
+          if (!record || record.lock || record.activeDeploymentId) continue;
+          if (!(await this.d.envs.claimSlot(record.id, next.id))) continue;
+          if (!(await this.d.deployments.start(next.id, this.id))) {
+            await this.d.envs.releaseSlot(record.id, next.id);
+            continue;
+          }
+          const ac = new AbortController();
+          const done = this.execute(next, ac.signal)
+            .catch((err: unknown) => this.d.logger.error({ err }, 'deployment crashed'))
+            .finally(async () => {
+              await this.d.envs.releaseSlot(record.id, next.id);
+              this.active.delete(key);
+              this.wake();
+            });
+          this.active.set(key, { ac, done });
+        }
+      } catch (err) {
+        this.d.logger.error({ err }, 'the deployment loop failed; retrying');
+      }
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, 500);
+        this.wake = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+    }
+  }
+
+  private async execute(dep: Deployment, signal: AbortSignal): Promise<void> {
+    const app = await this.d.apps.getById(dep.appId);
+    const phases: DeploymentPhase[] = [];
+    let lastPhaseAt = Date.now();
+    const closePhase = () => {
+      const last = phases.at(-1);
+      if (last && last.ms === null) last.ms = Date.now() - lastPhaseAt;
+    };
+    const onPhase = (name: string) => {
+      closePhase();
+      lastPhaseAt = Date.now();
+      phases.push({ name, startedAt: new Date(lastPhaseAt).toISOString(), ms: null });
+      void this.d.deployments.setPhases(dep.id, phases);
+      void this.d.events.append({
+        type: 'deployment.phase',
+        appId: app.id,
+        subject: dep.id,
+        actor: 'deployer',
+        data: { env: dep.env, phase: name },
+      });
+    };
+    await this.d.events.append({
+      type: 'deployment.started',
+      appId: app.id,
+      subject: dep.id,
+      actor: 'deployer',
+      data: { env: dep.env, sha: dep.sha },
+    });
+    try {
+      const { spec, driver } = await this.specFor(app, dep.env, dep.sha);
+      const artifact = await this.d.artifacts.get(dep.artifactId!);
+      const release: Release = {
+        env: spec,
+        sha: dep.sha,
+        deploymentId: dep.id,
+        artifact: { path: await this.d.artifacts.localPath(artifact), digest: artifact.digest },
+      };
+      const ctx = this.context(app, dep.env, signal, onPhase);
+      await mkdir(ctx.workdir, { recursive: true });
+      const result = await this.d.drivers.get(driver).deploy(release, ctx);
+      closePhase();
+      await this.d.deployments.setPhases(dep.id, phases);
+      await this.d.deployments.finish(dep.id, { status: 'succeeded', kind: result.kind });
+      await this.d.events.append({
+        type: 'deployment.succeeded',
+        appId: app.id,
+        subject: dep.id,
+        actor: 'deployer',
+        data: {
+          env: dep.env,
+          sha: dep.sha,
+          previousSha: dep.previousSha,
+          kind: result.kind,
+          url: result.url,
+          trigger: dep.trigger,
+        },
+      });
+      if (dep.trigger === 'rollback' && dep.previousSha) {
+        await this.d.service.hold(app, dep.env, dep.previousSha, 'deployer', `rolled back by ${dep.actor}`);
+      }
+    } catch (e) {
+      closePhase();
+      await this.d.deployments.setPhases(dep.id, phases);
+      const error = e instanceof Error ? e.message : String(e);
+      await this.d.deployments.finish(dep.id, { status: 'failed', error });
+      await this.d.events.append({
+        type: 'deployment.failed',
+        appId: app.id,
+        subject: dep.id,
+        actor: 'deployer',
+        data: { env: dep.env, sha: dep.sha, error, trigger: dep.trigger },
+      });
+    }
+  }
+
+  /** Stops every environment's releases and proxy (tests, and `gantry` uninstall); they keep running otherwise. */
+  async stopAllEnvironments(): Promise<void> {
+    for (const record of await this.d.envs.list()) {
+      const app = await this.d.apps.getById(record.appId);
+      const serving = await this.d.deployments.lastSucceeded(app.id, record.name);
+      if (!serving) continue;
+      try {
+        const { spec, driver } = await this.specFor(app, record.name, serving.sha);
+        await this.d.drivers.get(driver).stop(
+          spec,
+          this.context(app, record.name, new AbortController().signal, () => {}),
+        );
+      } catch (err) {
+        this.d.logger.warn({ err, app: app.name, env: record.name }, 'could not stop the environment');
+      }
+    }
+  }
+
+  /** After a restart: interrupted deployments are recorded, and environments serve again. */
+  async recover(): Promise<void> {
+    for (const dep of await this.d.deployments.running()) {
+      if (
+        !(await this.d.deployments.finish(dep.id, {
+          status: 'interrupted',
+          error: 'the server stopped mid-deployment',
+        }))
+      )
+        continue;
+      await this.d.events.append({
+        type: 'deployment.interrupted',
+        appId: dep.appId,
+        subject: dep.id,
+        actor: 'deployer',
+        data: { env: dep.env, sha: dep.sha },
+      });
+    }
+    await this.d.envs.releaseStaleSlots();
+    for (const record of await this.d.envs.list()) {
+      const app = await this.d.apps.getById(record.appId);
+      const serving = await this.d.deployments.lastSucceeded(app.id, record.name);
+      if (!serving?.artifactId) continue;
+      try {
+        const { spec, driver } = await this.specFor(app, record.name, serving.sha);
+        const d = this.d.drivers.get(driver);
+        if (!d.restore) continue;
+        const artifact = await this.d.artifacts.get(serving.artifactId);
+        const ctx = this.context(app, record.name, new AbortController().signal, () => {});
+        await mkdir(ctx.workdir, { recursive: true });
+        await d.restore(
+          spec,
+          {
+            env: spec,
+            sha: serving.sha,
+            deploymentId: serving.id,
+            artifact: { path: await this.d.artifacts.localPath(artifact), digest: artifact.digest },
+          },
+          ctx,
+        );
+      } catch (err) {
+        this.d.logger.error({ err, app: app.name, env: record.name }, 'could not restore the environment');
+      }
+    }
+  }
+}

@@ -1,0 +1,259 @@
+import type { Deployment, DeploymentTrigger, GantryYaml } from '@gantry/contracts';
+import { parseGantryYaml } from '@gantry/contracts';
+import { InvalidInput, NotAllowed, NotFound } from '../../errors.js';
+import type { EventStore } from '../../events/event-store.js';
+import type { AppService } from '../apps/app-service.js';
+import type { AppRecord } from '../apps/app-store.js';
+import type { ArtifactService } from '../artifacts/artifact-service.js';
+import { allocatePort, environmentNames, environmentOf } from '../environments/environment-specs.js';
+import type { EnvironmentRecord, EnvironmentStore } from '../environments/environment-store.js';
+import type { DeploymentStore } from './deployment-store.js';
+import type { DriverRegistry } from './driver-registry.js';
+
+export interface DeployRequest {
+  app: AppRecord;
+  env: string;
+  sha: string;
+  trigger: DeploymentTrigger;
+  actor: string;
+  reason?: string | null;
+  tag?: string | null;
+  /** Skips the promote_from gate; recorded on the deployment. */
+  force?: boolean;
+  /** Protected environments need an explicit yes from a person (CLI `--yes` or its prompt). */
+  confirmed?: boolean;
+}
+
+/**
+ * The only path by which an artifact reaches an environment: every request passes the same gates
+ * and becomes a recorded deployment, queued, or rejected with the reason.
+ */
+export class DeploymentService {
+  private wake: () => void = () => {};
+
+  constructor(
+    private readonly deployments: DeploymentStore,
+    private readonly envs: EnvironmentStore,
+    private readonly apps: AppService,
+    private readonly artifacts: ArtifactService,
+    private readonly drivers: DriverRegistry,
+    private readonly events: EventStore,
+  ) {}
+
+  onQueued(wake: () => void): void {
+    this.wake = wake;
+  }
+
+  async configAt(app: AppRecord, sha: string): Promise<GantryYaml | undefined> {
+    const text = await this.apps
+      .mirrorOf(app)
+      .readFile(sha, 'gantry.yaml')
+      .catch(() => null);
+    return text === null ? undefined : parseGantryYaml(text).config;
+  }
+
+  async environment(app: AppRecord, name: string): Promise<EnvironmentRecord> {
+    return this.envs.ensure(app.id, name, async () => allocatePort(await this.envs.usedPorts()));
+  }
+
+  async request(r: DeployRequest): Promise<Deployment> {
+    const config = await this.configAt(r.app, r.sha);
+    const envConfig = environmentOf(config, r.env);
+    const current = await this.deployments.lastSucceeded(r.app.id, r.env);
+    const artifact = await this.artifacts.findCurrent(r.app.id, r.sha);
+    const base = {
+      appId: r.app.id,
+      env: r.env,
+      sha: r.sha,
+      previousSha: current?.sha ?? null,
+      artifactId: artifact?.id ?? null,
+      digest: artifact?.digest ?? null,
+      trigger: r.trigger,
+      actor: r.actor,
+      reason: r.reason ?? null,
+      tag: r.tag ?? null,
+      forced: Boolean(r.force),
+    };
+    const reject = async (why: string) => {
+      const d = await this.deployments.insert({ ...base, status: 'rejected', error: why });
+      await this.event('deployment.rejected', d, { reason: why });
+      return d;
+    };
+
+    if (!envConfig) {
+      const names = environmentNames(config);
+      return reject(
+        `environment "${r.env}" is not declared in gantry.yaml at ${r.sha.slice(0, 12)}` +
+          (names.length ? ` (declared: ${names.join(', ')})` : '; add an environments section'),
+      );
+    }
+    if (!artifact) {
+      return reject(
+        `commit ${r.sha.slice(0, 12)} has no artifact: Gantry deploys only what it built (never rebuilds on deploy). ` +
+          `Build it with \`gantry build ${r.sha.slice(0, 12)}\` and deploy again`,
+      );
+    }
+    if (!this.drivers.has(envConfig.driver)) {
+      return reject(
+        `driver "${envConfig.driver}" is not available; use one of ${this.drivers.names().join(', ')}`,
+      );
+    }
+    if (envConfig.protected && r.trigger === 'auto') {
+      return reject(`environment "${r.env}" is protected and is never deployed automatically`);
+    }
+    if (
+      envConfig.protected &&
+      !r.confirmed &&
+      (r.trigger === 'cli' || r.trigger === 'api' || r.trigger === 'rollback')
+    ) {
+      throw new NotAllowed(
+        `environment "${r.env}" is protected: confirm the deployment (CLI: answer the prompt or pass --yes)`,
+      );
+    }
+    const upstream = envConfig.promote_from;
+    if (
+      upstream &&
+      r.trigger !== 'rollback' &&
+      !(await this.deployments.hasSucceeded(r.app.id, upstream, r.sha))
+    ) {
+      if (!r.force) {
+        return reject(
+          `commit ${r.sha.slice(0, 12)} was never deployed healthy to "${upstream}", which "${r.env}" promotes from; ` +
+            `deploy it to ${upstream} first, or pass --force (recorded)`,
+        );
+      }
+    }
+    const env = await this.environment(r.app, r.env);
+    if (r.trigger === 'auto' && env.hold) {
+      if (env.hold.sha === r.sha) {
+        return reject(
+          `environment "${r.env}" holds ${r.sha.slice(0, 12)} back after a rollback; push a newer commit or run \`gantry hold release ${r.env}\``,
+        );
+      }
+      await this.releaseHold(r.app, r.env, 'gantry', 'a newer commit arrived');
+    }
+
+    const d = await this.deployments.insert({ ...base, status: 'queued' });
+    await this.event('deployment.queued', d, { previousSha: d.previousSha, forced: d.forced });
+    if ((envConfig.queue ?? 'latest') === 'latest') {
+      for (const id of await this.deployments.supersedeQueued(r.app.id, r.env, d.id)) {
+        const superseded = await this.deployments.find(id);
+        if (superseded) await this.event('deployment.superseded', superseded, { by: d.id });
+      }
+    }
+    this.wake();
+    return d;
+  }
+
+  /** Deploys a freshly built commit to every environment with auto_deploy. */
+  async autoDeploy(app: AppRecord, sha: string): Promise<Deployment[]> {
+    const config = await this.configAt(app, sha);
+    const out: Deployment[] = [];
+    for (const [name, env] of Object.entries(config?.environments ?? {})) {
+      if (env.auto_deploy)
+        out.push(await this.request({ app, env: name, sha, trigger: 'auto', actor: 'gantry' }));
+    }
+    return out;
+  }
+
+  /** Rolls back to the previous successful release (or `toSha`) through the same path. */
+  async rollback(
+    app: AppRecord,
+    env: string,
+    actor: string,
+    opts: { toSha?: string; confirmed?: boolean; reason?: string },
+  ) {
+    const current = await this.deployments.lastSucceeded(app.id, env);
+    if (!current)
+      throw new InvalidInput(
+        `nothing to roll back to: "${env}" of ${app.name} has no successful deployment yet`,
+      );
+    const target =
+      opts.toSha ?? (await this.deployments.lastSucceeded(app.id, env, { otherThan: current.sha }))?.sha;
+    if (!target) {
+      throw new InvalidInput(
+        `nothing to roll back to: ${current.sha.slice(0, 12)} is the only release "${env}" has run; deploy another with \`gantry deploy ${env} <ref>\``,
+      );
+    }
+    if (target === current.sha) throw new InvalidInput(`"${env}" already runs ${target.slice(0, 12)}`);
+    return this.request({
+      app,
+      env,
+      sha: target,
+      trigger: 'rollback',
+      actor,
+      reason: opts.reason ?? `rollback from ${current.sha.slice(0, 12)}`,
+      confirmed: opts.confirmed,
+    });
+  }
+
+  async get(id: string): Promise<Deployment> {
+    const d = await this.deployments.find(id);
+    if (!d) throw new NotFound(`no deployment "${id}"; see \`gantry history <env>\``);
+    if (d.status !== 'queued') return d;
+    const queue = await this.deployments.queued(d.appId, d.env);
+    return { ...d, position: queue.findIndex((q) => q.id === d.id) + 1 };
+  }
+
+  async lock(app: AppRecord, env: string, actor: string, reason: string | null): Promise<EnvironmentRecord> {
+    const record = await this.environment(app, env);
+    if (record.lock)
+      throw new InvalidInput(`"${env}" is already locked by ${record.lock.by} since ${record.lock.since}`);
+    await this.envs.setLock(record.id, { by: actor, reason });
+    await this.events.append({
+      type: 'environment.locked',
+      appId: app.id,
+      subject: env,
+      actor,
+      data: { reason },
+    });
+    return (await this.envs.find(app.id, env))!;
+  }
+
+  async unlock(app: AppRecord, env: string, actor: string): Promise<EnvironmentRecord> {
+    const record = await this.environment(app, env);
+    await this.envs.setLock(record.id, null);
+    await this.events.append({ type: 'environment.unlocked', appId: app.id, subject: env, actor, data: {} });
+    this.wake();
+    return (await this.envs.find(app.id, env))!;
+  }
+
+  async hold(app: AppRecord, env: string, sha: string, actor: string, reason: string): Promise<void> {
+    const record = await this.environment(app, env);
+    await this.envs.setHold(record.id, { sha, reason });
+    await this.events.append({
+      type: 'environment.held',
+      appId: app.id,
+      subject: env,
+      actor,
+      data: { sha, reason },
+    });
+  }
+
+  async releaseHold(app: AppRecord, env: string, actor: string, reason = 'released by hand'): Promise<void> {
+    const record = await this.environment(app, env);
+    if (!record.hold) return;
+    await this.envs.setHold(record.id, null);
+    await this.events.append({
+      type: 'environment.hold_released',
+      appId: app.id,
+      subject: env,
+      actor,
+      data: { sha: record.hold.sha, reason },
+    });
+  }
+
+  private event(
+    type: 'deployment.queued' | 'deployment.rejected' | 'deployment.superseded',
+    d: Deployment,
+    data: object,
+  ) {
+    return this.events.append({
+      type,
+      appId: d.appId,
+      subject: d.id,
+      actor: d.actor,
+      data: { env: d.env, sha: d.sha, trigger: d.trigger, ...data },
+    });
+  }
+}

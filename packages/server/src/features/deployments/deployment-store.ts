@@ -1,0 +1,52 @@
+import type { Deployment, DeploymentPhase, DeploymentStatus, DeploymentTrigger } from '@gantry/contracts';
+
+export interface NewDeployment {
+  appId: string;
+  env: string;
+  sha: string;
+  previousSha: string | null;
+  artifactId: string | null;
+  digest: string | null;
+  trigger: DeploymentTrigger;
+  actor: string;
+  reason: string | null;
+  tag: string | null;
+  forced: boolean;
+  status: 'queued' | 'rejected' | 'succeeded';
+  error?: string | null;
+  /** For recovered history: when it happened. */
+  at?: string;
+}
+
+export interface DeploymentFinish {
+  status: Extract<DeploymentStatus, 'succeeded' | 'failed' | 'interrupted'>;
+  kind?: string | null;
+  error?: string | null;
+}
+
+export interface DeploymentStore {
+  insert(d: NewDeployment): Promise<Deployment>;
+  find(id: string): Promise<Deployment | undefined>;
+  list(q: {
+    appId?: string;
+    env?: string;
+    status?: DeploymentStatus;
+    limit?: number;
+    before?: string;
+  }): Promise<Deployment[]>;
+  /** Queued deployments of one environment, oldest first. */
+  queued(appId: string, env: string): Promise<Deployment[]>;
+  /** Every environment (app id, env) that has something queued. */
+  queuedEnvironments(): Promise<{ appId: string; env: string }[]>;
+  supersedeQueued(appId: string, env: string, keepId: string): Promise<string[]>;
+  /** Status-guarded queued → running. */
+  start(id: string, runnerId: string): Promise<boolean>;
+  setPhases(id: string, phases: DeploymentPhase[]): Promise<void>;
+  finish(id: string, f: DeploymentFinish): Promise<boolean>;
+  running(): Promise<Deployment[]>;
+  /** The latest succeeded deployment of the environment, optionally other than a SHA. */
+  lastSucceeded(appId: string, env: string, opts?: { otherThan?: string }): Promise<Deployment | undefined>;
+  hasSucceeded(appId: string, env: string, sha: string): Promise<boolean>;
+  /** Artifact ids among the last `n` succeeded deployments of every environment. */
+  recentArtifactIds(n: number): Promise<Set<string>>;
+}

@@ -1,0 +1,140 @@
+import { hostname } from 'node:os';
+import { deploymentStatuses } from '@gantry/contracts';
+import { z } from 'zod';
+import type { Gantry } from '../../gantry.js';
+import { actorOf, type TypedApp } from '../../http/http-app.js';
+import { deployTagName } from './deploy-tags.js';
+import { knownReleases } from './deployment-plan.js';
+
+const appEnv = z.object({ app: z.string(), env: z.string() });
+
+export function deploymentsRoutes(r: TypedApp, g: Gantry): void {
+  r.post(
+    '/api/apps/:app/deployments',
+    {
+      schema: {
+        tags: ['deployments'],
+        summary:
+          'Deploy a ref (SHA, short SHA, tag, branch, HEAD~2) to an environment; with tag=true, Gantry first creates and pushes deploy/<env>/<UTC>-<sha>',
+        params: z.object({ app: z.string() }),
+        body: z.object({
+          env: z.string(),
+          ref: z.string(),
+          tag: z.boolean().default(false),
+          force: z.boolean().default(false),
+          confirm: z.boolean().default(false),
+          reason: z.string().max(2000).optional(),
+          actor: z.string().max(200).optional().describe('who asked, e.g. the CLI user'),
+          dryRun: z.boolean().default(false),
+        }),
+      },
+    },
+    async (req, reply) => {
+      const app = await g.apps.get(req.params.app);
+      const mirror = g.apps.mirrorOf(app);
+      await mirror.fetch();
+      const sha = await mirror.resolve(req.body.ref);
+      const actor = req.body.actor ? `${req.body.actor} (${actorOf(req)})` : actorOf(req);
+      if (req.body.dryRun) {
+        const { spec, driver } = await g.deployer.specFor(app, req.body.env, sha);
+        const artifact = await g.artifacts.findCurrent(app.id, sha);
+        const releases = await knownReleases(g.deploymentStore, app.id, req.body.env, spec.standby);
+        const plan = g.drivers.get(driver).plan({
+          env: spec,
+          target: { sha, digest: artifact?.digest ?? '' },
+          releases,
+        });
+        return { dryRun: true, env: req.body.env, sha, driver, artifact: artifact ?? null, plan };
+      }
+      let tag: string | null = null;
+      if (req.body.tag) {
+        const pattern = await g.tagDeployer.patternFor(app, sha);
+        tag = deployTagName(pattern, req.body.env, sha);
+        await g.envStore.markSeen(app.id, tag, sha);
+        const message = `Deploy ${sha.slice(0, 12)} to ${req.body.env}\n\nBy: ${actor}\nWhy: ${req.body.reason ?? '(no reason given)'}\n`;
+        await mirror.createAndPushTag(tag, sha, message, { name: 'Gantry', email: `gantry@${hostname()}` });
+      }
+      const d = await g.deployments.request({
+        app,
+        env: req.body.env,
+        sha,
+        trigger: req.body.tag ? 'cli' : 'api',
+        actor,
+        reason: req.body.reason ?? null,
+        tag,
+        force: req.body.force,
+        confirmed: req.body.confirm,
+      });
+      reply.status(201);
+      return d;
+    },
+  );
+
+  r.get(
+    '/api/deployments',
+    {
+      schema: {
+        tags: ['deployments'],
+        summary: 'Deployments, newest first',
+        querystring: z.object({
+          app: z.string().optional(),
+          env: z.string().optional(),
+          status: z.enum(deploymentStatuses).optional(),
+          limit: z.coerce.number().int().min(1).max(1000).optional(),
+          before: z.string().optional(),
+        }),
+      },
+    },
+    async (req) => {
+      const { app, ...q } = req.query;
+      const appId = app ? (await g.apps.get(app)).id : undefined;
+      return g.deploymentStore.list({ ...q, appId });
+    },
+  );
+
+  r.get(
+    '/api/deployments/:id',
+    { schema: { tags: ['deployments'], params: z.object({ id: z.string() }) } },
+    async (req) => g.deployments.get(req.params.id),
+  );
+
+  r.post(
+    '/api/apps/:app/environments/:env/rollback',
+    {
+      schema: {
+        tags: ['deployments'],
+        summary: 'Deploy the previous successful release (or `to`) through the same path',
+        params: appEnv,
+        body: z.object({
+          to: z.string().optional(),
+          confirm: z.boolean().default(false),
+          reason: z.string().max(2000).optional(),
+          actor: z.string().max(200).optional(),
+        }),
+      },
+    },
+    async (req, reply) => {
+      const app = await g.apps.get(req.params.app);
+      const toSha = req.body.to ? await g.apps.mirrorOf(app).resolve(req.body.to) : undefined;
+      const actor = req.body.actor ? `${req.body.actor} (${actorOf(req)})` : actorOf(req);
+      reply.status(201);
+      return g.deployments.rollback(app, req.params.env, actor, {
+        toSha,
+        confirmed: req.body.confirm,
+        reason: req.body.reason,
+      });
+    },
+  );
+
+  r.post(
+    '/api/apps/:app/recover',
+    {
+      schema: {
+        tags: ['deployments'],
+        summary: 'Rebuild the deployment history from the deploy tags in git (when the database was lost)',
+        params: z.object({ app: z.string() }),
+      },
+    },
+    async (req) => g.recovery.fromTags(await g.apps.get(req.params.app), actorOf(req)),
+  );
+}

@@ -1,0 +1,61 @@
+import { createServer } from 'node:net';
+import type { GantryEnvironment, GantryYaml } from '@gantry/contracts';
+import type { EnvironmentSpec } from '@gantry/driver-api';
+
+/** Where environments without a `port` in gantry.yaml are given one, and kept. */
+export const FIRST_ENVIRONMENT_PORT = 7500;
+
+export function environmentOf(config: GantryYaml | undefined, env: string): GantryEnvironment | undefined {
+  return config?.environments?.[env];
+}
+
+export function environmentNames(config: GantryYaml | undefined): string[] {
+  return Object.keys(config?.environments ?? {});
+}
+
+/** The environment as a driver sees it: config values as strings, defaults applied. */
+export function toEnvironmentSpec(
+  app: string,
+  name: string,
+  env: GantryEnvironment,
+  config: GantryYaml,
+  port: number,
+): EnvironmentSpec {
+  return {
+    app,
+    name,
+    port: env.port ?? port,
+    config: Object.fromEntries(Object.entries(env.config ?? {}).map(([k, v]) => [k, String(v)])),
+    standby: env.standby ?? 1,
+    run: config.run
+      ? {
+          command: config.run.command,
+          portEnv: config.run.port_env ?? 'PORT',
+          health: {
+            path: config.run.health?.path ?? '/healthz',
+            timeoutMs: config.run.health?.timeout ?? 30_000,
+          },
+        }
+      : undefined,
+    commands: { deploy: env.deploy, health: env.health, stop: env.stop },
+  };
+}
+
+async function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
+/** The first port from FIRST_ENVIRONMENT_PORT that no environment has and nothing listens on. */
+export async function allocatePort(taken: number[], from = FIRST_ENVIRONMENT_PORT): Promise<number> {
+  const used = new Set(taken);
+  for (let port = from; port < from + 2000; port++) {
+    if (!used.has(port) && (await portIsFree(port))) return port;
+  }
+  throw new Error(
+    `no free port between ${from} and ${from + 2000} for a new environment; set port in gantry.yaml`,
+  );
+}

@@ -1,0 +1,67 @@
+import type { EnvironmentState } from '@gantry/contracts';
+import type { AppRecord } from '../apps/app-store.js';
+import type { CommitStore } from '../commits/commit-store.js';
+import type { Deployer } from '../deployments/deployer.js';
+import type { DeploymentService } from '../deployments/deployment-service.js';
+import type { DeploymentStore } from '../deployments/deployment-store.js';
+import type { DriverRegistry } from '../deployments/driver-registry.js';
+import { environmentNames, environmentOf } from './environment-specs.js';
+import type { EnvironmentStore } from './environment-store.js';
+
+export interface StatusDeps {
+  envs: EnvironmentStore;
+  deployments: DeploymentStore;
+  service: DeploymentService;
+  deployer: Deployer;
+  drivers: DriverRegistry;
+  commits: CommitStore;
+}
+
+/** App × environment: what runs where, its health, locks, holds and queue. */
+export async function environmentStates(
+  d: StatusDeps,
+  app: AppRecord,
+  host = '127.0.0.1',
+): Promise<EnvironmentState[]> {
+  const config = app.headSha ? await d.service.configAt(app, app.headSha) : undefined;
+  const declared = environmentNames(config);
+  const known = (await d.envs.list(app.id)).map((e) => e.name);
+  const names = [...declared, ...known.filter((n) => !declared.includes(n))];
+  const out: EnvironmentState[] = [];
+  for (const name of names) {
+    const envConfig = environmentOf(config, name);
+    const record = await d.service.environment(app, name);
+    const current = (await d.deployments.lastSucceeded(app.id, name)) ?? null;
+    let health: EnvironmentState['health'] = null;
+    if (current) {
+      try {
+        const { spec, driver } = await d.deployer.specFor(app, name, current.sha);
+        const ctx = d.deployer.context(app, name, AbortSignal.timeout(5_000), () => {});
+        health = await d.drivers.get(driver).health(spec, ctx);
+      } catch (e) {
+        health = { healthy: false, sha: null, detail: e instanceof Error ? e.message : String(e) };
+      }
+    }
+    const commit = current ? await d.commits.find(app.id, current.sha) : undefined;
+    const port = envConfig?.port ?? record.port;
+    out.push({
+      app: app.name,
+      env: name,
+      port,
+      url: `http://${host}:${port}`,
+      driver: envConfig?.driver ?? 'process',
+      protected: envConfig?.protected ?? false,
+      autoDeploy: envConfig?.auto_deploy ?? false,
+      promoteFrom: envConfig?.promote_from ?? null,
+      current,
+      health,
+      commit: commit
+        ? { message: commit.message, committedAt: commit.committedAt, authorName: commit.authorName }
+        : null,
+      lock: record.lock,
+      hold: record.hold,
+      queue: await d.deployments.queued(app.id, name),
+    });
+  }
+  return out;
+}

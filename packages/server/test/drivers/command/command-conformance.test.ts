@@ -1,0 +1,4 @@
+import { describeDriverConformance } from '@gantry/driver-api/conformance';
+import { commandFixture } from './command-fixture.js';
+
+describeDriverConformance('command', commandFixture());

@@ -1,0 +1,98 @@
+import type { Deployment } from '@gantry/contracts';
+import { createApp } from './app-fixture.js';
+import { freePort } from './server-process.js';
+import { type TestServer, waitFor } from './test-server.js';
+
+export const FINISHED_DEPLOYMENT = ['succeeded', 'failed', 'rejected', 'superseded', 'interrupted'];
+
+/** A tiny HTTP service: / answers its VERSION file, /healthz 200 unless HEALTH=never. */
+export const SERVER_JS = `import { createServer } from 'node:http';
+import { readFileSync } from 'node:fs';
+const version = readFileSync(new URL('./VERSION', import.meta.url), 'utf8').trim();
+if (process.env.CRASH_ON_START === version) process.exit(3);
+createServer((req, res) => {
+  if (req.url === '/healthz') {
+    if (version.startsWith('broken')) { res.statusCode = 500; return res.end('broken'); }
+    return res.end('ok');
+  }
+  res.end(version + ' ' + (process.env.GREETING ?? ''));
+}).listen(Number(process.env.PORT), '127.0.0.1');
+`;
+
+export interface DeployEnvPorts {
+  qa: number;
+  staging: number;
+  production: number;
+}
+
+export function deployYaml(ports: DeployEnvPorts, extra = ''): string {
+  return `build:
+  steps:
+    - { name: package, run: "mkdir -p dist && cp server.js VERSION dist/" }
+  artifact: { path: dist }
+run:
+  command: node server.js
+  port_env: PORT
+  health: { path: /healthz, timeout: 5s }
+environments:
+  qa: { auto_deploy: true, port: ${ports.qa}, config: { GREETING: hello-qa } }
+  staging: { promote_from: qa, port: ${ports.staging}, config: { GREETING: hello-staging } }
+  production: { promote_from: staging, protected: true, port: ${ports.production} }
+${extra}`;
+}
+
+export async function envPorts(): Promise<DeployEnvPorts> {
+  return { qa: await freePort(), staging: await freePort(), production: await freePort() };
+}
+
+/** An app whose first commit (VERSION v1) builds and auto-deploys to qa. */
+export async function createDeployableApp(server: TestServer, ports: DeployEnvPorts, extraYaml = '') {
+  const app = await createApp(server, deployYaml(ports, extraYaml), { register: false });
+  await app.pushFiles({ 'server.js': SERVER_JS, VERSION: 'v1' }, 'v1');
+  const res = await server.api<{ buildIds: string[]; headSha: string }>('POST', '/api/apps', {
+    name: 'shop',
+    repoUrl: app.bare.dir,
+  });
+  if (res.status !== 201) throw new Error(JSON.stringify(res.body));
+  return { ...app, v1: res.body.headSha };
+}
+
+export async function latestDeployment(
+  server: TestServer,
+  env: string,
+  sha?: string,
+): Promise<Deployment | undefined> {
+  const { body } = await server.api<Deployment[]>('GET', `/api/deployments?app=shop&env=${env}&limit=50`);
+  return body.find((d) => (sha ? d.sha === sha : true));
+}
+
+export function deploymentDone(server: TestServer, id: string, ms = 30_000): Promise<Deployment> {
+  return waitFor(
+    async () => {
+      const { body } = await server.api<Deployment>('GET', `/api/deployments/${id}`);
+      return FINISHED_DEPLOYMENT.includes(body.status) ? body : undefined;
+    },
+    `deployment ${id}`,
+    ms,
+  );
+}
+
+/** Waits for a deployment of `sha` to `env` to finish. */
+export async function deployedTo(
+  server: TestServer,
+  env: string,
+  sha: string,
+  ms = 40_000,
+): Promise<Deployment> {
+  const d = await waitFor(
+    async () => latestDeployment(server, env, sha),
+    `a deployment of ${sha} to ${env}`,
+    ms,
+  );
+  return deploymentDone(server, d.id, ms);
+}
+
+export async function serving(port: number): Promise<string> {
+  const res = await fetch(`http://127.0.0.1:${port}/`);
+  return (await res.text()).trim();
+}
