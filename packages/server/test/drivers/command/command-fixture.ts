@@ -1,7 +1,8 @@
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ConformanceFixture, EnvironmentSpec } from '@gantry/driver-api';
+import type { EnvironmentSpec } from '@gantry/driver-api';
+import type { ConformanceFixture } from '@gantry/driver-api/conformance';
 import { createCommandDriver } from '../../../src/drivers/command/command-driver.js';
 import { makeSampleArtifact, servingVersion, shaOf } from '../../support/driver-fixtures.js';
 import { freePort } from '../../support/server-process.js';
