@@ -7,16 +7,19 @@ export const FINISHED_DEPLOYMENT = ['succeeded', 'failed', 'rejected', 'supersed
 
 /** A tiny HTTP service: / answers its VERSION file, /healthz 200 unless HEALTH=never. */
 export const SERVER_JS = `import { createServer } from 'node:http';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 const version = readFileSync(new URL('./VERSION', import.meta.url), 'utf8').trim();
-if (process.env.CRASH_ON_START === version) process.exit(3);
-createServer((req, res) => {
+if (process.env.PID_DIR) writeFileSync(process.env.PID_DIR + '/' + version + '.pid', String(process.pid));
+const server = createServer((req, res) => {
+  if (req.url === '/crash') { res.end('bye'); setTimeout(() => process.exit(1), 10); return; }
   if (req.url === '/healthz') {
     if (version.startsWith('broken')) { res.statusCode = 500; return res.end('broken'); }
     return res.end('ok');
   }
   res.end(version + ' ' + (process.env.GREETING ?? ''));
-}).listen(Number(process.env.PORT), '127.0.0.1');
+});
+const delay = version.startsWith('slow') ? 60000 : 0;
+setTimeout(() => server.listen(Number(process.env.PORT), '127.0.0.1'), delay);
 `;
 
 export interface DeployEnvPorts {
@@ -25,7 +28,18 @@ export interface DeployEnvPorts {
   production: number;
 }
 
-export function deployYaml(ports: DeployEnvPorts, extra = ''): string {
+export interface DeployYamlOptions {
+  /** Extra `KEY: value` pairs for QA's config. */
+  qaConfig?: Record<string, string>;
+  /** Extra settings for QA, e.g. `queue: fifo`. */
+  qa?: string;
+  extra?: string;
+}
+
+export function deployYaml(ports: DeployEnvPorts, opts: DeployYamlOptions = {}): string {
+  const qaConfig = Object.entries({ GREETING: 'hello-qa', ...opts.qaConfig })
+    .map(([k, v]) => `${k}: ${JSON.stringify(v)}`)
+    .join(', ');
   return `build:
   steps:
     - { name: package, run: "mkdir -p dist && cp server.js VERSION dist/" }
@@ -35,10 +49,10 @@ run:
   port_env: PORT
   health: { path: /healthz, timeout: 5s }
 environments:
-  qa: { auto_deploy: true, port: ${ports.qa}, config: { GREETING: hello-qa } }
+  qa: { auto_deploy: true, port: ${ports.qa}, config: { ${qaConfig} }${opts.qa ? `, ${opts.qa}` : ''} }
   staging: { promote_from: qa, port: ${ports.staging}, config: { GREETING: hello-staging } }
   production: { promote_from: staging, protected: true, port: ${ports.production} }
-${extra}`;
+${opts.extra ?? ''}`;
 }
 
 export async function envPorts(): Promise<DeployEnvPorts> {
@@ -46,8 +60,12 @@ export async function envPorts(): Promise<DeployEnvPorts> {
 }
 
 /** An app whose first commit (VERSION v1) builds and auto-deploys to qa. */
-export async function createDeployableApp(server: TestServer, ports: DeployEnvPorts, extraYaml = '') {
-  const app = await createApp(server, deployYaml(ports, extraYaml), { register: false });
+export async function createDeployableApp(
+  server: TestServer,
+  ports: DeployEnvPorts,
+  opts: DeployYamlOptions = {},
+) {
+  const app = await createApp(server, deployYaml(ports, opts), { register: false });
   await app.pushFiles({ 'server.js': SERVER_JS, VERSION: 'v1' }, 'v1');
   const res = await server.api<{ buildIds: string[]; headSha: string }>('POST', '/api/apps', {
     name: 'shop',

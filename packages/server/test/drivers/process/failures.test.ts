@@ -23,7 +23,7 @@ const shortOf = (sha: string) => sha.slice(0, 7);
 describe('process driver: failures', () => {
   it('rejects a release that never gets healthy, stops it, and the old one keeps serving', async () => {
     const t = await testEnv();
-    t.env.run!.health.timeoutMs = 1_000;
+    t.env.run!.health.timeoutMs = 4_000;
     const [good, bad] = [
       await makeRelease(t.env, 'good'),
       await makeRelease(t.env, 'bad', { healthy: false }),
@@ -36,7 +36,7 @@ describe('process driver: failures', () => {
     );
     expect(error?.message).toMatch(
       new RegExp(
-        `^release ${shortOf(bad.sha)} did not answer /healthz with 2xx within 1 s; last log lines:\\n`,
+        `^release ${shortOf(bad.sha)} did not answer /healthz with 2xx within 4 s; last log lines:\\n`,
       ),
     );
     expect(error?.message).toContain('bad listening on');
