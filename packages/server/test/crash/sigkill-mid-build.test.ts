@@ -4,28 +4,12 @@ import type { Build, GantryEvent } from '@gantry/contracts';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cleanupAll, createBareRepo, createWorkClone, makeTempDir } from '../support/git-fixtures.js';
-import { freePort, type ServerProcess, spawnServer } from '../support/server-process.js';
+import { alive, freePort, processApi, spawnServer } from '../support/server-process.js';
 import { waitFor } from '../support/test-server.js';
 
 afterAll(cleanupAll);
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function api<T>(s: ServerProcess, method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${s.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${s.token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  return (await res.json()) as T;
-}
+const api = processApi;
 
 describe('the server killed with SIGKILL in the middle of a build', () => {
   it('marks the build interrupted, stops its orphaned step, queues it again and loses nothing', async () => {

@@ -6,28 +6,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createProcessDriver } from '../../src/drivers/process/process-driver.js';
 import { deployYaml, envPorts, SERVER_JS, serving } from '../support/deploy-fixture.js';
 import { cleanupAll, createBareRepo, createWorkClone, makeTempDir } from '../support/git-fixtures.js';
-import { freePort, type ServerProcess, spawnServer } from '../support/server-process.js';
+import { alive, freePort, processApi, type ServerProcess, spawnServer } from '../support/server-process.js';
 import { waitFor } from '../support/test-server.js';
 
 afterAll(cleanupAll);
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function api<T>(s: ServerProcess, method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${s.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${s.token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  return (await res.json()) as T;
-}
+const api = processApi;
 
 async function deployment(s: ServerProcess, sha: string, status: string): Promise<Deployment> {
   return waitFor(

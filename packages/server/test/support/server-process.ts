@@ -52,3 +52,27 @@ export async function spawnServer(
   const cli = JSON.parse(await readFile(join(dataDir, 'cli.json'), 'utf8')) as { url: string; token: string };
   return { child, url: cli.url, token: cli.token, output: () => out, exited };
 }
+
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Calls the API of a server process with its admin token and parses the JSON answer. */
+export async function processApi<T>(
+  s: ServerProcess,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<T> {
+  const res = await fetch(`${s.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${s.token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  return (await res.json()) as T;
+}
