@@ -39,6 +39,15 @@ export const eventTypes = [
   'environment.app_crashed',
   'environment.app_restarted',
   'environment.app_gave_up',
+  'toggle.created',
+  'toggle.changed',
+  'toggle.archived',
+  'segment.changed',
+  'release.created',
+  'release.changed',
+  'release.scheduled',
+  'release.applied',
+  'release.reverted',
 ] as const;
 
 export type EventType = (typeof eventTypes)[number];

@@ -4,3 +4,4 @@ export * from './events.js';
 export * from './gantry-yaml.js';
 export * from './parse-gantry-yaml.js';
 export * from './resources.js';
+export * from './toggles.js';

@@ -26,6 +26,7 @@ import { DriverRegistry } from './features/deployments/driver-registry.js';
 import { SqlDeploymentStore } from './features/deployments/sql-deployment-store.js';
 import { TagDeployer } from './features/deployments/tag-deployer.js';
 import { SqlEnvironmentStore } from './features/environments/sql-environment-store.js';
+import { ToggleService } from './features/toggles/toggle-service.js';
 
 /** The composition root: every service, built from one database and one config. */
 export interface Gantry {
@@ -49,6 +50,7 @@ export interface Gantry {
   deployer: Deployer;
   tagDeployer: TagDeployer;
   recovery: DeploymentRecovery;
+  toggles: ToggleService;
   close(): Promise<void>;
 }
 
@@ -108,6 +110,7 @@ export async function createGantry(config: ServerConfig, opts: CreateGantryOptio
   });
   const tagDeployer = new TagDeployer(envStore, deployments);
   const recovery = new DeploymentRecovery(apps, deploymentStore, envStore, tagDeployer, artifacts);
+  const toggles = new ToggleService(db, bus);
   commits.onTags((app, mirror, head, initial) => tagDeployer.scan(app, mirror, head, initial));
   builds.onPushBuildSucceeded(async (build) =>
     deployments.autoDeploy(await apps.getById(build.appId), build.sha),
@@ -135,6 +138,7 @@ export async function createGantry(config: ServerConfig, opts: CreateGantryOptio
     deployer,
     tagDeployer,
     recovery,
+    toggles,
     async close() {
       poller.stop();
       await runner.stop();

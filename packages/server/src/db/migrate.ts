@@ -3,6 +3,7 @@ import type { DialectCapabilities } from './dialects/dialect-capabilities.js';
 import { initial } from './migrations/001-initial.js';
 import { buildListIndexes } from './migrations/002-build-list-indexes.js';
 import { deployments } from './migrations/003-deployments.js';
+import { toggles } from './migrations/004-toggles.js';
 
 /** One ordered list of migrations for both engines; engine differences come in through `caps`. */
 function migrations(caps: DialectCapabilities): Record<string, Migration> {
@@ -10,6 +11,7 @@ function migrations(caps: DialectCapabilities): Record<string, Migration> {
     '001-initial': initial(caps),
     '002-build-list-indexes': buildListIndexes,
     '003-deployments': deployments,
+    '004-toggles': toggles(caps),
   };
 }
 

@@ -102,6 +102,9 @@ export interface TokensTable {
   role: string;
   created_at: string;
   last_used_at: string | null;
+  /** Client tokens (`<app>:<env>.<secret>`) are fixed to one app and environment. */
+  app_id: string | null;
+  env: string | null;
 }
 
 export interface EnvironmentsTable {
@@ -151,6 +154,47 @@ export interface SeenTagsTable {
   seen_at: string;
 }
 
+export interface TogglesTable {
+  id: string;
+  app_id: string;
+  name: string;
+  type: string;
+  description: string;
+  owner: string | null;
+  impression_data: number;
+  dependencies: string; // JSON [{ feature, enabled?, variants? }]
+  created_by: string;
+  created_at: string;
+  archived_at: string | null;
+}
+
+export interface ToggleEnvironmentsTable {
+  toggle_id: string;
+  env: string;
+  enabled: number;
+  strategies: string; // JSON, Unleash's strategy shape
+  variants: string; // JSON, Unleash's variant shape
+  updated_at: string;
+  /** When it was last switched on (for stale-toggle reports). */
+  enabled_since: string | null;
+}
+
+export interface SegmentsTable {
+  id: Generated<number>;
+  app_id: string;
+  name: string;
+  description: string;
+  constraints: string; // JSON
+  created_at: string;
+}
+
+export interface ToggleRevisionsTable {
+  app_id: string;
+  env: string;
+  revision: number;
+  updated_at: string;
+}
+
 export interface Schema {
   apps: AppsTable;
   commits: CommitsTable;
@@ -163,4 +207,8 @@ export interface Schema {
   environments: EnvironmentsTable;
   deployments: DeploymentsTable;
   seen_tags: SeenTagsTable;
+  toggles: TogglesTable;
+  toggle_environments: ToggleEnvironmentsTable;
+  segments: SegmentsTable;
+  toggle_revisions: ToggleRevisionsTable;
 }

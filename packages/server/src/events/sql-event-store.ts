@@ -9,7 +9,8 @@ import type { EventQuery, EventStore } from './event-store.js';
 export class SqlEventStore implements EventStore {
   constructor(
     private readonly db: Db,
-    private readonly bus?: EventBus,
+    /** Told of each appended event; inside a transaction, pass a collector and publish after commit. */
+    private readonly bus?: Pick<EventBus, 'publish'>,
   ) {}
 
   async append(event: NewEvent): Promise<GantryEvent> {

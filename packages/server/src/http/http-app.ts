@@ -23,6 +23,7 @@ import { buildsRoutes } from '../features/builds/builds-routes.js';
 import { hooksRoutes } from '../features/commits/hooks-routes.js';
 import { deploymentsRoutes } from '../features/deployments/deployments-routes.js';
 import { environmentsRoutes } from '../features/environments/environments-routes.js';
+import { togglesRoutes } from '../features/toggles/toggles-routes.js';
 import { webhooksRoutes } from '../features/webhooks/webhooks-routes.js';
 import type { Gantry } from '../gantry.js';
 import { errorHandler } from './error-mapper.js';
@@ -114,6 +115,7 @@ export async function buildHttpApp(g: Gantry): Promise<FastifyInstance> {
   tokensRoutes(typed, g);
   deploymentsRoutes(typed, g);
   environmentsRoutes(typed, g);
+  togglesRoutes(typed, g);
   return app;
 }
 

@@ -27,7 +27,16 @@ export class TokenService {
     const id = newId('tok');
     await this.db
       .insertInto('tokens')
-      .values({ id, name, hash: hashToken(token), role, created_at: nowIso(), last_used_at: null })
+      .values({
+        id,
+        name,
+        hash: hashToken(token),
+        role,
+        created_at: nowIso(),
+        last_used_at: null,
+        app_id: null,
+        env: null,
+      })
       .execute();
     await this.events.append({
       type: 'token.created',

@@ -1,0 +1,50 @@
+import type {
+  Segment,
+  Toggle,
+  ToggleConstraint,
+  ToggleDependency,
+  ToggleStrategy,
+  ToggleType,
+  ToggleVariant,
+} from '@gantry/contracts';
+
+export interface NewToggle {
+  appId: string;
+  name: string;
+  type: ToggleType;
+  description: string;
+  owner: string | null;
+  impressionData: boolean;
+  dependencies: ToggleDependency[];
+  createdBy: string;
+}
+
+export interface EnvironmentPatch {
+  enabled?: boolean;
+  strategies?: ToggleStrategy[];
+  variants?: ToggleVariant[];
+}
+
+export interface ToggleStore {
+  insert(t: NewToggle): Promise<Toggle>;
+  find(appId: string, name: string): Promise<Toggle | undefined>;
+  list(appId: string, opts?: { includeArchived?: boolean }): Promise<Toggle[]>;
+  updateMeta(
+    id: string,
+    patch: Partial<Pick<NewToggle, 'type' | 'description' | 'owner' | 'impressionData' | 'dependencies'>>,
+  ): Promise<void>;
+  /** Creates the environment row when missing (disabled, no strategies). */
+  patchEnvironment(toggleId: string, env: string, patch: EnvironmentPatch): Promise<void>;
+  archive(id: string): Promise<void>;
+  /** Increments and returns the revision of an app's environment; SDK ETags derive from it. */
+  bumpRevision(appId: string, env: string): Promise<number>;
+  revision(appId: string, env: string): Promise<number>;
+  revisions(): Promise<{ appId: string; env: string; revision: number }[]>;
+  segments(appId: string): Promise<Segment[]>;
+  upsertSegment(
+    appId: string,
+    name: string,
+    description: string,
+    constraints: ToggleConstraint[],
+  ): Promise<Segment>;
+}

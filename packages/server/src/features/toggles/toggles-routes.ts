@@ -1,0 +1,172 @@
+import {
+  constraintSchema,
+  dependencySchema,
+  strategySchema,
+  toggleNameSchema,
+  toggleTypes,
+  variantSchema,
+} from '@gantry/contracts';
+import { z } from 'zod';
+import type { Gantry } from '../../gantry.js';
+import { actorOf, type TypedApp } from '../../http/http-app.js';
+import { importUnleashState } from './toggle-import.js';
+
+const appParam = z.object({ app: z.string() });
+const toggleParam = z.object({ app: z.string(), name: z.string() });
+const envParam = z.object({
+  app: z.string(),
+  name: z.string(),
+  env: z.string().regex(/^[a-z0-9][a-z0-9-]*$/),
+});
+
+export function togglesRoutes(r: TypedApp, g: Gantry): void {
+  r.get(
+    '/api/apps/:app/toggles',
+    {
+      schema: {
+        tags: ['toggles'],
+        params: appParam,
+        querystring: z.object({ archived: z.enum(['true', 'false']).optional() }),
+      },
+    },
+    async (req) => g.toggles.list(await g.apps.get(req.params.app), req.query.archived === 'true'),
+  );
+
+  r.post(
+    '/api/apps/:app/toggles',
+    {
+      schema: {
+        tags: ['toggles'],
+        summary: 'Create a toggle (off in every environment until enabled)',
+        params: appParam,
+        body: z.strictObject({
+          name: toggleNameSchema,
+          type: z.enum(toggleTypes).optional(),
+          description: z.string().max(2000).optional(),
+          owner: z.string().max(200).nullable().optional(),
+          impressionData: z.boolean().optional(),
+          dependencies: z.array(dependencySchema).optional(),
+        }),
+      },
+    },
+    async (req, reply) => {
+      reply.status(201);
+      return g.toggles.create(await g.apps.get(req.params.app), req.body, actorOf(req));
+    },
+  );
+
+  r.get('/api/apps/:app/toggles/:name', { schema: { tags: ['toggles'], params: toggleParam } }, async (req) =>
+    g.toggles.get(await g.apps.get(req.params.app), req.params.name),
+  );
+
+  r.patch(
+    '/api/apps/:app/toggles/:name',
+    {
+      schema: {
+        tags: ['toggles'],
+        params: toggleParam,
+        body: z.strictObject({
+          type: z.enum(toggleTypes).optional(),
+          description: z.string().max(2000).optional(),
+          owner: z.string().max(200).nullable().optional(),
+          impressionData: z.boolean().optional(),
+          dependencies: z.array(dependencySchema).optional(),
+        }),
+      },
+    },
+    async (req) =>
+      g.toggles.update(await g.apps.get(req.params.app), req.params.name, req.body, actorOf(req)),
+  );
+
+  r.put(
+    '/api/apps/:app/toggles/:name/environments/:env',
+    {
+      schema: {
+        tags: ['toggles'],
+        summary: "Set a toggle's state in one environment: enabled, strategies, variants (each optional)",
+        params: envParam,
+        body: z.strictObject({
+          enabled: z.boolean().optional(),
+          strategies: z.array(strategySchema).optional(),
+          variants: z.array(variantSchema).optional(),
+        }),
+      },
+    },
+    async (req) =>
+      g.toggles.setEnvironment(
+        await g.apps.get(req.params.app),
+        req.params.name,
+        req.params.env,
+        req.body,
+        actorOf(req),
+      ),
+  );
+
+  r.post(
+    '/api/apps/:app/toggles/:name/environments/:env/rollout',
+    {
+      schema: {
+        tags: ['toggles'],
+        summary: 'Roll out to a share of users (flexibleRollout, sticky on userId/sessionId)',
+        params: envParam,
+        body: z.strictObject({ percent: z.number() }),
+      },
+    },
+    async (req) =>
+      g.toggles.rollout(
+        await g.apps.get(req.params.app),
+        req.params.name,
+        req.params.env,
+        req.body.percent,
+        actorOf(req),
+      ),
+  );
+
+  r.post(
+    '/api/apps/:app/toggles/:name/archive',
+    { schema: { tags: ['toggles'], params: toggleParam } },
+    async (req) => g.toggles.archive(await g.apps.get(req.params.app), req.params.name, actorOf(req)),
+  );
+
+  r.get('/api/apps/:app/segments', { schema: { tags: ['toggles'], params: appParam } }, async (req) =>
+    g.toggles.readStore().segments((await g.apps.get(req.params.app)).id),
+  );
+
+  r.put(
+    '/api/apps/:app/segments/:name',
+    {
+      schema: {
+        tags: ['toggles'],
+        params: z.object({ app: z.string(), name: z.string().min(1).max(100) }),
+        body: z.strictObject({ description: z.string().default(''), constraints: z.array(constraintSchema) }),
+      },
+    },
+    async (req) =>
+      g.toggles.upsertSegment(
+        await g.apps.get(req.params.app),
+        req.params.name,
+        req.body.description,
+        req.body.constraints,
+        actorOf(req),
+      ),
+  );
+
+  r.post(
+    '/api/apps/:app/toggles/import',
+    {
+      schema: {
+        tags: ['toggles'],
+        summary:
+          "Load toggles and segments in Unleash's client-API JSON shape into one environment (creates or replaces them)",
+        params: appParam,
+        querystring: z.object({ env: z.string().regex(/^[a-z0-9][a-z0-9-]*$/) }),
+        body: z.object({
+          features: z.array(z.record(z.string(), z.unknown())),
+          segments: z.array(z.record(z.string(), z.unknown())).optional(),
+        }),
+      },
+    },
+    async (req) =>
+      importUnleashState(g.toggles, await g.apps.get(req.params.app), req.query.env, req.body, actorOf(req)),
+  );
+}
