@@ -35,7 +35,7 @@ export interface ToggleChange {
   patch: EnvironmentPatch;
 }
 
-type Tx = { store: ToggleStore; events: SqlEventStore };
+type Tx = { store: ToggleStore; events: SqlEventStore; trx: Db };
 
 /**
  * Toggles and their per-environment state. Every change runs in one transaction that also bumps
@@ -65,7 +65,7 @@ export class ToggleService {
     const result = await this.db.transaction().execute(async (trx) => {
       const events = new SqlEventStore(trx, { publish: (e) => appended.push(e) });
       const store = new SqlToggleStore(trx);
-      const out = await fn({ store, events });
+      const out = await fn({ store, events, trx });
       const unique = new Map(touched.map((t) => [`${t.appId}\u0000${t.env}`, t]));
       for (const t of unique.values())
         bumped.push({ ...t, revision: await store.bumpRevision(t.appId, t.env) });
@@ -142,10 +142,13 @@ export class ToggleService {
     changes: ToggleChange[],
     actor: string,
     extra: Record<string, unknown> = {},
+    /** Runs inside the same transaction, after the changes, with each toggle's state before them. */
+    alsoInTx?: (trx: Db, before: EnvState[]) => Promise<void>,
   ): Promise<Toggle[]> {
     const touched = changes.map((c) => ({ appId: c.app.id, env: c.env }));
-    return this.tx(async ({ store, events }) => {
+    return this.tx(async ({ store, events, trx }) => {
       const out: Toggle[] = [];
+      const befores: EnvState[] = [];
       for (const c of changes) {
         const before = await this.mustFind(store, c.app, c.toggle);
         if (before.archivedAt) throw new InvalidInput(`toggle "${c.toggle}" is archived`);
@@ -154,6 +157,7 @@ export class ToggleService {
           checkStrategies(c.patch.strategies, ids);
         }
         if (c.patch.variants) checkVariants(c.patch.variants);
+        befores.push(envState(before, c.env));
         await store.patchEnvironment(before.id, c.env, c.patch);
         const after = (await store.find(c.app.id, c.toggle))!;
         await events.append({
@@ -165,6 +169,7 @@ export class ToggleService {
         });
         out.push(after);
       }
+      await alsoInTx?.(trx, befores);
       return out;
     }, touched);
   }
@@ -290,10 +295,13 @@ export class ToggleService {
   }
 }
 
-export function envState(
-  t: Toggle,
-  env: string,
-): { enabled: boolean; strategies: ToggleStrategy[]; variants: ToggleVariant[] } {
+export interface EnvState {
+  enabled: boolean;
+  strategies: ToggleStrategy[];
+  variants: ToggleVariant[];
+}
+
+export function envState(t: Toggle, env: string): EnvState {
   const e = t.environments.find((x) => x.env === env);
   return { enabled: e?.enabled ?? false, strategies: e?.strategies ?? [], variants: e?.variants ?? [] };
 }

@@ -1,0 +1,72 @@
+import { z } from 'zod';
+import type { Gantry } from '../../../gantry.js';
+import { actorOf, type TypedApp } from '../../../http/http-app.js';
+
+const envName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]*$/, 'an environment name: lowercase letters, digits, "-"');
+
+/** Admin side of the client API: SDK tokens, registered instances and usage counts. */
+export function clientAdminRoutes(r: TypedApp, g: Gantry): void {
+  r.post(
+    '/api/apps/:app/client-tokens',
+    {
+      schema: {
+        tags: ['client'],
+        summary: 'Create an SDK client token `<app>:<env>.<secret>`; it is shown once and stored hashed',
+        params: z.object({ app: z.string() }),
+        body: z.strictObject({ env: envName }),
+      },
+    },
+    async (req, reply) => {
+      const app = await g.apps.get(req.params.app);
+      reply.status(201);
+      return g.tokens.createClientToken(app, req.body.env, actorOf(req));
+    },
+  );
+
+  r.get(
+    '/api/apps/:app/client-instances',
+    {
+      schema: {
+        tags: ['client'],
+        summary: 'SDK instances that registered',
+        params: z.object({ app: z.string() }),
+      },
+    },
+    async (req) => {
+      const app = await g.apps.get(req.params.app);
+      return (await g.clientApi.usage.instances(app.id)).map(({ appId: _, ...c }) => c);
+    },
+  );
+
+  r.get(
+    '/api/apps/:app/toggles/:name/usage',
+    {
+      schema: {
+        tags: ['client'],
+        summary: 'Hourly evaluation counts SDKs reported for a toggle, and when it was last evaluated',
+        params: z.object({ app: z.string(), name: z.string() }),
+        querystring: z.object({ days: z.coerce.number().int().min(1).max(366).default(30) }),
+      },
+    },
+    async (req) => {
+      const app = await g.apps.get(req.params.app);
+      const toggle = await g.toggles.get(app, req.params.name);
+      const since = new Date(Date.now() - req.query.days * 86_400_000);
+      since.setUTCMinutes(0, 0, 0);
+      const [hours, lastSeenAt] = await Promise.all([
+        g.clientApi.usage.usage(app.id, toggle.name, since.toISOString()),
+        g.clientApi.usage.lastSeen(app.id, toggle.name),
+      ]);
+      return {
+        app: app.name,
+        toggle: toggle.name,
+        lastSeenAt,
+        yes: hours.reduce((n, h) => n + h.yes, 0),
+        no: hours.reduce((n, h) => n + h.no, 0),
+        hours: hours.map(({ appId: _, toggle: __, ...h }) => h),
+      };
+    },
+  );
+}

@@ -1,0 +1,48 @@
+import type { Logger } from 'pino';
+import type { Db } from '../../../db/database.js';
+import type { ToggleService } from '../toggle-service.js';
+import { ClientFeaturesCache } from './client-features-cache.js';
+import { ClientMetricsIngest } from './client-metrics.js';
+import { ClientUsageStore } from './client-usage-store.js';
+import { RateLimiter } from './rate-limiter.js';
+import { RevisionWatcher } from './revision-watcher.js';
+
+/** What the SDK-facing endpoints share: revisions, the features cache, metrics ingestion. */
+export interface ClientApi {
+  watcher: RevisionWatcher;
+  features: ClientFeaturesCache;
+  usage: ClientUsageStore;
+  metrics: ClientMetricsIngest;
+  /** Register and metrics calls per client token (Unleash defaults to 6000/min per server). */
+  limiter: RateLimiter;
+  close(): Promise<void>;
+}
+
+export interface ClientApiOptions {
+  revisionPollMs?: number;
+  metricsFlushMs?: number;
+  metricsPerSecond?: number;
+  metricsBurst?: number;
+}
+
+export function createClientApi(
+  db: Db,
+  toggles: ToggleService,
+  logger: Logger,
+  o: ClientApiOptions = {},
+): ClientApi {
+  const watcher = new RevisionWatcher(toggles, logger, o.revisionPollMs ?? 1000);
+  const usage = new ClientUsageStore(db);
+  const metrics = new ClientMetricsIngest(usage, logger, o.metricsFlushMs ?? 1000);
+  return {
+    watcher,
+    features: new ClientFeaturesCache(toggles, watcher),
+    usage,
+    metrics,
+    limiter: new RateLimiter(o.metricsPerSecond ?? 1, o.metricsBurst ?? 10),
+    async close() {
+      watcher.stop();
+      await metrics.close();
+    },
+  };
+}
