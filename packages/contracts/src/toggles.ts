@@ -117,3 +117,39 @@ export interface Segment {
   description: string;
   constraints: ToggleConstraint[];
 }
+
+export const releaseStatuses = ['draft', 'scheduled', 'applied', 'reverted', 'failed'] as const;
+export type ReleaseStatus = (typeof releaseStatuses)[number];
+
+/** What one release change does to one toggle in one environment (fields left out stay as they are). */
+export const releaseChangeSchema = z.strictObject({
+  enabled: z.boolean().optional(),
+  rollout: z.int().min(0).max(100).optional(),
+  strategies: z.array(strategySchema).optional(),
+  variants: z.array(variantSchema).optional(),
+});
+export type ReleaseChangeSpec = z.infer<typeof releaseChangeSchema>;
+
+export interface ReleaseChange {
+  idx: number;
+  app: string;
+  toggle: string;
+  env: string;
+  change: ReleaseChangeSpec;
+  before: { enabled: boolean; strategies: ToggleStrategy[]; variants: ToggleVariant[] } | null;
+}
+
+/** A named bundle of toggle changes, applied together by a product owner, independent of deployments. */
+export interface Release {
+  id: string;
+  name: string;
+  notes: string;
+  status: ReleaseStatus;
+  scheduledAt: string | null;
+  appliedAt: string | null;
+  revertedAt: string | null;
+  createdBy: string;
+  createdAt: string;
+  error: string | null;
+  changes: ReleaseChange[];
+}

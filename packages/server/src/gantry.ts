@@ -26,6 +26,8 @@ import { DriverRegistry } from './features/deployments/driver-registry.js';
 import { SqlDeploymentStore } from './features/deployments/sql-deployment-store.js';
 import { TagDeployer } from './features/deployments/tag-deployer.js';
 import { SqlEnvironmentStore } from './features/environments/sql-environment-store.js';
+import { ReleaseService } from './features/releases/release-service.js';
+import { type ClientApi, createClientApi } from './features/toggles/client-api/client-api.js';
 import { ToggleService } from './features/toggles/toggle-service.js';
 
 /** The composition root: every service, built from one database and one config. */
@@ -51,6 +53,8 @@ export interface Gantry {
   tagDeployer: TagDeployer;
   recovery: DeploymentRecovery;
   toggles: ToggleService;
+  clientApi: ClientApi;
+  releases: ReleaseService;
   close(): Promise<void>;
 }
 
@@ -111,6 +115,8 @@ export async function createGantry(config: ServerConfig, opts: CreateGantryOptio
   const tagDeployer = new TagDeployer(envStore, deployments);
   const recovery = new DeploymentRecovery(apps, deploymentStore, envStore, tagDeployer, artifacts);
   const toggles = new ToggleService(db, bus);
+  const releases = new ReleaseService(db, apps, toggles, events, logger);
+  const clientApi = createClientApi(db, toggles, logger);
   commits.onTags((app, mirror, head, initial) => tagDeployer.scan(app, mirror, head, initial));
   builds.onPushBuildSucceeded(async (build) =>
     deployments.autoDeploy(await apps.getById(build.appId), build.sha),
@@ -139,11 +145,15 @@ export async function createGantry(config: ServerConfig, opts: CreateGantryOptio
     tagDeployer,
     recovery,
     toggles,
+    clientApi,
+    releases,
     async close() {
+      releases.stopScheduler();
       poller.stop();
       await runner.stop();
       await deployer.stop();
       await drivers.close();
+      await clientApi.close();
       await database.close();
     },
   };

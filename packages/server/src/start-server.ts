@@ -50,6 +50,7 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
     await gantry.runner.start();
     await gantry.deployer.start();
     gantry.poller.start();
+    gantry.releases.startScheduler();
   }
   return {
     url,

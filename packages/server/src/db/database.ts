@@ -34,6 +34,6 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   if (isPg && opts.schema) {
     await db.schema.createSchema(opts.schema).ifNotExists().execute();
   }
-  await migrateToLatest(db as unknown as Kysely<unknown>, caps);
+  await migrateToLatest(db as unknown as Kysely<unknown>, caps, isPg ? opts.schema : undefined);
   return { db, caps, close: () => db.destroy() };
 }

@@ -4,6 +4,8 @@ import { initial } from './migrations/001-initial.js';
 import { buildListIndexes } from './migrations/002-build-list-indexes.js';
 import { deployments } from './migrations/003-deployments.js';
 import { toggles } from './migrations/004-toggles.js';
+import { toggleClients } from './migrations/005-toggle-clients.js';
+import { releases } from './migrations/006-releases.js';
 
 /** One ordered list of migrations for both engines; engine differences come in through `caps`. */
 function migrations(caps: DialectCapabilities): Record<string, Migration> {
@@ -12,13 +14,23 @@ function migrations(caps: DialectCapabilities): Record<string, Migration> {
     '002-build-list-indexes': buildListIndexes,
     '003-deployments': deployments,
     '004-toggles': toggles(caps),
+    '005-toggle-clients': toggleClients,
+    '006-releases': releases,
   };
 }
 
-export async function migrateToLatest(db: Kysely<unknown>, caps: DialectCapabilities): Promise<void> {
+export async function migrateToLatest(
+  db: Kysely<unknown>,
+  caps: DialectCapabilities,
+  /** PostgreSQL schema of this database; the migration bookkeeping lives there too. */
+  schema?: string,
+): Promise<void> {
   const migrator = new Migrator({
     db,
+    ...(schema && { migrationTableSchema: schema }),
     provider: { getMigrations: async () => migrations(caps) },
+    // 005 arrived after 006 in some databases; each migration only adds its own tables.
+    allowUnorderedMigrations: true,
   });
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');

@@ -195,6 +195,55 @@ export interface ToggleRevisionsTable {
   updated_at: string;
 }
 
+export interface ToggleClientsTable {
+  app_id: string;
+  env: string;
+  app_name: string;
+  instance_id: string;
+  sdk_version: string | null;
+  strategies: string; // JSON string[]
+  interval_ms: number | string | null;
+  started_at: string | null;
+  first_seen_at: string;
+  last_seen_at: string;
+}
+
+/** Evaluations reported by SDKs, per toggle, SDK app name, environment and UTC hour. */
+export interface ToggleUsageTable {
+  app_id: string;
+  toggle: string;
+  app_name: string;
+  env: string;
+  hour: string; // ISO, truncated to the hour
+  yes_count: number | string;
+  no_count: number | string;
+  variants: string; // JSON { [variant]: count }
+  last_seen_at: string;
+}
+
+export interface ReleasesTable {
+  id: string;
+  name: string;
+  notes: string;
+  status: string; // draft | scheduled | applied | reverted | failed
+  scheduled_at: string | null;
+  applied_at: string | null;
+  reverted_at: string | null;
+  created_by: string;
+  created_at: string;
+  error: string | null;
+}
+
+export interface ReleaseChangesTable {
+  release_id: string;
+  idx: number;
+  app_id: string;
+  toggle: string;
+  env: string;
+  change: string; // JSON EnvironmentPatch
+  before: string | null; // JSON state captured when applied, restored by revert
+}
+
 export interface Schema {
   apps: AppsTable;
   commits: CommitsTable;
@@ -211,4 +260,8 @@ export interface Schema {
   toggle_environments: ToggleEnvironmentsTable;
   segments: SegmentsTable;
   toggle_revisions: ToggleRevisionsTable;
+  toggle_clients: ToggleClientsTable;
+  toggle_usage: ToggleUsageTable;
+  releases: ReleasesTable;
+  release_changes: ReleaseChangesTable;
 }

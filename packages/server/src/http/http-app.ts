@@ -14,7 +14,7 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
-import { Unauthenticated } from '../errors.js';
+import { NotAllowed, Unauthenticated } from '../errors.js';
 import { appsRoutes } from '../features/apps/apps-routes.js';
 import { artifactsRoutes } from '../features/artifacts/artifacts-routes.js';
 import type { Principal } from '../features/auth/token-service.js';
@@ -23,6 +23,10 @@ import { buildsRoutes } from '../features/builds/builds-routes.js';
 import { hooksRoutes } from '../features/commits/hooks-routes.js';
 import { deploymentsRoutes } from '../features/deployments/deployments-routes.js';
 import { environmentsRoutes } from '../features/environments/environments-routes.js';
+import { releasesRoutes } from '../features/releases/releases-routes.js';
+import { clientAdminRoutes } from '../features/toggles/client-api/client-admin-routes.js';
+import { clientRoutes } from '../features/toggles/client-api/client-routes.js';
+import { clientStreamingRoutes } from '../features/toggles/client-api/client-streaming.js';
 import { togglesRoutes } from '../features/toggles/toggles-routes.js';
 import { webhooksRoutes } from '../features/webhooks/webhooks-routes.js';
 import type { Gantry } from '../gantry.js';
@@ -48,6 +52,14 @@ export type TypedApp = FastifyInstance<
 const PUBLIC = [/^\/healthz$/, /^\/api\/webhooks\//];
 /** Routes a `hook` token may call (the post-receive hook only tells the server about a push). */
 const HOOK_ROUTES = [/^\/api\/hooks\/git$/];
+/** Routes SDKs call with a client token (`<app>:<env>.<secret>`); no other route accepts one. */
+const CLIENT_ROUTES = [/^\/api\/client(\/|$)/, /^\/ofrep(\/|$)/];
+
+/** Unleash SDKs send the token raw in `Authorization`; everything else sends `Bearer <token>`. */
+function tokenOf(header: string | undefined): string | undefined {
+  const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : header?.trim();
+  return token || undefined;
+}
 
 export async function buildHttpApp(g: Gantry): Promise<FastifyInstance> {
   const app = Fastify({
@@ -74,15 +86,33 @@ export async function buildHttpApp(g: Gantry): Promise<FastifyInstance> {
   app.addHook('onRequest', async (req: FastifyRequest) => {
     const path = req.url.split('?')[0] ?? '';
     if (PUBLIC.some((r) => r.test(path))) return;
-    const header = req.headers.authorization;
-    const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
+    const token = tokenOf(req.headers.authorization);
+    const clientRoute = CLIENT_ROUTES.some((r) => r.test(path));
     if (!token) {
       throw new Unauthenticated(
-        'missing API token: send `Authorization: Bearer <token>` (the CLI reads GANTRY_TOKEN or `gantry login`)',
+        clientRoute
+          ? 'missing client token: send `Authorization: <app>:<env>.<secret>` (create one with `gantry tokens create --app <app> --env <env>`)'
+          : 'missing API token: send `Authorization: Bearer <token>` (the CLI reads GANTRY_TOKEN or `gantry login`)',
       );
     }
     const principal = await g.tokens.verify(token);
-    if (!principal) throw new Unauthenticated('unknown API token; create one with `gantry token create`');
+    if (!principal) {
+      throw new Unauthenticated(
+        clientRoute
+          ? 'unknown client token; create one with `gantry tokens create --app <app> --env <env>`'
+          : 'unknown API token; create one with `gantry token create`',
+      );
+    }
+    if (clientRoute && principal.role !== 'client') {
+      throw new NotAllowed(
+        `invalid token: ${path} needs a client token (\`<app>:<env>.<secret>\` from \`gantry tokens create\`), not a ${principal.role} token`,
+      );
+    }
+    if (!clientRoute && principal.role === 'client') {
+      throw new NotAllowed(
+        'invalid token: a client token may only call the SDK endpoints (/api/client/*, /ofrep/*); use an admin token',
+      );
+    }
     if (principal.role === 'hook' && !HOOK_ROUTES.some((r) => r.test(path))) {
       throw new Unauthenticated('this token may only notify pushes (role hook)');
     }
@@ -116,6 +146,10 @@ export async function buildHttpApp(g: Gantry): Promise<FastifyInstance> {
   deploymentsRoutes(typed, g);
   environmentsRoutes(typed, g);
   togglesRoutes(typed, g);
+  releasesRoutes(typed, g);
+  clientAdminRoutes(typed, g);
+  clientRoutes(typed, g);
+  clientStreamingRoutes(typed, g);
   return app;
 }
 

@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import type { DeployResult, DriverContext, Release } from '@gantry/driver-api';
 import { assertSafeSha, type DriverKit, envUrl, requireRun } from './driver-kit.js';
-import { readEnvState } from './env-state.js';
+import { type ReleaseProcess, readEnvState } from './env-state.js';
 import { isReleaseProcess } from './find-release-processes.js';
 import { waitHealthy } from './health-check.js';
 import { planProcessDeploy, shortSha } from './plan-process-deploy.js';
@@ -39,18 +39,7 @@ export async function deployRelease(
   if (plan.kind !== 'start') {
     const proc = (await readEnvState(workdir)).processes[sha];
     ctx.phase('health');
-    const healthy =
-      proc &&
-      (
-        await waitHealthy({
-          port: proc.port,
-          path: run.health.path,
-          // It answered before; one that cannot answer now is started again rather than waited for.
-          timeoutMs: Math.min(run.health.timeoutMs, 5_000),
-          signal: ctx.signal,
-          hasExited: () => !isReleaseProcess(proc.pid, workdir, sha),
-        })
-      ).status === 'healthy';
+    const healthy = proc && (await answersNow(workdir, run.health, proc, ctx.signal));
     throwIfCancelled(ctx, sha);
     if (healthy) {
       const current = await proxy.ready;
@@ -98,6 +87,23 @@ export async function deployRelease(
   kit.supervisor.watch({ workdir, sha, pid: launched.pid, child: launched.child });
   await retireAfterSwitch(kit, env, sha, ctx);
   return { url, kind: 'start' };
+}
+
+/** A release that runs already answered before; one that cannot answer now is started again. */
+async function answersNow(
+  workdir: string,
+  health: { path: string; timeoutMs: number },
+  proc: ReleaseProcess,
+  signal: AbortSignal,
+): Promise<boolean> {
+  const outcome = await waitHealthy({
+    port: proc.port,
+    path: health.path,
+    timeoutMs: Math.min(health.timeoutMs, 5_000),
+    signal,
+    hasExited: () => !isReleaseProcess(proc.pid, workdir, proc.sha),
+  });
+  return outcome.status === 'healthy';
 }
 
 function throwIfCancelled(ctx: DriverContext, sha: string): void {

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { sep } from 'node:path';
-import { isAlive, procStat } from './process-group.js';
+import { isAlive, isDead, procStat } from './process-group.js';
 import { releaseDir, releasesDir } from './release-folders.js';
 
 /** Every release process gets it, so that a restarted Gantry can recognise its releases' processes. */
@@ -35,7 +35,7 @@ export function findReleaseGroups(workdir: string): Array<{ pgid: number; sha: s
     if (!Number.isInteger(pid) || pid === process.pid) continue;
     const dir = releaseDirOf(pid);
     const stat = procStat(pid);
-    if (!dir?.startsWith(prefix) || !stat || stat.state === 'Z') continue;
+    if (!dir?.startsWith(prefix) || !stat || isDead(stat)) continue;
     groups.set(stat.pgid, dir.slice(prefix.length));
   }
   return [...groups].map(([pgid, sha]) => ({ pgid, sha }));

@@ -13,6 +13,16 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** Whether something listens on 127.0.0.1:`port` and keeps doing so for `forMs` (a dying process lets go). */
+export async function portTaken(port: number, forMs = 1_000): Promise<boolean> {
+  const until = Date.now() + forMs;
+  while (await portInUse(port)) {
+    if (Date.now() >= until) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return false;
+}
+
 /** Whether something already listens on 127.0.0.1:`port`. */
 export function portInUse(port: number): Promise<boolean> {
   return new Promise((resolve, reject) => {

@@ -3,6 +3,7 @@ import { request } from 'node:http';
 export interface HealthProbe {
   ok: boolean;
   detail: string;
+  timedOut?: boolean;
 }
 
 /** One `GET http://127.0.0.1:<port><path>` on a fresh connection; ok on 2xx. */
@@ -15,7 +16,10 @@ export function probeHealth(port: number, path: string, timeoutMs: number): Prom
       const ok = status >= 200 && status < 300;
       resolve({ ok, detail: `GET ${path} answered ${status}` });
     });
-    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    req.on('timeout', () => {
+      resolve({ ok: false, detail: `GET ${path}: no answer within ${timeoutMs} ms`, timedOut: true });
+      req.destroy();
+    });
     req.on('error', (err) => resolve({ ok: false, detail: `GET ${path} failed: ${err.message}` }));
     req.end();
   });
@@ -47,7 +51,8 @@ export async function waitHealthy(opts: HealthWaitOptions): Promise<HealthWait> 
     if (left <= 0) return { status: 'timeout', detail };
     const probe = await probeHealth(opts.port, opts.path, Math.min(left, 2_000));
     if (probe.ok) return { status: 'healthy' };
-    detail = probe.detail;
+    // A last probe cut short by the deadline says less than the answer before it.
+    if (!probe.timedOut || left >= 2_000) detail = probe.detail;
     await sleep(Math.min(opts.intervalMs ?? 50, Math.max(0, until - Date.now())), opts.signal);
   }
 }

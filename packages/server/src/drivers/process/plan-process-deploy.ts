@@ -1,4 +1,4 @@
-import type { DeployPlan, PlanInput } from '@gantry/driver-api';
+import type { DeployPlan, EnvironmentSpec, PlanInput } from '@gantry/driver-api';
 
 export const KEEP_RELEASE_FOLDERS = 5;
 
@@ -15,7 +15,7 @@ export function planProcessDeploy({ env, target, releases }: PlanInput): DeployP
   const retire = retireSteps(
     serving?.sha ?? null,
     standbys.map((r) => r.sha),
-    env.standby,
+    standbyCount(env),
   );
   const switchStep = `switch ${address} from ${from} to ${short}; requests in flight finish on ${from}`;
   if (releases.some((r) => r.state === 'standby' && r.sha === target.sha)) {
@@ -48,6 +48,11 @@ function retireSteps(previous: string | null, standbys: string[], keep: number):
   if (kept.length) steps.push(`keep ${kept.map(shortSha).join(', ')} running as warm standby`);
   for (const sha of warm.slice(keep)) steps.push(`drain ${shortSha(sha)}, then stop it`);
   return steps;
+}
+
+/** `env.standby`, 1 when it is not set. */
+export function standbyCount(env: EnvironmentSpec): number {
+  return Number.isInteger(env.standby) && env.standby >= 0 ? env.standby : 1;
 }
 
 export function shortSha(sha: string): string {

@@ -2,7 +2,10 @@ import { readFileSync } from 'node:fs';
 
 const POLL_MS = 25;
 
-/** True while `pid` runs. A zombie counts as gone: an orphan may wait for a parent that never reaps it. */
+/**
+ * True while `pid` runs. A zombie counts as gone (an orphan may wait for a parent that never reaps
+ * it), but only once its last thread is gone: until then it still holds its files and ports.
+ */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -10,8 +13,12 @@ export function isAlive(pid: number): boolean {
     // EPERM means the pid now belongs to someone else's process, so ours is gone.
     return false;
   }
-  const state = procStat(pid)?.state;
-  return state !== 'Z' && state !== 'X';
+  const stat = procStat(pid);
+  return !stat || !isDead(stat);
+}
+
+export function isDead(stat: { state: string; threads: number }): boolean {
+  return (stat.state === 'Z' || stat.state === 'X') && stat.threads <= 1;
 }
 
 export function signalGroup(pid: number, sig: NodeJS.Signals): void {
@@ -41,7 +48,7 @@ export async function waitGone(pid: number, ms: number): Promise<boolean> {
 }
 
 /** State and process group from /proc (Linux); undefined elsewhere or when the pid is gone. */
-export function procStat(pid: number): { state: string; pgid: number } | undefined {
+export function procStat(pid: number): { state: string; pgid: number; threads: number } | undefined {
   let stat: string;
   try {
     stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -50,5 +57,5 @@ export function procStat(pid: number): { state: string; pgid: number } | undefin
   }
   // The command name may hold spaces and parentheses, so parse from the last ')'.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return { state: fields[0] ?? '', pgid: Number(fields[2]) };
+  return { state: fields[0] ?? '', pgid: Number(fields[2]), threads: Number(fields[17]) };
 }

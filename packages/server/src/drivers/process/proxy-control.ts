@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { EnvironmentSpec } from '@gantry/driver-api';
 import { Conflict } from '../../errors.js';
-import { portInUse } from './free-port.js';
+import { portTaken } from './free-port.js';
 import { isAlive, stopProcessGroup } from './process-group.js';
 import { PORT_IN_USE_EXIT, proxyFiles } from './proxy-files.js';
 import { logTail } from './release-process.js';
@@ -55,7 +55,7 @@ export async function openProxy(
     return { adopted: true, ready: Promise.resolve(running) };
   }
   await stopProxy(workdir);
-  if (await portInUse(env.port)) throw portTakenError(env);
+  if (await portTaken(env.port)) throw portTakenError(env);
   const ready = spawnProxy(workdir, env, nodePath);
   ready.catch(() => undefined);
   return { adopted: false, ready };

@@ -4,7 +4,7 @@ import { assertSafeSha, type DriverKit, envUrl, requireRun } from './driver-kit.
 import { readEnvState, updateEnvState } from './env-state.js';
 import { isReleaseProcess } from './find-release-processes.js';
 import { probeHealth } from './health-check.js';
-import { shortSha } from './plan-process-deploy.js';
+import { shortSha, standbyCount } from './plan-process-deploy.js';
 import { openProxy, setProxyUpstream } from './proxy-control.js';
 import { ensureUnpacked, unpackedDigest } from './release-folders.js';
 import { forgetProcess, launchRelease } from './release-runner.js';
@@ -30,38 +30,45 @@ export async function restoreEnvironment(
   const warm = [before.serving, ...before.standby].filter((s): s is string => !!s && s !== sha);
   ctx.phase('health');
   const adopted = await adopt(kit, env, workdir, sha);
-  let port = adopted?.port;
-  if (!adopted) {
-    ctx.phase('unpack');
-    await ensureUnpacked(workdir, sha, serving.artifact);
-    ctx.phase('start');
-    const launched = await launchRelease({
-      workdir,
-      env,
-      sha,
-      digest: serving.artifact.digest,
-      baseEnv: kit.baseEnv,
-      signal: ctx.signal,
-      onHealthWait: () => ctx.phase('health'),
-    });
-    kit.supervisor.watch({ workdir, sha, pid: launched.pid, child: launched.child });
-    port = launched.port;
-  }
+  const port = adopted?.port ?? (await startAgain(kit, env, serving, ctx));
   ctx.phase('switch');
   const current = await proxy.ready;
-  if (port === undefined) throw new Error(`release ${shortSha(sha)} has no port`);
-  if (current.upstream?.port !== port || current.upstream.sha !== sha)
+  if (current.upstream?.port !== port || current.upstream.sha !== sha) {
     await setProxyUpstream(workdir, { port, sha });
+  }
   await updateEnvState(workdir, (s) => {
     s.serving = sha;
     s.history = [sha, ...s.history.filter((h) => h !== sha)];
   });
-  const standby = await restoreStandbys(kit, env, [...new Set(warm)].slice(0, env.standby), ctx);
+  const standby = await restoreStandbys(kit, env, [...new Set(warm)].slice(0, standbyCount(env)), ctx);
   ctx.phase('drain');
   await stopUnwanted(kit, workdir, new Set([sha, ...standby]), ctx);
   ctx.phase('cleanup');
   await pruneFolders(kit, workdir);
   return { url: envUrl(env), kind: adopted ? 'noop' : 'start' };
+}
+
+async function startAgain(
+  kit: DriverKit,
+  env: EnvironmentSpec,
+  serving: Release,
+  ctx: DriverContext,
+): Promise<number> {
+  const { workdir } = ctx;
+  ctx.phase('unpack');
+  await ensureUnpacked(workdir, serving.sha, serving.artifact);
+  ctx.phase('start');
+  const launched = await launchRelease({
+    workdir,
+    env,
+    sha: serving.sha,
+    digest: serving.artifact.digest,
+    baseEnv: kit.baseEnv,
+    signal: ctx.signal,
+    onHealthWait: () => ctx.phase('health'),
+  });
+  kit.supervisor.watch({ workdir, sha: serving.sha, pid: launched.pid, child: launched.child });
+  return launched.port;
 }
 
 /** Takes over a release process left from before when it is still ours and answers its health path. */

@@ -3,7 +3,7 @@ import type { DriverKit } from './driver-kit.js';
 import { type EnvState, readEnvState, writeEnvState } from './env-state.js';
 import { findReleaseGroups, isReleaseProcess } from './find-release-processes.js';
 import { sleep } from './health-check.js';
-import { shortSha } from './plan-process-deploy.js';
+import { shortSha, standbyCount } from './plan-process-deploy.js';
 import { stopProcessGroup } from './process-group.js';
 import { readProxyState } from './proxy-control.js';
 import { pruneReleaseFolders } from './release-folders.js';
@@ -24,7 +24,7 @@ export async function retireAfterSwitch(
   const candidates = [previous, ...state.standby].filter((s): s is string => !!s && s !== sha);
   const running = [...new Set(candidates)].filter((s) => runs(state, workdir, s));
   state.serving = sha;
-  state.standby = running.slice(0, env.standby);
+  state.standby = running.slice(0, standbyCount(env));
   state.history = [sha, ...state.history.filter((s) => s !== sha)];
   await writeEnvState(workdir, state);
   for (const standby of state.standby) {

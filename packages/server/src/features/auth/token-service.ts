@@ -7,6 +7,9 @@ export interface Principal {
   tokenId: string;
   name: string;
   role: string;
+  /** Set for client tokens, which are fixed to one app and environment. */
+  appId: string | null;
+  env: string | null;
 }
 
 export function hashToken(token: string): string {
@@ -49,6 +52,39 @@ export class TokenService {
     return { token, id };
   }
 
+  /** An Unleash-style client token `<app>:<env>.<secret>` for SDKs, fixed to that app and environment. */
+  async createClientToken(
+    app: { id: string; name: string },
+    env: string,
+    actor: string,
+  ): Promise<{ token: string; id: string; app: string; env: string }> {
+    const token = `${app.name}:${env}.${randomBytes(16).toString('hex')}`;
+    const id = newId('tok');
+    const name = `client:${app.name}:${env}`;
+    await this.db
+      .insertInto('tokens')
+      .values({
+        id,
+        name,
+        hash: hashToken(token),
+        role: 'client',
+        created_at: nowIso(),
+        last_used_at: null,
+        app_id: app.id,
+        env,
+      })
+      .execute();
+    await this.events.append({
+      type: 'token.created',
+      appId: app.id,
+      subject: id,
+      actor,
+      data: { name, role: 'client', env },
+    });
+    this.cache.clear();
+    return { token, id, app: app.name, env };
+  }
+
   async count(): Promise<number> {
     const row = await this.db
       .selectFrom('tokens')
@@ -62,7 +98,9 @@ export class TokenService {
     const cached = this.cache.get(hash);
     if (cached !== undefined) return cached;
     const row = await this.db.selectFrom('tokens').selectAll().where('hash', '=', hash).executeTakeFirst();
-    const principal = row ? { tokenId: row.id, name: row.name, role: row.role } : null;
+    const principal = row
+      ? { tokenId: row.id, name: row.name, role: row.role, appId: row.app_id, env: row.env }
+      : null;
     if (this.cache.size > 10_000) this.cache.clear();
     this.cache.set(hash, principal);
     return principal;

@@ -5,8 +5,7 @@ import type { FeaturesForm } from './client-features.js';
 /** The app and environment the request's client token is fixed to (the auth hook checked the role). */
 export function clientOf(req: FastifyRequest): { tokenId: string; appId: string; env: string } {
   const p = req.principal;
-  if (!p || p.role !== 'client' || !p.appId || !p.env)
-    throw new NotAllowed('this endpoint needs a client token');
+  if (p?.role !== 'client' || !p.appId || !p.env) throw new NotAllowed('this endpoint needs a client token');
   return { tokenId: p.tokenId, appId: p.appId, env: p.env };
 }
 

@@ -92,7 +92,7 @@ export class ClientUsageStore {
         for (let attempt = 1; ; attempt++) {
           const row = await trx
             .selectFrom('toggle_usage')
-            .select(['yes_count', 'no_count', 'variants', 'last_seen_at'])
+            .select(['yes_count', 'no_count', 'variants'])
             .where('app_id', '=', c.appId)
             .where('toggle', '=', c.toggle)
             .where('app_name', '=', c.appName)
@@ -107,7 +107,7 @@ export class ClientUsageStore {
               yes_count: Number(row.yes_count) + c.yes,
               no_count: Number(row.no_count) + c.no,
               variants: JSON.stringify(variants),
-              last_seen_at: row.last_seen_at > c.lastSeenAt ? row.last_seen_at : c.lastSeenAt,
+              last_seen_at: c.lastSeenAt,
             })
             .where('app_id', '=', c.appId)
             .where('toggle', '=', c.toggle)

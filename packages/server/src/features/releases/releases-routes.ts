@@ -1,0 +1,68 @@
+import { releaseChangeSchema } from '@gantry/contracts';
+import { z } from 'zod';
+import type { Gantry } from '../../gantry.js';
+import { actorOf, type TypedApp } from '../../http/http-app.js';
+
+const nameParam = z.object({ name: z.string() });
+
+export function releasesRoutes(r: TypedApp, g: Gantry): void {
+  r.get('/api/releases', { schema: { tags: ['releases'] } }, async () => g.releases.list());
+
+  r.post(
+    '/api/releases',
+    {
+      schema: {
+        tags: ['releases'],
+        summary: 'Create a release: a named bundle of toggle changes with notes for stakeholders',
+        body: z.strictObject({ name: z.string(), notes: z.string().max(20_000).default('') }),
+      },
+    },
+    async (req, reply) => {
+      reply.status(201);
+      return g.releases.create(req.body.name, req.body.notes, actorOf(req));
+    },
+  );
+
+  r.get('/api/releases/:name', { schema: { tags: ['releases'], params: nameParam } }, async (req) =>
+    g.releases.get(req.params.name),
+  );
+
+  r.post(
+    '/api/releases/:name/changes',
+    {
+      schema: {
+        tags: ['releases'],
+        params: nameParam,
+        body: z.strictObject({
+          app: z.string(),
+          toggle: z.string(),
+          env: z.string(),
+          change: releaseChangeSchema,
+        }),
+      },
+    },
+    async (req) =>
+      g.releases.add(
+        req.params.name,
+        req.body.app,
+        req.body.toggle,
+        req.body.env,
+        req.body.change,
+        actorOf(req),
+      ),
+  );
+
+  r.post(
+    '/api/releases/:name/schedule',
+    { schema: { tags: ['releases'], params: nameParam, body: z.strictObject({ at: z.string() }) } },
+    async (req) => g.releases.schedule(req.params.name, req.body.at, actorOf(req)),
+  );
+
+  r.post('/api/releases/:name/apply', { schema: { tags: ['releases'], params: nameParam } }, async (req) =>
+    g.releases.apply(req.params.name, actorOf(req)),
+  );
+
+  r.post('/api/releases/:name/revert', { schema: { tags: ['releases'], params: nameParam } }, async (req) =>
+    g.releases.revert(req.params.name, actorOf(req)),
+  );
+}
