@@ -60,6 +60,10 @@ export class ApiClient {
     return (await (await this.request('POST', path, body)).json()) as T;
   }
 
+  async put<T>(path: string, body: unknown = {}): Promise<T> {
+    return (await (await this.request('PUT', path, body)).json()) as T;
+  }
+
   async delete<T>(path: string): Promise<T> {
     return (await (await this.request('DELETE', path)).json()) as T;
   }

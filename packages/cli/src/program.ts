@@ -14,8 +14,29 @@ import {
   unlockCommand,
 } from './commands/deploy.js';
 import { loginCommand } from './commands/login.js';
+import {
+  releaseAdd,
+  releaseApply,
+  releaseCreate,
+  releaseList,
+  releaseRevert,
+  releaseSchedule,
+  releaseShow,
+} from './commands/releases.js';
 import type { ServerOptions } from './commands/server.js';
+import {
+  togglesArchive,
+  togglesCopy,
+  togglesCreate,
+  togglesDisable,
+  togglesEnable,
+  togglesList,
+  togglesRollout,
+  togglesShow,
+  togglesStale,
+} from './commands/toggles.js';
 import { tokenCreate } from './commands/token.js';
+import { tokensCreate } from './commands/tokens.js';
 import { validateCommand } from './commands/validate.js';
 import { CliError } from './context.js';
 
@@ -179,6 +200,110 @@ export function buildProgram(): Command {
     .option('--app <name>', 'the app (default: the only one)')
     .option('--json', 'print JSON')
     .action(recoverCommand);
+  const toggles = program.command('toggles').description('feature toggles: deployed is not released');
+  const appOpt = ['--app <name>', 'the app (default: the only one)'] as const;
+  toggles
+    .command('list')
+    .description('toggles and their state per environment')
+    .option(...appOpt)
+    .option('--archived', 'include archived')
+    .option('--json', 'print JSON')
+    .action(togglesList);
+  toggles
+    .command('show <name>')
+    .description('a toggle in detail')
+    .option(...appOpt)
+    .option('--json', 'print JSON')
+    .action(togglesShow);
+  toggles
+    .command('create <name>')
+    .description('create a toggle (off everywhere)')
+    .option(...appOpt)
+    .option('--type <type>', 'release, experiment, operational, kill-switch or permission', 'release')
+    .option('--description <text>', 'what it hides')
+    .option('--owner <who>', 'who answers for it')
+    .option('--json', 'print JSON')
+    .action(togglesCreate);
+  toggles
+    .command('enable <name> <env>')
+    .description('turn it on in an environment')
+    .option(...appOpt)
+    .option('--json', 'print JSON')
+    .action(togglesEnable);
+  toggles
+    .command('disable <name> <env>')
+    .description('turn it off in an environment')
+    .option(...appOpt)
+    .option('--json', 'print JSON')
+    .action(togglesDisable);
+  toggles
+    .command('rollout <name> <env> <percent>')
+    .description('on for a share of users (sticky per user)')
+    .option(...appOpt)
+    .option('--json', 'print JSON')
+    .action(togglesRollout);
+  toggles
+    .command('archive <name>')
+    .description('retire a toggle')
+    .option(...appOpt)
+    .option('--json', 'print JSON')
+    .action(togglesArchive);
+  toggles
+    .command('copy <name>')
+    .description("copy a toggle's state between environments (prints the difference first)")
+    .option(...appOpt)
+    .requiredOption('--from <env>', 'source environment')
+    .requiredOption('--to <env>', 'target environment')
+    .option('-y, --yes', 'apply after showing the difference')
+    .option('--json', 'print JSON')
+    .action(togglesCopy);
+  toggles
+    .command('stale')
+    .description('toggles fully on for more than N days, or not evaluated for N days')
+    .option(...appOpt)
+    .option('--env <env>', 'environment', 'production')
+    .option('--days <n>', 'days', '30')
+    .option('--json', 'print JSON')
+    .action(togglesStale);
+
+  const release = program
+    .command('release')
+    .description('releases: named bundles of toggle changes, applied together');
+  release
+    .command('create <name>')
+    .description('a new draft release')
+    .option('--notes <text>', 'notes for stakeholders')
+    .option('--json', 'print JSON')
+    .action(releaseCreate);
+  release
+    .command('add <release> <app> <toggle> <env>')
+    .description('add a toggle change to a release')
+    .option('--enable', 'turn the toggle on')
+    .option('--disable', 'turn the toggle off')
+    .option('--rollout <percent>', 'on for a share of users')
+    .option('--json', 'print JSON')
+    .action(releaseAdd);
+  release
+    .command('show <name>')
+    .description('a release and its changes')
+    .option('--json', 'print JSON')
+    .action(releaseShow);
+  release.command('list').description('releases').option('--json', 'print JSON').action(releaseList);
+  release
+    .command('schedule <name> <at>')
+    .description('apply at a time (ISO 8601)')
+    .option('--json', 'print JSON')
+    .action(releaseSchedule);
+  release
+    .command('apply <name>')
+    .description('apply every change in one revision')
+    .option('--json', 'print JSON')
+    .action(releaseApply);
+  release
+    .command('revert <name>')
+    .description('restore exactly the state before the release')
+    .option('--json', 'print JSON')
+    .action(releaseRevert);
   program
     .command('token')
     .description('API tokens')
@@ -187,6 +312,15 @@ export function buildProgram(): Command {
     .option('--role <role>', 'admin, or hook (may only notify pushes)', 'admin')
     .option('--json', 'print JSON')
     .action(tokenCreate);
+  program
+    .command('tokens')
+    .description('client tokens for toggle SDKs (Unleash format, fixed to one app and environment)')
+    .command('create')
+    .description('create a client token `<app>:<env>.<secret>` (printed once; stored hashed)')
+    .option('--app <name>', 'the app (default: the only one)')
+    .requiredOption('--env <env>', 'the environment whose toggles the SDK reads')
+    .option('--json', 'print JSON')
+    .action(tokensCreate);
   program
     .command('login <url> <token>')
     .description('save the server URL and token for this user')

@@ -55,6 +55,8 @@ export interface Gantry {
   toggles: ToggleService;
   clientApi: ClientApi;
   releases: ReleaseService;
+  /** Last time SDKs reported each toggle in an app's environment, when usage metrics are collected. */
+  toggleUsage?: (appId: string, env: string) => Promise<Map<string, string>>;
   close(): Promise<void>;
 }
 

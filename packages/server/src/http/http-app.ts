@@ -27,7 +27,7 @@ import { releasesRoutes } from '../features/releases/releases-routes.js';
 import { clientAdminRoutes } from '../features/toggles/client-api/client-admin-routes.js';
 import { clientRoutes } from '../features/toggles/client-api/client-routes.js';
 import { clientStreamingRoutes } from '../features/toggles/client-api/client-streaming.js';
-import { togglesRoutes } from '../features/toggles/toggles-routes.js';
+import { toggleReportRoutes, togglesRoutes } from '../features/toggles/toggles-routes.js';
 import { webhooksRoutes } from '../features/webhooks/webhooks-routes.js';
 import type { Gantry } from '../gantry.js';
 import { errorHandler } from './error-mapper.js';
@@ -146,6 +146,7 @@ export async function buildHttpApp(g: Gantry): Promise<FastifyInstance> {
   deploymentsRoutes(typed, g);
   environmentsRoutes(typed, g);
   togglesRoutes(typed, g);
+  toggleReportRoutes(typed, g);
   releasesRoutes(typed, g);
   clientAdminRoutes(typed, g);
   clientRoutes(typed, g);

@@ -7,9 +7,12 @@ import {
   variantSchema,
 } from '@gantry/contracts';
 import { z } from 'zod';
+import { InvalidInput } from '../../errors.js';
 import type { Gantry } from '../../gantry.js';
 import { actorOf, type TypedApp } from '../../http/http-app.js';
 import { importUnleashState } from './toggle-import.js';
+import { diffEnvironments, staleToggles } from './toggle-reports.js';
+import { envState } from './toggle-service.js';
 
 const appParam = z.object({ app: z.string() });
 const toggleParam = z.object({ app: z.string(), name: z.string() });
@@ -168,5 +171,53 @@ export function togglesRoutes(r: TypedApp, g: Gantry): void {
     },
     async (req) =>
       importUnleashState(g.toggles, await g.apps.get(req.params.app), req.query.env, req.body, actorOf(req)),
+  );
+}
+
+export function toggleReportRoutes(r: TypedApp, g: Gantry): void {
+  r.post(
+    '/api/apps/:app/toggles/:name/copy',
+    {
+      schema: {
+        tags: ['toggles'],
+        summary:
+          "Copy a toggle's state from one environment to another; returns the difference (dryRun: only that)",
+        params: toggleParam,
+        body: z.strictObject({ from: z.string(), to: z.string(), dryRun: z.boolean().default(false) }),
+      },
+    },
+    async (req) => {
+      const app = await g.apps.get(req.params.app);
+      const t = await g.toggles.get(app, req.params.name);
+      if (!t.environments.some((e) => e.env === req.body.from)) {
+        throw new InvalidInput(`toggle "${t.name}" has no state in "${req.body.from}" to copy`);
+      }
+      const diff = diffEnvironments(t, req.body.from, req.body.to);
+      if (req.body.dryRun || diff.length === 0) return { diff, toggle: t, applied: false };
+      const source = envState(t, req.body.from);
+      const toggle = await g.toggles.setEnvironment(app, t.name, req.body.to, source, actorOf(req));
+      return { diff, toggle, applied: true };
+    },
+  );
+
+  r.get(
+    '/api/apps/:app/toggles-stale',
+    {
+      schema: {
+        tags: ['toggles'],
+        summary: 'Toggles fully on for more than N days, or not evaluated for N days: candidates for removal',
+        params: appParam,
+        querystring: z.object({
+          env: z.string().default('production'),
+          days: z.coerce.number().int().min(0).default(30),
+        }),
+      },
+    },
+    async (req) => {
+      const app = await g.apps.get(req.params.app);
+      const toggles = await g.toggles.list(app);
+      const lastEvaluated = g.toggleUsage ? await g.toggleUsage(app.id, req.query.env) : undefined;
+      return staleToggles(toggles, req.query.env, req.query.days, Date.now(), lastEvaluated);
+    },
   );
 }
