@@ -101,7 +101,9 @@ export async function createGantry(config: ServerConfig, opts: CreateGantryOptio
   const poller = new CommitPoller(apps, commits, logger);
   const envStore = new SqlEnvironmentStore(db);
   const deploymentStore = new SqlDeploymentStore(db);
-  const drivers = new DriverRegistry().register(createProcessDriver()).register(createCommandDriver());
+  const drivers = new DriverRegistry()
+    .register(createProcessDriver({ baseEnv: appEnvironment(process.env) }))
+    .register(createCommandDriver());
   const deployments = new DeploymentService(deploymentStore, envStore, apps, artifacts, drivers, events);
   const deployer = new Deployer({
     deployments: deploymentStore,
@@ -159,4 +161,13 @@ export async function createGantry(config: ServerConfig, opts: CreateGantryOptio
       await database.close();
     },
   };
+}
+
+/** What deployed apps inherit from the server: not its own settings and secrets. */
+function appEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(
+    Object.entries(env).filter(
+      ([k]) => !k.startsWith('GANTRY_') && !k.startsWith('TEST_PG') && k !== 'DATABASE_URL',
+    ),
+  );
 }

@@ -18,6 +18,7 @@ import { probeHealth } from './health-check.js';
 import { KEEP_RELEASE_FOLDERS, planProcessDeploy } from './plan-process-deploy.js';
 import { stopProcessGroup } from './process-group.js';
 import { readProxyState, setProxyUpstream, stopProxy } from './proxy-control.js';
+import { unpackedDigest } from './release-folders.js';
 import { launchRelease } from './release-runner.js';
 import { restoreEnvironment } from './restore-environment.js';
 import { runningReleases } from './running-releases.js';
@@ -164,7 +165,7 @@ async function restartCrashed(
     workdir,
     env,
     sha,
-    digest: proc?.digest ?? '',
+    digest: proc?.digest ?? (await unpackedDigest(workdir, sha)) ?? '',
     baseEnv: kit.baseEnv,
   });
   if (state.serving === sha) await setProxyUpstream(workdir, { port: launched.port, sha });

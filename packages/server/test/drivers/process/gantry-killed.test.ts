@@ -39,12 +39,13 @@ async function gantryKilledAt(workdir: string, releases: Release[], until: strin
   life.stdout!.on('data', (chunk: Buffer) => {
     out += chunk.toString();
   });
-  await waitFor(() => (out.includes(until) ? true : life.exitCode !== null ? out : undefined), until);
+  // The child compiles the driver with tsx before it deploys anything, so give it time on a busy machine.
+  await waitFor(() => (out.includes(until) ? true : life.exitCode !== null ? out : undefined), until, 50_000);
   life.kill('SIGKILL');
   await new Promise((resolve) => life.once('exit', resolve));
 }
 
-describe('process driver: Gantry SIGKILLed', () => {
+describe('process driver: Gantry SIGKILLed', { timeout: 90_000 }, () => {
   it('adopts what a killed Gantry left serving, and supervises the orphans it adopted', async () => {
     const t = await testEnv();
     const [v1, v2] = [await makeRelease(t.env, 'v1'), await makeRelease(t.env, 'v2')];

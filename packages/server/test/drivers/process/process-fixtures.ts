@@ -18,6 +18,7 @@ export interface AppBehaviour {
   /** false: /healthz always answers 500. */
   healthy?: boolean;
   healthyAfterMs?: number;
+  /** Exit with code 3 this long after the first 2xx health answer. */
   crashAfterMs?: number;
   /** Crash only on the first start in a release folder. */
   crashOnce?: boolean;
@@ -61,6 +62,7 @@ const server = createServer((req, res) => {
   const url = new URL(req.url, 'http://app');
   if (url.pathname === '/healthz') {
     const ok = app.healthy !== false && Date.now() - started >= (app.healthyAfterMs ?? 0);
+    if (ok) crashLater();
     return res.writeHead(ok ? 200 : 500).end(ok ? 'ok' : 'not yet');
   }
   if (url.pathname === '/slow') {
@@ -69,7 +71,10 @@ const server = createServer((req, res) => {
   res.end(VERSION + ' pid=' + process.pid + ' env=' + process.env.GANTRY_ENV + ' level=' + (process.env.LOG_LEVEL ?? ''));
 });
 server.listen(Number(process.env.PORT), '127.0.0.1', () => console.log(VERSION + ' listening on ' + process.env.PORT));
-if (app.crashAfterMs !== undefined && !(app.crashOnce && existsSync('.crashed'))) {
+let crashing = false;
+function crashLater() {
+  if (crashing || app.crashAfterMs === undefined || (app.crashOnce && existsSync('.crashed'))) return;
+  crashing = true;
   setTimeout(() => {
     writeFileSync('.crashed', '');
     console.error(VERSION + ' crashing on purpose');
@@ -91,6 +96,11 @@ export interface TestEnv {
 }
 
 const workdirs: string[] = [];
+
+/** Makes `killEverything` stop what runs in a workdir this module did not create. */
+export function trackWorkdir(workdir: string): void {
+  workdirs.push(workdir);
+}
 
 export async function testEnv(overrides: Partial<EnvironmentSpec> = {}): Promise<TestEnv> {
   const workdir = join(await tempDir('gantry-env-'), 'shop', 'qa');
@@ -158,8 +168,9 @@ export function get(port: number, path = '/', agent: Agent | false = false): Pro
 export async function waitFor<T>(
   check: () => T | undefined | Promise<T | undefined>,
   what: string,
+  ms = 20_000,
 ): Promise<T> {
-  const until = Date.now() + 20_000;
+  const until = Date.now() + ms;
   for (;;) {
     const value = await check();
     if (value !== undefined) return value;
