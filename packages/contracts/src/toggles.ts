@@ -44,7 +44,8 @@ export const strategyNames = [
 export const constraintSchema = z.strictObject({
   contextName: z.string().min(1),
   operator: z.enum(constraintOperators, {
-    error: (iss) => `unknown operator ${JSON.stringify(iss.input)}; expected one of ${constraintOperators.join(', ')}`,
+    error: (iss) =>
+      `unknown operator ${JSON.stringify(iss.input)}; expected one of ${constraintOperators.join(', ')}`,
   }),
   values: z.array(z.string()).optional(),
   value: z.string().optional(),
@@ -58,14 +59,17 @@ export const variantSchema = z.strictObject({
   weight: z.int().min(0).max(1000),
   weightType: z.enum(['variable', 'fix']).default('variable'),
   stickiness: z.string().default('default'),
-  payload: z.strictObject({ type: z.enum(['string', 'json', 'csv', 'number']), value: z.string() }).optional(),
+  payload: z
+    .strictObject({ type: z.enum(['string', 'json', 'csv', 'number']), value: z.string() })
+    .optional(),
   overrides: z.array(z.strictObject({ contextName: z.string(), values: z.array(z.string()) })).optional(),
 });
 export type ToggleVariant = z.infer<typeof variantSchema>;
 
 export const strategySchema = z.strictObject({
   name: z.enum(strategyNames, {
-    error: (iss) => `unknown strategy ${JSON.stringify(iss.input)}; expected one of ${strategyNames.join(', ')}`,
+    error: (iss) =>
+      `unknown strategy ${JSON.stringify(iss.input)}; expected one of ${strategyNames.join(', ')}`,
   }),
   parameters: z.record(z.string(), z.string()).default({}),
   constraints: z.array(constraintSchema).default([]),
@@ -84,7 +88,10 @@ export type ToggleDependency = z.infer<typeof dependencySchema>;
 
 export const toggleNameSchema = z
   .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'a toggle name: letters, digits, ".", "_" and "-", at most 100');
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/,
+    'a toggle name: letters, digits, ".", "_" and "-", at most 100',
+  );
 
 export interface ToggleEnvironment {
   env: string;

@@ -56,7 +56,7 @@ export interface Gantry {
   clientApi: ClientApi;
   releases: ReleaseService;
   /** Last time SDKs reported each toggle in an app's environment, when usage metrics are collected. */
-  toggleUsage?: (appId: string, env: string) => Promise<Map<string, string>>;
+  toggleUsage?: (appId: string, env: string) => Promise<Map<string, string> | undefined>;
   close(): Promise<void>;
 }
 
@@ -151,6 +151,11 @@ export async function createGantry(config: ServerConfig, opts: CreateGantryOptio
     toggles,
     clientApi,
     releases,
+    async toggleUsage(appId, env) {
+      const seen = await clientApi.usage.lastSeenByToggle(appId, env);
+      // Without any report from an SDK there, "not evaluated" cannot be told from "not measured".
+      return seen.size ? seen : undefined;
+    },
     async close() {
       releases.stopScheduler();
       poller.stop();

@@ -27,6 +27,8 @@ import { releasesRoutes } from '../features/releases/releases-routes.js';
 import { clientAdminRoutes } from '../features/toggles/client-api/client-admin-routes.js';
 import { clientRoutes } from '../features/toggles/client-api/client-routes.js';
 import { clientStreamingRoutes } from '../features/toggles/client-api/client-streaming.js';
+import { ofrepEventsRoutes } from '../features/toggles/ofrep/ofrep-events.js';
+import { ofrepRoutes } from '../features/toggles/ofrep/ofrep-routes.js';
 import { toggleReportRoutes, togglesRoutes } from '../features/toggles/toggles-routes.js';
 import { webhooksRoutes } from '../features/webhooks/webhooks-routes.js';
 import type { Gantry } from '../gantry.js';
@@ -86,8 +88,11 @@ export async function buildHttpApp(g: Gantry): Promise<FastifyInstance> {
   app.addHook('onRequest', async (req: FastifyRequest) => {
     const path = req.url.split('?')[0] ?? '';
     if (PUBLIC.some((r) => r.test(path))) return;
-    const token = tokenOf(req.headers.authorization);
     const clientRoute = CLIENT_ROUTES.some((r) => r.test(path));
+    // OFREP lets providers send the key as `X-API-Key` instead of `Authorization`.
+    const apiKey = clientRoute ? req.headers['x-api-key'] : undefined;
+    const token =
+      tokenOf(req.headers.authorization) ?? tokenOf(typeof apiKey === 'string' ? apiKey : undefined);
     if (!token) {
       throw new Unauthenticated(
         clientRoute
@@ -151,6 +156,8 @@ export async function buildHttpApp(g: Gantry): Promise<FastifyInstance> {
   clientAdminRoutes(typed, g);
   clientRoutes(typed, g);
   clientStreamingRoutes(typed, g);
+  ofrepRoutes(typed, g);
+  ofrepEventsRoutes(typed, g);
   return app;
 }
 

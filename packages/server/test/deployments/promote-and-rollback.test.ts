@@ -10,7 +10,7 @@ import {
   serving,
 } from '../support/deploy-fixture.js';
 import { cleanupAll, git } from '../support/git-fixtures.js';
-import { startTestServer, type TestServer, waitFor } from '../support/test-server.js';
+import { startTestServer, type TestServer } from '../support/test-server.js';
 
 afterAll(cleanupAll);
 

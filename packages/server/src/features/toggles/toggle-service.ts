@@ -87,6 +87,8 @@ export class ToggleService {
   }
 
   async create(app: AppRecord, input: ToggleInput, actor: string): Promise<Toggle> {
+    // A new toggle is off everywhere, but SDKs should still see it listed at once.
+    const known = (await this.readStore().revisions()).filter((r) => r.appId === app.id);
     return this.tx(async ({ store, events }) => {
       if (await store.find(app.id, input.name))
         throw new Conflict(`toggle "${input.name}" already exists in ${app.name}`);
@@ -110,7 +112,7 @@ export class ToggleService {
         data: { after: t },
       });
       return t;
-    });
+    }, known);
   }
 
   async update(

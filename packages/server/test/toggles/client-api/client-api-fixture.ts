@@ -65,7 +65,11 @@ export async function startSdk(server: TestServer, token: string, o: SdkOptions 
 }
 
 /** Polls until `check` holds (SDK state changes arrive asynchronously). */
-export async function eventually(check: () => boolean | Promise<boolean>, what: string, ms = 5_000): Promise<number> {
+export async function eventually(
+  check: () => boolean | Promise<boolean>,
+  what: string,
+  ms = 5_000,
+): Promise<number> {
   const started = Date.now();
   while (!(await check())) {
     if (Date.now() - started > ms) throw new Error(`timed out waiting for ${what}`);

@@ -65,7 +65,9 @@ describe.each(engines)('Unleash client API over HTTP on $name', (engine) => {
     for (const path of ['/api/apps', '/api/apps/shop/toggles', '/api/events']) {
       const res = await sdkFetch(server, path, token);
       expect(res.status).toBe(403);
-      expect(await res.json()).toMatchObject({ message: expect.stringContaining('client token may only call') });
+      expect(await res.json()).toMatchObject({
+        message: expect.stringContaining('client token may only call'),
+      });
     }
     expect((await sdkFetch(server, '/api/apps', `Bearer ${token}`)).status).toBe(403);
 
@@ -139,7 +141,10 @@ describe.each(engines)('Unleash client API over HTTP on $name', (engine) => {
     // A toggle with no row for this environment is served, off.
     await server.api('POST', '/api/apps/shop/toggles', { name: 'later' });
     const withLater = (await (await sdkFetch(server, '/api/client/features', token)).json()) as Features;
-    expect(withLater.features.find((f) => f.name === 'later')).toMatchObject({ enabled: false, strategies: [] });
+    expect(withLater.features.find((f) => f.name === 'later')).toMatchObject({
+      enabled: false,
+      strategies: [],
+    });
   });
 
   it('sends segments apart to spec ≥ 4.2.0 and inlines them for older or unnamed clients', async () => {
@@ -166,7 +171,11 @@ describe.each(engines)('Unleash client API over HTTP on $name', (engine) => {
     const modern = await get('4.2.0');
     expect(modern.body.features[0]!.strategies[0]).toMatchObject({ segments: [seg.body.id] });
     expect(modern.body.segments).toEqual([
-      { id: seg.body.id, name: 'beta', constraints: [{ contextName: 'country', operator: 'IN', values: ['NO'] }] },
+      {
+        id: seg.body.id,
+        name: 'beta',
+        constraints: [{ contextName: 'country', operator: 'IN', values: ['NO'] }],
+      },
     ]);
     for (const old of [await get('4.1.9'), await get('3.0.0'), await get()]) {
       expect(old.body.segments).toBeUndefined();
@@ -184,7 +193,8 @@ describe.each(engines)('Unleash client API over HTTP on $name', (engine) => {
   });
 
   it('filters by namePrefix with its own ETag', async () => {
-    for (const name of ['web.a', 'web.b', 'api.c']) await server.api('POST', '/api/apps/shop/toggles', { name });
+    for (const name of ['web.a', 'web.b', 'api.c'])
+      await server.api('POST', '/api/apps/shop/toggles', { name });
     const all = await sdkFetch(server, '/api/client/features', token);
     const web = await sdkFetch(server, '/api/client/features?namePrefix=web.', token);
     expect(((await web.json()) as Features).features.map((f) => f.name)).toEqual(['web.a', 'web.b']);

@@ -32,7 +32,10 @@ describe.each(engines)('the real unleash-client against Gantry on $name', (engin
     }
     await put('on', env, { enabled: true, strategies: [{ name: 'default' }] });
     await put('off', env, { enabled: false, strategies: [{ name: 'default' }] });
-    await put('vip', env, { enabled: true, strategies: [{ name: 'userWithId', parameters: { userIds: '42, 7' } }] });
+    await put('vip', env, {
+      enabled: true,
+      strategies: [{ name: 'userWithId', parameters: { userIds: '42, 7' } }],
+    });
     for (const p of [0, 100]) {
       await put(`rollout-${p}`, env, {
         enabled: true,
@@ -106,7 +109,10 @@ describe.each(engines)('the real unleash-client against Gantry on $name', (engin
       const res = await server.api<{ appName: string }[]>('GET', '/api/apps/shop/client-instances');
       return res.body.some((c) => c.appName === 'checkout-web');
     }, 'the SDK to register');
-    const { body: list } = await server.api<Record<string, unknown>[]>('GET', '/api/apps/shop/client-instances');
+    const { body: list } = await server.api<Record<string, unknown>[]>(
+      'GET',
+      '/api/apps/shop/client-instances',
+    );
     expect(list.find((c) => c.appName === 'checkout-web')).toMatchObject({
       env: 'production',
       sdkVersion: expect.stringMatching(/^unleash-node-sdk:/),
@@ -132,7 +138,11 @@ describe.each(engines)('the real unleash-client against Gantry on $name', (engin
     await server.api('POST', '/api/apps/shop/toggles', { name: 'live' });
     await put('live', 'stream', { enabled: false, strategies: [{ name: 'default' }] });
     const token = await clientToken(server, 'shop', 'stream');
-    const sdk = await startSdk(server, token, { streaming: true, refreshInterval: 60_000, disableMetrics: true });
+    const sdk = await startSdk(server, token, {
+      streaming: true,
+      refreshInterval: 60_000,
+      disableMetrics: true,
+    });
     sdks.push(sdk);
     expect(sdk.isEnabled('live')).toBe(false);
 
@@ -156,7 +166,11 @@ describe.each(engines)('the real unleash-client against Gantry on $name', (engin
     const t1 = Date.now();
     await store.patchEnvironment(live.id, 'stream', { enabled: false });
     await store.bumpRevision(app.id, 'stream');
-    await eventually(() => !sdk.isEnabled('live', { properties: { country: 'NO' } }), 'the other server’s change', 3_000);
+    await eventually(
+      () => !sdk.isEnabled('live', { properties: { country: 'NO' } }),
+      'the other server’s change',
+      3_000,
+    );
     expect(Date.now() - t1).toBeLessThan(2_000);
 
     await server.api('POST', '/api/apps/shop/toggles/live/archive');

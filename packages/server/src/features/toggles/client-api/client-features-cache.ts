@@ -12,7 +12,8 @@ import type { RevisionWatcher } from './revision-watcher.js';
 /** One serialized `/api/client/features` answer. */
 export interface FeaturesView {
   etag: string;
-  body: string;
+  /** Encoded once, so a request only copies bytes. */
+  body: Buffer;
 }
 
 export interface FeaturesEntry extends FeaturesView {
@@ -106,12 +107,12 @@ function serialize(
   namePrefix?: string,
 ): FeaturesView {
   const inline = q.form === 'inline';
-  const body = JSON.stringify({
+  const json = JSON.stringify({
     version: 2,
     features: state.features,
     ...(!inline && { segments: state.segments }),
     query: { environment: q.env, inlineSegmentConstraints: inline, ...(namePrefix && { namePrefix }) },
     meta: { revisionId: q.revision, etag: q.etag, queryHash: q.form },
   });
-  return { etag: q.etag, body };
+  return { etag: q.etag, body: Buffer.from(json) };
 }

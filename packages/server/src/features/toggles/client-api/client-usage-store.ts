@@ -159,6 +159,18 @@ export class ClientUsageStore {
     return (row?.at as string | null | undefined) ?? null;
   }
 
+  /** Last report per toggle in one environment; empty when no SDK there ever reported usage. */
+  async lastSeenByToggle(appId: string, env: string): Promise<Map<string, string>> {
+    const rows = await this.db
+      .selectFrom('toggle_usage')
+      .select(['toggle', (eb) => eb.fn.max('last_seen_at').as('at')])
+      .where('app_id', '=', appId)
+      .where('env', '=', env)
+      .groupBy('toggle')
+      .execute();
+    return new Map(rows.map((r) => [r.toggle, String(r.at)]));
+  }
+
   async instances(appId: string): Promise<ClientInstance[]> {
     const rows = await this.db
       .selectFrom('toggle_clients')
