@@ -3,6 +3,11 @@ import type { BuildOverhead } from './build-overhead.js';
 import type { Machine } from './machine.js';
 import type { PackThroughput } from './pack-throughput.js';
 import type { PushLatency } from './push-latency.js';
+import type { RollbackTime } from './rollback-time.js';
+import type { SwitchLoad } from './switch-load.js';
+import type { TagDeploy } from './tag-deploy.js';
+import { evaluatorRow, togglesTable } from './toggles-report.js';
+import type { TogglesVsUnleash } from './toggles-vs-unleash.js';
 
 export interface BenchResults {
   machine: Machine;
@@ -12,6 +17,10 @@ export interface BenchResults {
   buildOverhead?: BuildOverhead;
   packThroughput?: PackThroughput;
   apiListBuilds?: ApiListBuilds;
+  rollback?: RollbackTime;
+  tagDeploy?: TagDeploy;
+  switchLoad?: SwitchLoad;
+  toggles?: TogglesVsUnleash;
   failures: { bench: string; error: string }[];
   totalSec: number;
 }
@@ -48,6 +57,8 @@ export function renderResults(r: BenchResults): string {
     out.push(
       `| pack a ${k.mb} MB folder (half text, half random) | ${k.mbPerSec} MB/s (${ms(k.ms)}) | record |`,
     );
+  out.push(...deploymentRows(r));
+  if (r.toggles) out.push(evaluatorRow(r.toggles));
   const a = r.apiListBuilds;
   if (a) {
     const sqlite = a.engines.find((e) => e.engine === 'sqlite');
@@ -69,8 +80,52 @@ export function renderResults(r: BenchResults): string {
     }
     for (const skip of a.skipped) out.push('', `${skip.engine} skipped: ${skip.reason}`);
   }
+  if (r.toggles) out.push(...togglesTable(r.toggles));
   for (const f of r.failures) out.push('', `**${f.bench} failed:** ${f.error.split('\n')[0]}`);
   return out.join('\n');
+}
+
+function deploymentRows(r: BenchResults): string[] {
+  const rows: string[] = [];
+  const rb = r.rollback;
+  if (rb) {
+    const w = rb.warm;
+    const c = rb.cold;
+    rows.push(
+      `| rollback, warm standby: request accepted → old release serves ${rb.streak} requests in a row, median / p95 / max of ${w.rollbacks} | ${ms(w.medianMs)} / ${ms(w.p95Ms)} / ${ms(w.maxMs)} | p95 < 1 s ${mark(rb.warmMeetsGoal)} |`,
+      `| rollback, cold (\`standby: 0\`, the old release boots), median / p95 of ${c.rollbacks} | ${ms(c.medianMs)} / ${ms(c.p95Ms)} | app boot + < 300 ms: ${mark(rb.coldMeetsGoal)} (+${ms(rb.coldOverheadMedianMs)} median, +${ms(rb.coldOverheadP95Ms)} p95) |`,
+      `| … app boot on its own (\`sh -c "node server.js"\` → \`/healthz\` 200), median of ${rb.boot.boots} | ${ms(rb.boot.medianMs)} | record |`,
+      `| … the rollback request itself (POST until it returns), median warm / cold | ${ms(w.requestMedianMs)} / ${ms(c.requestMedianMs)} | record |`,
+      `| … phases of a warm rollback (medians) | ${phases(w.phasesMs)} | record |`,
+      `| … phases of a cold rollback (medians) | ${phases(c.phasesMs)} | record |`,
+    );
+  }
+  const t = r.tagDeploy;
+  if (t) {
+    rows.push(
+      `| tag push → deployment finished (new release), median / max of ${t.deploys} | ${ms(t.medianMs)} / ${ms(t.maxMs)} | record |`,
+      `| … push returned → requested / → started / → finished (medians) | ${ms(t.toRequestedMedianMs)} / ${ms(t.toStartedMedianMs)} / ${ms(t.runMedianMs)} | record |`,
+      `| phases of a deployment of a new release (medians of ${t.deploys}) | ${phases(t.phasesMs)} | record |`,
+    );
+  }
+  const l = r.switchLoad;
+  if (l) {
+    for (const run of l.runs) {
+      const what =
+        run.standby === 0
+          ? `… the same with \`standby: 0\` (each switch stops the release that served), ${run.switches} switches`
+          : `failed requests, ${l.clients} keep-alive clients looping \`GET /\` during ${run.switches} deploy / rollback switches`;
+      rows.push(
+        `| ${what} | ${run.failed} of ${run.requests.toLocaleString('en')} (${run.requestsPerSec} req/s) | 0 ${mark(run.failed === 0)} |`,
+      );
+    }
+  }
+  return rows;
+}
+
+function phases(p: Record<string, number>): string {
+  const names = Object.keys(p);
+  return names.length ? `${names.map((n) => `${n} ${Math.round(p[n]!)}`).join(' · ')} ms` : '–';
 }
 
 function endpoint(engine: EngineLoad | undefined, path: string) {

@@ -8,7 +8,11 @@ import { describeMachine } from './machine.js';
 import { benchPackThroughput } from './pack-throughput.js';
 import { benchPushLatency } from './push-latency.js';
 import { type BenchResults, renderResults } from './report.js';
+import { benchRollbackTime } from './rollback-time.js';
 import { Scope } from './support.js';
+import { benchSwitchLoad } from './switch-load.js';
+import { benchTagDeploy } from './tag-deploy.js';
+import { benchTogglesVsUnleash } from './toggles-vs-unleash.js';
 
 const BENCHES: { name: string; run(r: BenchResults): Promise<void> }[] = [
   {
@@ -30,9 +34,33 @@ const BENCHES: { name: string; run(r: BenchResults): Promise<void> }[] = [
     },
   },
   {
+    name: 'rollback',
+    async run(r) {
+      r.rollback = await benchRollbackTime(20, 20);
+    },
+  },
+  {
+    name: 'tag-deploy',
+    async run(r) {
+      r.tagDeploy = await benchTagDeploy(10);
+    },
+  },
+  {
+    name: 'switch-load',
+    async run(r) {
+      r.switchLoad = await benchSwitchLoad(20, 10);
+    },
+  },
+  {
     name: 'api-list-builds',
     async run(r) {
       r.apiListBuilds = await benchApiListBuilds();
+    },
+  },
+  {
+    name: 'toggles',
+    async run(r) {
+      r.toggles = await benchTogglesVsUnleash();
     },
   },
 ];

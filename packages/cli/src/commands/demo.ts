@@ -1,128 +1,260 @@
-import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import type { Artifact, Build } from '@gantry/contracts';
-import { installPostReceiveHook, loadServerConfig, startServer } from '@gantry/server';
+import type { Deployment } from '@gantry/contracts';
+import { installPostReceiveHook, loadServerConfig, type RunningServer, startServer } from '@gantry/server';
 import pino from 'pino';
 import { ApiClient } from '../api-client.js';
 import { CliError } from '../context.js';
-import { sampleAppFiles } from '../demo/sample-app.js';
-import { duration, short } from '../output.js';
-import { artifactsCommand } from './artifacts.js';
-import { buildsCommand, followBuild } from './build.js';
+import { commitFiles, git, push } from '../demo/demo-git.js';
+import { pickDemoPorts } from '../demo/demo-ports.js';
+import { ms, Timeline } from '../demo/demo-timeline.js';
+import { httpGet, waitForBuildOf, waitForDeploymentOf, waitUntilServing } from '../demo/demo-waits.js';
+import {
+  DEMO_ENVIRONMENTS,
+  DEMO_HEALTH_TIMEOUT_S,
+  type DemoPorts,
+  sampleAppFiles,
+  sampleVersion,
+} from '../demo/sample-app.js';
+import { short } from '../output.js';
+import { followBuild } from './build.js';
+import { followDeployment, statusCommand } from './deploy.js';
 
-const run = promisify(execFile);
-const GIT_ID = [
-  '-c',
-  'user.name=Gantry Demo',
-  '-c',
-  'user.email=demo@gantry.local',
-  '-c',
-  'init.defaultBranch=main',
-];
+const APP = 'hello';
 
 function say(text: string): void {
   process.stdout.write(`\n▸ ${text}\n`);
 }
 
-async function git(cwd: string, ...args: string[]): Promise<string> {
-  const { stdout, stderr } = await run('git', [...GIT_ID, ...args], { cwd });
-  return `${stdout}${stderr}`.trim();
+function out(text: string): void {
+  process.stdout.write(`${text}\n`);
 }
 
-async function writeFiles(dir: string, files: Record<string, string>): Promise<void> {
-  for (const [name, content] of Object.entries(files)) await writeFile(join(dir, name), content);
+interface Demo {
+  api: ApiClient;
+  work: string;
+  ports: DemoPorts;
+  timeline: Timeline;
 }
+
+const urlOf = (d: Demo, env: keyof DemoPorts) => `http://127.0.0.1:${d.ports[env]}/`;
 
 /**
  * The whole flow on a sample app, with embedded defaults: a bare repository, a server on SQLite,
- * two pushes, their builds and artifacts. Everything lives in one temp folder.
+ * builds, auto-deploy to QA, promotion to staging and production by pushed tags, a broken commit
+ * that QA refuses, and a rollback of production. Everything lives in one temp folder.
  */
 export async function demoCommand(opts: { keep?: boolean }): Promise<void> {
+  const started = performance.now();
   const root = await mkdtemp(join(tmpdir(), 'gantry-demo-'));
   const bare = join(root, 'hello.git');
   const work = join(root, 'hello');
   await mkdir(work);
+  const ports = await pickDemoPorts();
   say(`Sample app "hello" (a Node HTTP service with /healthz and a test) in ${root}`);
   await git(root, 'init', '--quiet', '--bare', bare);
   await git(work, 'init', '--quiet');
   await git(work, 'remote', 'add', 'origin', bare);
 
   const { config } = loadServerConfig({ dataDir: join(root, 'data'), port: 0, defaultPollIntervalMs: 0 }, {});
-  const server = await startServer(config, { logger: pino({ level: 'warn' }) });
+  const server = await startServer(config, { logger: pino({ level: 'error' }) });
   process.env.GANTRY_URL = server.url;
   process.env.GANTRY_TOKEN = server.adminToken;
   const api = new ApiClient({ url: server.url, token: server.adminToken!, source: 'demo' });
   say(`Gantry server on ${server.url} (SQLite in ${config.dataDir})`);
 
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= stopEverything(server);
+    return stopping;
+  };
+  const onSignal = () => {
+    process.stderr.write(
+      `\ninterrupted: stopping the environments and the server; the files stay in ${root}\n`,
+    );
+    void stop().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  let finished = false;
   try {
-    await writeFiles(work, sampleAppFiles(1));
-    await git(work, 'add', '-A');
-    await git(work, 'commit', '--quiet', '-m', 'Sample service with /healthz');
-    await git(work, 'push', '--quiet', 'origin', 'main');
-    say('gantry app add hello <repo>   (mirrors the repository and builds its head)');
-    const app = await api.post<{ headSha: string; buildIds: string[] }>('/api/apps', {
-      name: 'hello',
-      repoUrl: bare,
-    });
-    const first = await followBuild(api, app.buildIds[0]!, true);
-    if (first.status !== 'succeeded') throw new CliError(`the first build ${first.status}: ${first.error}`);
+    const demo: Demo = { api, work, ports, timeline: new Timeline() };
+    await firstRelease(demo, bare, server);
+    const v1 = await git(work, 'rev-parse', 'HEAD');
+    await promote(demo, 'staging', 1);
+    await promote(demo, 'production', 1);
 
-    say('gantry hook install <repo> --app hello   (a push now starts a build at once)');
-    const { token } = await api.post<{ token: string }>('/api/apps/hello/hook-token');
-    await installPostReceiveHook(bare, { serverUrl: server.url, app: 'hello', token });
+    await pushAndBuild(demo, 2, sampleAppFiles(2, ports), 'Say hello from version 2');
+    await followQa(demo, 2);
+    await promote(demo, 'staging', 2);
+    await promote(demo, 'production', 2);
 
-    await writeFiles(work, sampleAppFiles(2));
-    await git(work, 'commit', '--quiet', '-am', 'Say hello from version 2');
-    const sha = await git(work, 'rev-parse', 'HEAD');
-    say(`git push   (${short(sha)})`);
-    process.stdout.write(`${await git(work, 'push', 'origin', 'main')}\n`);
-    const pushed = Date.now();
-    const second = await waitForBuildOf(api, sha);
-    process.stdout.write(
-      `build ${second.id} queued ${duration(Math.max(0, Date.parse(second.queuedAt) - pushed))} after git push returned\n`,
-    );
-    const done = await followBuild(api, second.id, true);
-    if (done.status !== 'succeeded') throw new CliError(`the second build ${done.status}: ${done.error}`);
+    await brokenCommit(demo);
+    await rollbackProduction(demo, v1);
 
-    say('gantry builds');
-    await buildsCommand({ app: 'hello' });
-    say('gantry artifacts');
-    await artifactsCommand({ app: 'hello' });
-
-    const artifact = await api.get<Artifact>(`/api/artifacts/${done.artifactId}`);
-    const bytes = Buffer.from(
-      await (
-        await fetch(`${server.url}/api/artifacts/${artifact.id}/download`, {
-          headers: { authorization: `Bearer ${server.adminToken}` },
-        })
-      ).arrayBuffer(),
-    );
-    const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-    say(`The artifact's bytes hash to its digest: ${digest === artifact.digest ? 'yes' : 'NO'} (${digest})`);
-    const again = await api.post<{ kind: string }>('/api/builds', { app: 'hello', ref: sha });
-    say(`gantry build ${short(sha)}   → ${again.kind}: a SHA is built once, never again`);
-    say('Next (issue 3): environments, deploy by tag, rollback. Try `gantry --help`.');
-    if (opts.keep) {
-      process.stdout.write(
-        `\nServer still running on ${server.url}; GANTRY_URL=${server.url} GANTRY_TOKEN=${server.adminToken}\n`,
-      );
-      await new Promise<void>((resolve) => process.once('SIGINT', resolve));
+    say('Environments');
+    for (const env of DEMO_ENVIRONMENTS) {
+      const answer = await httpGet(urlOf(demo, env));
+      out(`${env.padEnd(10)}  ${urlOf(demo, env).padEnd(24)}  ${answer.body}`);
     }
+    say('How long each step took');
+    demo.timeline.add('the demo so far (from its start)', performance.now() - started);
+    demo.timeline.print();
+    say('gantry status');
+    await statusCommand({});
+
+    if (opts.keep) {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      out(
+        `\nServer and environments still running on ${server.url}; GANTRY_URL=${server.url} GANTRY_TOKEN=${server.adminToken}` +
+          '\nCtrl-C stops them.',
+      );
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+    }
+    finished = true;
   } finally {
-    await server.stop();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await stop();
+    if (!finished) process.stderr.write(`The demo's repositories, data and logs are in ${root}\n`);
   }
+  if (!opts.keep) await rm(root, { recursive: true, force: true });
+  say(
+    `Stopped the environments and the server${opts.keep ? `; the files are in ${root}` : ', removed the temp folder'}. ` +
+      'Next: `gantry server`, then `gantry --help`.',
+  );
 }
 
-async function waitForBuildOf(api: ApiClient, sha: string): Promise<Build> {
-  const until = Date.now() + 30_000;
-  while (Date.now() < until) {
-    const builds = await api.get<Build[]>(`/api/builds?app=hello&sha=${sha}`);
-    if (builds[0]) return builds[0];
-    await new Promise((r) => setTimeout(r, 25));
+async function stopEverything(server: RunningServer): Promise<void> {
+  await server.gantry.deployer.stopAllEnvironments().catch((err: unknown) => {
+    process.stderr.write(`could not stop every environment: ${err instanceof Error ? err.message : err}\n`);
+  });
+  await server.stop();
+}
+
+/** Version 1 goes in before the app is added; adding it builds the head, which QA deploys on its own. */
+async function firstRelease(d: Demo, bare: string, server: RunningServer): Promise<void> {
+  await commitFiles(d.work, sampleAppFiles(1, d.ports), 'Sample service with /healthz');
+  await git(d.work, 'push', '--quiet', 'origin', 'main');
+  say(
+    `gantry.yaml declares three environments: qa (auto_deploy) on :${d.ports.qa}, ` +
+      `staging (promote_from qa) on :${d.ports.staging}, production (promote_from staging, protected) on :${d.ports.production}`,
+  );
+  say(`gantry app add ${APP} <repo>   (mirrors the repository and builds its head)`);
+  const app = await d.api.post<{ headSha: string; buildIds: string[] }>('/api/apps', {
+    name: APP,
+    repoUrl: bare,
+  });
+  const build = await followBuild(d.api, app.buildIds[0]!, true);
+  if (build.status !== 'succeeded') throw new CliError(`the first build ${build.status}: ${build.error}`);
+  d.timeline.build(`build ${sampleVersion(1)}`, build);
+
+  say(`gantry hook install <repo> --app ${APP}   (pushes of commits and tags reach Gantry at once)`);
+  const { token } = await d.api.post<{ token: string }>(`/api/apps/${APP}/hook-token`);
+  await installPostReceiveHook(bare, { serverUrl: server.url, app: APP, token });
+  await followQa(d, 1);
+}
+
+async function pushAndBuild(d: Demo, version: number, files: Record<string, string>, message: string) {
+  const sha = await commitFiles(d.work, files, message);
+  say(`git commit -m "${message}" && git push   (${short(sha)})`);
+  const pushed = await push(d.work, 'main');
+  out(pushed.output);
+  const queued = await waitForBuildOf(d.api, APP, sha);
+  out(
+    `build ${queued.id} queued ${ms(Math.max(0, Date.parse(queued.queuedAt) - pushed.returnedAt))} after git push returned`,
+  );
+  const build = await followBuild(d.api, queued.id, true);
+  if (build.status !== 'succeeded')
+    throw new CliError(`the build of ${short(sha)} ${build.status}: ${build.error}`);
+  d.timeline.build(`build ${sampleVersion(version)}`, build);
+  return sha;
+}
+
+/** Each successful build of main deploys to QA on its own. */
+async function followQa(d: Demo, version: number): Promise<void> {
+  const sha = await git(d.work, 'rev-parse', 'HEAD');
+  say(`QA deploys ${short(sha)} on its own after the build (auto_deploy)`);
+  const done = await follow(d, await waitForDeploymentOf(d.api, APP, 'qa', sha));
+  if (done.status !== 'succeeded') throw new CliError(`QA did not take ${short(sha)}: ${done.error}`);
+  d.timeline.deployment(`qa ← ${sampleVersion(version)} (auto)`, done);
+  await show(d, 'qa');
+}
+
+/** Promotion is a pushed tag, as anyone with push access would do it; Gantry sees it through the hook. */
+async function promote(d: Demo, env: 'staging' | 'production', version: number): Promise<void> {
+  const tag = `deploy/${env}/v${version}`;
+  const sha = await git(d.work, 'rev-parse', 'HEAD');
+  say(`git tag -a ${tag} -m "Ship ${sampleVersion(version)}" && git push origin ${tag}`);
+  await git(d.work, 'tag', '-a', tag, '-m', `Ship ${sampleVersion(version)}`);
+  const pushed = await push(d.work, tag);
+  out(pushed.output);
+  const done = await follow(d, await waitForDeploymentOf(d.api, APP, env, sha));
+  if (done.status !== 'succeeded') throw new CliError(`${env} did not take ${short(sha)}: ${done.error}`);
+  const pushToDone = Date.parse(done.finishedAt!) - pushed.returnedAt;
+  out(`tag push → ${env} serves ${sampleVersion(version)}: ${ms(pushToDone)}`);
+  d.timeline.deployment(
+    `${env} ← ${sampleVersion(version)} (tag)`,
+    done,
+    `tag push → done ${ms(pushToDone)}`,
+  );
+  await show(d, env);
+}
+
+async function brokenCommit(d: Demo): Promise<void> {
+  const message = 'Read the greeting from greeting.txt';
+  const sha = await pushAndBuild(d, 3, sampleAppFiles(3, d.ports, { broken: true }), message);
+  say(
+    `QA tries ${short(sha)}: its tests passed, but package copies no greeting.txt into the artifact, ` +
+      `so /healthz answers 500; QA waits up to ${DEMO_HEALTH_TIMEOUT_S} s for it to get healthy`,
+  );
+  const done = await follow(d, await waitForDeploymentOf(d.api, APP, 'qa', sha));
+  if (done.status !== 'failed')
+    throw new CliError(`expected the broken commit to fail in QA, it ${done.status}`);
+  out(`QA refused it:\n${(done.error ?? '').replace(/^/gm, '  ')}`);
+  d.timeline.deployment(`qa ← ${sampleVersion(3)} (auto, broken)`, done);
+  say('QA still serves the release before it; nothing changed for its users');
+  const answer = await show(d, 'qa');
+  if (!answer.includes(sampleVersion(2))) throw new CliError(`QA should still serve ${sampleVersion(2)}`);
+}
+
+async function rollbackProduction(d: Demo, v1: string): Promise<void> {
+  say('gantry rollback production --yes   (say 1.0.2 misbehaves in production)');
+  const asked = performance.now();
+  const rb = await d.api.post<Deployment>(`/api/apps/${APP}/environments/production/rollback`, {
+    confirm: true,
+    reason: 'demo: 1.0.2 misbehaves',
+    actor: 'demo',
+  });
+  const accepted = performance.now();
+  const served = await waitUntilServing(urlOf(d, 'production'), `version ${sampleVersion(1)}`);
+  const done = await follow(d, rb);
+  if (done.status !== 'succeeded' || done.sha !== v1) {
+    throw new CliError(`the rollback of production ${done.status}: ${done.error}`);
   }
-  throw new CliError('no build appeared 30 s after the push: is the post-receive hook executable?');
+  out(
+    `production answers ${sampleVersion(1)} ${ms(served - accepted)} after the rollback was accepted ` +
+      `(the request itself took ${ms(accepted - asked)}; ${done.kind === 'switch' ? 'a switch to the warm standby' : done.kind})`,
+  );
+  d.timeline.deployment(
+    `production ← ${sampleVersion(1)} (rollback)`,
+    done,
+    `accepted → serving ${ms(served - accepted)}`,
+  );
+  await show(d, 'production');
+}
+
+async function follow(d: Demo, dep: Deployment): Promise<Deployment> {
+  return followDeployment(d.api, dep.id, true);
+}
+
+async function show(d: Demo, env: keyof DemoPorts): Promise<string> {
+  const answer = await httpGet(urlOf(d, env));
+  out(`GET ${urlOf(d, env)} → ${answer.status} ${answer.body}`);
+  return answer.body;
 }

@@ -30,6 +30,7 @@ export interface DeployRequest {
  */
 export class DeploymentService {
   private wake: () => void = () => {};
+  private readonly configs = new Map<string, Promise<GantryYaml | undefined>>();
 
   constructor(
     private readonly deployments: DeploymentStore,
@@ -44,12 +45,20 @@ export class DeploymentService {
     this.wake = wake;
   }
 
+  /** gantry.yaml at a SHA never changes, so each is read from git once. */
   async configAt(app: AppRecord, sha: string): Promise<GantryYaml | undefined> {
-    const text = await this.apps
+    const key = `${app.id}:${sha}`;
+    const cached = this.configs.get(key);
+    if (cached) return cached;
+    const read = this.apps
       .mirrorOf(app)
       .readFile(sha, 'gantry.yaml')
-      .catch(() => null);
-    return text === null ? undefined : parseGantryYaml(text).config;
+      .then((text) => (text === null ? undefined : parseGantryYaml(text).config));
+    this.configs.set(key, read);
+    // A failed read (a SHA not fetched yet) is not remembered.
+    read.catch(() => this.configs.delete(key));
+    if (this.configs.size > 500) this.configs.delete(this.configs.keys().next().value as string);
+    return read.catch(() => undefined);
   }
 
   async environment(app: AppRecord, name: string): Promise<EnvironmentRecord> {

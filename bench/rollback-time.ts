@@ -1,0 +1,126 @@
+import { Agent } from 'node:http';
+import { pathToFileURL } from 'node:url';
+import type { Deployment } from '@gantry/contracts';
+import { type AppBoot, measureAppBoot } from './app-boot.js';
+import { phaseMedians } from './deploy-phases.js';
+import { createDeployBench, type DeployBench } from './deploy-support.js';
+import { untilAllServe } from './http-probe.js';
+import { median, percentile, Scope, sleep } from './support.js';
+
+export interface RollbackSeries {
+  env: string;
+  standby: number;
+  rollbacks: number;
+  /** From the moment `POST …/rollback` returned to the first of STREAK answers in a row from the old release. */
+  samplesMs: number[];
+  medianMs: number;
+  p95Ms: number;
+  maxMs: number;
+  /** The POST itself (recording the deployment), median. */
+  requestMedianMs: number;
+  /** The deployment's own startedAt → finishedAt (drain and cleanup included), median. */
+  deploymentMedianMs: number;
+  kinds: Record<string, number>;
+  phasesMs: Record<string, number>;
+}
+
+export interface RollbackTime {
+  streak: number;
+  warm: RollbackSeries;
+  cold: RollbackSeries;
+  boot: AppBoot;
+  /** Cold rollback minus the app's own boot (medians; and p95 minus the boot median). */
+  coldOverheadMedianMs: number;
+  coldOverheadP95Ms: number;
+  warmGoalMs: number;
+  coldOverheadGoalMs: number;
+  warmMeetsGoal: boolean;
+  coldMeetsGoal: boolean;
+}
+
+const STREAK = 20;
+const WARM_GOAL_MS = 1_000;
+const COLD_OVERHEAD_GOAL_MS = 300;
+const SETTLE_MS = 50;
+
+/**
+ * Rolls one environment with a warm standby (`standby: 1`, the default) and one without
+ * (`standby: 0`, so the old release must boot again) back and forth between two releases, and
+ * times each rollback from the accepted request to the old release answering every request.
+ */
+export async function benchRollbackTime(rollbacks = 20, coldRollbacks = 20): Promise<RollbackTime> {
+  const scope = new Scope();
+  try {
+    const d = await createDeployBench(
+      scope,
+      'bench-rollback',
+      [{ name: 'warm' }, { name: 'cold', standby: 0 }],
+      2,
+    );
+    for (const env of ['warm', 'cold']) {
+      for (const sha of d.shas) await d.deploy(env, sha);
+    }
+    const warm = await series(d, 'warm', 1, rollbacks);
+    const cold = await series(d, 'cold', 0, coldRollbacks);
+    const boot = await measureAppBoot(scope, 10);
+    const coldOverheadMedianMs = cold.medianMs - boot.medianMs;
+    return {
+      streak: STREAK,
+      warm,
+      cold,
+      boot,
+      coldOverheadMedianMs,
+      coldOverheadP95Ms: cold.p95Ms - boot.medianMs,
+      warmGoalMs: WARM_GOAL_MS,
+      coldOverheadGoalMs: COLD_OVERHEAD_GOAL_MS,
+      warmMeetsGoal: warm.p95Ms < WARM_GOAL_MS,
+      coldMeetsGoal: coldOverheadMedianMs < COLD_OVERHEAD_GOAL_MS,
+    };
+  } finally {
+    await scope.close();
+  }
+}
+
+async function series(d: DeployBench, env: string, standby: number, n: number): Promise<RollbackSeries> {
+  const port = d.ports[env]!;
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const samples: number[] = [];
+  const requests: number[] = [];
+  const done: Deployment[] = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      const asked = performance.now();
+      const rb = await d.bench.api<Deployment>('POST', `/api/apps/${d.app}/environments/${env}/rollback`, {});
+      const accepted = performance.now();
+      const servedAt = await untilAllServe(agent, port, d.versionOf(rb.sha), STREAK);
+      const finished = await d.waitDone(rb.id);
+      if (finished.status !== 'succeeded')
+        throw new Error(`rollback ${rb.id} ${finished.status}: ${finished.error}`);
+      samples.push(servedAt - accepted);
+      requests.push(accepted - asked);
+      done.push(finished);
+      await sleep(SETTLE_MS);
+    }
+  } finally {
+    agent.destroy();
+  }
+  const kinds: Record<string, number> = {};
+  for (const x of done) kinds[x.kind ?? 'none'] = (kinds[x.kind ?? 'none'] ?? 0) + 1;
+  return {
+    env,
+    standby,
+    rollbacks: n,
+    samplesMs: samples,
+    medianMs: median(samples),
+    p95Ms: percentile(samples, 95),
+    maxMs: Math.max(...samples),
+    requestMedianMs: median(requests),
+    deploymentMedianMs: median(done.map((x) => Date.parse(x.finishedAt!) - Date.parse(x.startedAt!))),
+    kinds,
+    phasesMs: phaseMedians(done),
+  };
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  console.log(JSON.stringify(await benchRollbackTime(Number(process.argv[2] ?? 20))));
+}
