@@ -133,6 +133,55 @@ describe('deployments that go wrong', () => {
     expect(await serving(ports.qa)).toBe('v2 hello-qa');
   });
 
+  it('with queue: fifo every queued deployment runs, in order; --force skips promote_from and is recorded', async () => {
+    server = await startTestServer();
+    const ports = await envPorts();
+    const app = await createDeployableApp(server, ports, { qa: 'queue: fifo' });
+    await deployedTo(server, 'qa', app.v1);
+    const v2 = await app.pushFiles({ VERSION: 'v2' }, 'v2');
+    const b = await server.api<{ build: { id: string } }>('POST', '/api/builds', { app: 'shop', ref: v2 });
+    await waitFor(async () => {
+      const { body } = await server.api<{ status: string }>('GET', `/api/builds/${b.body.build.id}`);
+      return body.status === 'succeeded' ? true : undefined;
+    }, 'build');
+    const order = [v2, app.v1, v2];
+    const requests = [];
+    for (const ref of order) {
+      requests.push(await server.api<Deployment>('POST', '/api/apps/shop/deployments', { env: 'qa', ref }));
+    }
+    const done = await Promise.all(requests.map((r) => deploymentDone(server, r.body.id)));
+    expect(done.map((d) => d.status)).toEqual(['succeeded', 'succeeded', 'succeeded']);
+    const starts = done.map((d) => Date.parse(d.startedAt!));
+    expect([...starts].sort((x, y) => x - y)).toEqual(starts);
+    expect(await serving(ports.qa)).toBe('v2 hello-qa');
+
+    // v2 passed QA, so staging takes it; v1 never reached staging, so production refuses it unless forced
+    const staging = await server.api<Deployment>('POST', '/api/apps/shop/deployments', {
+      env: 'staging',
+      ref: v2,
+    });
+    expect(staging.body).toMatchObject({ status: 'queued', forced: false });
+    expect((await deploymentDone(server, staging.body.id)).status).toBe('succeeded');
+    const prod = await server.api<Deployment>('POST', '/api/apps/shop/deployments', {
+      env: 'production',
+      ref: app.v1,
+      confirm: true,
+    });
+    expect(prod.body).toMatchObject({
+      status: 'rejected',
+      error: expect.stringContaining('never deployed healthy to "staging"'),
+    });
+    const forced = await server.api<Deployment>('POST', '/api/apps/shop/deployments', {
+      env: 'production',
+      ref: app.v1,
+      confirm: true,
+      force: true,
+    });
+    expect(forced.body).toMatchObject({ status: 'queued', forced: true });
+    expect((await deploymentDone(server, forced.body.id)).status).toBe('succeeded');
+    expect(await serving(ports.production)).toBe('v1');
+  });
+
   it('recovers the deployment history from deploy tags when the database is gone', async () => {
     server = await startTestServer();
     const ports = await envPorts();
