@@ -6,6 +6,7 @@ import type { PushLatency } from './push-latency.js';
 import type { RollbackTime } from './rollback-time.js';
 import type { SwitchLoad } from './switch-load.js';
 import type { TagDeploy } from './tag-deploy.js';
+import type { PropagationResult } from './toggle-propagation.js';
 import { evaluatorRow, togglesTable } from './toggles-report.js';
 import type { TogglesVsUnleash } from './toggles-vs-unleash.js';
 
@@ -21,6 +22,7 @@ export interface BenchResults {
   tagDeploy?: TagDeploy;
   switchLoad?: SwitchLoad;
   toggles?: TogglesVsUnleash;
+  togglePropagation?: PropagationResult;
   failures: { bench: string; error: string }[];
   totalSec: number;
 }
@@ -59,6 +61,14 @@ export function renderResults(r: BenchResults): string {
     );
   out.push(...deploymentRows(r));
   if (r.toggles) out.push(evaluatorRow(r.toggles));
+  if (r.togglePropagation) {
+    const p = r.togglePropagation;
+    const fmt = (x: PropagationResult['unleashStream']) => `${x.medianMs} / ${x.p95Ms} / ${x.maxMs} ms`;
+    out.push(
+      `| toggle change → connected client (Unleash streaming), median / p95 / max of ${p.changes} | ${fmt(p.unleashStream)} | < 1 s ${p.unleashStream.maxMs < p.goalMs ? '✅' : '❌'} |`,
+      `| toggle change → OFREP refetch notice, median / p95 / max of ${p.changes} | ${fmt(p.ofrepNotice)} | < 1 s ${p.ofrepNotice.maxMs < p.goalMs ? '✅' : '❌'} |`,
+    );
+  }
   const a = r.apiListBuilds;
   if (a) {
     const sqlite = a.engines.find((e) => e.engine === 'sqlite');

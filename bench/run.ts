@@ -12,6 +12,7 @@ import { benchRollbackTime } from './rollback-time.js';
 import { Scope } from './support.js';
 import { benchSwitchLoad } from './switch-load.js';
 import { benchTagDeploy } from './tag-deploy.js';
+import { benchTogglePropagation } from './toggle-propagation.js';
 import { benchTogglesVsUnleash } from './toggles-vs-unleash.js';
 
 const BENCHES: { name: string; run(r: BenchResults): Promise<void> }[] = [
@@ -61,6 +62,12 @@ const BENCHES: { name: string; run(r: BenchResults): Promise<void> }[] = [
     name: 'toggles',
     async run(r) {
       r.toggles = await benchTogglesVsUnleash();
+    },
+  },
+  {
+    name: 'toggle-live',
+    async run(r) {
+      r.togglePropagation = await benchTogglePropagation(20);
     },
   },
 ];

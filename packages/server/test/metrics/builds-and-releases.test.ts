@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import type { BuildEvent } from '../../src/features/metrics/engine/index.js';
+import { buildTime, releaseFrequency } from '../../src/features/metrics/engine/index.js';
+import { at, input, week } from './fixtures.js';
+
+const build = (
+  id: string,
+  queued: number,
+  started: number,
+  minutes: number,
+  extra: Partial<BuildEvent> = {},
+) => ({
+  id,
+  app: 'web',
+  sha: 'x',
+  status: 'succeeded' as const,
+  queuedAt: at(1, 0, queued),
+  startedAt: at(1, 0, started),
+  finishedAt: at(1, 0, started + minutes),
+  ...extra,
+});
+
+describe('build time', () => {
+  const history = input({
+    builds: [
+      build('b1', 0, 1, 5),
+      build('b2', 10, 10, 12),
+      build('b3', 20, 20, 30, { status: 'cancelled' }),
+      build('b4', 30, 33, 8, { status: 'failed' }),
+      build('b5', 40, 40, 1, { app: 'api' }),
+      { ...build('b6', 50, 50, 0), status: 'running', finishedAt: null },
+    ],
+  });
+
+  it('measures started → finished against the SLO, cancelled excluded, queue time apart', () => {
+    const b = buildTime(history, week);
+    expect(b).toMatchObject({ n: 3, median: 8 * 60_000, max: 12 * 60_000, withinSlo: 2, breaches: ['b2'] });
+    expect(b.p95).toBeCloseTo(11.6 * 60_000);
+    expect(b.withinSloShare).toBeCloseTo(2 / 3);
+    expect(b.queue).toMatchObject({ n: 3, median: 60_000, max: 3 * 60_000 });
+  });
+
+  it('takes a custom SLO', () => {
+    expect(buildTime(history, { ...week, sloMs: 5 * 60_000 }).breaches).toEqual(['b2', 'b4']);
+  });
+});
+
+describe('release frequency', () => {
+  it('counts production releases and toggles switched on, apart from deployments', () => {
+    const history = input({
+      releases: [
+        { name: 'r1', env: 'production', appliedAt: at(0, 9) },
+        { name: 'r2', env: 'production', app: 'web', appliedAt: at(8) },
+        { name: 'r3', env: 'staging', appliedAt: at(1) },
+        { name: 'r4', env: 'production', app: 'api', appliedAt: at(1) },
+      ],
+      toggleChanges: [
+        { app: 'web', env: 'production', toggle: 'a', at: at(2), enabledBefore: false, enabledAfter: true },
+        { app: 'web', env: 'production', toggle: 'a', at: at(3), enabledBefore: true, enabledAfter: false },
+        { app: 'web', env: 'production', toggle: 'b', at: at(9), enabledBefore: false, enabledAfter: true },
+        { app: 'web', env: 'staging', toggle: 'c', at: at(2), enabledBefore: false, enabledAfter: true },
+      ],
+    });
+    const r = releaseFrequency(history, { app: 'web', from: at(0), to: at(14), bucket: 'week' });
+    expect(r).toEqual({
+      bucket: 'week',
+      releases: 2,
+      togglesOn: 2,
+      buckets: [
+        { start: at(0), releases: 1, togglesOn: 1 },
+        { start: at(7), releases: 1, togglesOn: 1 },
+      ],
+    });
+  });
+});

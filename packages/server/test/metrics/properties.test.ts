@@ -1,0 +1,175 @@
+import { describe, expect, it } from 'vitest';
+import {
+  changeFailureRate,
+  classifyDeployments,
+  deploymentFrequency,
+  leadTime,
+  type MetricsInput,
+  recoveryTime,
+  reworkRate,
+} from '../../src/features/metrics/engine/index.js';
+import { DAY, HOUR, T0 } from './fixtures.js';
+
+/** mulberry32: small, seeded, good enough to vary test histories. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const iso = (t: number) => new Date(t).toISOString();
+
+function randomHistory(seed: number): MetricsInput {
+  const r = rng(seed);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
+  const commits: MetricsInput['commits'] = [];
+  const deployments: MetricsInput['deployments'] = [];
+  const incidents: MetricsInput['incidents'] = [];
+  let t = T0 + Math.floor(r() * DAY);
+  for (let i = 0; i < 60; i++) {
+    t += Math.floor(r() * 6 * HOUR);
+    const parents = commits.length ? [commits[commits.length - 1]!.sha] : [];
+    if (commits.length > 3 && r() < 0.2) parents.push(pick(commits).sha);
+    const s = (i + 1).toString(16).padStart(40, 'a');
+    const message = commits.length && r() < 0.1 ? `This reverts commit ${pick(commits).sha}.` : `c${i}`;
+    commits.push({ sha: s, parents, committedAt: iso(t), message });
+    if (r() < 0.4) {
+      const back = r() < 0.2 && deployments.length ? pick(deployments).sha : s;
+      const finished = t + Math.floor(r() * HOUR);
+      deployments.push({
+        id: `d${i}`,
+        app: 'web',
+        env: pick(['production', 'production', 'staging']),
+        sha: back,
+        status: r() < 0.1 ? 'failed' : 'succeeded',
+        trigger: back === s ? 'auto' : 'rollback',
+        requestedAt: iso(finished - 30_000),
+        startedAt: iso(finished - 20_000),
+        finishedAt: iso(finished),
+      });
+      if (r() < 0.3) {
+        const opened = finished + Math.floor(r() * 30 * HOUR);
+        incidents.push({
+          id: `i${i}`,
+          app: 'web',
+          env: 'production',
+          openedAt: iso(opened),
+          resolvedAt: r() < 0.8 ? iso(opened + Math.floor(r() * 5 * HOUR)) : null,
+        });
+      }
+    }
+  }
+  return { commits, deployments, incidents, builds: [] };
+}
+
+function shuffled<T>(xs: readonly T[], r: () => number): T[] {
+  const out = [...xs];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(r() * (i + 1));
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}
+
+const shift = (s: string, by: number) => iso(Date.parse(s) + by);
+function shiftAll(h: MetricsInput, by: number): MetricsInput {
+  return {
+    ...h,
+    commits: h.commits.map((c) => ({ ...c, committedAt: shift(c.committedAt, by) })),
+    deployments: h.deployments.map((d) => ({
+      ...d,
+      requestedAt: shift(d.requestedAt, by),
+      startedAt: d.startedAt && shift(d.startedAt, by),
+      finishedAt: d.finishedAt && shift(d.finishedAt, by),
+    })),
+    incidents: h.incidents.map((i) => ({
+      ...i,
+      openedAt: shift(i.openedAt, by),
+      resolvedAt: i.resolvedAt && shift(i.resolvedAt, by),
+    })),
+  };
+}
+
+const scope = { app: 'web', from: iso(T0), to: iso(T0 + 28 * DAY) };
+const seeds = Array.from({ length: 25 }, (_, i) => i + 1);
+
+describe('properties over seeded random histories', () => {
+  it.each(seeds)('seed %i: CFR and rework stay in [0, 1] with numerator ≤ denominator', (seed) => {
+    const h = randomHistory(seed);
+    const cfr = changeFailureRate(h, scope);
+    expect(cfr.failed).toBeLessThanOrEqual(cfr.deployments);
+    expect(new Set(cfr.failedIds).size).toBe(cfr.failed);
+    const rw = reworkRate(h, scope);
+    expect(rw.remediating).toBeLessThanOrEqual(rw.deployments);
+  });
+
+  it.each(seeds)(
+    'seed %i: every commit gets at most one lead time, never negative by construction',
+    (seed) => {
+      const lt = leadTime(randomHistory(seed), scope);
+      expect(new Set(lt.commits.map((c) => c.sha)).size).toBe(lt.commits.length);
+      for (const c of lt.commits) expect(c.leadTimeMs).toBeGreaterThanOrEqual(0);
+    },
+  );
+
+  it.each(seeds)('seed %i: shuffling the input changes nothing', (seed) => {
+    const h = randomHistory(seed);
+    const r = rng(seed * 7);
+    const s = {
+      ...h,
+      commits: shuffled(h.commits, r),
+      deployments: shuffled(h.deployments, r),
+      incidents: shuffled(h.incidents, r),
+    };
+    for (const f of [changeFailureRate, leadTime, recoveryTime, reworkRate] as const) {
+      expect(f(s, scope)).toEqual(f(h, scope));
+    }
+  });
+
+  it.each(seeds)('seed %i: shifting by a week shifts weekly buckets, not lead times', (seed) => {
+    const h = randomHistory(seed);
+    const moved = shiftAll(h, 7 * DAY);
+    const later = { ...scope, from: shift(scope.from, 7 * DAY), to: shift(scope.to, 7 * DAY) };
+    const a = deploymentFrequency(h, { ...scope, bucket: 'week' });
+    const b = deploymentFrequency(moved, { ...later, bucket: 'week' });
+    expect(b.buckets).toEqual(a.buckets.map((x) => ({ ...x, start: shift(x.start, 7 * DAY) })));
+    expect(leadTime(moved, later).commits).toEqual(leadTime(h, scope).commits);
+    expect(changeFailureRate(moved, later)).toEqual(changeFailureRate(h, scope));
+  });
+
+  it.each(seeds)('seed %i: adding a rollback at the end changes no lead time', (seed) => {
+    const h = randomHistory(seed);
+    const first = classifyDeployments(h, scope).deployments[0];
+    if (!first) return;
+    const end = iso(T0 + 27 * DAY);
+    const rollback = {
+      ...h.deployments.find((d) => d.id === first.id)!,
+      id: 'late-rollback',
+      trigger: 'rollback' as const,
+      requestedAt: end,
+      startedAt: end,
+      finishedAt: end,
+    };
+    const after = leadTime({ ...h, deployments: [...h.deployments, rollback] }, scope);
+    expect(after.commits).toEqual(leadTime(h, scope).commits);
+  });
+});
+
+describe('the generator', () => {
+  it('exercises rollbacks, reverts, fix-forwards and incident failures across seeds', () => {
+    const kinds = new Set<string>();
+    for (const seed of seeds) {
+      const c = classifyDeployments(randomHistory(seed), scope);
+      for (const d of c.deployments) kinds.add(d.kind);
+      for (const f of c.failures.values()) for (const r of f.reasons) kinds.add(`failed:${r}`);
+    }
+    expect([...kinds].sort()).toEqual(
+      expect.arrayContaining(['change', 'rollback', 'fix-forward', 'failed:incident', 'failed:rollback']),
+    );
+  });
+});
