@@ -1,9 +1,12 @@
 import { eventTypes } from '@gantry/contracts';
 import { z } from 'zod';
 import type { Gantry } from '../gantry.js';
+import { EventStreams } from './event-stream.js';
 import type { TypedApp } from './http-app.js';
 
 export function eventsRoutes(r: TypedApp, g: Gantry): void {
+  const streams = new EventStreams();
+  r.addHook('preClose', async () => streams.closeAll());
   const query = z.object({
     after: z.coerce.number().int().min(0).optional(),
     app: z.string().optional(),
@@ -36,19 +39,9 @@ export function eventsRoutes(r: TypedApp, g: Gantry): void {
       const appId = app ? (await g.apps.get(app)).id : undefined;
       const lastEventId = Number(req.headers['last-event-id'] ?? Number.NaN);
       let after = Number.isFinite(lastEventId) ? lastEventId : (req.query.after ?? (await g.events.lastId()));
-      const ac = new AbortController();
-      reply.raw.on('close', () => ac.abort());
-      reply.hijack();
-      const res = reply.raw;
-      res.writeHead(200, {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-cache',
-        connection: 'keep-alive',
-        'x-accel-buffering': 'no',
-      });
-      res.write('retry: 1000\n\n');
-      let lastWrite = Date.now();
-      while (!ac.signal.aborted) {
+      const stream = streams.start(reply);
+      stream.retry(1_000);
+      while (!stream.closed) {
         const batch = await g.events.list({
           after,
           appId,
@@ -57,18 +50,12 @@ export function eventsRoutes(r: TypedApp, g: Gantry): void {
           limit: 500,
         });
         for (const e of batch) {
-          res.write(`id: ${e.id}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
+          stream.send(e.type, JSON.stringify(e), e.id);
           after = e.id;
-          lastWrite = Date.now();
         }
         if (batch.length === 500) continue;
-        if (Date.now() - lastWrite > 15_000) {
-          res.write(': keep-alive\n\n');
-          lastWrite = Date.now();
-        }
-        await g.bus.waitForNext(1_000, ac.signal);
+        await g.bus.waitForNext(1_000, stream.signal);
       }
-      res.end();
     },
   );
 }

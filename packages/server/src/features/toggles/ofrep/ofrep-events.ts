@@ -1,9 +1,8 @@
-import type { ServerResponse } from 'node:http';
 import type { Gantry } from '../../../gantry.js';
+import { EventStreams } from '../../../http/event-stream.js';
 import type { TypedApp } from '../../../http/http-app.js';
 import { clientOf } from '../client-api/client-principal.js';
 
-const KEEP_ALIVE_MS = 15_000;
 const REFETCH = JSON.stringify({ type: 'refetchEvaluation' });
 
 /**
@@ -13,10 +12,8 @@ const REFETCH = JSON.stringify({ type: 'refetchEvaluation' });
  * send the token.
  */
 export function ofrepEventsRoutes(r: TypedApp, g: Gantry): void {
-  const open = new Set<ServerResponse>();
-  r.addHook('preClose', async () => {
-    for (const res of open) res.end();
-  });
+  const streams = new EventStreams();
+  r.addHook('preClose', async () => streams.closeAll());
 
   r.get(
     '/ofrep/v1/events',
@@ -30,24 +27,10 @@ export function ofrepEventsRoutes(r: TypedApp, g: Gantry): void {
       const { appId, env } = clientOf(req);
       const watcher = g.clientApi.watcher;
       await watcher.ready();
-      reply.hijack();
-      const res = reply.raw;
-      res.writeHead(200, {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-cache',
-        connection: 'keep-alive',
-        'x-accel-buffering': 'no',
-      });
-      const send = (revision: number) => res.write(`id: ${revision}\nevent: message\ndata: ${REFETCH}\n\n`);
-      open.add(res);
-      const unwatch = watcher.watch(appId, env, send);
-      const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), KEEP_ALIVE_MS);
-      res.on('close', () => {
-        unwatch();
-        clearInterval(keepAlive);
-        open.delete(res);
-      });
-      res.write(': connected\n\n');
+      const stream = streams.start(reply);
+      const send = (revision: number) => stream.send('message', REFETCH, revision);
+      stream.onClose(watcher.watch(appId, env, send));
+      stream.comment('connected');
       // A client that resumes after missing a change refetches at once.
       const lastSeen = Number(req.headers['last-event-id']);
       const current = watcher.current(appId, env);
