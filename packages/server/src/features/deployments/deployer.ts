@@ -217,10 +217,14 @@ export class Deployer {
   async stopAllEnvironments(): Promise<void> {
     for (const record of await this.d.envs.list()) {
       const app = await this.d.apps.getById(record.appId);
-      const serving = await this.d.deployments.lastSucceeded(app.id, record.name);
-      if (!serving) continue;
+      // An environment whose deployments all failed may still have a proxy or a release running.
+      const ref =
+        (await this.d.deployments.lastSucceeded(app.id, record.name)) ??
+        (await this.d.deployments.list({ appId: app.id, env: record.name, limit: 1 }))[0];
+      const sha = ref?.sha ?? app.headSha;
+      if (!sha) continue;
       try {
-        const { spec, driver } = await this.specFor(app, record.name, serving.sha);
+        const { spec, driver } = await this.specFor(app, record.name, sha);
         await this.d.drivers.get(driver).stop(
           spec,
           this.context(app, record.name, new AbortController().signal, () => {}),
