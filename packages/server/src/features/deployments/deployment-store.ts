@@ -1,17 +1,21 @@
-import type { Deployment, DeploymentPhase, DeploymentStatus, DeploymentTrigger } from '@gantry/contracts';
+import type { Deployment, DeploymentPhase, DeploymentStatus } from '@gantry/contracts';
 
-export interface NewDeployment {
-  appId: string;
-  env: string;
-  sha: string;
-  previousSha: string | null;
-  artifactId: string | null;
-  digest: string | null;
-  trigger: DeploymentTrigger;
-  actor: string;
-  reason: string | null;
-  tag: string | null;
-  forced: boolean;
+/** A deployment as requested: the record's own fields, before anything ran. */
+export interface NewDeployment
+  extends Pick<
+    Deployment,
+    | 'appId'
+    | 'env'
+    | 'sha'
+    | 'previousSha'
+    | 'artifactId'
+    | 'digest'
+    | 'trigger'
+    | 'actor'
+    | 'reason'
+    | 'tag'
+    | 'forced'
+  > {
   status: 'queued' | 'rejected' | 'succeeded';
   error?: string | null;
   /** For recovered history: when it happened. */
