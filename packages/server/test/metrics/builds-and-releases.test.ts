@@ -32,21 +32,21 @@ describe('build time', () => {
     ],
   });
 
-  it('measures started → finished against the SLO, cancelled excluded, queue time apart', () => {
-    const b = buildTime(history, week);
+  it('measures started → finished against the SLO, cancelled excluded, queue time apart', async () => {
+    const b = await buildTime(history, week);
     expect(b).toMatchObject({ n: 3, median: 8 * 60_000, max: 12 * 60_000, withinSlo: 2, breaches: ['b2'] });
     expect(b.p95).toBeCloseTo(11.6 * 60_000);
     expect(b.withinSloShare).toBeCloseTo(2 / 3);
     expect(b.queue).toMatchObject({ n: 3, median: 60_000, max: 3 * 60_000 });
   });
 
-  it('takes a custom SLO', () => {
-    expect(buildTime(history, { ...week, sloMs: 5 * 60_000 }).breaches).toEqual(['b2', 'b4']);
+  it('takes a custom SLO', async () => {
+    expect((await buildTime(history, { ...week, sloMs: 5 * 60_000 })).breaches).toEqual(['b2', 'b4']);
   });
 });
 
 describe('release frequency', () => {
-  it('counts production releases and toggles switched on, apart from deployments', () => {
+  it('counts production releases and toggles switched on, apart from deployments', async () => {
     const history = input({
       releases: [
         { name: 'r1', env: 'production', appliedAt: at(0, 9) },
@@ -61,7 +61,7 @@ describe('release frequency', () => {
         { app: 'web', env: 'staging', toggle: 'c', at: at(2), enabledBefore: false, enabledAfter: true },
       ],
     });
-    const r = releaseFrequency(history, { app: 'web', from: at(0), to: at(14), bucket: 'week' });
+    const r = await releaseFrequency(history, { app: 'web', from: at(0), to: at(14), bucket: 'week' });
     expect(r).toEqual({
       bucket: 'week',
       releases: 2,

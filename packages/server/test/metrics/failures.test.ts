@@ -40,8 +40,8 @@ const history = input({
 });
 
 describe('classification', () => {
-  it('finds incident failures, fix-forwards (implicit and explicit) and reverts', () => {
-    const { deployments, failures } = classifyDeployments(history, week);
+  it('finds incident failures, fix-forwards (implicit and explicit) and reverts', async () => {
+    const { deployments, failures } = await classifyDeployments(history, week);
     expect(deployments.map((d) => `${d.id}:${d.kind}:${d.remediatesIds.join(',')}`)).toEqual([
       'D1:change:',
       'D2:change:',
@@ -63,36 +63,39 @@ describe('classification', () => {
     });
   });
 
-  it('blames an unlinked incident within the configurable window', () => {
-    const { deployments, failures } = classifyDeployments(history, { app: 'web', incidentWindowMs: 3 * DAY });
+  it('blames an unlinked incident within the configurable window', async () => {
+    const { deployments, failures } = await classifyDeployments(history, {
+      app: 'web',
+      incidentWindowMs: 3 * DAY,
+    });
     expect(failures.get('D6')?.incidents.map((i) => i.id)).toEqual(['I3']);
     expect(deployments.find((d) => d.id === 'D7')?.kind).toBe('fix-forward');
   });
 });
 
 describe('change failure rate and rework', () => {
-  it('counts each failed deployment once, with both numbers', () => {
-    expect(changeFailureRate(history, week)).toEqual({
+  it('counts each failed deployment once, with both numbers', async () => {
+    expect(await changeFailureRate(history, week)).toEqual({
       failed: 5,
       deployments: 10,
       rate: 0.5,
       failedIds: ['D1', 'D2', 'D4', 'D8', 'D10'],
     });
-    expect(changeFailureRate(history, { ...week, incidentWindowMs: 3 * DAY })).toMatchObject({
+    expect(await changeFailureRate(history, { ...week, incidentWindowMs: 3 * DAY })).toMatchObject({
       failed: 6,
       rate: 0.6,
     });
   });
 
-  it('anchors on the deployment finish', () => {
-    expect(changeFailureRate(history, { ...week, from: at(1), to: at(3) })).toMatchObject({
+  it('anchors on the deployment finish', async () => {
+    expect(await changeFailureRate(history, { ...week, from: at(1), to: at(3) })).toMatchObject({
       failed: 2,
       deployments: 4,
     });
   });
 
-  it('rework = remediating deployments ÷ deployments', () => {
-    expect(reworkRate(history, week)).toEqual({
+  it('rework = remediating deployments ÷ deployments', async () => {
+    expect(await reworkRate(history, week)).toEqual({
       remediating: 3,
       deployments: 10,
       rate: 0.3,
@@ -100,8 +103,8 @@ describe('change failure rate and rework', () => {
     });
   });
 
-  it('is null, not zero, with no deployments', () => {
-    expect(changeFailureRate(history, { ...week, from: at(20), to: at(21) })).toMatchObject({
+  it('is null, not zero, with no deployments', async () => {
+    expect(await changeFailureRate(history, { ...week, from: at(20), to: at(21) })).toMatchObject({
       failed: 0,
       deployments: 0,
       rate: null,
@@ -110,8 +113,8 @@ describe('change failure rate and rework', () => {
 });
 
 describe('recovery', () => {
-  it('runs from failed finish to remediation finish or incident resolution, lists open ones', () => {
-    const r = recoveryTime(history, week);
+  it('runs from failed finish to remediation finish or incident resolution, lists open ones', async () => {
+    const r = await recoveryTime(history, week);
     expect(Object.fromEntries(r.recoveries.map((x) => [x.deploymentId, x.recoveryMs]))).toEqual({
       D1: 3 * HOUR,
       D2: 1 * HOUR,
@@ -125,8 +128,8 @@ describe('recovery', () => {
     expect(r.open).toEqual(['D10']);
   });
 
-  it('time to restore: incident opened → resolved, open ones listed', () => {
-    const t = timeToRestore(history, week);
+  it('time to restore: incident opened → resolved, open ones listed', async () => {
+    const t = await timeToRestore(history, week);
     expect(t.n).toBe(2);
     expect(t.median).toBe(1.75 * HOUR);
     expect(t.open).toEqual(['I3', 'I4']);
@@ -134,13 +137,13 @@ describe('recovery', () => {
 });
 
 describe('bands (DORA 2023, a convention)', () => {
-  it('classifies each key', () => {
-    const b = bands(history, week);
+  it('classifies each key', async () => {
+    const b = await bands(history, week);
     expect(b.values).toMatchObject({ deploymentsPerDay: 10 / 7, changeFailureRate: 0.5 });
     expect(b).toMatchObject({ deploymentFrequency: 'elite', changeFailureRate: 'low', recoveryTime: 'high' });
   });
 
-  it('uses inclusive CFR bounds and exclusive time bounds', () => {
+  it('uses inclusive CFR bounds and exclusive time bounds', async () => {
     expect(
       bandFor({
         deploymentsPerDay: 1 / 7,

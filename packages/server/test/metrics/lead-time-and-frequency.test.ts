@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import {
+  changeSet,
   classifyDeployments,
   deploymentFrequency,
   leadTime,
+  MemoryGraph,
   rollbackTime,
 } from '../../src/features/metrics/engine/index.js';
-import { at, commit, DAY, deploy, HOUR, input, T0, week } from './fixtures.js';
+import { at, commit, DAY, deploy, HOUR, input, sha, T0, week } from './fixtures.js';
 
 // d1 ships c1..c2, d2 ships c3..c4, d3 rolls back to c2, d4 re-deploys c4, d5 ships c5.
 const history = input({
@@ -20,8 +22,8 @@ const history = input({
 });
 
 describe('lead time for changes', () => {
-  it('takes each commit at its first deployment, once, even after a rollback and re-deploy', () => {
-    const lt = leadTime(history, week);
+  it('takes each commit at its first deployment, once, even after a rollback and re-deploy', async () => {
+    const lt = await leadTime(history, week);
     expect(lt.commits.map((c) => [c.deploymentId, c.leadTimeMs / HOUR])).toEqual([
       ['d1', 12],
       ['d1', 6],
@@ -34,14 +36,14 @@ describe('lead time for changes', () => {
     expect(lt.p90).toBeCloseTo(26.4 * HOUR);
   });
 
-  it('interpolates the median when n is even', () => {
-    const lt = leadTime(history, { ...week, to: at(3) });
+  it('interpolates the median when n is even', async () => {
+    const lt = await leadTime(history, { ...week, to: at(3) });
     expect(lt.n).toBe(4);
     expect(lt.median).toBe(9 * HOUR);
     expect(lt.p90).toBeCloseTo(28.8 * HOUR);
   });
 
-  it('follows merges through the commit graph', () => {
+  it('follows merges through the commit graph', async () => {
     const merged = input({
       commits: [
         commit(1, at(0)),
@@ -50,7 +52,7 @@ describe('lead time for changes', () => {
       ],
       deployments: [deploy('d1', 1, at(0, 1)), { ...deploy('d2', 1, at(0, 4)), sha: 'm' }],
     });
-    const lt = leadTime(merged, week);
+    const lt = await leadTime(merged, week);
     expect(lt.commits.map((c) => [c.sha.slice(-1), c.deploymentId, c.leadTimeMs / HOUR])).toEqual([
       ['1', 'd1', 1],
       ['b', 'd2', 2],
@@ -58,14 +60,18 @@ describe('lead time for changes', () => {
     ]);
   });
 
-  it('is empty for an empty window', () => {
-    expect(leadTime(history, { ...week, to: week.from })).toMatchObject({ n: 0, median: null, p90: null });
+  it('is empty for an empty window', async () => {
+    expect(await leadTime(history, { ...week, to: week.from })).toMatchObject({
+      n: 0,
+      median: null,
+      p90: null,
+    });
   });
 });
 
 describe('classification of the same history', () => {
-  it('names rollbacks by SHA and does not blame a rollback for the roll-forward after it', () => {
-    const { deployments, failures } = classifyDeployments(history, week);
+  it('names rollbacks by SHA and does not blame a rollback for the roll-forward after it', async () => {
+    const { deployments, failures } = await classifyDeployments(history, week);
     expect(deployments.map((d) => [d.id, d.kind, d.remediatesIds])).toEqual([
       ['d1', 'change', []],
       ['d2', 'change', []],
@@ -74,13 +80,22 @@ describe('classification of the same history', () => {
       ['d5', 'change', []],
     ]);
     expect([...failures.keys()]).toEqual(['d2']);
-    expect(deployments[2]!.changeSet).toEqual([]);
+    // The rollback to c2 ships nothing new; the roll-forward to c4 neither.
+    expect(deployments.map((d) => d.newCommits)).toEqual([2, 2, 0, 0, 1]);
+  });
+
+  it('defines the change set against the previous deployment, new commits against all shipped', () => {
+    const graph = new MemoryGraph(history.commits);
+    expect(changeSet(graph, sha(2), null)).toEqual([sha(2), sha(1)]);
+    expect(changeSet(graph, sha(4), sha(2))).toEqual([sha(4), sha(3)]);
+    // d4 (c4 after the rollback to c2): its change set is c3..c4, but both already ran here.
+    expect(changeSet(graph, sha(2), sha(4))).toEqual([]);
   });
 });
 
 describe('deployment frequency', () => {
-  it('counts per day, shows rollbacks apart and deployment days per week', () => {
-    const f = deploymentFrequency(history, { ...week, bucket: 'day' });
+  it('counts per day, shows rollbacks apart and deployment days per week', async () => {
+    const f = await deploymentFrequency(history, { ...week, bucket: 'day' });
     expect(f.deployments).toBe(5);
     expect(f.rollbacks).toBe(2);
     expect(f.perDay).toBeCloseTo(5 / 7);
@@ -96,7 +111,7 @@ describe('deployment frequency', () => {
     expect(f.deploymentDaysPerWeek).toEqual([{ weekStart: at(0), days: 4 }]);
   });
 
-  it('starts ISO weeks on Monday 00:00 UTC and keeps windows half-open', () => {
+  it('starts ISO weeks on Monday 00:00 UTC and keeps windows half-open', async () => {
     const edge = input({
       commits: [commit(1, at(0))],
       deployments: [
@@ -105,29 +120,29 @@ describe('deployment frequency', () => {
         deploy('end', 1, at(9)),
       ],
     });
-    const f = deploymentFrequency(edge, { app: 'web', from: at(2), to: at(9), bucket: 'week' });
+    const f = await deploymentFrequency(edge, { app: 'web', from: at(2), to: at(9), bucket: 'week' });
     expect(f.buckets).toEqual([
       { start: at(0), deployments: 1, rollbacks: 0 },
       { start: at(7), deployments: 1, rollbacks: 0 },
     ]);
   });
 
-  it('buckets by calendar month', () => {
-    const f = deploymentFrequency(history, { app: 'web', from: at(0), to: at(40), bucket: 'month' });
+  it('buckets by calendar month', async () => {
+    const f = await deploymentFrequency(history, { app: 'web', from: at(0), to: at(40), bucket: 'month' });
     expect(f.buckets.map((b) => [b.start, b.deployments])).toEqual([
       ['2024-01-01T00:00:00.000Z', 5],
       ['2024-02-01T00:00:00.000Z', 0],
     ]);
   });
 
-  it('is all zeros for an empty window', () => {
-    const f = deploymentFrequency(history, { ...week, to: week.from, bucket: 'week' });
+  it('is all zeros for an empty window', async () => {
+    const f = await deploymentFrequency(history, { ...week, to: week.from, bucket: 'week' });
     expect(f).toMatchObject({ deployments: 0, rollbacks: 0, buckets: [], perDay: null });
   });
 });
 
 describe('rollback time', () => {
-  it('measures requested → finished against the SLO; a failed rollback is a breach', () => {
+  it('measures requested → finished against the SLO; a failed rollback is a breach', async () => {
     const withFailure = {
       ...history,
       deployments: [
@@ -135,7 +150,7 @@ describe('rollback time', () => {
         deploy('d6', 4, at(5, 0, 5), { trigger: 'rollback', status: 'failed', requestedAt: at(5) }),
       ],
     };
-    const r = rollbackTime(withFailure, week);
+    const r = await rollbackTime(withFailure, week);
     expect(r.n).toBe(2);
     expect(r.median).toBe(75_000);
     expect(r.max).toBe(120_000);
@@ -143,6 +158,6 @@ describe('rollback time', () => {
     expect(r.withinSloShare).toBeCloseTo(1 / 3);
     expect(r.breaches.sort()).toEqual(['d4', 'd6']);
     expect(r.failed).toBe(1);
-    expect(rollbackTime(withFailure, { ...week, sloMs: 120_000 }).withinSlo).toBe(2);
+    expect((await rollbackTime(withFailure, { ...week, sloMs: 120_000 })).withinSlo).toBe(2);
   });
 });

@@ -99,25 +99,25 @@ const scope = { app: 'web', from: iso(T0), to: iso(T0 + 28 * DAY) };
 const seeds = Array.from({ length: 25 }, (_, i) => i + 1);
 
 describe('properties over seeded random histories', () => {
-  it.each(seeds)('seed %i: CFR and rework stay in [0, 1] with numerator ≤ denominator', (seed) => {
+  it.each(seeds)('seed %i: CFR and rework stay in [0, 1] with numerator ≤ denominator', async (seed) => {
     const h = randomHistory(seed);
-    const cfr = changeFailureRate(h, scope);
+    const cfr = await changeFailureRate(h, scope);
     expect(cfr.failed).toBeLessThanOrEqual(cfr.deployments);
     expect(new Set(cfr.failedIds).size).toBe(cfr.failed);
-    const rw = reworkRate(h, scope);
+    const rw = await reworkRate(h, scope);
     expect(rw.remediating).toBeLessThanOrEqual(rw.deployments);
   });
 
   it.each(seeds)(
     'seed %i: every commit gets at most one lead time, never negative by construction',
-    (seed) => {
-      const lt = leadTime(randomHistory(seed), scope);
+    async (seed) => {
+      const lt = await leadTime(randomHistory(seed), scope);
       expect(new Set(lt.commits.map((c) => c.sha)).size).toBe(lt.commits.length);
       for (const c of lt.commits) expect(c.leadTimeMs).toBeGreaterThanOrEqual(0);
     },
   );
 
-  it.each(seeds)('seed %i: shuffling the input changes nothing', (seed) => {
+  it.each(seeds)('seed %i: shuffling the input changes nothing', async (seed) => {
     const h = randomHistory(seed);
     const r = rng(seed * 7);
     const s = {
@@ -131,20 +131,20 @@ describe('properties over seeded random histories', () => {
     }
   });
 
-  it.each(seeds)('seed %i: shifting by a week shifts weekly buckets, not lead times', (seed) => {
+  it.each(seeds)('seed %i: shifting by a week shifts weekly buckets, not lead times', async (seed) => {
     const h = randomHistory(seed);
     const moved = shiftAll(h, 7 * DAY);
     const later = { ...scope, from: shift(scope.from, 7 * DAY), to: shift(scope.to, 7 * DAY) };
-    const a = deploymentFrequency(h, { ...scope, bucket: 'week' });
-    const b = deploymentFrequency(moved, { ...later, bucket: 'week' });
+    const a = await deploymentFrequency(h, { ...scope, bucket: 'week' });
+    const b = await deploymentFrequency(moved, { ...later, bucket: 'week' });
     expect(b.buckets).toEqual(a.buckets.map((x) => ({ ...x, start: shift(x.start, 7 * DAY) })));
-    expect(leadTime(moved, later).commits).toEqual(leadTime(h, scope).commits);
-    expect(changeFailureRate(moved, later)).toEqual(changeFailureRate(h, scope));
+    expect((await leadTime(moved, later)).commits).toEqual((await leadTime(h, scope)).commits);
+    expect(await changeFailureRate(moved, later)).toEqual(await changeFailureRate(h, scope));
   });
 
-  it.each(seeds)('seed %i: adding a rollback at the end changes no lead time', (seed) => {
+  it.each(seeds)('seed %i: adding a rollback at the end changes no lead time', async (seed) => {
     const h = randomHistory(seed);
-    const first = classifyDeployments(h, scope).deployments[0];
+    const first = (await classifyDeployments(h, scope)).deployments[0];
     if (!first) return;
     const end = iso(T0 + 27 * DAY);
     const rollback = {
@@ -155,16 +155,16 @@ describe('properties over seeded random histories', () => {
       startedAt: end,
       finishedAt: end,
     };
-    const after = leadTime({ ...h, deployments: [...h.deployments, rollback] }, scope);
-    expect(after.commits).toEqual(leadTime(h, scope).commits);
+    const after = await leadTime({ ...h, deployments: [...h.deployments, rollback] }, scope);
+    expect(after.commits).toEqual((await leadTime(h, scope)).commits);
   });
 });
 
 describe('the generator', () => {
-  it('exercises rollbacks, reverts, fix-forwards and incident failures across seeds', () => {
+  it('exercises rollbacks, reverts, fix-forwards and incident failures across seeds', async () => {
     const kinds = new Set<string>();
     for (const seed of seeds) {
-      const c = classifyDeployments(randomHistory(seed), scope);
+      const c = await classifyDeployments(randomHistory(seed), scope);
       for (const d of c.deployments) kinds.add(d.kind);
       for (const f of c.failures.values()) for (const r of f.reasons) kinds.add(`failed:${r}`);
     }

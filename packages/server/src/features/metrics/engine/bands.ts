@@ -1,8 +1,4 @@
-import { changeFailureRate, recoveryTime } from './failures.js';
-import { deploymentFrequency } from './frequency.js';
-import { leadTime } from './lead-time.js';
 import { DAY_MS } from './time.js';
-import type { MetricsInput, Scope } from './types.js';
 
 export type Band = 'elite' | 'high' | 'medium' | 'low';
 
@@ -48,13 +44,4 @@ export function bandFor(values: KeyValues): Bands {
     changeFailureRate: atMost(values.changeFailureRate, [0.05, 0.1, 0.15]),
     recoveryTime: under(values.recoveryMedianMs, [HOUR_MS, DAY_MS, 7 * DAY_MS]),
   };
-}
-
-export function bands(input: MetricsInput, scope: Scope): Bands {
-  return bandFor({
-    deploymentsPerDay: deploymentFrequency(input, { ...scope, bucket: 'week' }).perDay,
-    leadTimeMedianMs: leadTime(input, scope).median,
-    changeFailureRate: changeFailureRate(input, scope).rate,
-    recoveryMedianMs: recoveryTime(input, scope).median,
-  });
 }

@@ -1,8 +1,20 @@
 import type { CommitEvent } from './types.js';
 
+/** `git revert`'s default message; SHAs may be abbreviated to 7 or more hex digits. */
 const REVERT = /This reverts commit ([0-9a-f]{7,40})/g;
 
-export class CommitGraph {
+/** The SHAs (full or abbreviated) a commit message says it reverts. */
+export function revertedPrefixes(message: string | undefined): string[] {
+  return message ? [...message.matchAll(REVERT)].map((m) => m[1]!) : [];
+}
+
+/** Where the ledger reads the commit graph: the commits table, or an events file in memory. */
+export interface GraphSource {
+  /** The commits with these SHAs that are known; unknown SHAs are left out. */
+  commits(shas: readonly string[]): Promise<readonly CommitEvent[]>;
+}
+
+export class MemoryGraph implements GraphSource {
   readonly #commits = new Map<string, CommitEvent>();
 
   constructor(commits: readonly CommitEvent[]) {
@@ -15,6 +27,15 @@ export class CommitGraph {
 
   has(sha: string): boolean {
     return this.#commits.has(sha);
+  }
+
+  async commits(shas: readonly string[]): Promise<readonly CommitEvent[]> {
+    const out: CommitEvent[] = [];
+    for (const s of shas) {
+      const c = this.#commits.get(s);
+      if (c) out.push(c);
+    }
+    return out;
   }
 
   /** Commits reachable from sha (itself included), not descending into any commit in `stop`. */
@@ -33,20 +54,12 @@ export class CommitGraph {
     }
     return out;
   }
+}
 
-  contains(sha: string, ancestor: string): boolean {
-    return this.reach(sha).includes(ancestor);
-  }
-
-  /** Full SHAs a commit's message says it reverts (git's default revert message). */
-  reverted(sha: string): string[] {
-    const message = this.#commits.get(sha)?.message ?? '';
-    const out: string[] = [];
-    for (const m of message.matchAll(REVERT)) {
-      const prefix = m[1]!;
-      if (this.#commits.has(prefix)) out.push(prefix);
-      else for (const s of this.#commits.keys()) if (s.startsWith(prefix)) out.push(s);
-    }
-    return out;
-  }
+/**
+ * The change set of a deployment, as defined in docs/metrics.md: commits reachable from its SHA but not
+ * from the SHA of the previous successful deployment of the environment.
+ */
+export function changeSet(graph: MemoryGraph, sha: string, previousSha: string | null): string[] {
+  return previousSha === null ? graph.reach(sha) : graph.reach(sha, new Set(graph.reach(previousSha)));
 }

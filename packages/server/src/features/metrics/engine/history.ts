@@ -1,14 +1,8 @@
-import { CommitGraph } from './graph.js';
+import type { DeploymentFacts } from './ledger.js';
 import { ms } from './time.js';
-import {
-  DEFAULT_ENV,
-  DEFAULT_INCIDENT_WINDOW_MS,
-  type DeploymentEvent,
-  type IncidentEvent,
-  type MetricsInput,
-  type Scope,
-} from './types.js';
+import type { DeploymentEvent, IncidentEvent, MetricsInput } from './types.js';
 
+/** A successful deployment of the scope, times in epoch milliseconds. */
 export interface ProdDeployment {
   id: string;
   sha: string;
@@ -17,6 +11,45 @@ export interface ProdDeployment {
   finishedAt: number;
   remediates?: string;
 }
+
+/** A successful deployment with the facts the ledger kept about it (no commit lists). */
+export type FactDeployment = ProdDeployment &
+  Pick<DeploymentFacts, 'previousSha' | 'ranBefore' | 'forward' | 'revertTargets' | 'knownSha'> & {
+    newCommits: number;
+  };
+
+export interface ScopedIncident {
+  id: string;
+  openedAt: number;
+  resolvedAt: number | null;
+  deploymentId: string | null;
+}
+
+/** A deployment that was asked to roll back (any outcome), for rollback time. */
+export interface RollbackAttempt {
+  id: string;
+  succeeded: boolean;
+  requestedAt: number;
+  finishedAt: number;
+}
+
+export interface ScopedBuild {
+  id: string;
+  queuedAt: number;
+  startedAt: number;
+  finishedAt: number;
+}
+
+/** A commit's lead time: its first deployment's finish minus its committed time. */
+export interface LeadSample {
+  sha: string;
+  deploymentId: string;
+  at: number;
+  leadMs: number;
+}
+
+export const byFinish = (a: ProdDeployment, b: ProdDeployment) =>
+  a.finishedAt - b.finishedAt || a.requestedAt - b.requestedAt || (a.id < b.id ? -1 : 1);
 
 /** Successful deployments of one app's environment, in the order they finished. */
 export function successfulDeployments(input: MetricsInput, app: string, env: string): ProdDeployment[] {
@@ -34,21 +67,16 @@ export function successfulDeployments(input: MetricsInput, app: string, env: str
     out.push(p);
   }
   // Ties broken by request time then id, so shuffled input gives the same history.
-  return out.sort(
-    (a, b) => a.finishedAt - b.finishedAt || a.requestedAt - b.requestedAt || (a.id < b.id ? -1 : 1),
-  );
+  return out.sort(byFinish);
 }
 
-export interface ScopedIncident {
-  id: string;
-  openedAt: number;
-  resolvedAt: number | null;
-  deploymentId: string | null;
-}
-
-export function scopedIncidents(input: MetricsInput, app: string, env: string): ScopedIncident[] {
-  return input.incidents
-    .filter((i: IncidentEvent) => i.app === app && i.env === env)
+export function scopedIncidents(
+  incidents: readonly IncidentEvent[],
+  app: string,
+  env: string,
+): ScopedIncident[] {
+  return incidents
+    .filter((i) => i.app === app && i.env === env)
     .map((i) => ({
       id: i.id,
       openedAt: ms(i.openedAt),
@@ -58,9 +86,22 @@ export function scopedIncidents(input: MetricsInput, app: string, env: string): 
     .sort((a, b) => a.openedAt - b.openedAt || (a.id < b.id ? -1 : 1));
 }
 
+/** Index of the last deployment that finished at or before t, or -1. */
+function lastFinishedBy(deployments: readonly ProdDeployment[], t: number): number {
+  let lo = 0;
+  let hi = deployments.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (deployments[mid]!.finishedAt <= t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo - 1;
+}
+
 /**
  * Blames each incident on one deployment: the linked one, or else the last deployment that finished
  * at or before the incident opened (so before the next one finished), if within the incident window.
+ * Incidents linked to a deployment outside the scope are blamed on nothing.
  */
 export function attributeIncidents(
   deployments: readonly ProdDeployment[],
@@ -74,35 +115,10 @@ export function attributeIncidents(
     if (inc.deploymentId) {
       if (ids.has(inc.deploymentId)) target = inc.deploymentId;
     } else {
-      let last: ProdDeployment | undefined;
-      for (const d of deployments) {
-        if (d.finishedAt > inc.openedAt) break;
-        last = d;
-      }
+      const last = deployments[lastFinishedBy(deployments, inc.openedAt)];
       if (last && inc.openedAt - last.finishedAt <= windowMs) target = last.id;
     }
     if (target) out.set(target, [...(out.get(target) ?? []), inc]);
   }
   return out;
-}
-
-export interface ResolvedScope {
-  app: string;
-  env: string;
-  incidentWindowMs: number;
-  graph: CommitGraph;
-  deployments: ProdDeployment[];
-  incidents: ScopedIncident[];
-}
-
-export function resolveScope(input: MetricsInput, scope: Omit<Scope, 'from' | 'to'>): ResolvedScope {
-  const env = scope.env ?? DEFAULT_ENV;
-  return {
-    app: scope.app,
-    env,
-    incidentWindowMs: scope.incidentWindowMs ?? DEFAULT_INCIDENT_WINDOW_MS,
-    graph: new CommitGraph(input.commits),
-    deployments: successfulDeployments(input, scope.app, env),
-    incidents: scopedIncidents(input, scope.app, env),
-  };
 }

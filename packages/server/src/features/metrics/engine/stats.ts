@@ -7,7 +7,7 @@ export interface Summary {
 }
 
 /** Linear interpolation between closest ranks, so an even-n median is the mean of the two middle values. */
-export function quantile(sorted: readonly number[], q: number): number | null {
+export function quantile(sorted: ArrayLike<number>, q: number): number | null {
   if (sorted.length === 0) return null;
   const pos = (sorted.length - 1) * q;
   const lo = Math.floor(pos);
@@ -16,8 +16,7 @@ export function quantile(sorted: readonly number[], q: number): number | null {
   return a + (b - a) * (pos - lo);
 }
 
-export function summarize(values: readonly number[]): Summary {
-  const sorted = [...values].sort((a, b) => a - b);
+export function summarizeSorted(sorted: ArrayLike<number>): Summary {
   return {
     n: sorted.length,
     median: quantile(sorted, 0.5),
@@ -25,6 +24,10 @@ export function summarize(values: readonly number[]): Summary {
     p95: quantile(sorted, 0.95),
     max: sorted.length ? sorted[sorted.length - 1]! : null,
   };
+}
+
+export function summarize(values: ArrayLike<number>): Summary {
+  return summarizeSorted(Float64Array.from(values).sort());
 }
 
 export function ratio(numerator: number, denominator: number): number | null {

@@ -49,3 +49,41 @@ export function bucketStarts(w: Window, bucket: Bucket): number[] {
 export function iso(t: number): string {
   return new Date(t).toISOString();
 }
+
+/** Buckets overlapping a window, with a fast index for times inside it. */
+export class Buckets {
+  readonly starts: number[];
+
+  constructor(
+    readonly window: Window,
+    readonly bucket: Bucket,
+  ) {
+    this.starts = bucketStarts(window, bucket);
+  }
+
+  /** The index of the bucket holding t, or -1 when t is outside the window. */
+  index(t: number): number {
+    if (!inWindow(t, this.window)) return -1;
+    if (this.bucket === 'day' || this.bucket === 'week') {
+      return Math.floor((t - this.starts[0]!) / (this.bucket === 'day' ? DAY_MS : 7 * DAY_MS));
+    }
+    let lo = 0;
+    let hi = this.starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (this.starts[mid]! <= t) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  /** Items grouped by bucket (every bucket listed); items outside the window are dropped. */
+  group<T>(items: Iterable<T>, at: (item: T) => number): T[][] {
+    const out = this.starts.map((): T[] => []);
+    for (const item of items) {
+      const i = this.index(at(item));
+      if (i >= 0) out[i]!.push(item);
+    }
+    return out;
+  }
+}

@@ -1,0 +1,121 @@
+import { type Classification, classify } from './classify.js';
+import { MemoryGraph } from './graph.js';
+import {
+  byFinish,
+  type FactDeployment,
+  type LeadSample,
+  type RollbackAttempt,
+  type ScopedBuild,
+  type ScopedIncident,
+  scopedIncidents,
+  successfulDeployments,
+} from './history.js';
+import { MemoryLedgerState, nextFacts } from './ledger.js';
+import { ms } from './time.js';
+import { DEFAULT_ENV, DEFAULT_INCIDENT_WINDOW_MS, type MetricsInput, type Scope } from './types.js';
+
+/**
+ * Everything the metrics of one app's environment are computed from, whatever the source: an events
+ * file (analyze, below) or the server's database, where the ledger facts are kept as deployments finish.
+ * Lead times are apart (LeadSample), because a year of them is a million numbers a database can
+ * summarise itself.
+ */
+export interface History extends Classification {
+  app: string;
+  env: string;
+  incidentWindowMs: number;
+  incidents: ScopedIncident[];
+  rollbackAttempts: RollbackAttempt[];
+  builds: ScopedBuild[];
+  /** Times releases were applied in the environment. */
+  releases: number[];
+  /** Times toggles were switched on in the environment. */
+  togglesOn: number[];
+  /** Deployed SHAs missing from the commit graph: no lead time comes from them. */
+  unknownShas: string[];
+}
+
+export type ScopeKey = Pick<Scope, 'app' | 'env' | 'incidentWindowMs'>;
+
+/** Builds the pieces every source shares, from deployments that already carry their ledger facts. */
+export function historyFrom(
+  scope: ScopeKey,
+  parts: Omit<History, 'app' | 'env' | 'incidentWindowMs' | keyof Classification> & {
+    deployments: FactDeployment[];
+  },
+): History {
+  const env = scope.env ?? DEFAULT_ENV;
+  const incidentWindowMs = scope.incidentWindowMs ?? DEFAULT_INCIDENT_WINDOW_MS;
+  const deployments = [...parts.deployments].sort(byFinish);
+  return {
+    ...parts,
+    ...classify(deployments, parts.incidents, incidentWindowMs),
+    app: scope.app,
+    env,
+    incidentWindowMs,
+  };
+}
+
+const COUNTED_BUILDS = new Set(['succeeded', 'failed', 'interrupted']);
+
+/** The whole analysis of an in-memory list of events (an events file, a test). */
+export async function analyze(
+  input: MetricsInput,
+  scope: ScopeKey,
+): Promise<{ history: History; leadSamples: LeadSample[] }> {
+  const env = scope.env ?? DEFAULT_ENV;
+  const graph = new MemoryGraph(input.commits);
+  const state = new MemoryLedgerState();
+  const deployments: FactDeployment[] = [];
+  const leadSamples: LeadSample[] = [];
+  const unknownShas = new Set<string>();
+  for (const d of successfulDeployments(input, scope.app, env)) {
+    const f = await nextFacts(d, graph, state);
+    state.append(f);
+    if (!f.knownSha) unknownShas.add(d.sha);
+    for (const c of f.newCommits)
+      leadSamples.push({
+        sha: c.sha,
+        deploymentId: d.id,
+        at: d.finishedAt,
+        leadMs: d.finishedAt - ms(c.committedAt),
+      });
+    deployments.push({
+      ...d,
+      previousSha: f.previousSha,
+      ranBefore: f.ranBefore,
+      forward: f.forward,
+      revertTargets: f.revertTargets,
+      knownSha: f.knownSha,
+      newCommits: f.newCommits.length,
+    });
+  }
+  const history = historyFrom(scope, {
+    deployments,
+    incidents: scopedIncidents(input.incidents, scope.app, env),
+    rollbackAttempts: input.deployments
+      .filter((d) => d.app === scope.app && d.env === env && d.trigger === 'rollback' && d.finishedAt)
+      .map((d) => ({
+        id: d.id,
+        succeeded: d.status === 'succeeded',
+        requestedAt: ms(d.requestedAt),
+        finishedAt: ms(d.finishedAt!),
+      })),
+    builds: input.builds
+      .filter((b) => b.app === scope.app && COUNTED_BUILDS.has(b.status) && b.startedAt && b.finishedAt)
+      .map((b) => ({
+        id: b.id,
+        queuedAt: ms(b.queuedAt),
+        startedAt: ms(b.startedAt!),
+        finishedAt: ms(b.finishedAt!),
+      })),
+    releases: (input.releases ?? [])
+      .filter((r) => r.env === env && (r.app === undefined || r.app === scope.app))
+      .map((r) => ms(r.appliedAt)),
+    togglesOn: (input.toggleChanges ?? [])
+      .filter((t) => t.app === scope.app && t.env === env && !t.enabledBefore && t.enabledAfter)
+      .map((t) => ms(t.at)),
+    unknownShas: [...unknownShas].sort(),
+  });
+  return { history, leadSamples };
+}

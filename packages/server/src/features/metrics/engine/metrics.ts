@@ -1,0 +1,310 @@
+/**
+ * The metrics of one History over one window. Each function names its anchor: the timestamp that puts
+ * an item in the window. Failure evidence is read from the whole history, also after the window.
+ */
+import type { History } from './analysis.js';
+import type { DeploymentKind } from './classify.js';
+import type { LeadSample } from './history.js';
+import { ratio, type Summary, summarize, summarizeSorted } from './stats.js';
+import { Buckets, bucketStart, DAY_MS, inWindow, iso, type Window } from './time.js';
+import type { Bucket } from './types.js';
+
+export const DEFAULT_ROLLBACK_SLO_MS = 60_000;
+export const DEFAULT_BUILD_SLO_MS = 10 * 60_000;
+
+export interface DeploymentFrequency {
+  deployments: number;
+  /** Included in `deployments`, and shown apart. */
+  rollbacks: number;
+  perDay: number | null;
+  buckets: { start: string; deployments: number; rollbacks: number }[];
+  /** Distinct UTC days with at least one deployment, per ISO week overlapping the window. */
+  deploymentDaysPerWeek: { weekStart: string; days: number }[];
+}
+
+/** Anchor: deployment finished. */
+export function deploymentFrequency(h: History, w: Window, bucket: Bucket): DeploymentFrequency {
+  const inside = h.deployments.filter((d) => inWindow(d.finishedAt, w));
+  const rollbacks = (ds: typeof inside) => ds.filter((d) => d.kind === 'rollback').length;
+  const b = new Buckets(w, bucket);
+  const weeks = new Buckets(w, 'week');
+  return {
+    deployments: inside.length,
+    rollbacks: rollbacks(inside),
+    perDay: ratio(inside.length, (w.to - w.from) / DAY_MS),
+    buckets: b
+      .group(inside, (d) => d.finishedAt)
+      .map((ds, i) => ({
+        start: iso(b.starts[i]!),
+        deployments: ds.length,
+        rollbacks: rollbacks(ds),
+      })),
+    deploymentDaysPerWeek: weeks
+      .group(inside, (d) => d.finishedAt)
+      .map((ds, i) => ({
+        weekStart: iso(weeks.starts[i]!),
+        days: new Set(ds.map((d) => bucketStart(d.finishedAt, 'day'))).size,
+      })),
+  };
+}
+
+export interface LeadTimeStats extends Summary {
+  /** Commits whose committed time is after their deployment finished: left out (clock skew). */
+  clockSkew: number;
+  buckets: ({ start: string } & Summary)[];
+}
+
+/**
+ * Anchor: the finish of the commit's first successful deployment. `at` and `leadMs` are parallel
+ * arrays, so a year of commits can be summarised without an object per commit.
+ */
+export function leadTimeStats(
+  at: ArrayLike<number>,
+  leadMs: ArrayLike<number>,
+  w: Window,
+  bucket: Bucket,
+): LeadTimeStats {
+  const b = new Buckets(w, bucket);
+  const idx = new Int32Array(at.length);
+  const counts = new Int32Array(b.starts.length);
+  let clockSkew = 0;
+  let n = 0;
+  for (let i = 0; i < at.length; i++) {
+    const k = b.index(at[i]!);
+    idx[i] = k;
+    if (k < 0) continue;
+    if (leadMs[i]! < 0) {
+      clockSkew++;
+      idx[i] = -1;
+      continue;
+    }
+    counts[k]!++;
+    n++;
+  }
+  const all = new Float64Array(n);
+  const per = [...counts].map((c) => new Float64Array(c));
+  const fill = new Int32Array(b.starts.length);
+  let j = 0;
+  for (let i = 0; i < at.length; i++) {
+    const k = idx[i]!;
+    if (k < 0) continue;
+    all[j++] = leadMs[i]!;
+    per[k]![fill[k]!++] = leadMs[i]!;
+  }
+  return {
+    ...summarizeSorted(all.sort()),
+    clockSkew,
+    buckets: per.map((values, i) => ({ start: iso(b.starts[i]!), ...summarizeSorted(values.sort()) })),
+  };
+}
+
+export interface LeadTime extends LeadTimeStats {
+  commits: { sha: string; deploymentId: string; leadTimeMs: number }[];
+}
+
+/** Lead time with the per-commit list (for events files and tests; a server summarises in SQL). */
+export function leadTimeOf(samples: readonly LeadSample[], w: Window, bucket: Bucket = 'week'): LeadTime {
+  const stats = leadTimeStats(
+    samples.map((s) => s.at),
+    samples.map((s) => s.leadMs),
+    w,
+    bucket,
+  );
+  const commits = samples
+    .filter((s) => inWindow(s.at, w) && s.leadMs >= 0)
+    .map((s) => ({ sha: s.sha, deploymentId: s.deploymentId, leadTimeMs: s.leadMs }))
+    .sort((a, b) => (a.sha < b.sha ? -1 : 1));
+  return { ...stats, commits };
+}
+
+export interface ChangeFailureRate {
+  failed: number;
+  deployments: number;
+  rate: number | null;
+  failedIds: string[];
+}
+
+/** Anchor: the deployment's finish. Evidence after the window (a late rollback) still counts. */
+export function changeFailureRate(h: History, w: Window): ChangeFailureRate {
+  const inside = h.deployments.filter((d) => inWindow(d.finishedAt, w));
+  const failedIds = inside.filter((d) => h.failures.has(d.id)).map((d) => d.id);
+  return {
+    failed: failedIds.length,
+    deployments: inside.length,
+    rate: ratio(failedIds.length, inside.length),
+    failedIds,
+  };
+}
+
+export interface Recovery {
+  deploymentId: string;
+  finishedAt: number;
+  recoveredAt: number | null;
+  recoveryMs: number | null;
+}
+
+export interface RecoveryTime extends Summary {
+  recoveries: Recovery[];
+  /** Failed deployments neither remediated nor with all their incidents resolved. */
+  open: string[];
+}
+
+/** Anchor: the failed deployment's finish. */
+export function recoveryTime(h: History, w: Window): RecoveryTime {
+  const recoveries: Recovery[] = [];
+  for (const f of h.failures.values()) {
+    if (!inWindow(f.finishedAt, w)) continue;
+    const ends: number[] = [];
+    if (f.remediatedBy) ends.push(f.remediatedBy.finishedAt);
+    const resolved = f.incidents.map((i) => i.resolvedAt);
+    if (resolved.length && resolved.every((t) => t !== null)) ends.push(Math.max(...(resolved as number[])));
+    const end = ends.length ? Math.min(...ends) : null;
+    recoveries.push({
+      deploymentId: f.id,
+      finishedAt: f.finishedAt,
+      recoveredAt: end,
+      recoveryMs: end === null ? null : end - f.finishedAt,
+    });
+  }
+  recoveries.sort((a, b) => a.finishedAt - b.finishedAt || (a.deploymentId < b.deploymentId ? -1 : 1));
+  const done = recoveries.flatMap((r) => (r.recoveryMs === null ? [] : [r.recoveryMs]));
+  return {
+    ...summarize(done),
+    recoveries,
+    open: recoveries.filter((r) => r.recoveryMs === null).map((r) => r.deploymentId),
+  };
+}
+
+export interface TimeToRestore extends Summary {
+  open: string[];
+  /** Incidents resolved before they were opened: left out. */
+  outOfOrder: string[];
+}
+
+/** Classic MTTR-style view. Anchor: the incident's opening. */
+export function timeToRestore(h: History, w: Window): TimeToRestore {
+  const inside = h.incidents.filter((i) => inWindow(i.openedAt, w));
+  const bad = inside.filter((i) => i.resolvedAt !== null && i.resolvedAt < i.openedAt);
+  const done = inside.flatMap((i) =>
+    i.resolvedAt === null || i.resolvedAt < i.openedAt ? [] : [i.resolvedAt - i.openedAt],
+  );
+  return {
+    ...summarize(done),
+    open: inside.filter((i) => i.resolvedAt === null).map((i) => i.id),
+    outOfOrder: bad.map((i) => i.id),
+  };
+}
+
+const REMEDIATING: readonly DeploymentKind[] = ['rollback', 'revert', 'fix-forward'];
+
+export interface ReworkRate {
+  remediating: number;
+  deployments: number;
+  rate: number | null;
+  byKind: Record<'rollback' | 'revert' | 'fix-forward', number>;
+}
+
+/** Anchor: the deployment's finish. */
+export function reworkRate(h: History, w: Window): ReworkRate {
+  const inside = h.deployments.filter((d) => inWindow(d.finishedAt, w));
+  const remediating = inside.filter((d) => REMEDIATING.includes(d.kind) && d.remediatesIds.length > 0);
+  const count = (k: DeploymentKind) => remediating.filter((d) => d.kind === k).length;
+  return {
+    remediating: remediating.length,
+    deployments: inside.length,
+    rate: ratio(remediating.length, inside.length),
+    byKind: { rollback: count('rollback'), revert: count('revert'), 'fix-forward': count('fix-forward') },
+  };
+}
+
+export interface SloReport extends Summary {
+  sloMs: number;
+  withinSlo: number;
+  /** Share of all counted items within the SLO; failures are breaches. */
+  withinSloShare: number | null;
+  breaches: string[];
+}
+
+export interface RollbackTime extends SloReport {
+  failed: number;
+  /** Each rollback, for charts: requested time and duration (null when it failed). */
+  points: { id: string; requestedAt: string; durationMs: number | null }[];
+}
+
+/**
+ * A rollback is a deployment triggered as one (any outcome) or a successful deployment of an earlier
+ * SHA. Anchor: requested. Durations (requested → finished) come from successful rollbacks only.
+ */
+export function rollbackTime(h: History, w: Window, sloMs = DEFAULT_ROLLBACK_SLO_MS): RollbackTime {
+  const all = new Map(h.rollbackAttempts.map((r) => [r.id, r]));
+  for (const d of h.deployments) {
+    if (d.kind === 'rollback' && !all.has(d.id))
+      all.set(d.id, { id: d.id, succeeded: true, requestedAt: d.requestedAt, finishedAt: d.finishedAt });
+  }
+  const rollbacks = [...all.values()]
+    .filter((r) => inWindow(r.requestedAt, w))
+    .sort((a, b) => a.requestedAt - b.requestedAt || (a.id < b.id ? -1 : 1));
+  const duration = (r: (typeof rollbacks)[number]) => (r.succeeded ? r.finishedAt - r.requestedAt : null);
+  const durations = rollbacks.flatMap((r) => (r.succeeded ? [r.finishedAt - r.requestedAt] : []));
+  const within = rollbacks.filter((r) => r.succeeded && duration(r)! <= sloMs);
+  return {
+    ...summarize(durations),
+    sloMs,
+    withinSlo: within.length,
+    withinSloShare: ratio(within.length, rollbacks.length),
+    breaches: rollbacks.filter((r) => !within.includes(r)).map((r) => r.id),
+    failed: rollbacks.filter((r) => !r.succeeded).length,
+    points: rollbacks.map((r) => ({ id: r.id, requestedAt: iso(r.requestedAt), durationMs: duration(r) })),
+  };
+}
+
+export interface BuildTime extends SloReport {
+  queue: Summary;
+  buckets: ({ start: string } & Summary)[];
+}
+
+/** Anchor: the build's finish. Cancelled and superseded builds are left out. */
+export function buildTime(
+  h: History,
+  w: Window,
+  sloMs = DEFAULT_BUILD_SLO_MS,
+  bucket: Bucket = 'week',
+): BuildTime {
+  const builds = h.builds.filter((b) => inWindow(b.finishedAt, w));
+  const duration = (b: (typeof builds)[number]) => b.finishedAt - b.startedAt;
+  const breaches = builds.filter((b) => duration(b) > sloMs).map((b) => b.id);
+  const b = new Buckets(w, bucket);
+  return {
+    ...summarize(builds.map(duration)),
+    sloMs,
+    withinSlo: builds.length - breaches.length,
+    withinSloShare: ratio(builds.length - breaches.length, builds.length),
+    breaches,
+    queue: summarize(builds.map((x) => x.startedAt - x.queuedAt)),
+    buckets: b
+      .group(builds, (x) => x.finishedAt)
+      .map((xs, i) => ({ start: iso(b.starts[i]!), ...summarize(xs.map(duration)) })),
+  };
+}
+
+export interface ReleaseFrequency {
+  releases: number;
+  togglesOn: number;
+  buckets: { start: string; releases: number; togglesOn: number }[];
+}
+
+/** Counted apart from deployments and never summed into them. Anchors: applied, switched on. */
+export function releaseFrequency(h: History, w: Window, bucket: Bucket): ReleaseFrequency {
+  const b = new Buckets(w, bucket);
+  const r = b.group(h.releases, (t) => t);
+  const t = b.group(h.togglesOn, (x) => x);
+  return {
+    releases: r.reduce((s, xs) => s + xs.length, 0),
+    togglesOn: t.reduce((s, xs) => s + xs.length, 0),
+    buckets: b.starts.map((start, i) => ({
+      start: iso(start),
+      releases: r[i]!.length,
+      togglesOn: t[i]!.length,
+    })),
+  };
+}
