@@ -13,6 +13,7 @@ import {
   statusCommand,
   unlockCommand,
 } from './commands/deploy.js';
+import { incidentList, incidentOpen, incidentResolve } from './commands/incidents.js';
 import { loginCommand } from './commands/login.js';
 import {
   releaseAdd,
@@ -304,6 +305,31 @@ export function buildProgram(): Command {
     .description('restore exactly the state before the release')
     .option('--json', 'print JSON')
     .action(releaseRevert);
+  const incident = program
+    .command('incident')
+    .description("incidents in an app's environment: they count in the delivery metrics");
+  incident
+    .command('open')
+    .description('open an incident, optionally linked to the deployment that caused it')
+    .option('--app <name>', 'the app (default: the only one)')
+    .requiredOption('--env <env>', 'the environment where it happens')
+    .option('--deployment <id>', 'the deployment that caused it (see `gantry history <env>`)')
+    .option('--title <text>', 'what is wrong (default: "Incident in <app>/<env>")')
+    .option('--json', 'print JSON')
+    .action(incidentOpen);
+  incident
+    .command('resolve <id>')
+    .description('resolve an open incident')
+    .option('--json', 'print JSON')
+    .action(incidentResolve);
+  incident
+    .command('list')
+    .description('incidents, newest first')
+    .option('--app <name>', 'only this app')
+    .option('--env <env>', 'only this environment')
+    .option('--open', 'only unresolved ones')
+    .option('--json', 'print JSON')
+    .action(incidentList);
   program
     .command('token')
     .description('API tokens')

@@ -48,6 +48,10 @@ export const eventTypes = [
   'release.scheduled',
   'release.applied',
   'release.reverted',
+  /** `data.incident` is the Incident as opened. */
+  'incident.opened',
+  /** `data.incident` is the Incident as resolved. */
+  'incident.resolved',
 ] as const;
 
 export type EventType = (typeof eventTypes)[number];

@@ -155,3 +155,24 @@ export interface EnvironmentState {
   hold: { sha: string; reason: string | null; since: string } | null;
   queue: Deployment[];
 }
+
+/**
+ * Something went wrong in an app's environment: opened by a person or a tool, resolved once.
+ * Linked to the deployment that caused it when known; the metrics count it as a change failure
+ * and its open → resolved time as time to restore.
+ *
+ * @example
+ * const i: Incident = { id: 'inc_1', app: 'shop', env: 'production', deploymentId: 'dep_1', title: 'Checkout 500s', openedAt: '2026-01-01T10:00:00.000Z', openedBy: 'ann (token:admin)', resolvedAt: null, resolvedBy: null };
+ */
+export interface Incident {
+  id: string;
+  /** The app's name. */
+  app: string;
+  env: string;
+  deploymentId: string | null;
+  title: string;
+  openedAt: string;
+  openedBy: string;
+  resolvedAt: string | null;
+  resolvedBy: string | null;
+}

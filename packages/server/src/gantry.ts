@@ -25,7 +25,9 @@ import { DeploymentService } from './features/deployments/deployment-service.js'
 import { DriverRegistry } from './features/deployments/driver-registry.js';
 import { SqlDeploymentStore } from './features/deployments/sql-deployment-store.js';
 import { TagDeployer } from './features/deployments/tag-deployer.js';
+import { appEnvironmentNames } from './features/environments/environment-status.js';
 import { SqlEnvironmentStore } from './features/environments/sql-environment-store.js';
+import { createIncidentService, type IncidentService } from './features/incidents/incident-service.js';
 import { ReleaseService } from './features/releases/release-service.js';
 import { type ClientApi, createClientApi } from './features/toggles/client-api/client-api.js';
 import { ToggleService } from './features/toggles/toggle-service.js';
@@ -55,6 +57,7 @@ export interface Gantry {
   toggles: ToggleService;
   clientApi: ClientApi;
   releases: ReleaseService;
+  incidents: IncidentService;
   /** Last time SDKs reported each toggle in an app's environment, when usage metrics are collected. */
   toggleUsage?: (appId: string, env: string) => Promise<Map<string, string> | undefined>;
   close(): Promise<void>;
@@ -121,6 +124,12 @@ export async function createGantry(config: ServerConfig, opts: CreateGantryOptio
   const toggles = new ToggleService(db, bus);
   const releases = new ReleaseService(db, apps, toggles, events, logger);
   const clientApi = createClientApi(db, toggles, logger);
+  const incidents = createIncidentService(db, {
+    apps,
+    deployments: deploymentStore,
+    environments: (app) => appEnvironmentNames({ envs: envStore, service: deployments }, app),
+    events,
+  });
   commits.onTags((app, mirror, head, initial) => tagDeployer.scan(app, mirror, head, initial));
   builds.onPushBuildSucceeded(async (build) =>
     deployments.autoDeploy(await apps.getById(build.appId), build.sha),
@@ -151,6 +160,7 @@ export async function createGantry(config: ServerConfig, opts: CreateGantryOptio
     toggles,
     clientApi,
     releases,
+    incidents,
     async toggleUsage(appId, env) {
       const seen = await clientApi.usage.lastSeenByToggle(appId, env);
       // Without any report from an SDK there, "not evaluated" cannot be told from "not measured".

@@ -15,7 +15,7 @@ const PHASE_WORDS: Record<string, string> = {
   cleanup: 'cleaning up',
 };
 
-function whoAmI(): string {
+export function whoAmI(): string {
   try {
     return userInfo().username;
   } catch {

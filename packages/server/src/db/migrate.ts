@@ -6,6 +6,8 @@ import { deployments } from './migrations/003-deployments.js';
 import { toggles } from './migrations/004-toggles.js';
 import { toggleClients } from './migrations/005-toggle-clients.js';
 import { releases } from './migrations/006-releases.js';
+import { incidents } from './migrations/007-incidents.js';
+import { metrics } from './migrations/008-metrics.js';
 
 /** One ordered list of migrations for both engines; engine differences come in through `caps`. */
 function migrations(caps: DialectCapabilities): Record<string, Migration> {
@@ -16,6 +18,8 @@ function migrations(caps: DialectCapabilities): Record<string, Migration> {
     '004-toggles': toggles(caps),
     '005-toggle-clients': toggleClients,
     '006-releases': releases,
+    '007-incidents': incidents,
+    '008-metrics': metrics,
   };
 }
 

@@ -145,6 +145,8 @@ export interface DeploymentsTable {
   requested_at: string;
   started_at: string | null;
   finished_at: string | null;
+  /** Explicit link: this deployment fixes the failed deployment with this id (metrics). */
+  remediates: string | null;
 }
 
 export interface SeenTagsTable {
@@ -244,6 +246,18 @@ export interface ReleaseChangesTable {
   before: string | null; // JSON state captured when applied, restored by revert
 }
 
+export interface IncidentsTable {
+  id: string;
+  app_id: string;
+  env: string;
+  deployment_id: string | null;
+  title: string;
+  opened_at: string;
+  opened_by: string;
+  resolved_at: string | null;
+  resolved_by: string | null;
+}
+
 export interface Schema {
   apps: AppsTable;
   commits: CommitsTable;
@@ -264,4 +278,37 @@ export interface Schema {
   toggle_usage: ToggleUsageTable;
   releases: ReleasesTable;
   release_changes: ReleaseChangesTable;
+  incidents: IncidentsTable;
+  metric_deployments: MetricDeploymentsTable;
+  metric_commits: MetricCommitsTable;
+}
+
+/** Ledger facts per successful deployment (features/metrics; docs/metrics.md). Times in epoch ms. */
+export interface MetricDeploymentsTable {
+  deployment_id: string;
+  app_id: string;
+  env: string;
+  seq: number;
+  sha: string;
+  trigger: string;
+  requested_at_ms: number;
+  finished_at_ms: number;
+  remediates: string | null;
+  previous_sha: string | null;
+  ran_before: number;
+  forward: number | null;
+  revert_targets: string; // JSON string[]
+  new_commits: number;
+  known_sha: number;
+}
+
+/** The deployment that first shipped each commit to an environment, and the commit's lead time. */
+export interface MetricCommitsTable {
+  app_id: string;
+  env: string;
+  sha: string;
+  deployment_id: string;
+  seq: number;
+  delivered_at_ms: number;
+  lead_ms: number;
 }

@@ -23,6 +23,7 @@ import { buildsRoutes } from '../features/builds/builds-routes.js';
 import { hooksRoutes } from '../features/commits/hooks-routes.js';
 import { deploymentsRoutes } from '../features/deployments/deployments-routes.js';
 import { environmentsRoutes } from '../features/environments/environments-routes.js';
+import { incidentsRoutes } from '../features/incidents/incidents-routes.js';
 import { releasesRoutes } from '../features/releases/releases-routes.js';
 import { clientAdminRoutes } from '../features/toggles/client-api/client-admin-routes.js';
 import { clientRoutes } from '../features/toggles/client-api/client-routes.js';
@@ -153,6 +154,7 @@ export async function buildHttpApp(g: Gantry): Promise<FastifyInstance> {
   togglesRoutes(typed, g);
   toggleReportRoutes(typed, g);
   releasesRoutes(typed, g);
+  incidentsRoutes(typed, g);
   clientAdminRoutes(typed, g);
   clientRoutes(typed, g);
   clientStreamingRoutes(typed, g);

@@ -17,6 +17,20 @@ export interface StatusDeps {
   commits: CommitStore;
 }
 
+/**
+ * The environments an app has: those gantry.yaml declares at its head, in promotion order, then
+ * any others it has used (a deployment or a lock made them known).
+ */
+export async function appEnvironmentNames(
+  d: { envs: Pick<EnvironmentStore, 'list'>; service: Pick<DeploymentService, 'configAt'> },
+  app: AppRecord,
+): Promise<string[]> {
+  const config = app.headSha ? await d.service.configAt(app, app.headSha) : undefined;
+  const declared = environmentNames(config);
+  const known = (await d.envs.list(app.id)).map((e) => e.name);
+  return [...declared, ...known.filter((n) => !declared.includes(n))];
+}
+
 /** App × environment: what runs where, its health, locks, holds and queue. */
 export async function environmentStates(
   d: StatusDeps,
@@ -24,9 +38,7 @@ export async function environmentStates(
   host = '127.0.0.1',
 ): Promise<EnvironmentState[]> {
   const config = app.headSha ? await d.service.configAt(app, app.headSha) : undefined;
-  const declared = environmentNames(config);
-  const known = (await d.envs.list(app.id)).map((e) => e.name);
-  const names = [...declared, ...known.filter((n) => !declared.includes(n))];
+  const names = await appEnvironmentNames(d, app);
   const out: EnvironmentState[] = [];
   for (const name of names) {
     const envConfig = environmentOf(config, name);

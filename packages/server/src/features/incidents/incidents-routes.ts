@@ -1,0 +1,73 @@
+import { z } from 'zod';
+import type { Gantry } from '../../gantry.js';
+import { actorOf, type TypedApp } from '../../http/http-app.js';
+
+const idParam = z.object({ id: z.string() });
+const actorField = z.string().max(200).optional().describe('who asked, e.g. the CLI user');
+
+export function incidentsRoutes(r: TypedApp, g: Gantry): void {
+  const actor = (req: Parameters<typeof actorOf>[0], asked?: string) =>
+    asked ? `${asked} (${actorOf(req)})` : actorOf(req);
+
+  r.post(
+    '/api/incidents',
+    {
+      schema: {
+        tags: ['incidents'],
+        summary:
+          "Open an incident in an app's environment, optionally linked to the deployment that caused it",
+        body: z.strictObject({
+          app: z.string(),
+          env: z.string(),
+          deploymentId: z.string().optional(),
+          title: z.string().max(500).optional().describe('default: "Incident in <app>/<env>"'),
+          actor: actorField,
+        }),
+      },
+    },
+    async (req, reply) => {
+      const { actor: asked, ...body } = req.body;
+      const incident = await g.incidents.open({ ...body, actor: actor(req, asked) });
+      reply.status(201);
+      return incident;
+    },
+  );
+
+  r.post(
+    '/api/incidents/:id/resolve',
+    {
+      schema: {
+        tags: ['incidents'],
+        summary: 'Resolve an open incident (once)',
+        params: idParam,
+        body: z.strictObject({ actor: actorField }).nullish(),
+      },
+    },
+    async (req) => g.incidents.resolve(req.params.id, actor(req, req.body?.actor)),
+  );
+
+  r.get(
+    '/api/incidents',
+    {
+      schema: {
+        tags: ['incidents'],
+        summary: 'Incidents, newest first',
+        querystring: z.object({
+          app: z.string().optional(),
+          env: z.string().optional(),
+          open: z
+            .enum(['true', 'false'])
+            .transform((v) => v === 'true')
+            .optional()
+            .describe('true: only unresolved; false: only resolved'),
+          limit: z.coerce.number().int().min(1).max(1000).optional(),
+        }),
+      },
+    },
+    async (req) => g.incidents.list(req.query),
+  );
+
+  r.get('/api/incidents/:id', { schema: { tags: ['incidents'], params: idParam } }, async (req) =>
+    g.incidents.get(req.params.id),
+  );
+}
