@@ -28,6 +28,9 @@ import { TagDeployer } from './features/deployments/tag-deployer.js';
 import { appEnvironmentNames } from './features/environments/environment-status.js';
 import { SqlEnvironmentStore } from './features/environments/sql-environment-store.js';
 import { createIncidentService, type IncidentService } from './features/incidents/incident-service.js';
+import { MetricsLedger } from './features/metrics/metrics-ledger.js';
+import { MetricsService } from './features/metrics/metrics-service.js';
+import { SqlMetricsStore } from './features/metrics/sql-metrics-store.js';
 import { ReleaseService } from './features/releases/release-service.js';
 import { type ClientApi, createClientApi } from './features/toggles/client-api/client-api.js';
 import { ToggleService } from './features/toggles/toggle-service.js';
@@ -58,6 +61,8 @@ export interface Gantry {
   clientApi: ClientApi;
   releases: ReleaseService;
   incidents: IncidentService;
+  metricsLedger: MetricsLedger;
+  metrics: MetricsService;
   /** Last time SDKs reported each toggle in an app's environment, when usage metrics are collected. */
   toggleUsage?: (appId: string, env: string) => Promise<Map<string, string> | undefined>;
   close(): Promise<void>;
@@ -130,6 +135,16 @@ export async function createGantry(config: ServerConfig, opts: CreateGantryOptio
     environments: (app) => appEnvironmentNames({ envs: envStore, service: deployments }, app),
     events,
   });
+  const metricsStore = new SqlMetricsStore(db);
+  const metricsLedger = new MetricsLedger({ db, store: metricsStore, bus, logger });
+  const metrics = new MetricsService({
+    db,
+    store: metricsStore,
+    ledger: metricsLedger,
+    apps,
+    incidents,
+    environments: (app) => appEnvironmentNames({ envs: envStore, service: deployments }, app),
+  });
   commits.onTags((app, mirror, head, initial) => tagDeployer.scan(app, mirror, head, initial));
   builds.onPushBuildSucceeded(async (build) =>
     deployments.autoDeploy(await apps.getById(build.appId), build.sha),
@@ -161,6 +176,8 @@ export async function createGantry(config: ServerConfig, opts: CreateGantryOptio
     clientApi,
     releases,
     incidents,
+    metricsLedger,
+    metrics,
     async toggleUsage(appId, env) {
       const seen = await clientApi.usage.lastSeenByToggle(appId, env);
       // Without any report from an SDK there, "not evaluated" cannot be told from "not measured".
@@ -171,6 +188,7 @@ export async function createGantry(config: ServerConfig, opts: CreateGantryOptio
       poller.stop();
       await runner.stop();
       await deployer.stop();
+      await metricsLedger.close();
       await drivers.close();
       await clientApi.close();
       await database.close();

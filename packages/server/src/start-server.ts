@@ -51,6 +51,10 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
     await gantry.deployer.start();
     gantry.poller.start();
     gantry.releases.startScheduler();
+    // Deployments that finished while the server was down reach the metrics ledger now.
+    gantry.metricsLedger
+      .catchUpAll()
+      .catch((err: unknown) => gantry.logger.error({ err }, 'metrics ledger: catch-up failed'));
   }
   return {
     url,

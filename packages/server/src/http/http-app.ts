@@ -24,6 +24,7 @@ import { hooksRoutes } from '../features/commits/hooks-routes.js';
 import { deploymentsRoutes } from '../features/deployments/deployments-routes.js';
 import { environmentsRoutes } from '../features/environments/environments-routes.js';
 import { incidentsRoutes } from '../features/incidents/incidents-routes.js';
+import { metricsRoutes } from '../features/metrics/metrics-routes.js';
 import { releasesRoutes } from '../features/releases/releases-routes.js';
 import { clientAdminRoutes } from '../features/toggles/client-api/client-admin-routes.js';
 import { clientRoutes } from '../features/toggles/client-api/client-routes.js';
@@ -152,6 +153,7 @@ export async function buildHttpApp(g: Gantry): Promise<FastifyInstance> {
   deploymentsRoutes(typed, g);
   environmentsRoutes(typed, g);
   togglesRoutes(typed, g);
+  metricsRoutes(typed, g);
   toggleReportRoutes(typed, g);
   releasesRoutes(typed, g);
   incidentsRoutes(typed, g);

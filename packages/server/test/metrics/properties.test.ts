@@ -8,64 +8,9 @@ import {
   recoveryTime,
   reworkRate,
 } from '../../src/features/metrics/engine/index.js';
-import { DAY, HOUR, T0 } from './fixtures.js';
-
-/** mulberry32: small, seeded, good enough to vary test histories. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { DAY, randomHistory, rng, T0 } from './fixtures.js';
 
 const iso = (t: number) => new Date(t).toISOString();
-
-function randomHistory(seed: number): MetricsInput {
-  const r = rng(seed);
-  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
-  const commits: MetricsInput['commits'] = [];
-  const deployments: MetricsInput['deployments'] = [];
-  const incidents: MetricsInput['incidents'] = [];
-  let t = T0 + Math.floor(r() * DAY);
-  for (let i = 0; i < 60; i++) {
-    t += Math.floor(r() * 6 * HOUR);
-    const parents = commits.length ? [commits[commits.length - 1]!.sha] : [];
-    if (commits.length > 3 && r() < 0.2) parents.push(pick(commits).sha);
-    const s = (i + 1).toString(16).padStart(40, 'a');
-    const message = commits.length && r() < 0.1 ? `This reverts commit ${pick(commits).sha}.` : `c${i}`;
-    commits.push({ sha: s, parents, committedAt: iso(t), message });
-    if (r() < 0.4) {
-      const back = r() < 0.2 && deployments.length ? pick(deployments).sha : s;
-      const finished = t + Math.floor(r() * HOUR);
-      deployments.push({
-        id: `d${i}`,
-        app: 'web',
-        env: pick(['production', 'production', 'staging']),
-        sha: back,
-        status: r() < 0.1 ? 'failed' : 'succeeded',
-        trigger: back === s ? 'auto' : 'rollback',
-        requestedAt: iso(finished - 30_000),
-        startedAt: iso(finished - 20_000),
-        finishedAt: iso(finished),
-      });
-      if (r() < 0.3) {
-        const opened = finished + Math.floor(r() * 30 * HOUR);
-        incidents.push({
-          id: `i${i}`,
-          app: 'web',
-          env: 'production',
-          openedAt: iso(opened),
-          resolvedAt: r() < 0.8 ? iso(opened + Math.floor(r() * 5 * HOUR)) : null,
-        });
-      }
-    }
-  }
-  return { commits, deployments, incidents, builds: [] };
-}
 
 function shuffled<T>(xs: readonly T[], r: () => number): T[] {
   const out = [...xs];

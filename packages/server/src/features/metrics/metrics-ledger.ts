@@ -1,0 +1,101 @@
+import type { Logger } from 'pino';
+import type { Db } from '../../db/database.js';
+import type { EventBus } from '../../events/event-bus.js';
+import type { CommitEvent, DeploymentFacts } from './engine/index.js';
+import { MemoryGraph, MemoryLedgerState, nextFacts } from './engine/index.js';
+import {
+  type LedgerDeployment,
+  SqlGraphSource,
+  SqlLedgerState,
+  type SqlMetricsStore,
+} from './sql-metrics-store.js';
+
+/**
+ * Keeps the metrics ledger: when a deployment succeeds, the facts that need the commit graph (new
+ * commits and their lead times, rollback and revert evidence) are computed once and stored, so a
+ * year of metrics is read, not recomputed. The ledger is a cache of the deployments and commits
+ * tables: `rebuild` recomputes it from them at any time.
+ */
+export class MetricsLedger {
+  readonly #chains = new Map<string, Promise<void>>();
+  readonly #unsubscribe: () => void;
+
+  constructor(private readonly d: { db: Db; store: SqlMetricsStore; bus: EventBus; logger: Logger }) {
+    this.#unsubscribe = d.bus.subscribe((e) => {
+      if (e.type !== 'deployment.succeeded' || !e.appId) return;
+      const env = String((e.data as { env?: unknown }).env ?? '');
+      this.catchUp(e.appId, env).catch((err: unknown) =>
+        d.logger.error({ err, appId: e.appId, env }, 'metrics ledger: could not record a deployment'),
+      );
+    });
+  }
+
+  /** Records the environment's successful deployments the ledger has not seen yet, in finish order. */
+  catchUp(appId: string, env: string): Promise<void> {
+    const key = `${appId}\u0000${env}`;
+    const next = (this.#chains.get(key) ?? Promise.resolve())
+      .catch(() => undefined)
+      .then(() => this.#catchUp(appId, env));
+    this.#chains.set(key, next);
+    return next;
+  }
+
+  async catchUpAll(): Promise<void> {
+    for (const s of await this.d.store.scopes()) await this.catchUp(s.appId, s.env);
+  }
+
+  /** Forgets the environment's ledger and records it again from the deployments and commits. */
+  async rebuild(appId: string, env: string): Promise<void> {
+    await this.d.store.forget(appId, env);
+    await this.catchUp(appId, env);
+  }
+
+  async #catchUp(appId: string, env: string): Promise<void> {
+    const todo = await this.d.store.unrecorded(appId, env);
+    if (!todo.length) return;
+    const state = new SqlLedgerState(this.d.db, appId, env);
+    const last = await this.d.store.lastFinishedAt(appId, env);
+    if (last !== null && todo[0]!.finishedAt < last) {
+      // A deployment finished before one already recorded (imported history, clock change): the
+      // facts depend on order, so record the environment again from the start.
+      this.d.logger.warn({ appId, env }, 'metrics ledger: out-of-order deployment, rebuilding');
+      await this.d.store.forget(appId, env);
+      return this.#catchUp(appId, env);
+    }
+    const graph = new SqlGraphSource(this.d.db, appId);
+    for (const d of todo) await this.d.store.record(appId, env, [{ d, f: await nextFacts(d, graph, state) }]);
+  }
+
+  /** Waits for recordings in flight (server shutdown). */
+  async close(): Promise<void> {
+    this.#unsubscribe();
+    await Promise.allSettled([...this.#chains.values()]);
+  }
+}
+
+/**
+ * Computes ledger facts for a whole history in memory and stores them in bulk: backfills and the
+ * benchmark's year of history, where a query per commit would take minutes.
+ */
+export async function recordInBulk(
+  store: SqlMetricsStore,
+  appId: string,
+  env: string,
+  commits: readonly CommitEvent[],
+  deployments: readonly LedgerDeployment[],
+  batch = 2000,
+): Promise<void> {
+  const graph = new MemoryGraph(commits);
+  const state = new MemoryLedgerState();
+  let pending: { d: LedgerDeployment; f: DeploymentFacts }[] = [];
+  for (const d of deployments) {
+    const f = await nextFacts(d, graph, state);
+    state.append(f);
+    pending.push({ d, f });
+    if (pending.length >= batch) {
+      await store.record(appId, env, pending);
+      pending = [];
+    }
+  }
+  if (pending.length) await store.record(appId, env, pending);
+}

@@ -1,0 +1,467 @@
+import type { Db } from '../../db/database.js';
+import type {
+  BuildEvent,
+  CommitEvent,
+  DeploymentEvent,
+  DeploymentFacts,
+  FactDeployment,
+  GraphSource,
+  LedgerState,
+  MetricsInput,
+  RollbackAttempt,
+  ScopedBuild,
+  Shipment,
+} from './engine/index.js';
+
+const CHUNK = 500;
+const chunks = <T>(xs: readonly T[], n = CHUNK): T[][] => {
+  const out: T[][] = [];
+  for (let i = 0; i < xs.length; i += n) out.push(xs.slice(i, i + n));
+  return out;
+};
+const ms = (iso: string) => Date.parse(iso);
+
+/** What a `toggle.changed` event carries (features/toggles). */
+interface ToggleChangeData {
+  env?: string;
+  before?: { enabled?: boolean };
+  after?: { enabled?: boolean };
+}
+
+/** A successful deployment as the ledger needs it. */
+export interface LedgerDeployment {
+  id: string;
+  sha: string;
+  trigger: string;
+  requestedAt: number;
+  finishedAt: number;
+  remediates: string | null;
+}
+
+/** The commits table of one app, read as the metrics engine's commit graph. */
+export class SqlGraphSource implements GraphSource {
+  constructor(
+    private readonly db: Db,
+    private readonly appId: string,
+  ) {}
+
+  async commits(shas: readonly string[]): Promise<CommitEvent[]> {
+    const out: CommitEvent[] = [];
+    for (const part of chunks(shas)) {
+      if (!part.length) continue;
+      const rows = await this.db
+        .selectFrom('commits')
+        .select(['sha', 'parents', 'committed_at', 'message'])
+        .where('app_id', '=', this.appId)
+        .where('sha', 'in', part)
+        .execute();
+      for (const r of rows)
+        out.push({
+          sha: r.sha,
+          parents: JSON.parse(r.parents),
+          committedAt: r.committed_at,
+          message: r.message,
+        });
+    }
+    return out;
+  }
+}
+
+/** The ledger of one app's environment, kept in metric_deployments and metric_commits. */
+export class SqlLedgerState implements LedgerState {
+  constructor(
+    private readonly db: Db,
+    private readonly appId: string,
+    private readonly env: string,
+  ) {}
+
+  async last() {
+    const r = await this.db
+      .selectFrom('metric_deployments')
+      .select(['sha', 'seq'])
+      .where('app_id', '=', this.appId)
+      .where('env', '=', this.env)
+      .orderBy('seq', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return r ? { sha: r.sha, seq: Number(r.seq) } : null;
+  }
+
+  async ranBefore(sha: string) {
+    const r = await this.db
+      .selectFrom('metric_deployments')
+      .select('seq')
+      .where('app_id', '=', this.appId)
+      .where('env', '=', this.env)
+      .where('sha', '=', sha)
+      .limit(1)
+      .executeTakeFirst();
+    return r !== undefined;
+  }
+
+  async shipped(shas: readonly string[]) {
+    const out = new Map<string, Shipment>();
+    for (const part of chunks(shas)) {
+      if (!part.length) continue;
+      const rows = await this.select().where('sha', 'in', part).execute();
+      for (const r of rows) out.set(r.sha, { seq: Number(r.seq), deploymentId: r.deployment_id });
+    }
+    return out;
+  }
+
+  async shippedByPrefix(prefix: string) {
+    // Hex SHAs: every SHA starting with the prefix sorts in [prefix, prefix + 'g').
+    const rows = await this.select().where('sha', '>=', prefix).where('sha', '<', `${prefix}g`).execute();
+    return new Map(rows.map((r) => [r.sha, { seq: Number(r.seq), deploymentId: r.deployment_id }]));
+  }
+
+  private select() {
+    return this.db
+      .selectFrom('metric_commits')
+      .select(['sha', 'seq', 'deployment_id'])
+      .where('app_id', '=', this.appId)
+      .where('env', '=', this.env);
+  }
+}
+
+/** Reads and writes what the metrics need: ledger facts, and the rest of the history of a scope. */
+export class SqlMetricsStore {
+  constructor(private readonly db: Db) {}
+
+  /** Successful deployments of the environment that the ledger has not recorded yet, in finish order. */
+  async unrecorded(appId: string, env: string): Promise<LedgerDeployment[]> {
+    const rows = await this.db
+      .selectFrom('deployments')
+      .leftJoin('metric_deployments', 'metric_deployments.deployment_id', 'deployments.id')
+      .select([
+        'deployments.id',
+        'deployments.sha',
+        'deployments.trigger',
+        'deployments.requested_at',
+        'deployments.finished_at',
+        'deployments.remediates',
+      ])
+      .where('deployments.app_id', '=', appId)
+      .where('deployments.env', '=', env)
+      .where('deployments.status', '=', 'succeeded')
+      .where('deployments.finished_at', 'is not', null)
+      .where('metric_deployments.deployment_id', 'is', null)
+      .orderBy('deployments.finished_at')
+      .orderBy('deployments.requested_at')
+      .orderBy('deployments.id')
+      .execute();
+    return rows.map((r) => ({
+      id: r.id,
+      sha: r.sha,
+      trigger: r.trigger,
+      requestedAt: ms(r.requested_at),
+      finishedAt: ms(r.finished_at!),
+      remediates: r.remediates,
+    }));
+  }
+
+  async lastFinishedAt(appId: string, env: string): Promise<number | null> {
+    const r = await this.db
+      .selectFrom('metric_deployments')
+      .select('finished_at_ms')
+      .where('app_id', '=', appId)
+      .where('env', '=', env)
+      .orderBy('seq', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return r ? Number(r.finished_at_ms) : null;
+  }
+
+  async forget(appId: string, env: string): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await trx.deleteFrom('metric_commits').where('app_id', '=', appId).where('env', '=', env).execute();
+      await trx.deleteFrom('metric_deployments').where('app_id', '=', appId).where('env', '=', env).execute();
+    });
+  }
+
+  /** Environments the app has deployment history in (also imported history). */
+  async deployedEnvs(appId: string): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('deployments')
+      .select('env')
+      .distinct()
+      .where('app_id', '=', appId)
+      .execute();
+    return rows.map((r) => r.env);
+  }
+
+  /** Every (app, env) with successful deployments: what a catch-up walks. */
+  async scopes(): Promise<{ appId: string; env: string }[]> {
+    const rows = await this.db
+      .selectFrom('deployments')
+      .select(['app_id', 'env'])
+      .where('status', '=', 'succeeded')
+      .groupBy(['app_id', 'env'])
+      .execute();
+    return rows.map((r) => ({ appId: r.app_id, env: r.env }));
+  }
+
+  /** Appends facts in one transaction each batch; the ledger is append-only per environment. */
+  async record(
+    appId: string,
+    env: string,
+    items: { d: LedgerDeployment; f: DeploymentFacts }[],
+  ): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      for (const part of chunks(items, 200)) {
+        await trx
+          .insertInto('metric_deployments')
+          .values(
+            part.map(({ d, f }) => ({
+              deployment_id: d.id,
+              app_id: appId,
+              env,
+              seq: f.seq,
+              sha: d.sha,
+              trigger: d.trigger,
+              requested_at_ms: d.requestedAt,
+              finished_at_ms: d.finishedAt,
+              remediates: d.remediates,
+              previous_sha: f.previousSha,
+              ran_before: f.ranBefore ? 1 : 0,
+              forward: f.forward === null ? null : f.forward ? 1 : 0,
+              revert_targets: JSON.stringify(f.revertTargets),
+              new_commits: f.newCommits.length,
+              known_sha: f.knownSha ? 1 : 0,
+            })),
+          )
+          .execute();
+      }
+      const commits = items.flatMap(({ d, f }) =>
+        f.newCommits.map((c) => ({
+          app_id: appId,
+          env,
+          sha: c.sha,
+          deployment_id: d.id,
+          seq: f.seq,
+          delivered_at_ms: d.finishedAt,
+          lead_ms: d.finishedAt - ms(c.committedAt),
+        })),
+      );
+      for (const part of chunks(commits)) await trx.insertInto('metric_commits').values(part).execute();
+    });
+  }
+
+  async factDeployments(appId: string, env: string): Promise<FactDeployment[]> {
+    const rows = await this.db
+      .selectFrom('metric_deployments')
+      .select([
+        'deployment_id',
+        'sha',
+        'trigger',
+        'requested_at_ms',
+        'finished_at_ms',
+        'remediates',
+        'previous_sha',
+        'ran_before',
+        'forward',
+        'revert_targets',
+        'new_commits',
+        'known_sha',
+      ])
+      .where('app_id', '=', appId)
+      .where('env', '=', env)
+      .orderBy('seq')
+      .execute();
+    return rows.map((r) => {
+      const d: FactDeployment = {
+        id: r.deployment_id,
+        sha: r.sha,
+        trigger: r.trigger as FactDeployment['trigger'],
+        requestedAt: Number(r.requested_at_ms),
+        finishedAt: Number(r.finished_at_ms),
+        previousSha: r.previous_sha,
+        ranBefore: r.ran_before === 1,
+        forward: r.forward === null ? null : r.forward === 1,
+        revertTargets: r.revert_targets === '[]' ? [] : JSON.parse(r.revert_targets),
+        knownSha: r.known_sha === 1,
+        newCommits: Number(r.new_commits),
+      };
+      if (r.remediates) d.remediates = r.remediates;
+      return d;
+    });
+  }
+
+  /** Lead-time samples finished in [from, to): two parallel arrays, no object per commit. */
+  async leadSamples(appId: string, env: string, from: number, to: number) {
+    const rows = await this.db
+      .selectFrom('metric_commits')
+      .select(['delivered_at_ms', 'lead_ms'])
+      .where('app_id', '=', appId)
+      .where('env', '=', env)
+      .where('delivered_at_ms', '>=', from)
+      .where('delivered_at_ms', '<', to)
+      .execute();
+    const at = new Float64Array(rows.length);
+    const lead = new Float64Array(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      at[i] = Number(rows[i]!.delivered_at_ms);
+      lead[i] = Number(rows[i]!.lead_ms);
+    }
+    return { at, lead };
+  }
+
+  async rollbackAttempts(appId: string, env: string): Promise<RollbackAttempt[]> {
+    const rows = await this.db
+      .selectFrom('deployments')
+      .select(['id', 'status', 'requested_at', 'finished_at'])
+      .where('app_id', '=', appId)
+      .where('env', '=', env)
+      .where('trigger', '=', 'rollback')
+      .where('finished_at', 'is not', null)
+      .execute();
+    return rows.map((r) => ({
+      id: r.id,
+      succeeded: r.status === 'succeeded',
+      requestedAt: ms(r.requested_at),
+      finishedAt: ms(r.finished_at!),
+    }));
+  }
+
+  /** Builds counted for build time (not cancelled or superseded), finished in [from, to). */
+  async builds(appId: string, from: string, to: string): Promise<ScopedBuild[]> {
+    const rows = await this.db
+      .selectFrom('builds')
+      .select(['id', 'queued_at', 'started_at', 'finished_at'])
+      .where('app_id', '=', appId)
+      .where('status', 'in', ['succeeded', 'failed', 'interrupted'])
+      .where('started_at', 'is not', null)
+      .where('finished_at', '>=', from)
+      .where('finished_at', '<', to)
+      .execute();
+    return rows.map((r) => ({
+      id: r.id,
+      queuedAt: ms(r.queued_at),
+      startedAt: ms(r.started_at!),
+      finishedAt: ms(r.finished_at!),
+    }));
+  }
+
+  /** Times releases touching this app's environment were applied. */
+  async releasesApplied(appId: string, env: string): Promise<number[]> {
+    const rows = await this.db
+      .selectFrom('releases')
+      .innerJoin('release_changes', 'release_changes.release_id', 'releases.id')
+      .select('releases.applied_at')
+      .distinct()
+      .select('releases.id')
+      .where('release_changes.app_id', '=', appId)
+      .where('release_changes.env', '=', env)
+      .where('releases.applied_at', 'is not', null)
+      .execute();
+    return rows.map((r) => ms(r.applied_at!));
+  }
+
+  /** Times toggles of the app were switched on in the environment, from the event log. */
+  async togglesSwitchedOn(appId: string, env: string): Promise<number[]> {
+    const rows = await this.db
+      .selectFrom('events')
+      .select(['data', 'created_at'])
+      .where('type', '=', 'toggle.changed')
+      .where('app_id', '=', appId)
+      .execute();
+    const out: number[] = [];
+    for (const r of rows) {
+      const data = JSON.parse(r.data) as ToggleChangeData;
+      if (data.env === env && !data.before?.enabled && data.after?.enabled) out.push(ms(r.created_at));
+    }
+    return out;
+  }
+
+  /** One app's history in the events-file format (docs/metrics.md), incidents apart. */
+  async exportApp(appId: string, app: string): Promise<Required<Omit<MetricsInput, 'incidents'>>> {
+    const commits = await this.db
+      .selectFrom('commits')
+      .select(['sha', 'parents', 'committed_at', 'message'])
+      .where('app_id', '=', appId)
+      .orderBy('committed_at')
+      .execute();
+    const deployments = await this.db
+      .selectFrom('deployments')
+      .select([
+        'id',
+        'env',
+        'sha',
+        'status',
+        'trigger',
+        'requested_at',
+        'started_at',
+        'finished_at',
+        'remediates',
+      ])
+      .where('app_id', '=', appId)
+      .where('finished_at', 'is not', null)
+      .orderBy('finished_at')
+      .execute();
+    const builds = await this.db
+      .selectFrom('builds')
+      .select(['id', 'sha', 'status', 'queued_at', 'started_at', 'finished_at'])
+      .where('app_id', '=', appId)
+      .orderBy('queued_at')
+      .execute();
+    const releases = await this.db
+      .selectFrom('releases')
+      .innerJoin('release_changes', 'release_changes.release_id', 'releases.id')
+      .select(['releases.name', 'release_changes.env', 'releases.applied_at'])
+      .distinct()
+      .where('release_changes.app_id', '=', appId)
+      .where('releases.applied_at', 'is not', null)
+      .execute();
+    const toggles = await this.db
+      .selectFrom('events')
+      .select(['subject', 'data', 'created_at'])
+      .where('type', '=', 'toggle.changed')
+      .where('app_id', '=', appId)
+      .orderBy('id')
+      .execute();
+    return {
+      commits: commits.map((c) => ({
+        sha: c.sha,
+        parents: JSON.parse(c.parents),
+        committedAt: c.committed_at,
+        message: c.message,
+      })),
+      deployments: deployments.map((d) => ({
+        id: d.id,
+        app,
+        env: d.env,
+        sha: d.sha,
+        status: d.status as DeploymentEvent['status'],
+        trigger: d.trigger as DeploymentEvent['trigger'],
+        requestedAt: d.requested_at,
+        startedAt: d.started_at,
+        finishedAt: d.finished_at,
+        ...(d.remediates && { remediates: d.remediates }),
+      })),
+      builds: builds.map((b) => ({
+        id: b.id,
+        app,
+        sha: b.sha,
+        status: b.status as BuildEvent['status'],
+        queuedAt: b.queued_at,
+        startedAt: b.started_at,
+        finishedAt: b.finished_at,
+      })),
+      releases: releases.map((r) => ({ name: r.name, app, env: r.env, appliedAt: r.applied_at! })),
+      toggleChanges: toggles.flatMap((t) => {
+        const data = JSON.parse(t.data) as ToggleChangeData;
+        if (!data.env || !data.before || !data.after) return [];
+        return [
+          {
+            app,
+            env: data.env,
+            toggle: t.subject ?? '',
+            at: t.created_at,
+            enabledBefore: Boolean(data.before.enabled),
+            enabledAfter: Boolean(data.after.enabled),
+          },
+        ];
+      }),
+    };
+  }
+}

@@ -1,0 +1,97 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type MetricsInput, reportFromEvents } from '../../src/features/metrics/engine/index.js';
+import { recordInBulk } from '../../src/features/metrics/metrics-ledger.js';
+import { engines } from '../support/engines.js';
+import { seedHistory } from '../support/metrics-seed.js';
+import { startTestServer, type TestServer } from '../support/test-server.js';
+import { DAY, randomHistory, T0 } from './fixtures.js';
+
+const iso = (t: number) => new Date(t).toISOString();
+const window = { from: iso(T0 + 7 * DAY), to: iso(T0 + 21 * DAY) };
+
+function asApp(h: MetricsInput, app: string): MetricsInput {
+  return {
+    ...h,
+    deployments: h.deployments.map((d) => ({ ...d, id: `${app}-${d.id}`, app })),
+    incidents: h.incidents.map((i) => ({ ...i, id: `${app}-${i.id}`, app })),
+    builds: h.builds.map((b) => ({ ...b, id: `${app}-${b.id}`, app })),
+  };
+}
+
+/** The API's JSON of the engine's own report, for a like-for-like comparison. */
+const json = (x: unknown) => JSON.parse(JSON.stringify(x));
+
+describe.each(engines)('metrics from the server on $name', (engine) => {
+  let s: TestServer;
+  beforeAll(async () => {
+    s = await startTestServer(engine);
+  });
+  afterAll(async () => {
+    await s?.close();
+  });
+
+  const query = (app: string, extra = '') =>
+    `/api/metrics?app=${app}&env=production&from=${window.from}&to=${window.to}&bucket=week${extra}`;
+
+  it.each([1, 2, 3, 4, 5, 6])(
+    'seed %i: the ledger kept in the database gives the report the engine gives from the events',
+    async (seed) => {
+      const app = `web${seed}`;
+      const h = asApp(randomHistory(seed), app);
+      await seedHistory(s.gantry.database.db, h);
+      const got = await s.api('GET', query(app));
+      expect(got.status).toBe(200);
+      const expected = await reportFromEvents(h, { app, env: 'production', ...window, bucket: 'week' });
+      expect(got.body).toEqual(json(expected));
+      expect(
+        (got.body as { deploymentFrequency: { deployments: number } }).deploymentFrequency.deployments,
+      ).toBe(expected.deploymentFrequency.deployments);
+    },
+  );
+
+  it('records in bulk exactly what it records one deployment at a time', async () => {
+    const db = s.gantry.database.db;
+    const h = asApp(randomHistory(11), 'bulk');
+    const ids = await seedHistory(db, h);
+    const appId = ids.get('bulk')!;
+    await s.gantry.metricsLedger.catchUp(appId, 'production');
+    const rows = async () => ({
+      deployments: await db
+        .selectFrom('metric_deployments')
+        .selectAll()
+        .where('app_id', '=', appId)
+        .orderBy('seq')
+        .execute(),
+      commits: await db
+        .selectFrom('metric_commits')
+        .selectAll()
+        .where('app_id', '=', appId)
+        .orderBy('sha')
+        .execute(),
+    });
+    const live = await rows();
+    expect(live.deployments.length).toBeGreaterThan(5);
+    await s.gantry.metricsLedger['d'].store.forget(appId, 'production');
+    const todo = await s.gantry.metricsLedger['d'].store.unrecorded(appId, 'production');
+    await recordInBulk(s.gantry.metricsLedger['d'].store, appId, 'production', h.commits, todo, 3);
+    expect(await rows()).toEqual(live);
+  });
+
+  it('rebuilds the ledger when a deployment that finished earlier arrives late', async () => {
+    const h = asApp(randomHistory(21), 'late');
+    const late = h.deployments.filter((d) => d.env === 'production' && d.status === 'succeeded').slice(2, 4);
+    const early = { ...h, deployments: h.deployments.filter((d) => !late.includes(d)) };
+    await seedHistory(s.gantry.database.db, early);
+    expect((await s.api('GET', query('late'))).status).toBe(200);
+    const recorded = await s.gantry.database.db
+      .selectFrom('metric_deployments')
+      .select('deployment_id')
+      .where('app_id', '=', 'app_seed_late')
+      .execute();
+    expect(recorded.length).toBeGreaterThan(4);
+    await seedHistory(s.gantry.database.db, { commits: [], deployments: late, incidents: [], builds: [] });
+    const got = await s.api('GET', query('late'));
+    const expected = await reportFromEvents(h, { app: 'late', env: 'production', ...window, bucket: 'week' });
+    expect(got.body).toEqual(json(expected));
+  });
+});
