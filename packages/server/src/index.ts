@@ -5,3 +5,9 @@ export { createGantry, type Gantry } from './gantry.js';
 export { installPostReceiveHook, renderPostReceiveHook } from './git/post-receive-hook.js';
 export { buildHttpApp } from './http/http-app.js';
 export { type RunningServer, startServer } from './start-server.js';
+export {
+  type MetricsInput,
+  type MetricsReport,
+  reportFromEvents,
+} from './features/metrics/engine/index.js';
+export { EventsFileError, type EventsFileNotes, parseEventsFile } from './features/metrics/events-file.js';
