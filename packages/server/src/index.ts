@@ -11,3 +11,4 @@ export {
   reportFromEvents,
 } from './features/metrics/engine/index.js';
 export { EventsFileError, type EventsFileNotes, parseEventsFile } from './features/metrics/events-file.js';
+export { renderReportHtml } from './features/metrics/report-html.js';

@@ -79,7 +79,7 @@ describe('events files', () => {
     });
     const { input: read, notes } = parseEventsFile(text);
     expect(notes).toEqual({ incidentsWithUnknownDeployment: ['i1'], unknownRemediates: ['d2'] });
-    const r = await reportFromEvents(read, { app: 'web', ...week, bucket: 'week' });
+    const r = await reportFromEvents(read, { ...week, bucket: 'week' });
     expect(r.skipped).toEqual({ unknownShas: 1, clockSkew: 1, incidentsOutOfOrder: 1 });
     expect(r.leadTime.n).toBe(1);
     expect(r.deploymentFrequency.deployments).toBe(3);

@@ -91,6 +91,7 @@ export interface MetricsReport {
   series: SeriesPoint[];
   /** Records left out by a documented rule (docs/metrics.md, "Bad input"), counted so nothing is silent. */
   skipped: {
+    /** Distinct SHAs deployed in the window that are missing from the commit graph (no lead time). */
     unknownShas: number;
     clockSkew: number;
     incidentsOutOfOrder: number;
@@ -228,7 +229,9 @@ export function metricsReport(
     trend,
     series,
     skipped: {
-      unknownShas: h.unknownShas.length,
+      unknownShas: new Set(
+        h.deployments.filter((d) => !d.knownSha && d.finishedAt >= w.from && d.finishedAt < w.to).map((d) => d.sha),
+      ).size,
       clockSkew: lead.current.clockSkew,
       incidentsOutOfOrder: now.parts.timeToRestore.outOfOrder.length,
     },
