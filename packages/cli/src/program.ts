@@ -15,6 +15,7 @@ import {
 } from './commands/deploy.js';
 import { incidentList, incidentOpen, incidentResolve } from './commands/incidents.js';
 import { loginCommand } from './commands/login.js';
+import { eventsExport, metricsCommand, reportCommand } from './commands/metrics.js';
 import {
   releaseAdd,
   releaseApply,
@@ -330,6 +331,49 @@ export function buildProgram(): Command {
     .option('--open', 'only unresolved ones')
     .option('--json', 'print JSON')
     .action(incidentList);
+  const metricsOptions = (c: Command) =>
+    c
+      .option('--app <name>', 'the app (default: the only one)')
+      .option('--env <env>', 'the environment (default production)')
+      .option('--from <time>', 'window start, ISO-8601, inclusive (default: 28 days before --to)')
+      .option(
+        '--to <time>',
+        'window end, ISO-8601, exclusive (default: now; with --events, the day after the last deployment)',
+      )
+      .option('--days <n>', 'window length in days, ending at --to')
+      .option('--bucket <bucket>', 'day, week or month (default week)')
+      .option('--events <file>', 'compute from an events file instead of the server (docs/metrics.md)')
+      .option('--rollback-slo <duration>', 'rollback time SLO (default 60s)')
+      .option('--build-slo <duration>', 'build time SLO (default 10m)')
+      .option(
+        '--incident-window <duration>',
+        'how long after a deployment an incident is blamed on it (default 24h)',
+      );
+  metricsOptions(
+    program
+      .command('metrics')
+      .description(
+        'delivery metrics: the four keys with DORA bands, rework, rollback and build times against their SLOs, releases, trend',
+      ),
+  )
+    .option('--json', 'print JSON (the same as GET /api/metrics)')
+    .action(metricsCommand);
+  metricsOptions(
+    program
+      .command('report')
+      .description('write the metrics as one self-contained HTML page with charts')
+      .requiredOption('--html <file>', 'where to write the page'),
+  ).action(reportCommand);
+  program
+    .command('events')
+    .description('the history metrics are computed from')
+    .command('export')
+    .description(
+      'write the server history as an events file (docs/metrics.md), e.g. for `gantry metrics --events`',
+    )
+    .option('--app <name>', 'only this app (default: all)')
+    .option('-o, --output <file>', 'write to a file instead of standard output')
+    .action(eventsExport);
   program
     .command('token')
     .description('API tokens')

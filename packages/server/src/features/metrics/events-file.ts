@@ -154,7 +154,7 @@ export function parseEventsFile(
         for (const issue of r.error.issues) {
           const field = issue.path.join('.') || '(record)';
           const missing =
-            issue.code === 'invalid_type' &&
+            issue.path.length === 1 &&
             (record as Record<string, unknown>)?.[String(issue.path[0])] === undefined;
           problems.push(`${label(kind, i, record)}: ${field}: ${missing ? 'missing' : issue.message}`);
         }
@@ -185,19 +185,19 @@ export function parseEventsFile(
       if (a && b && Date.parse(b) < Date.parse(a))
         problems.push(`${kind}[${i}] (id "${rid}"): ${bn} (${b}) is before ${an} (${a})`);
   };
-  input.deployments.forEach((d, i) =>
+  input.deployments.forEach((d, i) => {
     ordered('deployments', i, d.id, [
       ['requestedAt', d.requestedAt, 'startedAt', d.startedAt],
       ['requestedAt', d.requestedAt, 'finishedAt', d.finishedAt],
       ['startedAt', d.startedAt, 'finishedAt', d.finishedAt],
-    ]),
-  );
-  input.builds.forEach((b, i) =>
+    ]);
+  });
+  input.builds.forEach((b, i) => {
     ordered('builds', i, b.id, [
       ['queuedAt', b.queuedAt, 'startedAt', b.startedAt],
       ['startedAt', b.startedAt, 'finishedAt', b.finishedAt],
-    ]),
-  );
+    ]);
+  });
   if (problems.length) throw new EventsFileError(file, problems);
 
   const ids = new Set(input.deployments.map((d) => d.id));
