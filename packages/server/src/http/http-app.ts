@@ -25,6 +25,7 @@ import { deploymentsRoutes } from '../features/deployments/deployments-routes.js
 import { environmentsRoutes } from '../features/environments/environments-routes.js';
 import { incidentsRoutes } from '../features/incidents/incidents-routes.js';
 import { metricsRoutes } from '../features/metrics/metrics-routes.js';
+import { prometheusRoutes } from '../features/metrics/prometheus.js';
 import { releasesRoutes } from '../features/releases/releases-routes.js';
 import { clientAdminRoutes } from '../features/toggles/client-api/client-admin-routes.js';
 import { clientRoutes } from '../features/toggles/client-api/client-routes.js';
@@ -154,6 +155,7 @@ export async function buildHttpApp(g: Gantry): Promise<FastifyInstance> {
   environmentsRoutes(typed, g);
   togglesRoutes(typed, g);
   metricsRoutes(typed, g);
+  prometheusRoutes(typed, g);
   toggleReportRoutes(typed, g);
   releasesRoutes(typed, g);
   incidentsRoutes(typed, g);

@@ -270,7 +270,9 @@ export function buildTime(
   sloMs = DEFAULT_BUILD_SLO_MS,
   bucket: Bucket = 'week',
 ): BuildTime {
-  const builds = h.builds.filter((b) => inWindow(b.finishedAt, w));
+  const builds = h.builds
+    .filter((b) => inWindow(b.finishedAt, w))
+    .sort((a, b) => a.finishedAt - b.finishedAt || (a.id < b.id ? -1 : 1));
   const duration = (b: (typeof builds)[number]) => b.finishedAt - b.startedAt;
   const breaches = builds.filter((b) => duration(b) > sloMs).map((b) => b.id);
   const b = new Buckets(w, bucket);
