@@ -5,7 +5,7 @@ import pg from 'pg';
 import type { Db } from '../packages/server/src/db/database.js';
 import type { BuildsTable } from '../packages/server/src/db/schema.js';
 import { newId } from '../packages/server/src/ids.js';
-import { PG_URL, Scope, startBenchServer } from './support.js';
+import { PG_URL, reachable, Scope, startBenchServer } from './support.js';
 
 export interface Round {
   requestsPerSec: number;
@@ -191,20 +191,6 @@ function buildRow(i: number, count: number, now: number, appIds: string[]): Buil
       status === 'failed' ? 'step "test" failed with exit code 1; last lines:\nnpm ERR! Test failed.' : null,
     artifact_id: status === 'succeeded' ? newId('art') : null,
   };
-}
-
-/** Undefined when PostgreSQL answers, else why not. */
-async function reachable(url: string): Promise<string | undefined> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3_000 });
-  try {
-    await client.connect();
-    await client.query('select 1');
-    return undefined;
-  } catch (err) {
-    return `${url}: ${err instanceof Error ? err.message : String(err)}`;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

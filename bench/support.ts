@@ -202,3 +202,17 @@ export function percentile(xs: number[], p: number): number {
   const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
   return sorted[Math.min(rank, sorted.length) - 1]!;
 }
+
+/** Undefined when PostgreSQL answers, else why not. */
+export async function reachable(url: string): Promise<string | undefined> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3_000 });
+  try {
+    await client.connect();
+    await client.query('select 1');
+    return undefined;
+  } catch (err) {
+    return `${url}: ${err instanceof Error ? err.message : String(err)}`;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}

@@ -1,6 +1,6 @@
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
-import { createHookedApp, PG_URL, Scope, sleep, startBenchServer } from './support.js';
+import { createHookedApp, PG_URL, reachable, Scope, sleep, startBenchServer } from './support.js';
 import { benchEvaluator, type EvaluatorBench } from './toggle-evaluator.js';
 import { best, type LoadFigure, type LoadRequest, type LoadSettings, load, probe } from './toggle-load.js';
 import { CONTEXT, createInUnleash, OFREP_KEY, SEGMENTS, TOGGLES } from './toggle-set.js';
@@ -283,19 +283,6 @@ function ratios(targets: Target[]): TogglesVsUnleash['ratios'] {
   };
   for (const k of Object.keys(out) as (keyof typeof out)[]) if (out[k] === undefined) delete out[k];
   return out;
-}
-
-/** Undefined when PostgreSQL answers, else why not. */
-async function reachable(url: string): Promise<string | undefined> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3_000 });
-  try {
-    await client.connect();
-    return undefined;
-  } catch (err) {
-    return `${url}: ${err instanceof Error ? err.message : String(err)}`;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -149,6 +149,7 @@ export function buildProgram(): Command {
     .option('--force', 'skip the promote_from gate (recorded)')
     .option('-y, --yes', 'confirm a protected environment without a prompt')
     .option('--reason <text>', 'why, recorded in the tag and the deployment')
+    .option('--remediates <deployment>', 'the failed deployment this one fixes (counted as a fix-forward)')
     .option('--dry-run', 'print the plan and change nothing')
     .option('--no-follow', 'return once queued')
     .option('--json', 'print JSON')

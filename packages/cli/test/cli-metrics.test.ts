@@ -123,3 +123,19 @@ describe('gantry metrics', () => {
     expect(missing.stderr).toContain('no such file');
   });
 });
+
+describe('gantry deploy --remediates', () => {
+  it('links a deployment to the failed one it fixes, and refuses a deployment of elsewhere', async () => {
+    const bad = await cli.run(['deploy', 'qa', 'HEAD', '--remediates', 'dep_nope', '--no-follow']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('remediates dep_nope: no such deployment; name a deployment of shop/qa');
+    const before = await server.api<Deployment[]>('GET', '/api/deployments?app=shop&env=qa&limit=50');
+
+    const res = await cli.json<Deployment>(['deploy', 'qa', 'HEAD', '--remediates', v2.id, '--json']);
+    expect(res.remediates).toBe(v2.id);
+    const after = await server.api<Deployment[]>('GET', '/api/deployments?app=shop&env=qa&limit=50');
+    expect(after.body.length).toBe(before.body.length + 1);
+    const exported = await cli.json<MetricsInput>(['events', 'export']);
+    expect(exported.deployments.find((d) => d.id === res.id)?.remediates).toBe(v2.id);
+  });
+});

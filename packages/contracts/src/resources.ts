@@ -127,6 +127,8 @@ export interface Deployment {
   reason: string | null;
   tag: string | null;
   forced: boolean;
+  /** The failed deployment this one fixes, when its author said so (counts as remediation in metrics). */
+  remediates: string | null;
   status: DeploymentStatus;
   /** noop, switch (a warm standby took over) or start (the release booted). */
   kind: string | null;

@@ -1,10 +1,6 @@
 export { loadServerConfig, type ServerConfig } from './config/server-config.js';
 export { type Database, openDatabase } from './db/database.js';
 export * from './errors.js';
-export { createGantry, type Gantry } from './gantry.js';
-export { installPostReceiveHook, renderPostReceiveHook } from './git/post-receive-hook.js';
-export { buildHttpApp } from './http/http-app.js';
-export { type RunningServer, startServer } from './start-server.js';
 export {
   type MetricsInput,
   type MetricsReport,
@@ -12,3 +8,7 @@ export {
 } from './features/metrics/engine/index.js';
 export { EventsFileError, type EventsFileNotes, parseEventsFile } from './features/metrics/events-file.js';
 export { renderReportHtml } from './features/metrics/report-html.js';
+export { createGantry, type Gantry } from './gantry.js';
+export { installPostReceiveHook, renderPostReceiveHook } from './git/post-receive-hook.js';
+export { buildHttpApp } from './http/http-app.js';
+export { type RunningServer, startServer } from './start-server.js';

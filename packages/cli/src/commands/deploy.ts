@@ -89,6 +89,7 @@ export async function deployCommand(
     force?: boolean;
     yes?: boolean;
     reason?: string;
+    remediates?: string;
     dryRun?: boolean;
     follow?: boolean;
     json?: boolean;
@@ -103,6 +104,7 @@ export async function deployCommand(
     tag: opts.tag !== false,
     force: Boolean(opts.force),
     reason: opts.reason,
+    ...(opts.remediates && { remediates: opts.remediates }),
     actor: whoAmI(),
   };
   if (opts.dryRun) {

@@ -19,7 +19,7 @@ function migrations(caps: DialectCapabilities): Record<string, Migration> {
     '005-toggle-clients': toggleClients,
     '006-releases': releases,
     '007-incidents': incidents,
-    '008-metrics': metrics,
+    '008-metrics': metrics(caps),
   };
 }
 

@@ -300,6 +300,7 @@ export interface MetricDeploymentsTable {
   revert_targets: string; // JSON string[]
   new_commits: number;
   known_sha: number;
+  lead_ms: Uint8Array; // float64 little-endian, one per new commit
 }
 
 /** The deployment that first shipped each commit to an environment, and the commit's lead time. */
@@ -309,6 +310,4 @@ export interface MetricCommitsTable {
   sha: string;
   deployment_id: string;
   seq: number;
-  delivered_at_ms: number;
-  lead_ms: number;
 }

@@ -104,6 +104,9 @@ export function randomHistory(seed: number): MetricsInput {
         requestedAt: isoOf(finished - 30_000),
         startedAt: isoOf(finished - 20_000),
         finishedAt: isoOf(finished),
+        // Now and then an explicit link to an earlier deployment (no random draw: the rest stays put).
+        ...(i % 17 === 0 &&
+          deployments.length > 2 && { remediates: deployments[deployments.length - 2]!.id }),
       });
       if (r() < 0.3) {
         const opened = finished + Math.floor(r() * 30 * HOUR);

@@ -368,7 +368,9 @@ describe('renderReportHtml in Chromium', () => {
       skipped: { unknownShas: 0, clockSkew: 0, incidentsOutOfOrder: 0 },
     });
     expect(html).not.toContain('data-skipped');
-    expect(renderReportHtml({ ...empty, skipped: { ...empty.skipped, clockSkew: 2 } })).toContain('data-skipped');
+    expect(renderReportHtml({ ...empty, skipped: { ...empty.skipped, clockSkew: 2 } })).toContain(
+      'data-skipped',
+    );
   });
 
   it('escapes names from users: they show as text, nothing runs, nothing loads', async () => {

@@ -7,6 +7,8 @@ export interface DialectCapabilities {
   serialColumn(col: ColumnDefinitionBuilder): ColumnDefinitionBuilder;
   /** Whether `FOR UPDATE SKIP LOCKED` can be used when claiming queued jobs. */
   readonly supportsSkipLocked: boolean;
+  /** Column type for raw bytes. */
+  readonly blobType: 'blob' | 'bytea';
   /** Human label for logs and benchmarks. */
   readonly label: string;
 }

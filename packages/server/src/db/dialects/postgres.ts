@@ -8,6 +8,7 @@ pg.types.setTypeParser(20, (v) => Number.parseInt(v, 10));
 export const postgresCapabilities: DialectCapabilities = {
   serialType: 'bigserial',
   serialColumn: (col) => col.primaryKey(),
+  blobType: 'bytea',
   supportsSkipLocked: true,
   label: 'postgres',
 };

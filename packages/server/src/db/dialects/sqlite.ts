@@ -7,6 +7,7 @@ import type { DialectCapabilities } from './dialect-capabilities.js';
 export const sqliteCapabilities: DialectCapabilities = {
   serialType: 'integer',
   serialColumn: (col) => col.primaryKey().autoIncrement(),
+  blobType: 'blob',
   supportsSkipLocked: false,
   label: 'sqlite',
 };

@@ -20,6 +20,8 @@ export interface DeployRequest {
   tag?: string | null;
   /** Skips the promote_from gate; recorded on the deployment. */
   force?: boolean;
+  /** The failed deployment of this environment that this one fixes (metrics: a fix-forward). */
+  remediates?: string | null;
   /** Protected environments need an explicit yes from a person (CLI `--yes` or its prompt). */
   confirmed?: boolean;
 }
@@ -65,7 +67,17 @@ export class DeploymentService {
     return this.envs.ensure(app.id, name, async () => allocatePort(await this.envs.usedPorts()));
   }
 
+  /** `remediates` must name a deployment of the same app and environment. */
+  async checkRemediates(app: AppRecord, env: string, id: string): Promise<void> {
+    const target = await this.deployments.find(id);
+    if (!target || target.appId !== app.id || target.env !== env)
+      throw new InvalidInput(
+        `remediates ${id}: ${target ? `that is a deployment of ${target.app}/${target.env}` : 'no such deployment'}; name a deployment of ${app.name}/${env} (see \`gantry history ${env}\`)`,
+      );
+  }
+
   async request(r: DeployRequest): Promise<Deployment> {
+    if (r.remediates) await this.checkRemediates(r.app, r.env, r.remediates);
     const config = await this.configAt(r.app, r.sha);
     const envConfig = environmentOf(config, r.env);
     const current = await this.deployments.lastSucceeded(r.app.id, r.env);
@@ -82,6 +94,7 @@ export class DeploymentService {
       reason: r.reason ?? null,
       tag: r.tag ?? null,
       forced: Boolean(r.force),
+      remediates: r.remediates ?? null,
     };
     const reject = async (why: string) => {
       const d = await this.deployments.insert({ ...base, status: 'rejected', error: why });

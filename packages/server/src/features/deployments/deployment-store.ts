@@ -18,6 +18,7 @@ export interface NewDeployment
   > {
   status: 'queued' | 'rejected' | 'succeeded';
   error?: string | null;
+  remediates?: string | null;
   /** For recovered history: when it happened. */
   at?: string;
 }

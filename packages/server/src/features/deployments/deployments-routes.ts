@@ -24,6 +24,10 @@ export function deploymentsRoutes(r: TypedApp, g: Gantry): void {
           force: z.boolean().default(false),
           confirm: z.boolean().default(false),
           reason: z.string().max(2000).optional(),
+          remediates: z
+            .string()
+            .optional()
+            .describe('id of the failed deployment of this environment that this one fixes (metrics)'),
           actor: z.string().max(200).optional().describe('who asked, e.g. the CLI user'),
           dryRun: z.boolean().default(false),
         }),
@@ -46,6 +50,7 @@ export function deploymentsRoutes(r: TypedApp, g: Gantry): void {
         });
         return { dryRun: true, env: req.body.env, sha, driver, artifact: artifact ?? null, plan };
       }
+      if (req.body.remediates) await g.deployments.checkRemediates(app, req.body.env, req.body.remediates);
       let tag: string | null = null;
       if (req.body.tag) {
         const pattern = await g.tagDeployer.patternFor(app, sha);
@@ -64,6 +69,7 @@ export function deploymentsRoutes(r: TypedApp, g: Gantry): void {
         tag,
         force: req.body.force,
         confirmed: req.body.confirm,
+        remediates: req.body.remediates ?? null,
       });
       reply.status(201);
       return d;

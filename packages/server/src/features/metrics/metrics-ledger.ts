@@ -51,6 +51,7 @@ export class MetricsLedger {
   }
 
   async #catchUp(appId: string, env: string): Promise<void> {
+    if (!(await this.d.store.behind(appId, env))) return;
     const todo = await this.d.store.unrecorded(appId, env);
     if (!todo.length) return;
     const state = new SqlLedgerState(this.d.db, appId, env);

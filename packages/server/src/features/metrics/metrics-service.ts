@@ -95,15 +95,14 @@ export class MetricsService {
     opts: { samplesFrom: number; samplesTo: number; buildsFrom: string; incidentWindowMs?: number },
   ): Promise<{ history: History; samples: { at: Float64Array; lead: Float64Array } }> {
     await this.d.ledger.catchUp(app.id, env);
-    const [deployments, incidents, rollbackAttempts, builds, releases, togglesOn, samples] =
+    const [{ deployments, samples }, incidents, rollbackAttempts, builds, releases, togglesOn] =
       await Promise.all([
-        this.d.store.factDeployments(app.id, env),
+        this.d.store.factDeployments(app.id, env, opts.samplesFrom, opts.samplesTo),
         this.d.incidents.listForMetrics({ app: app.name, env }),
         this.d.store.rollbackAttempts(app.id, env),
         this.d.store.builds(app.id, opts.buildsFrom, new Date(opts.samplesTo).toISOString()),
         this.d.store.releasesApplied(app.id, env),
         this.d.store.togglesSwitchedOn(app.id, env),
-        this.d.store.leadSamples(app.id, env, opts.samplesFrom, opts.samplesTo),
       ]);
     const history = historyFrom(
       { app: app.name, env, incidentWindowMs: opts.incidentWindowMs },

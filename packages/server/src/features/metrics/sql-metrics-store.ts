@@ -21,6 +21,15 @@ const chunks = <T>(xs: readonly T[], n = CHUNK): T[][] => {
 };
 const ms = (iso: string) => Date.parse(iso);
 
+/** Lead times as float64 little-endian bytes (metric_deployments.lead_ms). */
+function encodeLeads(values: number[]): Buffer {
+  const buf = Buffer.alloc(values.length * 8);
+  values.forEach((v, i) => {
+    buf.writeDoubleLE(v, i * 8);
+  });
+  return buf;
+}
+
 /** What a `toggle.changed` event carries (features/toggles). */
 interface ToggleChangeData {
   env?: string;
@@ -128,6 +137,26 @@ export class SqlLedgerState implements LedgerState {
 export class SqlMetricsStore {
   constructor(private readonly db: Db) {}
 
+  /** Whether some successful deployment of the environment is not in the ledger yet (two index counts). */
+  async behind(appId: string, env: string): Promise<boolean> {
+    const [done, recorded] = await Promise.all([
+      this.db
+        .selectFrom('deployments')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('app_id', '=', appId)
+        .where('env', '=', env)
+        .where('status', '=', 'succeeded')
+        .executeTakeFirstOrThrow(),
+      this.db
+        .selectFrom('metric_deployments')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('app_id', '=', appId)
+        .where('env', '=', env)
+        .executeTakeFirstOrThrow(),
+    ]);
+    return Number(done.n) !== Number(recorded.n);
+  }
+
   /** Successful deployments of the environment that the ledger has not recorded yet, in finish order. */
   async unrecorded(appId: string, env: string): Promise<LedgerDeployment[]> {
     const rows = await this.db
@@ -228,6 +257,7 @@ export class SqlMetricsStore {
               revert_targets: JSON.stringify(f.revertTargets),
               new_commits: f.newCommits.length,
               known_sha: f.knownSha ? 1 : 0,
+              lead_ms: encodeLeads(f.newCommits.map((c) => d.finishedAt - ms(c.committedAt))),
             })),
           )
           .execute();
@@ -239,15 +269,22 @@ export class SqlMetricsStore {
           sha: c.sha,
           deployment_id: d.id,
           seq: f.seq,
-          delivered_at_ms: d.finishedAt,
-          lead_ms: d.finishedAt - ms(c.committedAt),
         })),
       );
       for (const part of chunks(commits)) await trx.insertInto('metric_commits').values(part).execute();
     });
   }
 
-  async factDeployments(appId: string, env: string): Promise<FactDeployment[]> {
+  /**
+   * The environment's successful deployments with their ledger facts, in finish order, and the lead
+   * times of the commits they shipped in [samplesFrom, samplesTo) as two parallel arrays.
+   */
+  async factDeployments(
+    appId: string,
+    env: string,
+    samplesFrom = 0,
+    samplesTo = 0,
+  ): Promise<{ deployments: FactDeployment[]; samples: { at: Float64Array; lead: Float64Array } }> {
     const rows = await this.db
       .selectFrom('metric_deployments')
       .select([
@@ -263,18 +300,26 @@ export class SqlMetricsStore {
         'revert_targets',
         'new_commits',
         'known_sha',
+        'lead_ms',
       ])
       .where('app_id', '=', appId)
       .where('env', '=', env)
       .orderBy('seq')
       .execute();
-    return rows.map((r) => {
-      const d: FactDeployment = {
+    const deployments = new Array<FactDeployment>(rows.length);
+    const blobs: Uint8Array[] = [];
+    const times: number[] = [];
+    let n = 0;
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i]!;
+      const finishedAt = Number(r.finished_at_ms);
+      deployments[i] = {
         id: r.deployment_id,
         sha: r.sha,
         trigger: r.trigger as FactDeployment['trigger'],
         requestedAt: Number(r.requested_at_ms),
-        finishedAt: Number(r.finished_at_ms),
+        finishedAt,
+        ...(r.remediates && { remediates: r.remediates }),
         previousSha: r.previous_sha,
         ranBefore: r.ran_before === 1,
         forward: r.forward === null ? null : r.forward === 1,
@@ -282,28 +327,24 @@ export class SqlMetricsStore {
         knownSha: r.known_sha === 1,
         newCommits: Number(r.new_commits),
       };
-      if (r.remediates) d.remediates = r.remediates;
-      return d;
-    });
-  }
-
-  /** Lead-time samples finished in [from, to): two parallel arrays, no object per commit. */
-  async leadSamples(appId: string, env: string, from: number, to: number) {
-    const rows = await this.db
-      .selectFrom('metric_commits')
-      .select(['delivered_at_ms', 'lead_ms'])
-      .where('app_id', '=', appId)
-      .where('env', '=', env)
-      .where('delivered_at_ms', '>=', from)
-      .where('delivered_at_ms', '<', to)
-      .execute();
-    const at = new Float64Array(rows.length);
-    const lead = new Float64Array(rows.length);
-    for (let i = 0; i < rows.length; i++) {
-      at[i] = Number(rows[i]!.delivered_at_ms);
-      lead[i] = Number(rows[i]!.lead_ms);
+      if (finishedAt >= samplesFrom && finishedAt < samplesTo && r.lead_ms.byteLength) {
+        blobs.push(r.lead_ms);
+        times.push(finishedAt);
+        n += r.lead_ms.byteLength / 8;
+      }
     }
-    return { at, lead };
+    const at = new Float64Array(n);
+    const lead = new Float64Array(n);
+    let k = 0;
+    for (let i = 0; i < blobs.length; i++) {
+      const b = blobs[i]!;
+      const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+      for (let j = 0; j < b.byteLength; j += 8) {
+        at[k] = times[i]!;
+        lead[k++] = view.getFloat64(j, true);
+      }
+    }
+    return { deployments, samples: { at, lead } };
   }
 
   async rollbackAttempts(appId: string, env: string): Promise<RollbackAttempt[]> {

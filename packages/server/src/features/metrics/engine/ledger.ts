@@ -97,7 +97,10 @@ export async function nextFacts(
     ranBefore,
     forward,
     revertTargets: [...targets].sort(),
-    newCommits: fresh.map((c) => ({ sha: c.sha, committedAt: c.committedAt })),
+    // In SHA order, so the facts do not depend on the order a source returns commits in.
+    newCommits: fresh
+      .map((c) => ({ sha: c.sha, committedAt: c.committedAt }))
+      .sort((a, b) => (a.sha < b.sha ? -1 : a.sha > b.sha ? 1 : 0)),
     knownSha,
   };
 }

@@ -246,13 +246,13 @@ export function rollbackTime(h: History, w: Window, sloMs = DEFAULT_ROLLBACK_SLO
     .sort((a, b) => a.requestedAt - b.requestedAt || (a.id < b.id ? -1 : 1));
   const duration = (r: (typeof rollbacks)[number]) => (r.succeeded ? r.finishedAt - r.requestedAt : null);
   const durations = rollbacks.flatMap((r) => (r.succeeded ? [r.finishedAt - r.requestedAt] : []));
-  const within = rollbacks.filter((r) => r.succeeded && duration(r)! <= sloMs);
+  const within = new Set(rollbacks.filter((r) => r.succeeded && duration(r)! <= sloMs));
   return {
     ...summarize(durations),
     sloMs,
-    withinSlo: within.length,
-    withinSloShare: ratio(within.length, rollbacks.length),
-    breaches: rollbacks.filter((r) => !within.includes(r)).map((r) => r.id),
+    withinSlo: within.size,
+    withinSloShare: ratio(within.size, rollbacks.length),
+    breaches: rollbacks.filter((r) => !within.has(r)).map((r) => r.id),
     failed: rollbacks.filter((r) => !r.succeeded).length,
     points: rollbacks.map((r) => ({ id: r.id, requestedAt: iso(r.requestedAt), durationMs: duration(r) })),
   };

@@ -230,7 +230,9 @@ export function metricsReport(
     series,
     skipped: {
       unknownShas: new Set(
-        h.deployments.filter((d) => !d.knownSha && d.finishedAt >= w.from && d.finishedAt < w.to).map((d) => d.sha),
+        h.deployments
+          .filter((d) => !d.knownSha && d.finishedAt >= w.from && d.finishedAt < w.to)
+          .map((d) => d.sha),
       ).size,
       clockSkew: lead.current.clockSkew,
       incidentsOutOfOrder: now.parts.timeToRestore.outOfOrder.length,
