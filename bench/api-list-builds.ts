@@ -1,7 +1,6 @@
 import { pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
 import { sql } from 'kysely';
-import pg from 'pg';
 import type { Db } from '../packages/server/src/db/database.js';
 import type { BuildsTable } from '../packages/server/src/db/schema.js';
 import { newId } from '../packages/server/src/ids.js';

@@ -1,5 +1,4 @@
 import { pathToFileURL } from 'node:url';
-import pg from 'pg';
 import { createHookedApp, PG_URL, reachable, Scope, sleep, startBenchServer } from './support.js';
 import { benchEvaluator, type EvaluatorBench } from './toggle-evaluator.js';
 import { best, type LoadFigure, type LoadRequest, type LoadSettings, load, probe } from './toggle-load.js';

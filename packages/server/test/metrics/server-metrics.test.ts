@@ -71,9 +71,9 @@ describe.each(engines)('metrics from the server on $name', (engine) => {
     });
     const live = await rows();
     expect(live.deployments.length).toBeGreaterThan(5);
-    await s.gantry.metricsLedger['d'].store.forget(appId, 'production');
-    const todo = await s.gantry.metricsLedger['d'].store.unrecorded(appId, 'production');
-    await recordInBulk(s.gantry.metricsLedger['d'].store, appId, 'production', h.commits, todo, 3);
+    await s.gantry.metricsLedger.store.forget(appId, 'production');
+    const todo = await s.gantry.metricsLedger.store.unrecorded(appId, 'production');
+    await recordInBulk(s.gantry.metricsLedger.store, appId, 'production', h.commits, todo, 3);
     expect(await rows()).toEqual(live);
   });
 

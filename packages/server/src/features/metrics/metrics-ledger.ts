@@ -30,6 +30,11 @@ export class MetricsLedger {
     });
   }
 
+  /** Where the ledger is kept (backfills write to it in bulk with `recordInBulk`). */
+  get store(): SqlMetricsStore {
+    return this.d.store;
+  }
+
   /** Records the environment's successful deployments the ledger has not seen yet, in finish order. */
   catchUp(appId: string, env: string): Promise<void> {
     const key = `${appId}\u0000${env}`;
