@@ -5,6 +5,7 @@ import { parseArgs, promisify } from 'node:util';
 import { benchApiListBuilds } from './api-list-builds.js';
 import { benchBuildOverhead } from './build-overhead.js';
 import { describeMachine } from './machine.js';
+import { benchMetrics } from './metrics-history.js';
 import { benchPackThroughput } from './pack-throughput.js';
 import { benchPushLatency } from './push-latency.js';
 import { type BenchResults, renderResults } from './report.js';
@@ -62,6 +63,12 @@ const BENCHES: { name: string; run(r: BenchResults): Promise<void> }[] = [
     name: 'toggles',
     async run(r) {
       r.toggles = await benchTogglesVsUnleash();
+    },
+  },
+  {
+    name: 'metrics',
+    async run(r) {
+      r.metrics = await benchMetrics();
     },
   },
   {

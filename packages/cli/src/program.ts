@@ -335,6 +335,7 @@ export function buildProgram(): Command {
   const metricsOptions = (c: Command) =>
     c
       .option('--app <name>', 'the app (default: the only one)')
+      .option('--all-apps', 'every app together, ratios pooled')
       .option('--env <env>', 'the environment (default production)')
       .option('--from <time>', 'window start, ISO-8601, inclusive (default: 28 days before --to)')
       .option(

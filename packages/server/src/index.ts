@@ -4,6 +4,7 @@ export * from './errors.js';
 export {
   type MetricsInput,
   type MetricsReport,
+  pooledReportFromEvents,
   reportFromEvents,
 } from './features/metrics/engine/index.js';
 export { EventsFileError, type EventsFileNotes, parseEventsFile } from './features/metrics/events-file.js';

@@ -20,6 +20,7 @@ import {
 import { short } from '../output.js';
 import { followBuild } from './build.js';
 import { followDeployment, statusCommand } from './deploy.js';
+import { metricsCommand, reportCommand } from './metrics.js';
 
 const APP = 'hello';
 
@@ -91,7 +92,8 @@ export async function demoCommand(opts: { keep?: boolean }): Promise<void> {
     await promote(demo, 'production', 2);
 
     await brokenCommit(demo);
-    await rollbackProduction(demo, v1);
+    const rolledBack = await rollbackProduction(demo, v1);
+    await incident(demo, rolledBack);
 
     say('Environments');
     for (const env of DEMO_ENVIRONMENTS) {
@@ -103,6 +105,11 @@ export async function demoCommand(opts: { keep?: boolean }): Promise<void> {
     demo.timeline.print();
     say('gantry status');
     await statusCommand({});
+    say('gantry metrics   (production, the last 28 days; definitions in docs/metrics.md)');
+    await metricsCommand({ env: 'production' });
+    const page = join(tmpdir(), 'gantry-demo-metrics.html');
+    say(`gantry report --html ${page}`);
+    await reportCommand({ env: 'production', html: page });
 
     if (opts.keep) {
       process.off('SIGINT', onSignal);
@@ -223,7 +230,26 @@ async function brokenCommit(d: Demo): Promise<void> {
   if (!answer.includes(sampleVersion(2))) throw new CliError(`QA should still serve ${sampleVersion(2)}`);
 }
 
-async function rollbackProduction(d: Demo, v1: string): Promise<void> {
+/** Records what went wrong with the release that was rolled back, as an on-call engineer would. */
+async function incident(d: Demo, deployment: Deployment): Promise<void> {
+  say(`gantry incident open --env production --deployment ${deployment.id} --title "1.0.2 misbehaves"`);
+  const inc = await d.api.post<{ id: string }>('/api/incidents', {
+    app: APP,
+    env: 'production',
+    deploymentId: deployment.id,
+    title: '1.0.2 misbehaves',
+    actor: 'demo',
+  });
+  say(`gantry incident resolve ${inc.id}   (the rollback fixed it)`);
+  await d.api.post(`/api/incidents/${inc.id}/resolve`, { actor: 'demo' });
+  out('both count in the metrics: a failed deployment, a rollback, and the time it took to recover');
+}
+
+/** Rolls production back; returns the deployment it rolled back from. */
+async function rollbackProduction(d: Demo, v1: string): Promise<Deployment> {
+  const before = await d.api.get<Deployment[]>(
+    `/api/deployments?app=${APP}&env=production&status=succeeded&limit=1`,
+  );
   say('gantry rollback production --yes   (say 1.0.2 misbehaves in production)');
   const asked = performance.now();
   const rb = await d.api.post<Deployment>(`/api/apps/${APP}/environments/production/rollback`, {
@@ -247,6 +273,7 @@ async function rollbackProduction(d: Demo, v1: string): Promise<void> {
     `accepted → serving ${ms(served - accepted)}`,
   );
   await show(d, 'production');
+  return before[0]!;
 }
 
 async function follow(d: Demo, dep: Deployment): Promise<Deployment> {

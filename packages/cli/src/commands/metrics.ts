@@ -8,6 +8,7 @@ const DAY_MS = 86_400_000;
 
 export interface MetricsOptions {
   app?: string;
+  allApps?: boolean;
   env?: string;
   from?: string;
   to?: string;
@@ -84,7 +85,8 @@ export async function loadReport(opts: MetricsOptions): Promise<{ report: Metric
   };
   if (!opts.events) {
     const api = await client();
-    const app = await pickApp(api, opts.app);
+    if (opts.allApps && opts.app) throw new CliError('--all-apps and --app exclude each other');
+    const app = opts.allApps ? undefined : await pickApp(api, opts.app);
     const w = windowOf(opts, Date.now());
     const report = await api.get<MetricsReport>(
       `/api/metrics${qs({ app, env: opts.env, ...w, bucket, ...slos })}`,
@@ -92,12 +94,15 @@ export async function loadReport(opts: MetricsOptions): Promise<{ report: Metric
     return { report, notes: [] };
   }
   const { input, notes } = await readEventsFile(opts.events);
-  const app = opts.app ?? onlyApp(input, opts.events);
+  if (opts.allApps && opts.app) throw new CliError('--all-apps and --app exclude each other');
+  const app = opts.allApps ? undefined : (opts.app ?? onlyApp(input, opts.events));
   const env = opts.env ?? 'production';
-  const envs = [...new Set(input.deployments.filter((d) => d.app === app).map((d) => d.env))];
+  const envs = [
+    ...new Set(input.deployments.filter((d) => app === undefined || d.app === app).map((d) => d.env)),
+  ];
   if (!envs.includes(env))
     throw new CliError(
-      `${opts.events} has no deployments of ${app} to "${env}"; it has ${envs.length ? envs.join(', ') : 'none of that app'} (pass --env)`,
+      `${opts.events} has no deployments${app ? ` of ${app}` : ''} to "${env}"; it has ${envs.length ? envs.join(', ') : 'none of that app'} (pass --env)`,
     );
   // A backfill is judged where its history ends, not today: the window ends after its last deployment.
   const last = Math.max(...input.deployments.map((d) => Date.parse(d.finishedAt ?? d.requestedAt)));
@@ -106,8 +111,12 @@ export async function loadReport(opts: MetricsOptions): Promise<{ report: Metric
   const from = w.from ?? new Date(Date.parse(to) - 28 * DAY_MS).toISOString();
   if (Date.parse(from) >= Date.parse(to))
     throw new CliError(`the window is empty: --from (${from}) must be before --to (${to})`);
-  const { reportFromEvents } = await import('@gantry/server');
-  const report = await reportFromEvents(input, { app, env, from, to, bucket, ...slos });
+  const { pooledReportFromEvents, reportFromEvents } = await import('@gantry/server');
+  const scope = { env, from, to, bucket, ...slos };
+  const report =
+    app === undefined
+      ? await pooledReportFromEvents(input, scope)
+      : await reportFromEvents(input, { ...scope, app });
   const lines: string[] = [];
   if (notes.incidentsWithUnknownDeployment.length)
     lines.push(

@@ -4,7 +4,9 @@ import {
   bands,
   changeFailureRate,
   classifyDeployments,
+  pooledReportFromEvents,
   recoveryTime,
+  reportFromEvents,
   reworkRate,
   timeToRestore,
 } from '../../src/features/metrics/engine/index.js';
@@ -170,5 +172,34 @@ describe('bands (DORA 2023, a convention)', () => {
       changeFailureRate: 'medium',
       recoveryTime: 'low',
     });
+  });
+});
+
+describe('pooled across apps', () => {
+  it('sums numerators and denominators instead of averaging ratios, and counts a shared release once', async () => {
+    const two = input({
+      commits: [commit(1, at(0)), commit(2, at(0, 1)), commit(3, at(0, 2)), commit(4, at(0, 3))],
+      deployments: [
+        deploy('A1', 1, at(1), { app: 'api' }),
+        deploy('W1', 2, at(1, 1)),
+        deploy('W2', 3, at(1, 2)),
+        deploy('W3', 4, at(1, 3)),
+      ],
+      incidents: [incident('IA', at(1, 0, 30), { app: 'api', deploymentId: 'A1' })],
+      releases: [
+        { name: 'spring', env: 'production', appliedAt: at(2) },
+        { name: 'api-only', app: 'api', env: 'production', appliedAt: at(2, 1) },
+      ],
+    });
+    const api = await reportFromEvents(two, { ...week, app: 'api', bucket: 'week' });
+    const web = await reportFromEvents(two, { ...week, app: 'web', bucket: 'week' });
+    expect([api.changeFailureRate.rate, web.changeFailureRate.rate]).toEqual([1, 0]);
+    const pooled = await pooledReportFromEvents(two, { ...week, bucket: 'week' });
+    // (1 + 0) / (1 + 3), not the mean of 1 and 0.
+    expect(pooled.changeFailureRate).toMatchObject({ failed: 1, deployments: 4, rate: 0.25 });
+    expect(pooled.deploymentFrequency.deployments).toBe(4);
+    expect(pooled.releaseFrequency.releases).toBe(2);
+    expect([api.releaseFrequency.releases, web.releaseFrequency.releases]).toEqual([2, 1]);
+    expect(pooled.app).toBe('all apps');
   });
 });

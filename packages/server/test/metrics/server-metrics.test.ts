@@ -1,5 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type MetricsInput, reportFromEvents } from '../../src/features/metrics/engine/index.js';
+import {
+  type MetricsInput,
+  type MetricsReport,
+  pooledReportFromEvents,
+  reportFromEvents,
+} from '../../src/features/metrics/engine/index.js';
 import { recordInBulk } from '../../src/features/metrics/metrics-ledger.js';
 import { engines } from '../support/engines.js';
 import { seedHistory } from '../support/metrics-seed.js';
@@ -15,6 +20,21 @@ function asApp(h: MetricsInput, app: string): MetricsInput {
     deployments: h.deployments.map((d) => ({ ...d, id: `${app}-${d.id}`, app })),
     incidents: h.incidents.map((i) => ({ ...i, id: `${app}-${i.id}`, app })),
     builds: h.builds.map((b) => ({ ...b, id: `${app}-${b.id}`, app })),
+  };
+}
+
+/** The same history with other SHAs (first hex digit `digit`), as another repository would have. */
+function reSha(h: MetricsInput, digit: string): MetricsInput {
+  const map = (sha: string) => `${digit}${sha.slice(1)}`;
+  return {
+    ...h,
+    commits: h.commits.map((c) => ({
+      ...c,
+      sha: map(c.sha),
+      parents: c.parents.map(map),
+      message: c.message?.replace(/[0-9a-f]{40}/g, map),
+    })),
+    deployments: h.deployments.map((d) => ({ ...d, sha: map(d.sha) })),
   };
 }
 
@@ -93,5 +113,53 @@ describe.each(engines)('metrics from the server on $name', (engine) => {
     const got = await s.api('GET', query('late'));
     const expected = await reportFromEvents(h, { app: 'late', env: 'production', ...window, bucket: 'week' });
     expect(got.body).toEqual(json(expected));
+  });
+});
+
+describe.each(engines)('pooled metrics of every app on $name', (engine) => {
+  let s: TestServer;
+  beforeAll(async () => {
+    s = await startTestServer(engine);
+  });
+  afterAll(async () => {
+    await s?.close();
+  });
+
+  it('pools every app with the environment, as the engine does from the events', async () => {
+    const both = [asApp(randomHistory(31), 'shop'), reSha(asApp(randomHistory(32), 'blog'), 'b')];
+    for (const h of both) await seedHistory(s.gantry.database.db, h);
+    const got = await s.api<MetricsReport>(
+      'GET',
+      `/api/metrics?env=production&from=${window.from}&to=${window.to}&bucket=week`,
+    );
+    expect(got.status).toBe(200);
+    const input: MetricsInput = {
+      commits: both.flatMap((h) => h.commits),
+      deployments: both.flatMap((h) => h.deployments),
+      incidents: both.flatMap((h) => h.incidents),
+      builds: both.flatMap((h) => h.builds),
+    };
+    const expected = await pooledReportFromEvents(input, { env: 'production', ...window, bucket: 'week' });
+    expect(got.body).toEqual(json(expected));
+    const one = await reportFromEvents(both[0]!, {
+      app: 'shop',
+      env: 'production',
+      ...window,
+      bucket: 'week',
+    });
+    const other = await reportFromEvents(both[1]!, {
+      app: 'blog',
+      env: 'production',
+      ...window,
+      bucket: 'week',
+    });
+    expect(got.body.app).toBe('all apps');
+    expect(got.body.changeFailureRate.deployments).toBe(
+      one.changeFailureRate.deployments + other.changeFailureRate.deployments,
+    );
+    expect(got.body.changeFailureRate.failed).toBe(
+      one.changeFailureRate.failed + other.changeFailureRate.failed,
+    );
+    expect(got.body.leadTime.n).toBe(one.leadTime.n + other.leadTime.n);
   });
 });

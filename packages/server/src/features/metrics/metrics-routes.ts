@@ -5,7 +5,7 @@ import type { TypedApp } from '../../http/http-app.js';
 const ms = z.coerce.number().int().positive();
 
 export const metricsQuery = z.strictObject({
-  app: z.string().min(1).describe('app name'),
+  app: z.string().min(1).optional().describe('app name; absent: every app with the environment, pooled'),
   env: z.string().optional().describe('environment; default production'),
   from: z.string().optional().describe('window start, ISO-8601, inclusive; default 28 days before `to`'),
   to: z.string().optional().describe('window end, ISO-8601, exclusive; default now'),

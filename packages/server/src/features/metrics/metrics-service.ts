@@ -5,6 +5,7 @@ import type { AppRecord } from '../apps/app-store.js';
 import type { IncidentService } from '../incidents/incident-service.js';
 import {
   type Bucket,
+  combineHistories,
   type History,
   historyFrom,
   leadTimeStats,
@@ -23,7 +24,8 @@ const DAY_MS = 86_400_000;
 const MAX_WINDOW_DAYS = 3 * 366;
 
 export interface MetricsQuery {
-  app: string;
+  /** Absent: every app together, with pooled ratios. */
+  app?: string;
   env?: string;
   from?: string;
   to?: string;
@@ -59,15 +61,26 @@ export class MetricsService {
 
   /** Resolves defaults and checks the query; throws InvalidInput naming the field. */
   async resolve(q: MetricsQuery) {
-    const app = await this.d.apps.getByName(q.app);
     const env = q.env ?? 'production';
-    const envs = [
+    const envsOf = async (app: AppRecord) => [
       ...new Set([...(await this.d.environments(app)), ...(await this.d.store.deployedEnvs(app.id))]),
     ];
-    if (!envs.includes(env))
-      throw new InvalidInput(
-        `app "${app.name}" has no environment "${env}"; its environments: ${envs.join(', ') || '(none yet)'}`,
-      );
+    let apps: AppRecord[];
+    if (q.app !== undefined) {
+      const app = await this.d.apps.getByName(q.app);
+      const envs = await envsOf(app);
+      if (!envs.includes(env))
+        throw new InvalidInput(
+          `app "${app.name}" has no environment "${env}"; its environments: ${envs.join(', ') || '(none yet)'}`,
+        );
+      apps = [app];
+    } else {
+      // Every app that has the environment, pooled.
+      const all = await this.d.apps.list();
+      const having = await Promise.all(all.map(async (a) => ((await envsOf(a)).includes(env) ? a : null)));
+      apps = having.filter((a): a is AppRecord => a !== null);
+      if (!apps.length) throw new InvalidInput(`no app has an environment "${env}"`);
+    }
     const to = q.to === undefined ? (this.d.now?.() ?? new Date()).getTime() : instant('to', q.to);
     const from = q.from === undefined ? to - DEFAULT_WINDOW_DAYS * DAY_MS : instant('from', q.from);
     if (from >= to)
@@ -77,7 +90,7 @@ export class MetricsService {
     if (to - from > MAX_WINDOW_DAYS * DAY_MS)
       throw new InvalidInput(`the window is longer than ${MAX_WINDOW_DAYS} days; ask for a shorter one`);
     return {
-      app,
+      apps,
       env,
       from: new Date(from).toISOString(),
       to: new Date(to).toISOString(),
@@ -129,14 +142,26 @@ export class MetricsService {
   }
 
   async report(q: MetricsQuery): Promise<MetricsReport> {
-    const { app, env, from, to, bucket } = await this.resolve(q);
+    const { apps, env, from, to, bucket } = await this.resolve(q);
     const prev = previousWindow(from, to);
-    const { history, samples } = await this.history(app, env, {
-      samplesFrom: Date.parse(prev.from),
-      samplesTo: Date.parse(to),
-      buildsFrom: prev.from,
-      incidentWindowMs: q.incidentWindowMs,
-    });
+    const parts = [];
+    for (const app of apps)
+      parts.push(
+        await this.history(app, env, {
+          samplesFrom: Date.parse(prev.from),
+          samplesTo: Date.parse(to),
+          buildsFrom: prev.from,
+          incidentWindowMs: q.incidentWindowMs,
+        }),
+      );
+    const history = parts.length === 1 ? parts[0]!.history : combineHistories(parts.map((p) => p.history));
+    const samples =
+      parts.length === 1
+        ? parts[0]!.samples
+        : {
+            at: Float64Array.from(parts.flatMap((p) => [...p.samples.at])),
+            lead: Float64Array.from(parts.flatMap((p) => [...p.samples.lead])),
+          };
     return metricsReport(
       history,
       {

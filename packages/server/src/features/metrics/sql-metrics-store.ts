@@ -294,11 +294,9 @@ export class SqlMetricsStore {
         'requested_at_ms',
         'finished_at_ms',
         'remediates',
-        'previous_sha',
         'ran_before',
         'forward',
         'revert_targets',
-        'new_commits',
         'known_sha',
         'lead_ms',
       ])
@@ -319,13 +317,12 @@ export class SqlMetricsStore {
         trigger: r.trigger as FactDeployment['trigger'],
         requestedAt: Number(r.requested_at_ms),
         finishedAt,
-        ...(r.remediates && { remediates: r.remediates }),
-        previousSha: r.previous_sha,
+        remediates: r.remediates ?? undefined,
         ranBefore: r.ran_before === 1,
         forward: r.forward === null ? null : r.forward === 1,
         revertTargets: r.revert_targets === '[]' ? [] : JSON.parse(r.revert_targets),
         knownSha: r.known_sha === 1,
-        newCommits: Number(r.new_commits),
+        newCommits: r.lead_ms.byteLength / 8,
       };
       if (finishedAt >= samplesFrom && finishedAt < samplesTo && r.lead_ms.byteLength) {
         blobs.push(r.lead_ms);
@@ -383,19 +380,18 @@ export class SqlMetricsStore {
     }));
   }
 
-  /** Times releases touching this app's environment were applied. */
-  async releasesApplied(appId: string, env: string): Promise<number[]> {
+  /** Releases touching this app's environment, when they were applied. */
+  async releasesApplied(appId: string, env: string): Promise<{ key: string; at: number }[]> {
     const rows = await this.db
       .selectFrom('releases')
       .innerJoin('release_changes', 'release_changes.release_id', 'releases.id')
-      .select('releases.applied_at')
+      .select(['releases.id', 'releases.applied_at'])
       .distinct()
-      .select('releases.id')
       .where('release_changes.app_id', '=', appId)
       .where('release_changes.env', '=', env)
       .where('releases.applied_at', 'is not', null)
       .execute();
-    return rows.map((r) => ms(r.applied_at!));
+    return rows.map((r) => ({ key: r.id, at: ms(r.applied_at!) }));
   }
 
   /** Times toggles of the app were switched on in the environment, from the event log. */

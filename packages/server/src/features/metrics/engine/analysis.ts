@@ -27,8 +27,8 @@ export interface History extends Classification {
   incidents: ScopedIncident[];
   rollbackAttempts: RollbackAttempt[];
   builds: ScopedBuild[];
-  /** Times releases were applied in the environment. */
-  releases: number[];
+  /** Releases applied in the environment (`key` tells one release from another when apps are combined). */
+  releases: { key: string; at: number }[];
   /** Times toggles were switched on in the environment. */
   togglesOn: number[];
   /** Deployed SHAs missing from the commit graph: no lead time comes from them. */
@@ -46,7 +46,10 @@ export function historyFrom(
 ): History {
   const env = scope.env ?? DEFAULT_ENV;
   const incidentWindowMs = scope.incidentWindowMs ?? DEFAULT_INCIDENT_WINDOW_MS;
-  const deployments = [...parts.deployments].sort(byFinish);
+  const given = parts.deployments;
+  // The server's ledger hands them over in finish order already; sort only when they are not.
+  const ordered = given.every((d, i) => i === 0 || byFinish(given[i - 1]!, d) < 0);
+  const deployments = ordered ? given : [...given].sort(byFinish);
   return {
     ...parts,
     ...classify(deployments, parts.incidents, incidentWindowMs),
@@ -82,7 +85,6 @@ export async function analyze(
       });
     deployments.push({
       ...d,
-      previousSha: f.previousSha,
       ranBefore: f.ranBefore,
       forward: f.forward,
       revertTargets: f.revertTargets,
@@ -111,11 +113,39 @@ export async function analyze(
       })),
     releases: (input.releases ?? [])
       .filter((r) => r.env === env && (r.app === undefined || r.app === scope.app))
-      .map((r) => ms(r.appliedAt)),
+      .map((r) => ({ key: `${r.name}@${r.appliedAt}`, at: ms(r.appliedAt) })),
     togglesOn: (input.toggleChanges ?? [])
       .filter((t) => t.app === scope.app && t.env === env && !t.enabledBefore && t.enabledAfter)
       .map((t) => ms(t.at)),
     unknownShas: [...unknownShas].sort(),
   });
   return { history, leadSamples };
+}
+
+/**
+ * Several apps' histories of one environment as one, for pooled figures: ratios become sums of
+ * numerators over sums of denominators, and medians are taken over everything together. A release
+ * that touched several apps counts once.
+ */
+export function combineHistories(histories: readonly History[], label = 'all apps'): History {
+  const first = histories[0];
+  if (!first) throw new Error('combineHistories needs at least one history');
+  const failures = new Map<string, History['failures'] extends Map<string, infer F> ? F : never>();
+  for (const h of histories) for (const [id, f] of h.failures) failures.set(id, f);
+  const releases = new Map<string, { key: string; at: number }>();
+  for (const h of histories) for (const r of h.releases) releases.set(r.key, r);
+  const all = <T>(pick: (h: History) => readonly T[]) => histories.flatMap((h) => [...pick(h)]);
+  return {
+    app: label,
+    env: first.env,
+    incidentWindowMs: first.incidentWindowMs,
+    deployments: all((h) => h.deployments).sort(byFinish),
+    failures,
+    incidents: all((h) => h.incidents).sort((a, b) => a.openedAt - b.openedAt || (a.id < b.id ? -1 : 1)),
+    rollbackAttempts: all((h) => h.rollbackAttempts),
+    builds: all((h) => h.builds),
+    releases: [...releases.values()],
+    togglesOn: all((h) => h.togglesOn),
+    unknownShas: [...new Set(all((h) => h.unknownShas))].sort(),
+  };
 }

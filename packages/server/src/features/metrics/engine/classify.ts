@@ -37,6 +37,12 @@ export function classify(
 ): Classification {
   const blamed = attributeIncidents(deployments, incidents, incidentWindowMs);
   const out: ClassifiedDeployment[] = [];
+  // Only deployments something points at need finding by id: a year has few of them.
+  const referenced = new Set<string>(blamed.keys());
+  for (const d of deployments) {
+    if (d.remediates) referenced.add(d.remediates);
+    for (const id of d.revertTargets) referenced.add(id);
+  }
   const byId = new Map<string, ClassifiedDeployment>();
   const failures = new Map<string, FailedDeployment>();
   const remediated = new Set<string>();
@@ -66,7 +72,6 @@ export function classify(
       requestedAt: d.requestedAt,
       finishedAt: d.finishedAt,
       remediates: d.remediates,
-      previousSha: d.previousSha,
       ranBefore: d.ranBefore,
       forward: d.forward,
       revertTargets: d.revertTargets,
@@ -104,14 +109,14 @@ export function classify(
     }
 
     for (const id of c.remediatesIds) {
-      const target = byId.get(id);
+      const target = id === current?.id ? current : byId.get(id);
       if (!target) continue;
       remediated.add(id);
       fail(target, c.kind as FailureReason, c);
     }
     if (c.remediatesIds.length) pending = pending.filter((p) => !remediated.has(p.id));
     out.push(c);
-    byId.set(c.id, c);
+    if (referenced.has(c.id)) byId.set(c.id, c);
     if (blamed.has(c.id)) pending.push(c);
     if (c.kind !== 'redeploy') current = c;
   }

@@ -14,7 +14,7 @@ export interface ProdDeployment {
 
 /** A successful deployment with the facts the ledger kept about it (no commit lists). */
 export type FactDeployment = ProdDeployment &
-  Pick<DeploymentFacts, 'previousSha' | 'ranBefore' | 'forward' | 'revertTargets' | 'knownSha'> & {
+  Pick<DeploymentFacts, 'ranBefore' | 'forward' | 'revertTargets' | 'knownSha'> & {
     newCommits: number;
   };
 

@@ -3,14 +3,14 @@
  * - `analyze(events)` then `metricsReport(history, lead, options)`: what the server and the CLI use;
  * - the functions below take an events list and a scope and return one metric each (tests, scripts).
  */
-import { analyze } from './analysis.js';
+import { analyze, combineHistories } from './analysis.js';
 import { bandFor } from './bands.js';
 import * as m from './metrics.js';
 import { type MetricsReport, metricsReport, previousWindow, type ReportOptions } from './report.js';
 import { toWindow } from './time.js';
 import type { Bucket, MetricsInput, Scope } from './types.js';
 
-export { analyze, type History, historyFrom, type ScopeKey } from './analysis.js';
+export { analyze, combineHistories, type History, historyFrom, type ScopeKey } from './analysis.js';
 export { BANDS_SOURCE, type Band, type Bands, bandFor, type KeyValues } from './bands.js';
 export type {
   Classification,
@@ -111,6 +111,25 @@ export async function reportFromEvents(
   const { history, leadSamples } = await analyze(input, scope);
   const prev = previousWindow(scope.from, scope.to);
   const lead = (from: string, to: string) => m.leadTimeOf(leadSamples, toWindow(from, to), scope.bucket);
+  const { commits: _c, ...current } = lead(scope.from, scope.to);
+  const { commits: _p, ...previous } = lead(prev.from, prev.to);
+  return metricsReport(history, { current, previous }, scope);
+}
+
+/**
+ * The report of every app in the events together (pooled): `gantry metrics --all-apps --events`.
+ * Each app is classified on its own; the figures are then taken over all of them.
+ */
+export async function pooledReportFromEvents(
+  input: MetricsInput,
+  scope: Omit<Scope, 'from' | 'to' | 'app'> & ReportOptions,
+): Promise<MetricsReport> {
+  const apps = [...new Set(input.deployments.map((d) => d.app))].sort();
+  const parts = await Promise.all(apps.map((app) => analyze(input, { ...scope, app })));
+  const history = combineHistories(parts.map((p) => p.history));
+  const samples = parts.flatMap((p) => p.leadSamples);
+  const prev = previousWindow(scope.from, scope.to);
+  const lead = (from: string, to: string) => m.leadTimeOf(samples, toWindow(from, to), scope.bucket);
   const { commits: _c, ...current } = lead(scope.from, scope.to);
   const { commits: _p, ...previous } = lead(prev.from, prev.to);
   return metricsReport(history, { current, previous }, scope);

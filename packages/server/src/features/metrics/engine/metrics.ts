@@ -4,8 +4,8 @@
  */
 import type { History } from './analysis.js';
 import type { DeploymentKind } from './classify.js';
-import type { LeadSample } from './history.js';
-import { ratio, type Summary, summarize, summarizeSorted } from './stats.js';
+import type { LeadSample, ScopedBuild } from './history.js';
+import { ratio, type Summary, summarize, summarizeInPlace } from './stats.js';
 import { Buckets, bucketStart, DAY_MS, inWindow, iso, type Window } from './time.js';
 import type { Bucket } from './types.js';
 
@@ -92,9 +92,9 @@ export function leadTimeStats(
     per[k]![fill[k]!++] = leadMs[i]!;
   }
   return {
-    ...summarizeSorted(all.sort()),
+    ...summarizeInPlace(all),
     clockSkew,
-    buckets: per.map((values, i) => ({ start: iso(b.starts[i]!), ...summarizeSorted(values.sort()) })),
+    buckets: per.map((values, i) => ({ start: iso(b.starts[i]!), ...summarizeInPlace(values) })),
   };
 }
 
@@ -270,22 +270,33 @@ export function buildTime(
   sloMs = DEFAULT_BUILD_SLO_MS,
   bucket: Bucket = 'week',
 ): BuildTime {
-  const builds = h.builds
-    .filter((b) => inWindow(b.finishedAt, w))
-    .sort((a, b) => a.finishedAt - b.finishedAt || (a.id < b.id ? -1 : 1));
-  const duration = (b: (typeof builds)[number]) => b.finishedAt - b.startedAt;
-  const breaches = builds.filter((b) => duration(b) > sloMs).map((b) => b.id);
   const b = new Buckets(w, bucket);
+  const perBucket = b.starts.map((): number[] => []);
+  const durations: number[] = [];
+  const queue: number[] = [];
+  const breaches: ScopedBuild[] = [];
+  for (const x of h.builds) {
+    const k = b.index(x.finishedAt);
+    if (k < 0) continue;
+    const d = x.finishedAt - x.startedAt;
+    durations.push(d);
+    queue.push(x.startedAt - x.queuedAt);
+    perBucket[k]!.push(d);
+    if (d > sloMs) breaches.push(x);
+  }
+  breaches.sort((p, q) => p.finishedAt - q.finishedAt || (p.id < q.id ? -1 : 1));
+  const within = durations.length - breaches.length;
   return {
-    ...summarize(builds.map(duration)),
+    ...summarizeInPlace(Float64Array.from(durations)),
     sloMs,
-    withinSlo: builds.length - breaches.length,
-    withinSloShare: ratio(builds.length - breaches.length, builds.length),
-    breaches,
-    queue: summarize(builds.map((x) => x.startedAt - x.queuedAt)),
-    buckets: b
-      .group(builds, (x) => x.finishedAt)
-      .map((xs, i) => ({ start: iso(b.starts[i]!), ...summarize(xs.map(duration)) })),
+    withinSlo: within,
+    withinSloShare: ratio(within, durations.length),
+    breaches: breaches.map((x) => x.id),
+    queue: summarizeInPlace(Float64Array.from(queue)),
+    buckets: perBucket.map((xs, i) => ({
+      start: iso(b.starts[i]!),
+      ...summarizeInPlace(Float64Array.from(xs)),
+    })),
   };
 }
 
@@ -298,7 +309,7 @@ export interface ReleaseFrequency {
 /** Counted apart from deployments and never summed into them. Anchors: applied, switched on. */
 export function releaseFrequency(h: History, w: Window, bucket: Bucket): ReleaseFrequency {
   const b = new Buckets(w, bucket);
-  const r = b.group(h.releases, (t) => t);
+  const r = b.group(h.releases, (x) => x.at);
   const t = b.group(h.togglesOn, (x) => x);
   return {
     releases: r.reduce((s, xs) => s + xs.length, 0),
