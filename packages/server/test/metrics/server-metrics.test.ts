@@ -9,7 +9,7 @@ import { recordInBulk } from '../../src/features/metrics/metrics-ledger.js';
 import { engines } from '../support/engines.js';
 import { seedHistory } from '../support/metrics-seed.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
-import { DAY, randomHistory, T0 } from './fixtures.js';
+import { at, commit, DAY, deploy, input, randomHistory, T0 } from './fixtures.js';
 
 const iso = (t: number) => new Date(t).toISOString();
 const window = { from: iso(T0 + 7 * DAY), to: iso(T0 + 21 * DAY) };
@@ -95,6 +95,28 @@ describe.each(engines)('metrics from the server on $name', (engine) => {
     const todo = await s.gantry.metricsLedger.store.unrecorded(appId, 'production');
     await recordInBulk(s.gantry.metricsLedger.store, appId, 'production', h.commits, todo, 3);
     expect(await rows()).toEqual(live);
+  });
+
+  it('records a long history into an empty ledger at once, with the same result', async () => {
+    // 300 deployments: more than the live path takes one by one, so the app's commits are read at once.
+    const commits = Array.from({ length: 900 }, (_, i) => commit(i + 1, at(0, 0, i)));
+    const deployments = Array.from({ length: 300 }, (_, i) =>
+      i % 25 === 24
+        ? deploy(`long-${i}`, 3 * i - 3, at(8, 0, i), { app: 'long', trigger: 'rollback' })
+        : deploy(`long-${i}`, 3 * i + 3, at(8, 0, i), { app: 'long' }),
+    );
+    const h: MetricsInput = {
+      commits: reSha(input({ commits }), 'c').commits,
+      deployments: reSha(input({ deployments }), 'c').deployments,
+      incidents: [],
+      builds: [],
+    };
+    await seedHistory(s.gantry.database.db, h);
+    const got = await s.api('GET', query('long'));
+    const expected = await reportFromEvents(h, { app: 'long', env: 'production', ...window, bucket: 'week' });
+    expect(expected.deploymentFrequency).toMatchObject({ deployments: 300, rollbacks: 12 });
+    expect(expected.leadTime.n).toBe(897);
+    expect(got.body).toEqual(json(expected));
   });
 
   it('rebuilds the ledger when a deployment that finished earlier arrives late', async () => {

@@ -10,6 +10,9 @@ import {
   type SqlMetricsStore,
 } from './sql-metrics-store.js';
 
+/** From this many deployments to record into an empty ledger, the app's commits are read at once. */
+const BULK_FROM = 200;
+
 /**
  * Keeps the metrics ledger: when a deployment succeeds, the facts that need the commit graph (new
  * commits and their lead times, rollback and revert evidence) are computed once and stored, so a
@@ -67,6 +70,12 @@ export class MetricsLedger {
       this.d.logger.warn({ appId, env }, 'metrics ledger: out-of-order deployment, rebuilding');
       await this.d.store.forget(appId, env);
       return this.#catchUp(appId, env);
+    }
+    if (last === null && todo.length >= BULK_FROM) {
+      // A whole history at once (first start after an upgrade, a rebuild): read the app's commits once
+      // and walk them in memory, instead of a few queries per deployment.
+      await recordInBulk(this.d.store, appId, env, await this.d.store.commitsOf(appId), todo);
+      return;
     }
     const graph = new SqlGraphSource(this.d.db, appId);
     for (const d of todo) await this.d.store.record(appId, env, [{ d, f: await nextFacts(d, graph, state) }]);

@@ -824,7 +824,7 @@ function section(r: MetricsReport, index: number): string {
     '<dl class="meta">' +
     `<dt>App</dt><dd data-field="app">${esc(r.app)}</dd>` +
     `<dt>Environment</dt><dd data-field="env">${esc(r.env)}</dd>` +
-    `<dt>Window</dt><dd data-field="window">[${esc(formatTime(r.from))}, ${esc(formatTime(r.to))}) UTC, half-open</dd>` +
+    `<dt>Window</dt><dd data-field="window">[${esc(formatTime(r.from))}, ${esc(formatTime(r.to))}), half-open</dd>` +
     `<dt>Bucket</dt><dd data-field="bucket">${esc(r.bucket)}</dd>` +
     `<dt>Definitions</dt><dd data-field="definitions"><code>${esc(r.definitions)}</code></dd>` +
     '</dl>' +

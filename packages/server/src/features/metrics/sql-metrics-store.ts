@@ -137,6 +137,21 @@ export class SqlLedgerState implements LedgerState {
 export class SqlMetricsStore {
   constructor(private readonly db: Db) {}
 
+  /** Every commit of an app, as the engine's graph needs them (a bulk recording of a whole history). */
+  async commitsOf(appId: string): Promise<CommitEvent[]> {
+    const rows = await this.db
+      .selectFrom('commits')
+      .select(['sha', 'parents', 'committed_at', 'message'])
+      .where('app_id', '=', appId)
+      .execute();
+    return rows.map((r) => ({
+      sha: r.sha,
+      parents: JSON.parse(r.parents),
+      committedAt: r.committed_at,
+      message: r.message,
+    }));
+  }
+
   /** Whether some successful deployment of the environment is not in the ledger yet (two index counts). */
   async behind(appId: string, env: string): Promise<boolean> {
     const [done, recorded] = await Promise.all([
