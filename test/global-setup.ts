@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import pg from 'pg';
 
 const DEFAULT_PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
@@ -20,6 +21,7 @@ async function reachable(url: string): Promise<string | null> {
  * CI sets GANTRY_REQUIRE_PG=1 so that they can never be skipped there.
  */
 export default async function setup(): Promise<void> {
+  browser();
   const url = process.env.TEST_PG_URL || DEFAULT_PG_URL;
   const problem = await reachable(url);
   if (!problem) {
@@ -34,5 +36,21 @@ export default async function setup(): Promise<void> {
   process.stdout.write(
     `\n*** PostgreSQL suites: OFF — ${url} is unreachable (${problem}).\n` +
       '*** Start it (see README) or set TEST_PG_URL; CI always runs them.\n\n',
+  );
+}
+
+/** Chromium (for the HTML report) as PostgreSQL: on when installed, required in CI (GANTRY_REQUIRE_CHROMIUM=1). */
+function browser(): void {
+  const path = process.env.TEST_CHROMIUM ?? '/usr/bin/chromium';
+  if (existsSync(path)) {
+    process.env.TEST_CHROMIUM = path;
+    process.stdout.write(`Chromium suites: on (${path})\n`);
+    return;
+  }
+  if (process.env.GANTRY_REQUIRE_CHROMIUM === '1')
+    throw new Error(`Chromium is required for the tests but ${path} is missing: apt-get install -y chromium`);
+  delete process.env.TEST_CHROMIUM;
+  process.stdout.write(
+    `\n*** Chromium suites: OFF — ${path} is missing. Install it with \`apt-get install -y chromium\`; CI always runs them.\n\n`,
   );
 }
