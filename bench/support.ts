@@ -26,7 +26,7 @@ export class Scope {
 
   async tempDir(prefix: string): Promise<string> {
     const dir = await mkdtemp(join(tmpdir(), `gantry-bench-${prefix}-`));
-    this.defer(() => rm(dir, { recursive: true, force: true }));
+    this.defer(() => rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 }));
     return dir;
   }
 

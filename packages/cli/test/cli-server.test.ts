@@ -39,7 +39,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all([...running].map(stop));
   await cli?.cleanup();
-  if (root) await rm(root, { recursive: true, force: true });
+  if (root) await rm(root, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
 });
 
 describe('gantry server', () => {

@@ -130,7 +130,7 @@ export async function demoCommand(opts: { keep?: boolean }): Promise<void> {
     await stop();
     if (!finished) process.stderr.write(`The demo's repositories, data and logs are in ${root}\n`);
   }
-  if (!opts.keep) await rm(root, { recursive: true, force: true });
+  if (!opts.keep) await rm(root, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   say(
     `Stopped the environments and the server${opts.keep ? `; the files are in ${root}` : ', removed the temp folder'}. ` +
       'Next: `gantry server`, then `gantry --help`.',

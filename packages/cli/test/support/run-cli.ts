@@ -156,7 +156,7 @@ export async function makeCliSandbox(env: Record<string, string | undefined> = {
       }
       return JSON.parse(res.stdout) as T;
     },
-    cleanup: () => rm(root, { recursive: true, force: true }),
+    cleanup: () => rm(root, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 }),
   };
 }
 

@@ -24,7 +24,9 @@ export async function makeTempDir(prefix = 'gantry-git-'): Promise<string> {
 
 export async function cleanupAll(): Promise<void> {
   const dirs = tempDirs.splice(0);
-  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+  await Promise.all(
+    dirs.map((d) => rm(d, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 })),
+  );
 }
 
 export function git(args: string[], cwd?: string, env?: Record<string, string>): Promise<GitOutput> {
