@@ -43,6 +43,21 @@ describe('build time', () => {
   it('takes a custom SLO', async () => {
     expect((await buildTime(history, { ...week, sloMs: 5 * 60_000 })).breaches).toEqual(['b2', 'b4']);
   });
+
+  it("holds each build to its own SLO (gantry.yaml's build.timeout) unless one is given for all", async () => {
+    const own = input({
+      builds: [
+        build('b1', 0, 1, 5, { sloMs: 4 * 60_000 }), // over its 4 min
+        build('b2', 10, 10, 12, { sloMs: 15 * 60_000 }), // within its 15 min
+        build('b4', 30, 33, 8), // no SLO recorded: the default 10 min
+      ],
+    });
+    const b = await buildTime(own, week);
+    expect(b).toMatchObject({ breaches: ['b1'], withinSlo: 2, sloMs: 600_000 });
+    // The report's SLO line is the newest build's.
+    expect((await buildTime(input({ builds: own.builds.slice(0, 2) }), week)).sloMs).toBe(15 * 60_000);
+    expect((await buildTime(own, { ...week, sloMs: 9 * 60_000 })).breaches).toEqual(['b2']);
+  });
 });
 
 describe('release frequency', () => {

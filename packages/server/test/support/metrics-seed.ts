@@ -116,7 +116,7 @@ export async function seedHistory(db: Db, input: MetricsInput): Promise<Map<stri
           runner_id: null,
           attempt: 1,
           cancel_requested: 0,
-          slo_ms: 600_000,
+          slo_ms: b.sloMs ?? 600_000,
           slo_breached: 0,
           exit_code: null,
           error: null,

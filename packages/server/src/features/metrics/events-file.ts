@@ -46,6 +46,7 @@ const schemas = {
     queuedAt: time,
     startedAt: time.nullable(),
     finishedAt: time.nullable(),
+    sloMs: z.number().int().positive().optional(),
   }),
   releases: z.object({ name: id, app: id.optional(), env: id, appliedAt: time }),
   toggleChanges: z.object({

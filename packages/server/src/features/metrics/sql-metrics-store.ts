@@ -380,7 +380,7 @@ export class SqlMetricsStore {
   async builds(appId: string, from: string, to: string): Promise<ScopedBuild[]> {
     const rows = await this.db
       .selectFrom('builds')
-      .select(['id', 'queued_at', 'started_at', 'finished_at'])
+      .select(['id', 'queued_at', 'started_at', 'finished_at', 'slo_ms'])
       .where('app_id', '=', appId)
       .where('status', 'in', ['succeeded', 'failed', 'interrupted'])
       .where('started_at', 'is not', null)
@@ -392,6 +392,7 @@ export class SqlMetricsStore {
       queuedAt: ms(r.queued_at),
       startedAt: ms(r.started_at!),
       finishedAt: ms(r.finished_at!),
+      sloMs: Number(r.slo_ms),
     }));
   }
 
@@ -452,7 +453,7 @@ export class SqlMetricsStore {
       .execute();
     const builds = await this.db
       .selectFrom('builds')
-      .select(['id', 'sha', 'status', 'queued_at', 'started_at', 'finished_at'])
+      .select(['id', 'sha', 'status', 'queued_at', 'started_at', 'finished_at', 'slo_ms'])
       .where('app_id', '=', appId)
       .orderBy('queued_at')
       .execute();
@@ -498,6 +499,7 @@ export class SqlMetricsStore {
         queuedAt: b.queued_at,
         startedAt: b.started_at,
         finishedAt: b.finished_at,
+        sloMs: Number(b.slo_ms),
       })),
       releases: releases.map((r) => ({ name: r.name, app, env: r.env, appliedAt: r.applied_at! })),
       toggleChanges: toggles.flatMap((t) => {

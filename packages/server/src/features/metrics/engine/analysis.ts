@@ -110,6 +110,7 @@ export async function analyze(
         queuedAt: ms(b.queuedAt),
         startedAt: ms(b.startedAt!),
         finishedAt: ms(b.finishedAt!),
+        ...(b.sloMs !== undefined && { sloMs: b.sloMs }),
       })),
     releases: (input.releases ?? [])
       .filter((r) => r.env === env && (r.app === undefined || r.app === scope.app))

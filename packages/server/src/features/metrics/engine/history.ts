@@ -38,6 +38,8 @@ export interface ScopedBuild {
   queuedAt: number;
   startedAt: number;
   finishedAt: number;
+  /** Its own SLO, when known. */
+  sloMs?: number;
 }
 
 /** A commit's lead time: its first deployment's finish minus its committed time. */

@@ -263,18 +263,18 @@ export interface BuildTime extends SloReport {
   buckets: ({ start: string } & Summary)[];
 }
 
-/** Anchor: the build's finish. Cancelled and superseded builds are left out. */
-export function buildTime(
-  h: History,
-  w: Window,
-  sloMs = DEFAULT_BUILD_SLO_MS,
-  bucket: Bucket = 'week',
-): BuildTime {
+/**
+ * Anchor: the build's finish. Cancelled and superseded builds are left out. Each build is held to its
+ * own SLO (gantry.yaml `build.timeout` when it ran) unless `sloMs` is given for all; the report's
+ * `sloMs` is that value, else the newest build's, else the default.
+ */
+export function buildTime(h: History, w: Window, sloMs?: number, bucket: Bucket = 'week'): BuildTime {
   const b = new Buckets(w, bucket);
   const perBucket = b.starts.map((): number[] => []);
   const durations: number[] = [];
   const queue: number[] = [];
   const breaches: ScopedBuild[] = [];
+  let newest: ScopedBuild | undefined;
   for (const x of h.builds) {
     const k = b.index(x.finishedAt);
     if (k < 0) continue;
@@ -282,13 +282,15 @@ export function buildTime(
     durations.push(d);
     queue.push(x.startedAt - x.queuedAt);
     perBucket[k]!.push(d);
-    if (d > sloMs) breaches.push(x);
+    if (d > (sloMs ?? x.sloMs ?? DEFAULT_BUILD_SLO_MS)) breaches.push(x);
+    if (!newest || x.finishedAt > newest.finishedAt || (x.finishedAt === newest.finishedAt && x.id > newest.id))
+      newest = x;
   }
   breaches.sort((p, q) => p.finishedAt - q.finishedAt || (p.id < q.id ? -1 : 1));
   const within = durations.length - breaches.length;
   return {
     ...summarizeInPlace(Float64Array.from(durations)),
-    sloMs,
+    sloMs: sloMs ?? newest?.sloMs ?? DEFAULT_BUILD_SLO_MS,
     withinSlo: within,
     withinSloShare: ratio(within, durations.length),
     breaches: breaches.map((x) => x.id),

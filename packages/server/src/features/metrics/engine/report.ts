@@ -5,7 +5,6 @@ import {
   buildTime,
   type ChangeFailureRate,
   changeFailureRate,
-  DEFAULT_BUILD_SLO_MS,
   DEFAULT_ROLLBACK_SLO_MS,
   type DeploymentFrequency,
   deploymentFrequency,
@@ -131,7 +130,7 @@ function headline(
     timeToRestore: timeToRestore(h, w),
     reworkRate: reworkRate(h, w),
     rollbackTime: rollbackTime(h, w, o.rollbackSloMs ?? DEFAULT_ROLLBACK_SLO_MS),
-    buildTime: buildTime(h, w, o.buildSloMs ?? DEFAULT_BUILD_SLO_MS, o.bucket),
+    buildTime: buildTime(h, w, o.buildSloMs, o.bucket),
     releaseFrequency: releaseFrequency(h, w, o.bucket),
   };
   return {

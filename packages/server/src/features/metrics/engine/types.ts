@@ -40,6 +40,8 @@ export interface BuildEvent {
   queuedAt: string;
   startedAt: string | null;
   finishedAt: string | null;
+  /** The build time SLO this build was held to (gantry.yaml `build.timeout`); default 10 minutes. */
+  sloMs?: number;
 }
 
 export interface ReleaseEvent {
