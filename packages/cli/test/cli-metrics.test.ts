@@ -19,11 +19,12 @@ let v2: Deployment;
 let rollback: Deployment;
 let from: string;
 let to: string;
+let app: Awaited<ReturnType<typeof createDeployableApp>>;
 
 beforeAll(async () => {
   from = new Date(Date.now() - 86_400_000).toISOString();
   server = await startTestServer();
-  const app = await createDeployableApp(server, await envPorts());
+  app = await createDeployableApp(server, await envPorts());
   await deployedTo(server, 'qa', app.v1);
   const sha2 = await app.pushFiles({ 'server.js': SERVER_JS, VERSION: 'v2' }, 'v2');
   await server.api('POST', '/api/apps/shop/sync');
@@ -137,5 +138,26 @@ describe('gantry deploy --remediates', () => {
     expect(after.body.length).toBe(before.body.length + 1);
     const exported = await cli.json<MetricsInput>(['events', 'export']);
     expect(exported.deployments.find((d) => d.id === res.id)?.remediates).toBe(v2.id);
+  });
+});
+
+describe('a deploy tag pushed by hand', () => {
+  it('links its deployment with a Remediates: line, and deploys anyway when the link is wrong', async () => {
+    await app.work.run(['tag', '-a', 'deploy/qa/fix', '-m', `Fix it\n\nRemediates: ${v2.id}`, app.v1]);
+    await app.work.run(['tag', '-a', 'deploy/qa/typo', '-m', 'Fix it\n\nRemediates: dep_typo', app.v1]);
+    await app.work.run(['push', 'origin', '--tags']);
+    const shop = await server.gantry.apps.get('shop');
+    const mirror = server.gantry.apps.mirrorOf(shop);
+    await mirror.fetch();
+    const scanned = await server.gantry.tagDeployer.scan(shop, mirror, app.v1, false);
+    const byTag = new Map(scanned.map((d) => [d.tag, d]));
+    expect(byTag.get('deploy/qa/fix')).toMatchObject({ remediates: v2.id, status: 'queued' });
+    expect(byTag.get('deploy/qa/typo')).toMatchObject({
+      remediates: null,
+      status: 'queued',
+      reason: expect.stringContaining(
+        'the Remediates: trailer was ignored: remediates dep_typo: no such deployment',
+      ),
+    });
   });
 });

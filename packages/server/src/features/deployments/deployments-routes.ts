@@ -56,7 +56,9 @@ export function deploymentsRoutes(r: TypedApp, g: Gantry): void {
         const pattern = await g.tagDeployer.patternFor(app, sha);
         tag = deployTagName(pattern, req.body.env, sha);
         await g.envStore.markSeen(app.id, tag, sha);
-        const message = `Deploy ${sha.slice(0, 12)} to ${req.body.env}\n\nBy: ${actor}\nWhy: ${req.body.reason ?? '(no reason given)'}\n`;
+        const message =
+          `Deploy ${sha.slice(0, 12)} to ${req.body.env}\n\nBy: ${actor}\nWhy: ${req.body.reason ?? '(no reason given)'}\n` +
+          (req.body.remediates ? `Remediates: ${req.body.remediates}\n` : '');
         await mirror.createAndPushTag(tag, sha, message, { name: 'Gantry', email: `gantry@${hostname()}` });
       }
       const d = await g.deployments.request({

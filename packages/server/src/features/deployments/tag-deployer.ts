@@ -38,6 +38,19 @@ export class TagDeployer {
       if (!(await this.seen.markSeen(app.id, tag.name, tag.sha))) continue;
       if (initial) continue;
       const actor = tag.tagger ? `${tag.tagger.name} <${tag.tagger.email}>` : 'git';
+      let reason = tag.message ?? null;
+      let remediates = remediatesTrailer(tag.message);
+      if (remediates) {
+        // A wrong link must not stop the deployment the tag asks for: deploy, drop the link, say why.
+        const why = await this.deployments.checkRemediates(app, env, remediates).then(
+          () => null,
+          (e: unknown) => (e instanceof Error ? e.message : String(e)),
+        );
+        if (why) {
+          reason = `${reason ?? ''}\n(the Remediates: trailer was ignored: ${why})`.trim();
+          remediates = null;
+        }
+      }
       out.push(
         await this.deployments.request({
           app,
@@ -46,10 +59,17 @@ export class TagDeployer {
           trigger: 'tag',
           actor,
           tag: tag.name,
-          reason: tag.message ?? null,
+          reason,
+          remediates,
         }),
       );
     }
     return out;
   }
+}
+
+/** `Remediates: <deployment id>` on a line of a deploy tag's message (as `gantry deploy --remediates` writes). */
+export function remediatesTrailer(message: string | null | undefined): string | null {
+  const m = /^remediates:[ \t]*(\S+)[ \t]*$/im.exec(message ?? '');
+  return m ? m[1]! : null;
 }

@@ -283,7 +283,11 @@ export function buildTime(h: History, w: Window, sloMs?: number, bucket: Bucket 
     queue.push(x.startedAt - x.queuedAt);
     perBucket[k]!.push(d);
     if (d > (sloMs ?? x.sloMs ?? DEFAULT_BUILD_SLO_MS)) breaches.push(x);
-    if (!newest || x.finishedAt > newest.finishedAt || (x.finishedAt === newest.finishedAt && x.id > newest.id))
+    if (
+      !newest ||
+      x.finishedAt > newest.finishedAt ||
+      (x.finishedAt === newest.finishedAt && x.id > newest.id)
+    )
       newest = x;
   }
   breaches.sort((p, q) => p.finishedAt - q.finishedAt || (p.id < q.id ? -1 : 1));
