@@ -345,7 +345,7 @@ describe.each(engines)('Prometheus /metrics on $name', (engine) => {
       expect(Number(rb.buckets![String(le)]), `le=${le}`).toBe(took <= le ? 1 : 0);
     expect(rb.buckets!['+Inf']).toBe('1');
 
-    expect(s.value('gantry_build_slo_seconds')).toBe(600);
+    expect(s.value('gantry_build_slo_seconds', { app: 'shop' })).toBe(600);
     expect(s.value('gantry_rollback_slo_seconds')).toBe(60);
   });
 

@@ -126,11 +126,12 @@ export class PrometheusExporter {
       labelNames: ['app', 'env', 'toggle', 'result'] as const,
       registers,
     });
-    new Gauge({
+    const buildSlo = new Gauge({
       name: 'gantry_build_slo_seconds',
-      help: 'The build time SLO the delivery metrics measure against',
+      help: "The build time SLO of each app: its newest build's (gantry.yaml build.timeout), or the default",
+      labelNames: ['app'] as const,
       registers,
-    }).set(DEFAULT_BUILD_SLO_MS / 1000);
+    });
     new Gauge({
       name: 'gantry_rollback_slo_seconds',
       help: 'The rollback time SLO the delivery metrics measure against',
@@ -225,18 +226,23 @@ export class PrometheusExporter {
 
     const builds = await db
       .selectFrom('builds')
-      .select(['app_id', 'status', 'queued_at', 'started_at', 'finished_at'])
+      .select(['app_id', 'status', 'queued_at', 'started_at', 'finished_at', 'slo_ms'])
       .where('status', 'in', COUNTED_BUILDS)
       .where('started_at', 'is not', null)
       .where('finished_at', 'is not', null)
       .execute();
+    const newest = new Map<string, { at: string; sloMs: number }>();
     for (const b of builds) {
       const app = name(b.app_id);
       if (!app) continue;
+      const last = newest.get(app);
+      if (!last || b.finished_at! > last.at) newest.set(app, { at: b.finished_at!, sloMs: Number(b.slo_ms) });
       const started = Date.parse(b.started_at!);
       buildDuration.observe({ app, result: b.status }, seconds(Date.parse(b.finished_at!) - started));
       buildQueue.observe({ app }, seconds(started - Date.parse(b.queued_at)));
     }
+    for (const app of apps.values())
+      buildSlo.set({ app: app.name }, (newest.get(app.name)?.sloMs ?? DEFAULT_BUILD_SLO_MS) / 1000);
 
     const incidents = await db
       .selectFrom('incidents')
