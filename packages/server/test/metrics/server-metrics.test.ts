@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EventBus } from '../../src/events/event-bus.js';
 import {
   type MetricsInput,
   type MetricsReport,
   pooledReportFromEvents,
   reportFromEvents,
 } from '../../src/features/metrics/engine/index.js';
-import { recordInBulk } from '../../src/features/metrics/metrics-ledger.js';
+import { MetricsLedger, recordInBulk } from '../../src/features/metrics/metrics-ledger.js';
 import { engines } from '../support/engines.js';
 import { seedHistory } from '../support/metrics-seed.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
@@ -183,5 +184,50 @@ describe.each(engines)('pooled metrics of every app on $name', (engine) => {
       one.changeFailureRate.failed + other.changeFailureRate.failed,
     );
     expect(got.body.leadTime.n).toBe(one.leadTime.n + other.leadTime.n);
+  });
+});
+
+describe.each(engines)('two ledgers on one database ($name)', (engine) => {
+  let s: TestServer;
+  beforeAll(async () => {
+    s = await startTestServer(engine);
+  });
+  afterAll(async () => {
+    await s?.close();
+  });
+
+  it('record the same deployments at once without failing or recording twice', async () => {
+    const h = asApp(randomHistory(41), 'twice');
+    const ids = await seedHistory(s.gantry.database.db, h);
+    const appId = ids.get('twice')!;
+    // A second server's ledger: same database, its own event bus.
+    const other = new MetricsLedger({
+      db: s.gantry.database.db,
+      store: s.gantry.metricsLedger.store,
+      bus: new EventBus(),
+      logger: s.gantry.logger,
+    });
+    await Promise.all([
+      s.gantry.metricsLedger.catchUp(appId, 'production'),
+      other.catchUp(appId, 'production'),
+      other.catchUp(appId, 'production'),
+    ]);
+    await other.close();
+    const rows = await s.gantry.database.db
+      .selectFrom('metric_deployments')
+      .select(['deployment_id', 'seq'])
+      .where('app_id', '=', appId)
+      .orderBy('seq')
+      .execute();
+    const succeeded = h.deployments.filter((d) => d.env === 'production' && d.status === 'succeeded');
+    expect(rows.map((r) => Number(r.seq))).toEqual(succeeded.map((_, i) => i + 1));
+    expect(new Set(rows.map((r) => r.deployment_id)).size).toBe(succeeded.length);
+    const got = await s.api(
+      'GET',
+      `/api/metrics?app=twice&env=production&from=${window.from}&to=${window.to}`,
+    );
+    expect(got.body).toEqual(
+      json(await reportFromEvents(h, { app: 'twice', env: 'production', ...window, bucket: 'week' })),
+    );
   });
 });

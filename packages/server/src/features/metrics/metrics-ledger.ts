@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Db } from '../../db/database.js';
+import { isUniqueViolation } from '../../db/db-errors.js';
 import type { EventBus } from '../../events/event-bus.js';
 import type { CommitEvent, DeploymentFacts } from './engine/index.js';
 import { MemoryGraph, MemoryLedgerState, nextFacts } from './engine/index.js';
@@ -58,7 +59,26 @@ export class MetricsLedger {
     await this.catchUp(appId, env);
   }
 
-  async #catchUp(appId: string, env: string): Promise<void> {
+  /**
+   * Another server on the same database may record the same deployments at the same time: the
+   * ledger's unique keys let one of them win, and the other starts over from what is stored now.
+   */
+  async #catchUp(appId: string, env: string, attempt = 1): Promise<void> {
+    try {
+      await this.#record(appId, env);
+    } catch (err) {
+      if (attempt >= 20 || !isUniqueViolation(err)) throw err;
+      this.d.logger.info(
+        { appId, env, attempt },
+        'metrics ledger: another writer recorded first; reading again',
+      );
+      // Step aside for a moment, so the other writer gets ahead instead of colliding at every step.
+      await new Promise((r) => setTimeout(r, 10 + Math.random() * 40 * attempt));
+      await this.#catchUp(appId, env, attempt + 1);
+    }
+  }
+
+  async #record(appId: string, env: string): Promise<void> {
     if (!(await this.d.store.behind(appId, env))) return;
     const todo = await this.d.store.unrecorded(appId, env);
     if (!todo.length) return;
@@ -69,7 +89,7 @@ export class MetricsLedger {
       // facts depend on order, so record the environment again from the start.
       this.d.logger.warn({ appId, env }, 'metrics ledger: out-of-order deployment, rebuilding');
       await this.d.store.forget(appId, env);
-      return this.#catchUp(appId, env);
+      return this.#record(appId, env);
     }
     if (last === null && todo.length >= BULK_FROM) {
       // A whole history at once (first start after an upgrade, a rebuild): read the app's commits once
