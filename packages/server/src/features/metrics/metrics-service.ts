@@ -13,7 +13,7 @@ import {
   type MetricsReport,
   metricsReport,
   previousWindow,
-  type ScopedIncident,
+  scopedIncidents,
   toWindow,
 } from './engine/index.js';
 import type { MetricsLedger } from './metrics-ledger.js';
@@ -121,16 +121,7 @@ export class MetricsService {
       { app: app.name, env, incidentWindowMs: opts.incidentWindowMs },
       {
         deployments,
-        incidents: incidents
-          .map(
-            (i): ScopedIncident => ({
-              id: i.id,
-              openedAt: Date.parse(i.openedAt),
-              resolvedAt: i.resolvedAt ? Date.parse(i.resolvedAt) : null,
-              deploymentId: i.deploymentId ?? null,
-            }),
-          )
-          .sort((a, b) => a.openedAt - b.openedAt || (a.id < b.id ? -1 : 1)),
+        incidents: scopedIncidents(incidents, app.name, env),
         rollbackAttempts,
         builds,
         releases,

@@ -20,7 +20,14 @@ export type {
   FailureReason,
 } from './classify.js';
 export { changeSet, type GraphSource, MemoryGraph } from './graph.js';
-export type { FactDeployment, LeadSample, RollbackAttempt, ScopedBuild, ScopedIncident } from './history.js';
+export {
+  type FactDeployment,
+  type LeadSample,
+  type RollbackAttempt,
+  type ScopedBuild,
+  type ScopedIncident,
+  scopedIncidents,
+} from './history.js';
 export {
   type DeploymentFacts,
   type LedgerState,
