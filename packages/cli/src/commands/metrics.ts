@@ -1,5 +1,5 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { parseDuration } from '@gantry/contracts';
+import { humanDuration, parseDuration } from '@gantry/contracts';
 import type { MetricsInput, MetricsReport } from '@gantry/server';
 import { CliError, client, pickApp, qs } from '../context.js';
 import { printJson, table } from '../output.js';
@@ -138,15 +138,7 @@ function onlyApp(input: MetricsInput, file: string): string {
 
 // ── formatting ─────────────────────────────────────────────────────────────────────────────────
 
-export function human(ms: number | null | undefined): string {
-  if (ms === null || ms === undefined || !Number.isFinite(ms)) return '—';
-  const a = Math.abs(ms);
-  if (a < 1000) return `${Math.round(ms)} ms`;
-  if (a < 60_000) return `${(ms / 1000).toFixed(1)} s`;
-  if (a < 3_600_000) return `${(ms / 60_000).toFixed(1)} min`;
-  if (a < DAY_MS) return `${(ms / 3_600_000).toFixed(1)} h`;
-  return `${(ms / DAY_MS).toFixed(1)} d`;
-}
+const human = humanDuration;
 const pct = (x: number | null | undefined) =>
   x === null || x === undefined ? '—' : `${(x * 100).toFixed(1)}%`;
 const perDay = (x: number | null | undefined) =>

@@ -3,7 +3,10 @@
  * no font, no image, no network) for one or more metrics reports. Pure: the same reports and options
  * give the same bytes. Every string that comes from the data is escaped.
  */
+import { humanDuration as formatDuration } from '@gantry/contracts';
 import type { Band, Bucket, Headline, MetricsReport, SeriesPoint, Trend } from './engine/index.js';
+
+export { formatDuration };
 
 export interface ReportHtmlOptions {
   /** The page title; defaults to "Delivery metrics — <app> / <env>, …". */
@@ -32,29 +35,6 @@ export function escapeHtml(value: unknown): string {
 const esc = escapeHtml;
 
 const trimZero = (s: string) => s.replace(/\.0$/, '');
-
-/**
- * Milliseconds for people: "350 ms", "4.2 s", "3 min", "5.1 h", "2.3 d" (one decimal under 10, whole
- * numbers from 10). A value that rounds up to the next unit moves to it ("60 s" → "1 min").
- * Negative values get a minus sign; null and non-finite values give "—".
- */
-export function formatDuration(ms: number | null | undefined): string {
-  if (ms === null || ms === undefined || !Number.isFinite(ms)) return '—';
-  if (ms < 0) return `−${formatDuration(-ms)}`;
-  const units: [size: number, name: string, limit: number][] = [
-    [1, 'ms', 1000],
-    [SECOND, 's', 60],
-    [MINUTE, 'min', 60],
-    [HOUR, 'h', 24],
-    [DAY, 'd', Number.POSITIVE_INFINITY],
-  ];
-  for (const [size, name, limit] of units) {
-    const v = ms / size;
-    const text = size > 1 && v < 9.95 ? trimZero(v.toFixed(1)) : String(Math.round(v));
-    if (Number(text) < limit) return `${text} ${name}`;
-  }
-  return `${Math.round(ms / DAY)} d`;
-}
 
 /** A share in [0, 1] as a percentage: "25%", "33.3%"; null gives "—". */
 export function formatPercent(share: number | null | undefined): string {
