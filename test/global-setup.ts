@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import pg from 'pg';
 
@@ -20,14 +21,17 @@ async function reachable(url: string): Promise<string | null> {
  * The PostgreSQL suites run when TEST_PG_URL is set, or when the default local server answers.
  * CI sets GANTRY_REQUIRE_PG=1 so that they can never be skipped there.
  */
-export default async function setup(): Promise<void> {
+export default async function setup(): Promise<(() => Promise<void>) | undefined> {
   browser();
   const url = process.env.TEST_PG_URL || DEFAULT_PG_URL;
   const problem = await reachable(url);
   if (!problem) {
     process.env.TEST_PG_URL = url;
+    // Test schemas are named after the run and dropped together when it ends (see engines.ts).
+    const run = randomBytes(4).toString('hex');
+    process.env.TEST_PG_RUN = run;
     process.stdout.write(`PostgreSQL suites: on (${url})\n`);
-    return;
+    return () => dropRunSchemas(url, run);
   }
   if (process.env.GANTRY_REQUIRE_PG === '1' || process.env.TEST_PG_URL) {
     throw new Error(`PostgreSQL at ${url} is required for the tests but unreachable: ${problem}`);
@@ -53,4 +57,18 @@ function browser(): void {
   process.stdout.write(
     `\n*** Chromium suites: OFF — ${path} is missing. Install it with \`apt-get install -y chromium\`; CI always runs them.\n\n`,
   );
+}
+
+async function dropRunSchemas(url: string, run: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ name: string }>(
+      'SELECT nspname AS name FROM pg_namespace WHERE nspname LIKE $1',
+      [`t\\_${run}\\_%`],
+    );
+    for (const { name } of rows) await client.query(`DROP SCHEMA IF EXISTS "${name}" CASCADE`);
+  } finally {
+    await client.end();
+  }
 }

@@ -144,6 +144,9 @@ const pct = (x: number | null | undefined) =>
 const perDay = (x: number | null | undefined) =>
   x === null || x === undefined ? '—' : x >= 1 ? `${x.toFixed(1)}/day` : `${(x * 7).toFixed(1)}/week`;
 const day = (iso: string) => iso.slice(0, 10);
+/** The mean of the weekly counts of days with a deployment. */
+const daysPerWeek = (weeks: { days: number }[]) =>
+  weeks.length ? (weeks.reduce((s, w) => s + w.days, 0) / weeks.length).toFixed(1) : '—';
 
 function trendCell(
   t: MetricsReport['trend'][keyof MetricsReport['trend']],
@@ -169,7 +172,7 @@ export function printReport(r: MetricsReport, notes: string[] = [], out = proces
   const rows = [
     {
       metric: 'Deployment frequency',
-      value: `${perDay(f.perDay)} (${f.deployments}, ${f.rollbacks} rollbacks)`,
+      value: `${perDay(f.perDay)} (${f.deployments}, ${f.rollbacks} rollbacks; ${daysPerWeek(f.deploymentDaysPerWeek)} deployment days/week)`,
       band: r.bands.deploymentFrequency ?? '—',
       trend: trendCell(r.trend.deploymentsPerDay, perDay),
     },

@@ -1,5 +1,5 @@
 import { type Database, openDatabase } from '../../src/db/database.js';
-import { dropSchema, freshSchemaName, type TestEngine } from './engines.js';
+import { freshSchemaName, releaseSchema, type TestEngine } from './engines.js';
 import { makeTempDir } from './git-fixtures.js';
 
 /** A migrated database on the given engine: a fresh SQLite file, or a fresh PostgreSQL schema. */
@@ -15,7 +15,7 @@ export async function openTestDatabase(
     reopen: () => openDatabase({ url: engine.url, dataDir, schema }),
     async close() {
       await database.close();
-      if (schema && engine.url) await dropSchema(engine.url, schema);
+      if (schema && engine.url) await releaseSchema(engine.url, schema);
     },
   };
 }

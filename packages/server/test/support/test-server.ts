@@ -1,7 +1,7 @@
 import pino from 'pino';
 import { loadServerConfig, type ServerConfig } from '../../src/config/server-config.js';
 import { type RunningServer, startServer } from '../../src/start-server.js';
-import { dropSchema, freshSchemaName, type TestEngine } from './engines.js';
+import { freshSchemaName, releaseSchema, type TestEngine } from './engines.js';
 import { makeTempDir } from './git-fixtures.js';
 
 export interface TestServer extends RunningServer {
@@ -53,7 +53,7 @@ export async function startTestServer(
       await server.gantry.runner.stop();
       await server.gantry.deployer.stopAllEnvironments();
       await server.stop();
-      if (schema && engine.url) await dropSchema(engine.url, schema);
+      if (schema && engine.url) await releaseSchema(engine.url, schema);
     },
   };
 }
