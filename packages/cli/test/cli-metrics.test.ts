@@ -66,7 +66,9 @@ describe('gantry metrics', () => {
     expect(table.code, table.stderr).toBe(0);
     expect(table.stdout).toMatch(/^shop \/ qa: /);
     expect(table.stdout).toMatch(/Change failure rate\s+33\.3% \(1 of 3\)\s+low/);
-    expect(table.stdout).toMatch(/Deployment frequency\s+\S+ \(3, 1 rollbacks; \d\.\d deployment days\/week\)/);
+    expect(table.stdout).toMatch(
+      /Deployment frequency\s+\S+ \(3, 1 rollbacks; \d\.\d deployment days\/week\)/,
+    );
     expect(table.stdout).toMatch(/Rework rate\s+33\.3% \(1 rollbacks, 0 reverts, 0 fix-forwards\)/);
     expect(table.stdout).toContain('DORA 2023');
   });
