@@ -2,23 +2,12 @@ import { pathToFileURL } from 'node:url';
 import type { MetricsInput, MetricsReport } from '../packages/server/src/features/metrics/engine/index.js';
 import { reportFromEvents } from '../packages/server/src/features/metrics/engine/index.js';
 import { recordInBulk } from '../packages/server/src/features/metrics/metrics-ledger.js';
+import { rng } from '../packages/server/test/metrics/fixtures.js';
 import { seedHistory } from '../packages/server/test/support/metrics-seed.js';
 import { PG_URL, reachable, Scope, startBenchServer } from './support.js';
 
 const DAY = 86_400_000;
 const YEAR_START = Date.UTC(2025, 0, 6); // a Monday
-
-/** mulberry32: seeded, so every run measures the same history. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const iso = (t: number) => new Date(t).toISOString();
 const shaOf = (n: number) => n.toString(16).padStart(40, '0');
@@ -225,7 +214,7 @@ export async function benchMetrics(
   return result;
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1]!).href) {
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const n = Number(process.argv[2] ?? 100_000);
   console.log(JSON.stringify(await benchMetrics({ deployments: n }), null, 2));
 }
