@@ -138,7 +138,6 @@ export async function createGantry(config: ServerConfig, opts: CreateGantryOptio
   const metricsStore = new SqlMetricsStore(db);
   const metricsLedger = new MetricsLedger({ db, store: metricsStore, bus, logger });
   const metrics = new MetricsService({
-    db,
     store: metricsStore,
     ledger: metricsLedger,
     apps,

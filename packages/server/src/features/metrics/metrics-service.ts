@@ -1,4 +1,3 @@
-import type { Db } from '../../db/database.js';
 import { InvalidInput } from '../../errors.js';
 import type { AppService } from '../apps/app-service.js';
 import type { AppRecord } from '../apps/app-store.js';
@@ -36,7 +35,6 @@ export interface MetricsQuery {
 }
 
 export interface MetricsDeps {
-  db: Db;
   store: SqlMetricsStore;
   ledger: MetricsLedger;
   apps: AppService;
@@ -126,7 +124,6 @@ export class MetricsService {
         builds,
         releases,
         togglesOn,
-        unknownShas: [...new Set(deployments.filter((d) => !d.knownSha).map((d) => d.sha))].sort(),
       },
     );
     return { history, samples };

@@ -31,8 +31,6 @@ export interface History extends Classification {
   releases: { key: string; at: number }[];
   /** Times toggles were switched on in the environment. */
   togglesOn: number[];
-  /** Deployed SHAs missing from the commit graph: no lead time comes from them. */
-  unknownShas: string[];
 }
 
 export type ScopeKey = Pick<Scope, 'app' | 'env' | 'incidentWindowMs'>;
@@ -71,11 +69,9 @@ export async function analyze(
   const state = new MemoryLedgerState();
   const deployments: FactDeployment[] = [];
   const leadSamples: LeadSample[] = [];
-  const unknownShas = new Set<string>();
   for (const d of successfulDeployments(input, scope.app, env)) {
     const f = await nextFacts(d, graph, state);
     state.append(f);
-    if (!f.knownSha) unknownShas.add(d.sha);
     for (const c of f.newCommits)
       leadSamples.push({
         sha: c.sha,
@@ -118,7 +114,6 @@ export async function analyze(
     togglesOn: (input.toggleChanges ?? [])
       .filter((t) => t.app === scope.app && t.env === env && !t.enabledBefore && t.enabledAfter)
       .map((t) => ms(t.at)),
-    unknownShas: [...unknownShas].sort(),
   });
   return { history, leadSamples };
 }
@@ -147,6 +142,5 @@ export function combineHistories(histories: readonly History[], label = 'all app
     builds: all((h) => h.builds),
     releases: [...releases.values()],
     togglesOn: all((h) => h.togglesOn),
-    unknownShas: [...new Set(all((h) => h.unknownShas))].sort(),
   };
 }

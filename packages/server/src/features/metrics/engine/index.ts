@@ -70,7 +70,7 @@ const over = async (input: MetricsInput, scope: Scope) => ({
 
 export async function classifyDeployments(input: MetricsInput, scope: Omit<Scope, 'from' | 'to'>) {
   const { history } = await analyze(input, scope);
-  return { deployments: history.deployments, failures: history.failures, unknownShas: history.unknownShas };
+  return { deployments: history.deployments, failures: history.failures };
 }
 
 export const leadTime = async (input: MetricsInput, scope: Scope & { bucket?: Bucket }) => {
