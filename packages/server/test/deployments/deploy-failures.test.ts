@@ -129,8 +129,15 @@ describe('deployments that go wrong', () => {
       .map((d) => [Date.parse(d.startedAt!), Date.parse(d.finishedAt!)] as const)
       .sort((a, b) => a[0] - b[0]);
     for (let i = 1; i < spans.length; i++) expect(spans[i]![0]).toBeGreaterThanOrEqual(spans[i - 1]![1]);
-    // the last request wins
-    expect(await serving(ports.qa)).toBe('v2 hello-qa');
+    // The request recorded last wins (ids are time-ordered); concurrent requests arrive in any order.
+    const last = [...done].sort((a, b) => (a.id < b.id ? -1 : 1)).at(-1)!;
+    expect(last.status).toBe('succeeded');
+    const version = new Map([
+      [app.v1, 'v1'],
+      [v2, 'v2'],
+      [v3, 'v3'],
+    ]).get(last.sha);
+    expect(await serving(ports.qa)).toBe(`${version} hello-qa`);
   });
 
   it('with queue: fifo every queued deployment runs, in order; --force skips promote_from and is recorded', async () => {

@@ -43,6 +43,7 @@ export interface DeploymentStore {
   queued(appId: string, env: string): Promise<Deployment[]>;
   /** Every environment (app id, env) that has something queued. */
   queuedEnvironments(): Promise<{ appId: string; env: string }[]>;
+  /** Marks queued deployments of the environment recorded before `keepId` superseded. */
   supersedeQueued(appId: string, env: string, keepId: string): Promise<string[]>;
   /** Status-guarded queued → running. */
   start(id: string, runnerId: string): Promise<boolean>;

@@ -100,7 +100,9 @@ export class SqlDeploymentStore implements DeploymentStore {
       .where('app_id', '=', appId)
       .where('env', '=', env)
       .where('status', '=', 'queued')
-      .where('id', '!=', keepId)
+      // Only older requests: ids are time-ordered, so the request recorded last always survives,
+      // however concurrent inserts and supersedes interleave.
+      .where('id', '<', keepId)
       .returning('id')
       .execute();
     return rows.map((r) => r.id);
