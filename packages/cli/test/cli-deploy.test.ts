@@ -1,12 +1,13 @@
 import type { Deployment, EnvironmentState } from '@gantry/contracts';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { AppFixture } from '../../server/test/support/app-fixture.js';
 import {
   createDeployableApp,
   deployedTo,
   envPorts,
   serving,
 } from '../../server/test/support/deploy-fixture.js';
-import { cleanupAll } from '../../server/test/support/git-fixtures.js';
+import { cleanupAll, git } from '../../server/test/support/git-fixtures.js';
 import { startTestServer, type TestServer } from '../../server/test/support/test-server.js';
 import { type CliSandbox, makeCliSandbox } from './support/run-cli.js';
 
@@ -14,12 +15,25 @@ let server: TestServer;
 let cli: CliSandbox;
 let ports: Awaited<ReturnType<typeof envPorts>>;
 let v1: string;
+let app: AppFixture;
+
+/** Deploy tags in the app's repository and in the server's mirror of it. */
+async function deployTags(): Promise<{ remote: string[]; mirror: string[] }> {
+  const remote = (await git(['ls-remote', '--tags', app.bare.dir])).stdout
+    .split('\n')
+    .filter((l) => l.includes('refs/tags/deploy/'))
+    .map((l) => l.split('refs/tags/')[1]!);
+  const mirror = server.gantry.apps.mirrorOf(await server.gantry.apps.get('shop'));
+  const local = (await git(['tag', '-l', 'deploy/*'], mirror.path)).stdout.split('\n').filter(Boolean);
+  return { remote, mirror: local };
+}
 
 beforeAll(async () => {
   server = await startTestServer();
   ports = await envPorts();
-  const app = await createDeployableApp(server, ports);
-  v1 = app.v1;
+  const created = await createDeployableApp(server, ports);
+  app = created;
+  v1 = created.v1;
   await deployedTo(server, 'qa', v1);
   cli = await makeCliSandbox({ GANTRY_URL: server.url, GANTRY_TOKEN: server.token });
 });
@@ -87,5 +101,51 @@ describe('gantry deploy, status, history, rollback', () => {
     expect((await cli.run(['unlock', 'qa'])).code).toBe(0);
     const after = await cli.json<EnvironmentState[]>(['status', '--json']);
     expect(after.find((s) => s.env === 'qa')?.lock).toBeNull();
+  });
+});
+
+describe('gantry deploy checks the request before it pushes a tag', () => {
+  it('an undeclared environment, an unknown ref and a commit without artifact fail and leave no tag', async () => {
+    const before = await deployTags();
+    const moon = await cli.run(['deploy', 'nonexistent', 'HEAD']);
+    expect(moon.code).toBe(1);
+    expect(moon.stderr).toContain('environment "nonexistent" is not declared in gantry.yaml');
+    expect(moon.stderr).not.toContain('tagged');
+
+    const ref = await cli.run(['deploy', 'qa', 'no-such-branch']);
+    expect(ref.code).toBe(1);
+    expect(ref.stderr).toContain('no-such-branch');
+
+    // Pushed without telling the server: the SHA resolves after a fetch but was never built.
+    const unbuilt = await app.pushFiles({ VERSION: 'unbuilt' }, 'never built');
+    const noArtifact = await cli.run(['deploy', 'qa', unbuilt.slice(0, 10)]);
+    expect(noArtifact.code).toBe(1);
+    expect(noArtifact.stderr).toContain(`commit ${unbuilt.slice(0, 12)} has no artifact`);
+
+    const dry = await cli.run(['deploy', 'nonexistent', 'HEAD', '--dry-run']);
+    expect(dry.code).toBe(1);
+    expect(dry.stderr).toContain('would be refused: environment "nonexistent" is not declared');
+
+    expect(await deployTags()).toEqual(before);
+    const refusals = await cli.json<Deployment[]>(['history', 'nonexistent', '--json']);
+    expect(refusals[0]).toMatchObject({ status: 'rejected', tag: null, trigger: 'cli' });
+  });
+
+  it('a tag pushed for a request the server then fails is deleted again', async () => {
+    const spy = vi
+      .spyOn(server.gantry.deployments, 'request')
+      .mockRejectedValueOnce(new Error('database went away'));
+    try {
+      const res = await cli.run(['deploy', 'qa', v1.slice(0, 8)]);
+      expect(res.code).toBe(1);
+      expect(spy).toHaveBeenCalledWith(
+        expect.objectContaining({ tag: expect.stringMatching(/^deploy\/qa\//) }),
+      );
+    } finally {
+      spy.mockRestore();
+    }
+    const tags = await deployTags();
+    expect(tags.remote.filter((t) => t.startsWith('deploy/qa/'))).toEqual([]);
+    expect(tags.mirror.filter((t) => t.startsWith('deploy/qa/'))).toEqual([]);
   });
 });

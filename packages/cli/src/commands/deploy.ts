@@ -108,21 +108,26 @@ export async function deployCommand(
     actor: whoAmI(),
   };
   if (opts.dryRun) {
-    const plan = await api.post<{ sha: string; driver: string; plan: { kind: string; steps: string[] } }>(
-      path,
-      {
-        ...body,
-        dryRun: true,
-      },
-    );
-    if (opts.json) return printJson(plan);
-    process.stdout.write(`Plan for ${env} ← ${short(plan.sha)} (driver ${plan.driver}): ${plan.plan.kind}\n`);
-    for (const step of plan.plan.steps) process.stdout.write(`  - ${step}\n`);
+    const plan = await api.post<{
+      sha: string;
+      refused: string | null;
+      driver: string | null;
+      plan: { kind: string; steps: string[] } | null;
+    }>(path, { ...body, dryRun: true });
+    if (opts.json) printJson(plan);
+    else if (plan.plan) {
+      process.stdout.write(
+        `Plan for ${env} ← ${short(plan.sha)} (driver ${plan.driver}): ${plan.plan.kind}\n`,
+      );
+      for (const step of plan.plan.steps) process.stdout.write(`  - ${step}\n`);
+    }
+    if (plan.refused)
+      throw new CliError(`a deployment of ${short(plan.sha)} to ${env} would be refused: ${plan.refused}`);
     return;
   }
   const confirm = await confirmProtected(api, app, env, `Deploy ${ref} to ${env}`, opts.yes);
   const d = await api.post<Deployment>(path, { ...body, confirm });
-  if (!opts.json && d.tag) process.stderr.write(`tagged ${d.tag} and pushed it\n`);
+  if (!opts.json && d.tag && d.status !== 'rejected') process.stderr.write(`tagged ${d.tag} and pushed it\n`);
   if (d.status === 'rejected') return finish(d, opts.json);
   if (opts.follow === false) return opts.json ? printJson(d) : void process.stdout.write(`${d.id}\n`);
   finish(await followDeployment(api, d.id, !opts.json), opts.json);

@@ -265,6 +265,14 @@ export class RepoMirror {
     });
   }
 
+  /** Takes back a tag `createAndPushTag` pushed: deletes it on the remote, then here. */
+  async deleteTag(name: string): Promise<void> {
+    await serialized(resolvePath(this.path), async () => {
+      await this.git(['push', '--quiet', remoteUrl(this.url), `:refs/tags/${name}`], NETWORK_TIMEOUT_MS);
+      await this.git(['tag', '-d', name]).catch(() => undefined);
+    });
+  }
+
   private git(args: string[], timeoutMs?: number, input?: string): Promise<GitOutput> {
     return runGit(args, { cwd: this.path, timeoutMs, input });
   }

@@ -1,4 +1,10 @@
-import type { Deployment, DeploymentTrigger, GantryYaml } from '@gantry/contracts';
+import type {
+  Artifact,
+  Deployment,
+  DeploymentTrigger,
+  GantryEnvironment,
+  GantryYaml,
+} from '@gantry/contracts';
 import { parseGantryYaml } from '@gantry/contracts';
 import { InvalidInput, NotAllowed, NotFound } from '../../errors.js';
 import type { EventStore } from '../../events/event-store.js';
@@ -102,49 +108,8 @@ export class DeploymentService {
       return d;
     };
 
-    if (!envConfig) {
-      const names = environmentNames(config);
-      return reject(
-        `environment "${r.env}" is not declared in gantry.yaml at ${r.sha.slice(0, 12)}` +
-          (names.length ? ` (declared: ${names.join(', ')})` : '; add an environments section'),
-      );
-    }
-    if (!artifact) {
-      return reject(
-        `commit ${r.sha.slice(0, 12)} has no artifact: Gantry deploys only what it built (never rebuilds on deploy). ` +
-          `Build it with \`gantry build ${r.sha.slice(0, 12)}\` and deploy again`,
-      );
-    }
-    if (!this.drivers.has(envConfig.driver)) {
-      return reject(
-        `driver "${envConfig.driver}" is not available; use one of ${this.drivers.names().join(', ')}`,
-      );
-    }
-    if (envConfig.protected && r.trigger === 'auto') {
-      return reject(`environment "${r.env}" is protected and is never deployed automatically`);
-    }
-    if (
-      envConfig.protected &&
-      !r.confirmed &&
-      (r.trigger === 'cli' || r.trigger === 'api' || r.trigger === 'rollback')
-    ) {
-      throw new NotAllowed(
-        `environment "${r.env}" is protected: confirm the deployment (CLI: answer the prompt or pass --yes)`,
-      );
-    }
-    const upstream = envConfig.promote_from;
-    if (
-      upstream &&
-      r.trigger !== 'rollback' &&
-      !(await this.deployments.hasSucceeded(r.app.id, upstream, r.sha))
-    ) {
-      if (!r.force) {
-        return reject(
-          `commit ${r.sha.slice(0, 12)} was never deployed healthy to "${upstream}", which "${r.env}" promotes from; ` +
-            `deploy it to ${upstream} first, or pass --force (recorded)`,
-        );
-      }
-    }
+    const refused = await this.gates(r, config, envConfig, artifact);
+    if (refused !== null || !envConfig) return reject(refused ?? `environment "${r.env}" is not declared`);
     const env = await this.environment(r.app, r.env);
     if (r.trigger === 'auto' && env.hold) {
       if (env.hold.sha === r.sha) {
@@ -165,6 +130,68 @@ export class DeploymentService {
     }
     this.wake();
     return d;
+  }
+
+  /**
+   * The gates every request passes (environment declared at that SHA, artifact, driver, protected,
+   * promote_from), without recording anything: why the request would be refused, or null. Throws
+   * NotAllowed for a protected environment that was not confirmed. `gantry deploy` runs them before
+   * it pushes a deploy tag, so a request that cannot pass leaves no tag behind.
+   */
+  async refusal(r: DeployRequest): Promise<string | null> {
+    const config = await this.configAt(r.app, r.sha);
+    const artifact = await this.artifacts.findCurrent(r.app.id, r.sha);
+    return this.gates(r, config, environmentOf(config, r.env), artifact);
+  }
+
+  private async gates(
+    r: DeployRequest,
+    config: GantryYaml | undefined,
+    envConfig: GantryEnvironment | undefined,
+    artifact: Artifact | undefined,
+  ): Promise<string | null> {
+    if (!envConfig) {
+      const names = environmentNames(config);
+      return (
+        `environment "${r.env}" is not declared in gantry.yaml at ${r.sha.slice(0, 12)}` +
+        (names.length ? ` (declared: ${names.join(', ')})` : '; add an environments section')
+      );
+    }
+    if (!artifact) {
+      return (
+        `commit ${r.sha.slice(0, 12)} has no artifact: Gantry deploys only what it built (never rebuilds on deploy). ` +
+        `Build it with \`gantry build ${r.sha.slice(0, 12)}\` and deploy again`
+      );
+    }
+    if (!this.drivers.has(envConfig.driver)) {
+      return `driver "${envConfig.driver}" is not available; use one of ${this.drivers.names().join(', ')}`;
+    }
+    if (envConfig.protected && r.trigger === 'auto') {
+      return `environment "${r.env}" is protected and is never deployed automatically`;
+    }
+    if (
+      envConfig.protected &&
+      !r.confirmed &&
+      (r.trigger === 'cli' || r.trigger === 'api' || r.trigger === 'rollback')
+    ) {
+      throw new NotAllowed(
+        `environment "${r.env}" is protected: confirm the deployment (CLI: answer the prompt or pass --yes)`,
+      );
+    }
+    const upstream = envConfig.promote_from;
+    if (
+      upstream &&
+      r.trigger !== 'rollback' &&
+      !(await this.deployments.hasSucceeded(r.app.id, upstream, r.sha))
+    ) {
+      if (!r.force) {
+        return (
+          `commit ${r.sha.slice(0, 12)} was never deployed healthy to "${upstream}", which "${r.env}" promotes from; ` +
+          `deploy it to ${upstream} first, or pass --force (recorded)`
+        );
+      }
+    }
+    return null;
   }
 
   /** Deploys a freshly built commit to every environment with auto_deploy. */

@@ -2,11 +2,20 @@ import { hostname } from 'node:os';
 import { deploymentStatuses } from '@gantry/contracts';
 import { z } from 'zod';
 import type { Gantry } from '../../gantry.js';
+import type { RepoMirror } from '../../git/repo-mirror.js';
 import { actorOf, type TypedApp } from '../../http/http-app.js';
 import { deployTagName } from './deploy-tags.js';
 import { knownReleases } from './deployment-plan.js';
 
 const appEnv = z.object({ app: z.string(), env: z.string() });
+
+async function untag(g: Gantry, mirror: RepoMirror, tag: string): Promise<void> {
+  await mirror
+    .deleteTag(tag)
+    .catch((error: unknown) =>
+      g.logger.warn({ err: error, tag }, 'could not delete the deploy tag of a refused request'),
+    );
+}
 
 export function deploymentsRoutes(r: TypedApp, g: Gantry): void {
   r.post(
@@ -39,7 +48,23 @@ export function deploymentsRoutes(r: TypedApp, g: Gantry): void {
       await mirror.fetch();
       const sha = await mirror.resolve(req.body.ref);
       const actor = req.body.actor ? `${req.body.actor} (${actorOf(req)})` : actorOf(req);
+      if (req.body.remediates) await g.deployments.checkRemediates(app, req.body.env, req.body.remediates);
+      const request = {
+        app,
+        env: req.body.env,
+        sha,
+        trigger: req.body.tag ? ('cli' as const) : ('api' as const),
+        actor,
+        reason: req.body.reason ?? null,
+        force: req.body.force,
+        confirmed: req.body.confirm,
+        remediates: req.body.remediates ?? null,
+      };
       if (req.body.dryRun) {
+        // The same gates as the real request (a dry run needs no confirmation): why it would be refused.
+        const refused = await g.deployments.refusal({ ...request, confirmed: true });
+        if (refused !== null && !(await g.deployments.configAt(app, sha))?.environments?.[req.body.env])
+          return { dryRun: true, env: req.body.env, sha, refused, driver: null, artifact: null, plan: null };
         const { spec, driver } = await g.deployer.specFor(app, req.body.env, sha);
         const artifact = await g.artifacts.findCurrent(app.id, sha);
         const releases = await knownReleases(g.deploymentStore, app.id, req.body.env, spec.standby);
@@ -48,11 +73,11 @@ export function deploymentsRoutes(r: TypedApp, g: Gantry): void {
           target: { sha, digest: artifact?.digest ?? '' },
           releases,
         });
-        return { dryRun: true, env: req.body.env, sha, driver, artifact: artifact ?? null, plan };
+        return { dryRun: true, env: req.body.env, sha, refused, driver, artifact: artifact ?? null, plan };
       }
-      if (req.body.remediates) await g.deployments.checkRemediates(app, req.body.env, req.body.remediates);
       let tag: string | null = null;
-      if (req.body.tag) {
+      // The gates run before the tag is pushed: a request they refuse is recorded (rejected) without one.
+      if (req.body.tag && (await g.deployments.refusal(request)) === null) {
         const pattern = await g.tagDeployer.patternFor(app, sha);
         tag = deployTagName(pattern, req.body.env, sha);
         await g.envStore.markSeen(app.id, tag, sha);
@@ -61,18 +86,12 @@ export function deploymentsRoutes(r: TypedApp, g: Gantry): void {
           (req.body.remediates ? `Remediates: ${req.body.remediates}\n` : '');
         await mirror.createAndPushTag(tag, sha, message, { name: 'Gantry', email: `gantry@${hostname()}` });
       }
-      const d = await g.deployments.request({
-        app,
-        env: req.body.env,
-        sha,
-        trigger: req.body.tag ? 'cli' : 'api',
-        actor,
-        reason: req.body.reason ?? null,
-        tag,
-        force: req.body.force,
-        confirmed: req.body.confirm,
-        remediates: req.body.remediates ?? null,
+      const d = await g.deployments.request({ ...request, tag }).catch(async (error: unknown) => {
+        if (tag) await untag(g, mirror, tag);
+        throw error;
       });
+      // Refused after all (something changed in between): the tag would claim a deployment that never ran.
+      if (tag && d.status === 'rejected') await untag(g, mirror, tag);
       reply.status(201);
       return d;
     },
