@@ -73,3 +73,14 @@ export const durationSchema = z
     }
     return z.NEVER;
   });
+
+/**
+ * A {@link durationSchema} with an upper bound, so a timer never overflows (Node's setTimeout
+ * fires at once past 2^31-1 ms, about 24.8 days) and a typo such as 300h is caught.
+ */
+export function boundedDurationSchema(maxMs: number, what: string) {
+  return durationSchema.refine((ms) => ms <= maxMs, {
+    error: (iss) =>
+      `${what} of ${formatDuration(iss.input as number)} is too long: the most is ${formatDuration(maxMs)}`,
+  });
+}

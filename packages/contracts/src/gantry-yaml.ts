@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { closestWord } from './config-issues.js';
-import { durationSchema } from './duration.js';
+import { boundedDurationSchema } from './duration.js';
 import { relativePathSchema } from './relative-path.js';
 
 /** Names of apps and environments: lowercase letters, digits and dashes. */
@@ -15,6 +15,11 @@ export const defaultCacheKey: readonly string[] = [
 
 const nameRule = 'use lowercase letters, digits and dashes, starting with a letter or digit';
 
+/** A build and its steps may run a day at most (it is stopped at twice build.timeout). */
+const MAX_BUILD_MS = 24 * 3_600_000;
+/** A health check or a post-deploy check may wait an hour at most. */
+const MAX_CHECK_MS = 3_600_000;
+
 const appNameSchema = z
   .string()
   .describe('the app name')
@@ -26,6 +31,10 @@ const appNameSchema = z
 // front, losing the promotion order the file declares.
 const environmentNameSchema = z
   .string()
+  .max(63, {
+    abort: true,
+    error: (iss) => `${JSON.stringify(iss.input)} is not a valid environment name: at most 63 characters`,
+  })
   .regex(namePattern, {
     abort: true,
     error: (iss) => `${JSON.stringify(iss.input)} is not a valid environment name: ${nameRule}`,
@@ -41,7 +50,7 @@ const stepSchema = z
   .strictObject({
     name: z.string().min(1).describe('a short label for the build log, e.g. test'),
     run: commandSchema('the shell command to run'),
-    timeout: durationSchema.optional(),
+    timeout: boundedDurationSchema(MAX_BUILD_MS, 'a step timeout').optional(),
   })
   .describe('a step such as { name: test, run: npm test }');
 
@@ -72,7 +81,7 @@ export const buildSchema = z
     cache_key: z
       .array(relativePathSchema('a lock file whose contents key the cache'))
       .default(() => [...defaultCacheKey]),
-    timeout: durationSchema.default(600_000),
+    timeout: boundedDurationSchema(MAX_BUILD_MS, 'a build timeout').default(600_000),
     mode: z.enum(['latest', 'every']).default('latest'),
   })
   .describe(
@@ -98,7 +107,7 @@ export const runSchema = z
             error: (iss) => `expected a path starting with "/", got ${JSON.stringify(iss.input)}`,
           })
           .default('/healthz'),
-        timeout: durationSchema.default(30_000),
+        timeout: boundedDurationSchema(MAX_CHECK_MS, 'a health timeout').default(30_000),
       })
       .describe('the health check, e.g. { path: /healthz, timeout: 30s }')
       .prefault({}),
@@ -114,6 +123,10 @@ export const environmentSchema = z
   .strictObject({
     driver: z.string().min(1).describe('the driver name, e.g. process or command').default('process'),
     port: z.int().min(1).max(65535).describe('the port the environment is served on').optional(),
+    allow_privileged_port: z
+      .boolean()
+      .describe('true allows a port below 1024 (the server must be allowed to bind it)')
+      .optional(),
     config: z
       .record(z.string(), configValueSchema)
       .describe('settings passed to the app, e.g. { LOG_LEVEL: info }')
@@ -126,7 +139,10 @@ export const environmentSchema = z
     checks: z
       .array(
         z
-          .strictObject({ run: commandSchema('the check command'), timeout: durationSchema.optional() })
+          .strictObject({
+            run: commandSchema('the check command'),
+            timeout: boundedDurationSchema(MAX_CHECK_MS, 'a check timeout').optional(),
+          })
           .describe('a check such as { run: npm run smoke }'),
       )
       .default(() => []),
@@ -147,6 +163,13 @@ function checkEnvironments(envs: Record<string, GantryEnvironment>, ctx: z.Refin
         path: [name, 'auto_deploy'],
         message:
           'a protected environment cannot deploy automatically: remove auto_deploy, or remove protected',
+      });
+    }
+    if (env.port !== undefined && env.port < 1024 && !env.allow_privileged_port) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [name, 'port'],
+        message: `port ${env.port} is below 1024, which only root (or CAP_NET_BIND_SERVICE) may bind; use a port from 1024 up behind a reverse proxy, or set allow_privileged_port: true if this server may bind it`,
       });
     }
     if (env.driver === 'command' && env.deploy === undefined) {
@@ -210,14 +233,45 @@ export const environmentsSchema = z
   .describe('the environments in promotion order, e.g. { qa: { auto_deploy: true } }')
   .superRefine(checkEnvironments);
 
+/**
+ * Why a deploy tag pattern cannot name git tags, or null: the rules of `git check-ref-format`
+ * applied to `refs/tags/<pattern>` with {env} and * filled in, plus a plain charset, so no tag
+ * name can carry a space, `$(` or a control character into a shell or a log.
+ */
+export function tagPatternProblem(pattern: string): string | null {
+  if (pattern.split('{env}').length !== 2) return 'must contain {env} exactly once, e.g. "deploy/{env}/*"';
+  if (pattern.split('*').length !== 2)
+    return 'must contain * exactly once (gantry deploy puts the time and SHA there), e.g. "deploy/{env}/*"';
+  const bad = /[^A-Za-z0-9._/*{}-]/.exec(pattern.replace('{env}', ''))?.[0];
+  if (bad !== undefined)
+    return `contains ${JSON.stringify(bad)}: use letters, digits, ".", "_", "-" and "/" besides {env} and *`;
+  if (/[{}]/.test(pattern.replace('{env}', ''))) return 'may contain braces only as {env}';
+  const name = pattern.replace('{env}', 'env').replace('*', 'x');
+  if (name.includes('..')) return 'is not a valid git tag name: it contains ".."';
+  if (name.startsWith('/') || name.endsWith('/') || name.includes('//'))
+    return 'is not a valid git tag name: it starts or ends with "/" or has an empty part ("//")';
+  if (name.endsWith('.')) return 'is not a valid git tag name: it ends with "."';
+  for (const part of name.split('/')) {
+    if (part.startsWith('.')) return `is not a valid git tag name: the part "${part}" starts with "."`;
+    if (part.endsWith('.lock')) return `is not a valid git tag name: the part "${part}" ends with ".lock"`;
+  }
+  return null;
+}
+
 export const tagsSchema = z
   .strictObject({
     pattern: z
       .string()
       .describe('the deploy tag pattern')
       .includes('{env}', {
+        abort: true,
         error: (iss) =>
           `expected a pattern containing {env}, e.g. "deploy/{env}/*", got ${JSON.stringify(iss.input)}`,
+      })
+      .superRefine((pattern, ctx) => {
+        const why = tagPatternProblem(pattern);
+        if (why)
+          ctx.addIssue({ code: 'custom', input: pattern, message: `${JSON.stringify(pattern)} ${why}` });
       })
       .default('deploy/{env}/*'),
   })

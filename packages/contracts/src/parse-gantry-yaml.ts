@@ -64,13 +64,19 @@ export function parseGantryYaml(text: string, file = 'gantry.yaml'): GantryYamlR
   if (data === null || data === undefined) {
     return whole(`the file is empty; add at least a build section, e.g. ${example}`);
   }
-  const { errorMap, knownKeys } = createIssueMessages();
-  const result = gantryYamlSchema.safeParse(data, { error: errorMap, reportInput: true });
   const at = (path: readonly PropertyKey[], target: 'key' | 'value' = 'value') => ({
     file,
     ...locatePath(doc, lineCounter, path, target),
     path: formatPath(path),
   });
+  // A NUL byte would cut a value short wherever it reaches C (exec, git, file names): refused outright.
+  const nuls = nulBytes(data, []).map(([path, target]) => ({
+    ...at(path, target),
+    message: `a NUL byte (\\0) in this ${target === 'key' ? 'key' : 'value'}; remove it`,
+  }));
+  if (nuls.length > 0) return { errors: sortIssues(nuls), warnings };
+  const { errorMap, knownKeys } = createIssueMessages();
+  const result = gantryYamlSchema.safeParse(data, { error: errorMap, reportInput: true });
   if (result.success) {
     return {
       config: result.data,
@@ -128,6 +134,19 @@ function misplacedSetting(path: readonly PropertyKey[]): string | undefined {
   const [section, name] = path.map(String);
   if (section !== 'environments' || path.length !== 2 || !environmentKeys.includes(name!)) return undefined;
   return `"${name}" is an environment setting, not an environment name; put it under one, e.g. environments: { qa: { ${name}: … } }`;
+}
+
+/** Paths of every key and string value that holds a NUL byte. */
+function nulBytes(data: unknown, path: PropertyKey[]): [PropertyKey[], 'key' | 'value'][] {
+  if (typeof data === 'string') return data.includes('\0') ? [[path, 'value']] : [];
+  if (data === null || typeof data !== 'object') return [];
+  const out: [PropertyKey[], 'key' | 'value'][] = [];
+  for (const [key, value] of Object.entries(data)) {
+    const at = [...path, Array.isArray(data) ? Number(key) : key];
+    if (key.includes('\0')) out.push([at, 'key']);
+    out.push(...nulBytes(value, at));
+  }
+  return out;
 }
 
 function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {

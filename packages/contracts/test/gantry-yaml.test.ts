@@ -408,3 +408,98 @@ run: { command: x, health: { timeout: true } }
     ]);
   });
 });
+
+describe('bounds and unsafe values', () => {
+  it('bounds build, step, health and check timeouts, so no timer overflows', () => {
+    const errors = errorsOf(`build:
+  steps: [{ name: a, run: b, timeout: 25h }]
+  artifact: { path: dist }
+  timeout: 300h
+run: { command: x, health: { timeout: 2h } }
+environments:
+  qa: { checks: [{ run: t, timeout: 90000 }] }
+`);
+    expect(errors.map((e) => [...where(e), e.message])).toEqual([
+      [2, 39, 'build.steps[0].timeout', 'a step timeout of 25h is too long: the most is 24h'],
+      [4, 12, 'build.timeout', 'a build timeout of 300h is too long: the most is 24h'],
+      [5, 39, 'run.health.timeout', 'a health timeout of 2h is too long: the most is 1h'],
+      [7, 37, 'environments.qa.checks[0].timeout', 'a check timeout of 25h is too long: the most is 1h'],
+    ]);
+    expect(
+      configOf('build: { steps: [{ name: a, run: b }], artifact: { path: d }, timeout: 24h }\n').config.build
+        .timeout,
+    ).toBe(86_400_000);
+  });
+
+  it('refuses a NUL byte in any value or key, escaped or raw', () => {
+    const errors = errorsOf(`build:
+  steps: [{ name: a, run: "echo a\\0b" }]
+  artifact: { path: dist }
+environments:
+  qa: { config: { "K\\0": x, B: "y\0z" } }
+`);
+    expect(errors.map((e) => [...where(e), e.message])).toEqual([
+      [2, 27, 'build.steps[0].run', 'a NUL byte (\\0) in this value; remove it'],
+      [5, 19, 'environments.qa.config["K\\u0000"]', 'a NUL byte (\\0) in this key; remove it'],
+      [5, 32, 'environments.qa.config.B', 'a NUL byte (\\0) in this value; remove it'],
+    ]);
+  });
+
+  it('refuses a port below 1024 unless the environment allows it', () => {
+    const errors = errorsOf(`${header}environments:\n  web: { port: 80 }\n`);
+    expect(errors.map(where)).toEqual([[4, 16, 'environments.web.port']]);
+    expect(errors[0]?.message).toMatch(/^port 80 is below 1024, .*set allow_privileged_port: true/);
+    const { config } = configOf(
+      `${header}environments:\n  web: { port: 443, allow_privileged_port: true }\n`,
+    );
+    expect(config.environments.web?.port).toBe(443);
+    expect(configOf(`${header}environments:\n  web: { port: 1024 }\n`).config.environments.web?.port).toBe(
+      1024,
+    );
+  });
+
+  it('caps environment names at 63 characters of the safe charset', () => {
+    const long = `e${'x'.repeat(63)}`;
+    const errors = errorsOf(`${header}environments:\n  ${long}: {}\n  "a b": {}\n  "x\u202e": {}\n`);
+    expect(errors.map((e) => e.message)).toEqual([
+      `"${long}" is not a valid environment name: at most 63 characters`,
+      '"a b" is not a valid environment name: use lowercase letters, digits and dashes, starting with a letter or digit',
+      '"x\u202e" is not a valid environment name: use lowercase letters, digits and dashes, starting with a letter or digit',
+    ]);
+    expect(
+      Object.keys(configOf(`${header}environments:\n  ${long.slice(1)}: {}\n`).config.environments),
+    ).toEqual([long.slice(1)]);
+  });
+
+  it.each([
+    ['deploy/{env}/$(reboot)*', 'contains "$": use letters, digits'],
+    ['deploy/{env} now/*', 'contains " ": use letters, digits'],
+    ['deploy/{env}/a:b*', 'contains ":"'],
+    ['deploy/{env}/~*', 'contains "~"'],
+    ['deploy/{env}/^*', 'contains "^"'],
+    ['deploy/{env}/?*', 'contains "?"'],
+    ['deploy/{env}/[*', 'contains "["'],
+    ['deploy\\\\{env}/*', 'contains "\\\\"'],
+    ['deploy/{env}/\\t*', 'contains "\\t"'],
+    ['deploy/{env}/@{*', 'contains "@"'],
+    ['deploy/{env}/..*', 'is not a valid git tag name: it contains ".."'],
+    ['deploy//{env}/*', 'has an empty part ("//")'],
+    ['/deploy/{env}/*', 'starts or ends with "/"'],
+    ['deploy/{env}/*/', 'starts or ends with "/"'],
+    ['deploy/{env}/*.', 'ends with "."'],
+    ['deploy/{env}/.x*', 'starts with "."'],
+    ['deploy/{env}.lock/*', 'the part "env.lock" ends with ".lock"'],
+    ['deploy/{env}/{env}*', 'must contain {env} exactly once'],
+    ['deploy/{env}/*-*', 'must contain * exactly once'],
+    ['deploy/{env}', 'must contain * exactly once'],
+    ['deploy/{env}/{x}*', 'may contain braces only as {env}'],
+  ])('refuses tags.pattern %j with the reason', (pattern, reason) => {
+    const errors = errorsOf(`${header}tags: { pattern: "${pattern}" }\n`);
+    expect(errors.map(where)).toEqual([[3, 18, 'tags.pattern']]);
+    expect(errors[0]?.message).toContain(reason);
+  });
+
+  it.each(['deploy/{env}/*', 'releases/{env}-*', 'v{env}_*'])('accepts tags.pattern %j', (p) => {
+    expect(configOf(`${header}tags: { pattern: "${p}" }\n`).config.tags.pattern).toBe(p);
+  });
+});
