@@ -41,6 +41,7 @@ import { tokenCreate } from './commands/token.js';
 import { tokensCreate } from './commands/tokens.js';
 import { validateCommand } from './commands/validate.js';
 import { CliError } from './context.js';
+import { safeText } from './output.js';
 
 // These three load @gantry/server (Fastify, SQLite, pg …), which costs every other command a second
 // or more of startup; they import it only when run.
@@ -413,11 +414,11 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode;
     if (e instanceof CliError) {
-      process.stderr.write(`error: ${e.message}\n`);
+      process.stderr.write(`error: ${safeText(e.message)}\n`);
       return e.exitCode;
     }
     if (e instanceof ApiError) {
-      process.stderr.write(`error: ${e.message}\n`);
+      process.stderr.write(`error: ${safeText(e.message)}\n`);
       return e.status === 0 ? 3 : 1;
     }
     process.stderr.write(`error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);

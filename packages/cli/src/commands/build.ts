@@ -2,7 +2,18 @@ import type { Artifact, Build } from '@gantry/contracts';
 import { finishedBuildStatuses } from '@gantry/contracts';
 import type { ApiClient } from '../api-client.js';
 import { CliError, client, pickApp, qs } from '../context.js';
-import { ago, between, duration, printJson, progress, progressDone, short, table } from '../output.js';
+import {
+  ago,
+  between,
+  duration,
+  logColours,
+  printJson,
+  progress,
+  progressDone,
+  short,
+  TerminalFilter,
+  table,
+} from '../output.js';
 
 type RequestResult =
   | { kind: 'queued' | 'in-progress'; build: Build }
@@ -97,5 +108,9 @@ export async function logsCommand(id: string, opts: { follow?: boolean; step?: s
   const body = await api.stream(
     `/api/builds/${id}/logs${qs({ follow: opts.follow ? 'true' : undefined, step: opts.step })}`,
   );
-  for await (const chunk of body) process.stdout.write(chunk);
+  // Build output is the repository's: colours only on a terminal, other sequences never.
+  const filter = new TerminalFilter(logColours());
+  const decoder = new TextDecoder();
+  for await (const chunk of body) process.stdout.write(filter.push(decoder.decode(chunk, { stream: true })));
+  process.stdout.write(filter.push(decoder.decode()) + filter.end());
 }

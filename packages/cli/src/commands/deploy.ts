@@ -4,7 +4,7 @@ import type { Deployment, EnvironmentState } from '@gantry/contracts';
 import { finishedDeploymentStatuses } from '@gantry/contracts';
 import type { ApiClient } from '../api-client.js';
 import { CliError, client, pickApp, qs } from '../context.js';
-import { ago, duration, printJson, progress, progressDone, short, table } from '../output.js';
+import { ago, duration, printJson, progress, progressDone, safeText, short, table } from '../output.js';
 
 const PHASE_WORDS: Record<string, string> = {
   unpack: 'unpacking',
@@ -127,7 +127,8 @@ export async function deployCommand(
   }
   const confirm = await confirmProtected(api, app, env, `Deploy ${ref} to ${env}`, opts.yes);
   const d = await api.post<Deployment>(path, { ...body, confirm });
-  if (!opts.json && d.tag && d.status !== 'rejected') process.stderr.write(`tagged ${d.tag} and pushed it\n`);
+  if (!opts.json && d.tag && d.status !== 'rejected')
+    process.stderr.write(`tagged ${safeText(d.tag)} and pushed it\n`);
   if (d.status === 'rejected') return finish(d, opts.json);
   if (opts.follow === false) return opts.json ? printJson(d) : void process.stdout.write(`${d.id}\n`);
   finish(await followDeployment(api, d.id, !opts.json), opts.json);
@@ -235,6 +236,6 @@ export async function recoverCommand(opts: { app?: string; json?: boolean }) {
   );
   if (opts.json) return printJson(res);
   for (const d of res.recovered)
-    process.stdout.write(`recovered ${d.env} ← ${short(d.sha)} (${d.tag}) by ${d.actor}\n`);
+    process.stdout.write(safeText(`recovered ${d.env} ← ${short(d.sha)} (${d.tag}) by ${d.actor}\n`));
   process.stdout.write(`${res.recovered.length} recovered from tags, ${res.skipped} already recorded\n`);
 }
