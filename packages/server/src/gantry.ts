@@ -80,6 +80,8 @@ export async function createGantry(config: ServerConfig, opts: CreateGantryOptio
     url: config.databaseUrl,
     dataDir: config.dataDir,
     schema: opts.schema,
+    onConnectionError: (err) =>
+      logger.warn({ err }, 'a PostgreSQL connection was lost; the next query opens a new one'),
   });
   const { db, caps } = database;
   const bus = new EventBus();

@@ -20,13 +20,15 @@ export interface DatabaseOptions {
   dataDir: string;
   /** PostgreSQL only: a schema to use (tests isolate themselves this way). */
   schema?: string;
+  /** PostgreSQL only: a pooled connection broke; the pool replaces it on the next query. */
+  onConnectionError?(err: Error): void;
 }
 
 export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   const isPg = opts.url?.startsWith('postgres://') || opts.url?.startsWith('postgresql://');
   const caps = isPg ? postgresCapabilities : sqliteCapabilities;
   const dialect = isPg
-    ? createPostgresDialect(opts.url!, opts.schema)
+    ? createPostgresDialect(opts.url!, { searchPath: opts.schema, onConnectionError: opts.onConnectionError })
     : createSqliteDialect(
         opts.url?.startsWith('sqlite:') ? opts.url.slice(7) : join(opts.dataDir, 'gantry.db'),
       );

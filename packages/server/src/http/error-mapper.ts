@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { connectionErrorReason, isConnectionError } from '../db/db-errors.js';
 import { Conflict, GantryError, InvalidInput, NotAllowed, NotFound, Unauthenticated } from '../errors.js';
 
 export interface ErrorBody {
@@ -39,6 +40,15 @@ export function mapError(err: unknown): { status: number; body: ErrorBody } {
       },
     };
   }
+  if (isConnectionError(err)) {
+    return {
+      status: 503,
+      body: {
+        error: 'Unavailable',
+        message: `database unavailable: ${connectionErrorReason(err)}; try again`,
+      },
+    };
+  }
   const fe = err as FastifyError;
   if (typeof fe.statusCode === 'number' && fe.statusCode < 500) {
     return { status: fe.statusCode, body: { error: fe.code ?? 'BadRequest', message: fe.message } };
@@ -48,6 +58,9 @@ export function mapError(err: unknown): { status: number; body: ErrorBody } {
 
 export function errorHandler(err: unknown, req: FastifyRequest, reply: FastifyReply): void {
   const { status, body } = mapError(err);
-  if (status >= 500) req.log.error({ err }, 'request failed');
+  if (status === 503) {
+    req.log.warn({ err }, 'request failed: the database connection was lost');
+    void reply.header('retry-after', '1');
+  } else if (status >= 500) req.log.error({ err }, 'request failed');
   void reply.status(status).send(body);
 }

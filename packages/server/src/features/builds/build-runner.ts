@@ -78,10 +78,14 @@ export class BuildRunner {
           return undefined;
         });
         if (build) {
-          const p = this.execute(build).finally(() => {
-            running.delete(p);
-            this.wake();
-          });
+          const p = this.execute(build)
+            // A build that could not even record its failure (the database is gone) is left
+            // `running`; the sweeper of the next start, or of another runner, takes it over.
+            .catch((err: unknown) => this.d.logger.error({ err, build: build.id }, 'running a build failed'))
+            .finally(() => {
+              running.delete(p);
+              this.wake();
+            });
           running.add(p);
           continue;
         }
@@ -160,7 +164,11 @@ export class BuildRunner {
       actor: 'runner',
       data: { sha: build.sha, runner: this.id },
     });
-    const sloTimer = setTimeout(() => void this.flagSlo(build), build.sloMs);
+    const sloTimer = setTimeout(
+      () =>
+        void this.flagSlo(build).catch((err: unknown) => log.warn({ err }, 'could not flag the SLO breach')),
+      build.sloMs,
+    );
     const killTimer = setTimeout(() => ac.abort(new Error('timeout')), build.sloMs * 2);
     try {
       await mirror.addWorktree(build.sha, workdir);
@@ -246,7 +254,12 @@ export class BuildRunner {
         logFile: this.d.service.logPath(b.id, idx),
         timeoutMs: Math.max(1, Math.min(step.timeout ?? Number.POSITIVE_INFINITY, deadline - Date.now())),
         signal,
-        onSpawn: (pid) => void this.d.builds.updateStep(b.id, idx, { pid }),
+        onSpawn: (pid) =>
+          void this.d.builds
+            .updateStep(b.id, idx, { pid })
+            .catch((err: unknown) =>
+              this.d.logger.warn({ err, build: b.id }, 'could not record the step pid'),
+            ),
       });
       const ok = out.exitCode === 0 && !out.stoppedBy;
       const status = ok ? 'succeeded' : out.stoppedBy === 'abort' ? 'cancelled' : 'failed';

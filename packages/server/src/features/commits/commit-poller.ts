@@ -15,7 +15,11 @@ export class CommitPoller {
   ) {}
 
   start(tickMs = 1_000): void {
-    this.timer = setInterval(() => void this.tick(), tickMs);
+    this.timer = setInterval(
+      () =>
+        void this.tick().catch((err: unknown) => this.logger.warn({ err }, 'polling failed; will try again')),
+      tickMs,
+    );
     this.timer.unref();
   }
 

@@ -86,7 +86,10 @@ export class Deployer {
       signal,
       workdir: this.workdir(app.name, env),
       phase: onPhase,
-      report: (e: DriverEvent) => void this.driverEvent(app, env, e),
+      report: (e: DriverEvent) =>
+        void this.driverEvent(app, env, e).catch((err: unknown) =>
+          log.warn({ err, event: e.type }, 'could not record a driver event'),
+        ),
     };
   }
 
@@ -119,7 +122,7 @@ export class Deployer {
           const done = this.execute(next, ac.signal)
             .catch((err: unknown) => this.d.logger.error({ err }, 'deployment crashed'))
             .finally(async () => {
-              await this.d.envs.releaseSlot(record.id, next.id);
+              await this.releaseSlot(record.id, next.id);
               this.active.delete(key);
               this.wake();
             });
@@ -138,6 +141,24 @@ export class Deployer {
     }
   }
 
+  /** Frees the environment's slot; a lost database connection is retried, or the slot stays taken for good. */
+  private async releaseSlot(envId: string, deploymentId: string): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return void (await this.d.envs.releaseSlot(envId, deploymentId));
+      } catch (err) {
+        if (attempt >= 10) {
+          this.d.logger.error(
+            { err, deployment: deploymentId },
+            'could not free the environment; restart the server',
+          );
+          return;
+        }
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  }
+
   private async execute(dep: Deployment, signal: AbortSignal): Promise<void> {
     const app = await this.d.apps.getById(dep.appId);
     const phases: DeploymentPhase[] = [];
@@ -150,14 +171,18 @@ export class Deployer {
       closePhase();
       lastPhaseAt = Date.now();
       phases.push({ name, startedAt: new Date(lastPhaseAt).toISOString(), ms: null });
-      void this.d.deployments.setPhases(dep.id, phases);
-      void this.d.events.append({
-        type: 'deployment.phase',
-        appId: app.id,
-        subject: dep.id,
-        actor: 'deployer',
-        data: { env: dep.env, phase: name },
-      });
+      const lost = (err: unknown) =>
+        this.d.logger.warn({ err, deployment: dep.id }, 'could not record a phase');
+      void this.d.deployments.setPhases(dep.id, phases).catch(lost);
+      void this.d.events
+        .append({
+          type: 'deployment.phase',
+          appId: app.id,
+          subject: dep.id,
+          actor: 'deployer',
+          data: { env: dep.env, phase: name },
+        })
+        .catch(lost);
     };
     await this.d.events.append({
       type: 'deployment.started',

@@ -142,7 +142,13 @@ export class ReleaseService {
 
   /** Applies scheduled releases when their time comes. */
   startScheduler(everyMs = 1_000): void {
-    this.timer = setInterval(() => void this.applyDue(), everyMs);
+    this.timer = setInterval(
+      () =>
+        void this.applyDue().catch((err: unknown) =>
+          this.logger.error({ err }, 'applying due releases failed; will try again'),
+        ),
+      everyMs,
+    );
     this.timer.unref();
   }
 
