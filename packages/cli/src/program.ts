@@ -382,7 +382,8 @@ export function buildProgram(): Command {
     .description('API tokens')
     .command('create <name>')
     .description('create an API token (printed once; stored hashed)')
-    .option('--role <role>', 'admin, or hook (may only notify pushes)', 'admin')
+    .option('--role <role>', 'admin, or hook (may only notify pushes of --app)', 'admin')
+    .option('--app <app>', 'the app a hook token reports pushes for (required with --role hook)')
     .option('--json', 'print JSON')
     .action(tokenCreate);
   program

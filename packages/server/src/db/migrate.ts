@@ -8,6 +8,7 @@ import { toggleClients } from './migrations/005-toggle-clients.js';
 import { releases } from './migrations/006-releases.js';
 import { incidents } from './migrations/007-incidents.js';
 import { metrics } from './migrations/008-metrics.js';
+import { appRemovalAndHookApps } from './migrations/009-app-removal-and-hook-apps.js';
 
 /** One ordered list of migrations for both engines; engine differences come in through `caps`. */
 function migrations(caps: DialectCapabilities): Record<string, Migration> {
@@ -20,6 +21,7 @@ function migrations(caps: DialectCapabilities): Record<string, Migration> {
     '006-releases': releases,
     '007-incidents': incidents,
     '008-metrics': metrics(caps),
+    '009-app-removal-and-hook-apps': appRemovalAndHookApps,
   };
 }
 

@@ -10,6 +10,8 @@ export interface AppsTable {
   poll_interval_ms: number;
   head_sha: string | null;
   created_at: string;
+  /** Set when the app was removed with its history kept; its name then holds a tombstone. */
+  removed_at: string | null;
 }
 
 export interface CommitsTable {

@@ -122,7 +122,10 @@ export async function buildHttpApp(g: Gantry): Promise<FastifyInstance> {
       );
     }
     if (principal.role === 'hook' && !HOOK_ROUTES.some((r) => r.test(path))) {
-      throw new Unauthenticated('this token may only notify pushes (role hook)');
+      // Authenticated, just not allowed here: 403, like a client token outside the SDK routes.
+      throw new NotAllowed(
+        'a hook token may only notify pushes (POST /api/hooks/git); use an admin token for anything else',
+      );
     }
     req.principal = principal;
   });

@@ -197,13 +197,17 @@ describe.each(engines)('incidents on $name', (engine) => {
   });
 
   it('takes an admin token (a hook token may not open incidents) and is described in OpenAPI', async () => {
-    const { body } = await server.api<{ token: string }>('POST', '/api/tokens', { name: 'h', role: 'hook' });
+    const { body } = await server.api<{ token: string }>('POST', '/api/tokens', {
+      name: 'h',
+      role: 'hook',
+      app: 'shop',
+    });
     const res = await fetch(`${server.url}/api/incidents`, {
       method: 'POST',
       headers: { authorization: `Bearer ${body.token}`, 'content-type': 'application/json' },
       body: JSON.stringify({ app: 'shop', env: 'qa' }),
     });
-    expect(res.status).toBe(401);
+    expect(res.status).toBe(403);
     expect((await fetch(`${server.url}/api/incidents`)).status).toBe(401);
     const { body: spec } = await server.api<{ paths: Record<string, unknown> }>('GET', '/api/openapi.json');
     expect(Object.keys(spec.paths)).toEqual(

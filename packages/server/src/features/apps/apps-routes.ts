@@ -99,14 +99,14 @@ export function appsRoutes(r: TypedApp, g: Gantry): void {
     {
       schema: {
         tags: ['apps'],
-        summary: 'Create a token that may only notify pushes, for a post-receive hook',
+        summary: "Create a token that may only notify this app's pushes, for a post-receive hook",
         params: appParam,
       },
     },
     async (req, reply) => {
       const app = await g.apps.get(req.params.app);
       reply.status(201);
-      return g.tokens.create(`hook:${app.name}`, 'hook', actorOf(req));
+      return g.tokens.create(`hook:${app.name}`, 'hook', actorOf(req), app.id);
     },
   );
 }

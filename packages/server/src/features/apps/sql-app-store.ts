@@ -17,6 +17,7 @@ export class SqlAppStore implements AppStore {
       poll_interval_ms: app.pollIntervalMs,
       head_sha: null,
       created_at: nowIso(),
+      removed_at: null,
     };
     await this.db.insertInto('apps').values(row).execute();
     return toApp(row);

@@ -7,7 +7,7 @@ export interface Principal {
   tokenId: string;
   name: string;
   role: string;
-  /** Set for client tokens, which are fixed to one app and environment. */
+  /** Set for client tokens (fixed to one app and environment) and hook tokens (fixed to one app). */
   appId: string | null;
   env: string | null;
 }
@@ -25,7 +25,13 @@ export class TokenService {
     private readonly events: EventStore,
   ) {}
 
-  async create(name: string, role: string, actor: string): Promise<{ token: string; id: string }> {
+  /** `appId` binds the token to one app: required for `hook` tokens, which may only report that app's pushes. */
+  async create(
+    name: string,
+    role: string,
+    actor: string,
+    appId: string | null = null,
+  ): Promise<{ token: string; id: string }> {
     const token = `gnt_${randomBytes(24).toString('base64url')}`;
     const id = newId('tok');
     await this.db
@@ -37,13 +43,13 @@ export class TokenService {
         role,
         created_at: nowIso(),
         last_used_at: null,
-        app_id: null,
+        app_id: appId,
         env: null,
       })
       .execute();
     await this.events.append({
       type: 'token.created',
-      appId: null,
+      appId,
       subject: id,
       actor,
       data: { name, role },

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { InvalidInput } from '../../errors.js';
 import type { Gantry } from '../../gantry.js';
 import { actorOf, type TypedApp } from '../../http/http-app.js';
 
@@ -8,16 +9,31 @@ export function tokensRoutes(r: TypedApp, g: Gantry): void {
     {
       schema: {
         tags: ['auth'],
-        summary: 'Create an API token; it is shown once and stored hashed',
-        body: z.object({
-          name: z.string().min(1).max(100),
-          role: z.enum(['admin', 'hook']).default('admin'),
-        }),
+        summary:
+          'Create an API token; it is shown once and stored hashed. A hook token names its app; unknown fields are refused',
+        // Strict: an unknown field (a `kind` meant as a role, a misspelt `role`) must not fall back to admin.
+        body: z
+          .object({
+            name: z.string().min(1).max(100),
+            role: z.enum(['admin', 'hook']).default('admin'),
+            app: z.string().min(1).optional().describe('the app a hook token may report pushes for'),
+          })
+          .strict(),
       },
     },
     async (req, reply) => {
+      const { name, role, app } = req.body;
+      if (role === 'hook' && app === undefined)
+        throw new InvalidInput('app: a hook token is bound to one app; pass "app": "<name>"', {
+          field: 'app',
+        });
+      if (role !== 'hook' && app !== undefined)
+        throw new InvalidInput(`app: only hook tokens are bound to an app, not ${role} tokens`, {
+          field: 'app',
+        });
+      const appId = app === undefined ? null : (await g.apps.get(app)).id;
       reply.status(201);
-      return g.tokens.create(req.body.name, req.body.role, actorOf(req));
+      return g.tokens.create(name, role, actorOf(req), appId);
     },
   );
 }

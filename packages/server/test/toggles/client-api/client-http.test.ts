@@ -59,7 +59,12 @@ describe.each(engines)('Unleash client API over HTTP on $name', (engine) => {
       body: metrics({}),
     });
     expect(adminBearer.status).toBe(403);
-    const hook = await server.api<{ token: string }>('POST', '/api/tokens', { name: 'h', role: 'hook' });
+    const hook = await server.api<{ token: string }>('POST', '/api/tokens', {
+      name: 'h',
+      role: 'hook',
+      app: 'shop',
+    });
+    expect(hook.status).toBe(201);
     expect((await sdkFetch(server, '/api/client/features', hook.body.token)).status).toBe(403);
 
     for (const path of ['/api/apps', '/api/apps/shop/toggles', '/api/events']) {
