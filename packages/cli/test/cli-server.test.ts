@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -102,5 +102,23 @@ describe('gantry server', () => {
 
     const exit = await stop(server);
     expect(exit.code).toBe(0);
+  });
+
+  it('writes nothing that group or others can read, whatever the umask it was started with', async () => {
+    const server = startServer(await freePort());
+    await server.waitForStdout(LISTENING);
+    const open: string[] = [];
+    const walk = async (dir: string): Promise<void> => {
+      for (const entry of await readdir(dir, { withFileTypes: true })) {
+        const path = join(dir, entry.name);
+        if (entry.isSymbolicLink()) continue;
+        if ((await stat(path)).mode & 0o077) open.push(path);
+        if (entry.isDirectory()) await walk(path);
+      }
+    };
+    await walk(dataDir);
+    expect((await stat(dataDir)).mode & 0o777).toBe(0o700);
+    expect(open).toEqual([]);
+    expect((await stop(server)).code).toBe(0);
   });
 });

@@ -1,8 +1,9 @@
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { ServerConfig } from './config/server-config.js';
+import { secureDataDir } from './data-dir-modes.js';
 import { createGantry, type Gantry } from './gantry.js';
 import { buildHttpApp } from './http/http-app.js';
 
@@ -27,6 +28,7 @@ export interface StartOptions {
  * creates an admin token and writes `<dataDir>/cli.json` so the CLI on this machine needs no setup.
  */
 export async function startServer(config: ServerConfig, opts: StartOptions = {}): Promise<RunningServer> {
+  await secureDataDir(config.dataDir);
   const gantry = await createGantry(config, { logger: opts.logger, schema: opts.schema });
   const http = await buildHttpApp(gantry);
   await http.listen({ host: config.host, port: config.port });
@@ -38,7 +40,6 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
   if ((await gantry.tokens.count()) === 0) {
     adminToken = (await gantry.tokens.create('admin', 'admin', 'server')).token;
   }
-  await mkdir(config.dataDir, { recursive: true });
   const cliFile = join(config.dataDir, 'cli.json');
   if (adminToken) {
     await writeFile(cliFile, `${JSON.stringify({ url, token: adminToken }, null, 2)}\n`, { mode: 0o600 });

@@ -18,6 +18,8 @@ export async function serverCommand(opts: ServerOptions): Promise<void> {
     ...(opts.concurrency !== undefined && { runnerConcurrency: Number(opts.concurrency) }),
   });
   if (errors.length) throw new CliError(`server settings are not valid:\n  ${errors.join('\n  ')}`);
+  // Everything the server writes (database, logs, mirrors, tokens) is its owner's alone.
+  process.umask(0o077);
   for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
   const server = await startServer(config);
   const db = config.databaseUrl?.startsWith('postgres') ? 'PostgreSQL' : `SQLite in ${config.dataDir}`;

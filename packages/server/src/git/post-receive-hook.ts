@@ -119,10 +119,11 @@ export async function installPostReceiveHook(
   }
   const preservedHook = (await exists(preservedPath)) ? preservedPath : null;
 
-  // Write then rename, so a push arriving meanwhile never runs a half-written hook.
+  // Write then rename, so a push arriving meanwhile never runs a half-written hook. It holds the
+  // hook token, so only its owner (the user git runs hooks as) may read it.
   const tmp = `${hookPath}.gantry-tmp`;
-  await writeFile(tmp, script, { mode: 0o755 });
-  await chmod(tmp, 0o755);
+  await writeFile(tmp, script, { mode: 0o700 });
+  await chmod(tmp, 0o700);
   await rename(tmp, hookPath);
 
   const message = preservedHook

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { SqliteDialect } from 'kysely';
@@ -13,7 +13,13 @@ export const sqliteCapabilities: DialectCapabilities = {
 };
 
 export function createSqliteDialect(file: string): SqliteDialect {
-  mkdirSync(dirname(file), { recursive: true });
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  // The database holds webhook secrets and token hashes: owner only, whatever the umask. SQLite
+  // gives its -wal and -shm files the mode of the database file; existing ones are fixed here too.
+  if (file !== ':memory:') {
+    closeSync(openSync(file, 'a', 0o600));
+    for (const f of [file, `${file}-wal`, `${file}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
+  }
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');

@@ -26,7 +26,7 @@ export class LocalBlobStore implements BlobStore {
   /** A path under `<root>/tmp`, on the same filesystem as the blobs so `put` can rename atomically. */
   tmpPath(): string {
     const dir = join(this.root, 'tmp');
-    mkdirSync(dir, { recursive: true });
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
     return join(dir, `${randomUUID()}.tmp`);
   }
 
@@ -45,7 +45,7 @@ export class LocalBlobStore implements BlobStore {
       await rm(tmpFile, { force: true });
       return;
     }
-    await mkdir(dirname(dest), { recursive: true });
+    await mkdir(dirname(dest), { recursive: true, mode: 0o700 });
     // Flush before the rename so a crash cannot leave a complete-looking name over partial bytes.
     await syncPath(tmpFile, 'r+');
     try {

@@ -29,8 +29,8 @@ const KILL_GRACE_MS = 3_000;
  * appending stdout and stderr to a log file as they arrive.
  */
 export async function runStep(run: StepRun): Promise<StepOutcome> {
-  await mkdir(dirname(run.logFile), { recursive: true });
-  const log = createWriteStream(run.logFile, { flags: 'a' });
+  await mkdir(dirname(run.logFile), { recursive: true, mode: 0o700 });
+  const log = createWriteStream(run.logFile, { flags: 'a', mode: 0o600 });
   let tail = '';
   // One pipe for both streams keeps the log in the order the step wrote it.
   const child = spawn('sh', ['-c', `exec 2>&1\n${run.command}`], {
