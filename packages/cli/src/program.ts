@@ -66,6 +66,10 @@ export function buildProgram(): Command {
     .option('--data-dir <dir>', 'where data lives (GANTRY_DATA_DIR, default ./.gantry)')
     .option('--database-url <url>', 'postgres://… to use PostgreSQL (GANTRY_DATABASE_URL; default SQLite)')
     .option('--concurrency <n>', 'builds run at once (GANTRY_RUNNER_CONCURRENCY, default 1)')
+    .option(
+      '--log-file <path>',
+      'server logs to this file, rotated by size (GANTRY_LOG_FILE; GANTRY_LOG_FILE_SIZE, _KEEP, _MAX_AGE); default stdout',
+    )
     .action(serverCommand);
 
   const app = program.command('app').description('register and list apps (git repositories)');

@@ -104,6 +104,31 @@ describe('gantry server', () => {
     expect(exit.code).toBe(0);
   });
 
+  it('--log-file writes its logs to rotated files (0600) instead of stdout', async () => {
+    const logDir = join(root, 'server-logs');
+    const server = cli.start(
+      [
+        'server',
+        '--data-dir',
+        dataDir,
+        '--port',
+        String(await freePort()),
+        '--log-file',
+        join(logDir, 'gantry.log'),
+      ],
+      { cwd: root, env: { GANTRY_LOG_LEVEL: 'info' }, timeoutMs: 60_000 },
+    );
+    running.add(server);
+    await server.waitForStdout(LISTENING);
+    expect((await stop(server)).code).toBe(0);
+    expect(server.stdout).not.toContain('"level"');
+    const files = (await readdir(logDir)).filter((f) => /^gantry\.\d+\.log$/.test(f));
+    expect(files.length).toBeGreaterThan(0);
+    const text = (await Promise.all(files.map((f) => readFile(join(logDir, f), 'utf8')))).join('');
+    expect(text).toMatch(/"msg":"Server listening at http:\/\/127\.0\.0\.1:\d+"/);
+    for (const f of files) expect((await stat(join(logDir, f))).mode & 0o777).toBe(0o600);
+  });
+
   it('writes nothing that group or others can read, whatever the umask it was started with', async () => {
     const server = startServer(await freePort());
     await server.waitForStdout(LISTENING);

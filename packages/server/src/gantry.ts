@@ -107,6 +107,7 @@ export async function createGantry(config: ServerConfig, opts: CreateGantryOptio
     dataDir: config.dataDir,
     concurrency: config.runnerConcurrency,
     staleAfterMs: config.staleAfterMs,
+    maxAttempts: config.buildsMaxAttempts,
   });
   const poller = new CommitPoller(apps, commits, logger);
   const envStore = new SqlEnvironmentStore(db);

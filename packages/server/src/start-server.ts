@@ -4,8 +4,10 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { ServerConfig } from './config/server-config.js';
 import { secureDataDir } from './data-dir-modes.js';
+import { LogRetention } from './features/builds/log-retention.js';
 import { createGantry, type Gantry } from './gantry.js';
 import { buildHttpApp } from './http/http-app.js';
+import { createServerLog } from './server-log.js';
 
 export interface RunningServer {
   url: string;
@@ -29,7 +31,9 @@ export interface StartOptions {
  */
 export async function startServer(config: ServerConfig, opts: StartOptions = {}): Promise<RunningServer> {
   await secureDataDir(config.dataDir);
-  const gantry = await createGantry(config, { logger: opts.logger, schema: opts.schema });
+  const serverLog = opts.logger ? undefined : await createServerLog(config);
+  const logger = opts.logger ?? serverLog!.logger;
+  const gantry = await createGantry(config, { logger, schema: opts.schema });
   const http = await buildHttpApp(gantry);
   await http.listen({ host: config.host, port: config.port });
   const addr = http.server.address();
@@ -47,7 +51,18 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
   } else {
     await updateUrl(cliFile, url);
   }
+  const retention = new LogRetention({
+    logsDir: join(config.dataDir, 'logs'),
+    buildLogs: { keep: config.buildLogsKeep, maxAgeMs: config.buildLogsMaxAgeMs },
+    running: async () =>
+      new Set((await gantry.builds.list({ status: 'running', limit: 1000 })).map((b) => b.id)),
+    serverLog: config.logFile
+      ? { file: config.logFile, policy: { keep: config.logFileKeep, maxAgeMs: config.logFileMaxAgeMs } }
+      : undefined,
+    logger: gantry.logger,
+  });
   if (opts.background !== false) {
+    retention.start();
     await gantry.runner.start();
     await gantry.deployer.start();
     gantry.poller.start();
@@ -64,7 +79,9 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
     http,
     async stop() {
       await http.close();
+      await retention.stop();
       await gantry.close();
+      await serverLog?.close();
     },
   };
 }

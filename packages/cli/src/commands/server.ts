@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { loadServerConfig, startServer } from '@gantry/server';
 import { CliError } from '../context.js';
 
@@ -7,6 +8,7 @@ export interface ServerOptions {
   dataDir?: string;
   databaseUrl?: string;
   concurrency?: string;
+  logFile?: string;
 }
 
 export async function serverCommand(opts: ServerOptions): Promise<void> {
@@ -16,6 +18,7 @@ export async function serverCommand(opts: ServerOptions): Promise<void> {
     ...(opts.dataDir !== undefined && { dataDir: opts.dataDir }),
     ...(opts.databaseUrl !== undefined && { databaseUrl: opts.databaseUrl }),
     ...(opts.concurrency !== undefined && { runnerConcurrency: Number(opts.concurrency) }),
+    ...(opts.logFile !== undefined && { logFile: resolve(opts.logFile) }),
   });
   if (errors.length) throw new CliError(`server settings are not valid:\n  ${errors.join('\n  ')}`);
   // Everything the server writes (database, logs, mirrors, tokens) is its owner's alone.

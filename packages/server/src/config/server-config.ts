@@ -12,6 +12,16 @@ export interface ServerConfig {
   /** A running build whose heartbeat is older than this belongs to a dead runner. */
   staleAfterMs: number;
   logLevel: string;
+  /** Build logs: the newest GANTRY_BUILD_LOGS_KEEP builds' are always kept, older ones until GANTRY_BUILD_LOGS_MAX_AGE. */
+  buildLogsKeep: number;
+  buildLogsMaxAgeMs: number;
+  /** `--log-file`, GANTRY_LOG_FILE: server logs go to files rotated by size instead of stdout. */
+  logFile?: string;
+  /** GANTRY_LOG_FILE_SIZE (default 10m): a log file is rotated past this size. */
+  logFileMaxBytes: number;
+  /** GANTRY_LOG_FILE_KEEP (default 10) rotated files kept, none older than GANTRY_LOG_FILE_MAX_AGE (default 30d). */
+  logFileKeep: number;
+  logFileMaxAgeMs: number;
 }
 
 export interface ConfigResult {
@@ -29,6 +39,33 @@ function int(env: NodeJS.ProcessEnv, key: string, fallback: number, errors: stri
     return fallback;
   }
   return n;
+}
+
+const AGE_UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const SIZE_UNIT: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
+
+/** An age such as `30d`, `12h`, `90m` or `45s`, in milliseconds. */
+function age(env: NodeJS.ProcessEnv, key: string, fallback: number, errors: string[]): number {
+  const raw = env[key];
+  if (raw === undefined || raw === '') return fallback;
+  const m = /^(\d+)([smhd])$/.exec(raw.trim());
+  if (!m) {
+    errors.push(`${key}=${raw}: expected a whole number and a unit (s, m, h, d), e.g. 30d`);
+    return fallback;
+  }
+  return Number(m[1]) * AGE_UNIT_MS[m[2]!]!;
+}
+
+/** A size such as `10m`, `512k`, `1g` or a number of bytes. */
+function size(env: NodeJS.ProcessEnv, key: string, fallback: number, errors: string[]): number {
+  const raw = env[key];
+  if (raw === undefined || raw === '') return fallback;
+  const m = /^(\d+)([kmg]?)b?$/i.exec(raw.trim());
+  if (!m || Number(m[1]) === 0) {
+    errors.push(`${key}=${raw}: expected a size such as 10m, 512k or 1g`);
+    return fallback;
+  }
+  return Number(m[1]) * SIZE_UNIT[m[2]!.toLowerCase()]!;
 }
 
 /** The only reader of process.env for the server. Flags from the CLI override the environment. */
@@ -53,6 +90,14 @@ export function loadServerConfig(
       overrides.defaultPollIntervalMs ?? int(env, 'GANTRY_POLL_INTERVAL_MS', 30_000, errors),
     staleAfterMs: overrides.staleAfterMs ?? int(env, 'GANTRY_STALE_AFTER_MS', 30_000, errors),
     logLevel: overrides.logLevel ?? env.GANTRY_LOG_LEVEL ?? 'info',
+    buildLogsKeep: overrides.buildLogsKeep ?? int(env, 'GANTRY_BUILD_LOGS_KEEP', 500, errors),
+    buildLogsMaxAgeMs:
+      overrides.buildLogsMaxAgeMs ?? age(env, 'GANTRY_BUILD_LOGS_MAX_AGE', 30 * 86_400_000, errors),
+    logFile: overrides.logFile ?? (env.GANTRY_LOG_FILE ? resolve(env.GANTRY_LOG_FILE) : undefined),
+    logFileMaxBytes: overrides.logFileMaxBytes ?? size(env, 'GANTRY_LOG_FILE_SIZE', 10 * 1024 ** 2, errors),
+    logFileKeep: overrides.logFileKeep ?? int(env, 'GANTRY_LOG_FILE_KEEP', 10, errors),
+    logFileMaxAgeMs:
+      overrides.logFileMaxAgeMs ?? age(env, 'GANTRY_LOG_FILE_MAX_AGE', 30 * 86_400_000, errors),
   };
   if (config.host !== '127.0.0.1' && config.host !== 'localhost') {
     warnings.push(`binding ${config.host}: the API is reachable from other machines; keep tokens secret`);

@@ -11,6 +11,7 @@ import type {
   Release,
 } from '@gantry/driver-api';
 import { GantryError, InvalidInput } from '../../errors.js';
+import type { StepOutcome } from '../../features/builds/run-step.js';
 import { lastSha, runScript, ScriptFailed, type ScriptName, type ScriptRelease } from './command-script.js';
 import { type CommandState, readCommandState, writeCommandState } from './command-state.js';
 
@@ -238,8 +239,10 @@ function urlOf(env: EnvironmentSpec): string {
   return `http://127.0.0.1:${env.port}`;
 }
 
-function whyStopped(stoppedBy: 'timeout' | 'abort' | null, exitCode: number | null): string {
-  return stoppedBy === 'timeout' ? 'ran past its time limit and was stopped' : `exited with code ${exitCode}`;
+function whyStopped(stoppedBy: StepOutcome['stoppedBy'], exitCode: number | null): string {
+  if (stoppedBy === 'timeout') return 'ran past its time limit and was stopped';
+  if (stoppedBy && stoppedBy !== 'abort') return `was stopped (${stoppedBy})`;
+  return `exited with code ${exitCode}`;
 }
 
 function detailsOf(err: unknown): unknown {

@@ -27,6 +27,8 @@ export interface BuildRunnerDeps {
   dataDir: string;
   concurrency: number;
   staleAfterMs: number;
+  /** `builds.max_attempts`: a build interrupted on this attempt fails instead of being queued again. */
+  maxAttempts?: number;
   heartbeatMs?: number;
 }
 
@@ -122,6 +124,11 @@ export class BuildRunner {
       // Steps run in their own process group and outlive a killed server; stop what it left behind.
       if (sameHost(r.runnerId))
         for (const pid of await this.d.builds.runningStepPids(r.id)) killGroup(pid, 'SIGKILL');
+      // A build that keeps taking its runner down (or keeps being cut off) must not loop forever.
+      if (build.attempt >= (this.d.maxAttempts ?? 3)) {
+        await this.giveUp(build, r.runnerId);
+        continue;
+      }
       if (!(await this.d.builds.finish(r.id, { status: 'interrupted', error: 'runner stopped mid-build' })))
         continue;
       await this.d.builds.interruptRunningSteps(r.id);
@@ -148,6 +155,20 @@ export class BuildRunner {
         });
       }
     }
+  }
+
+  private async giveUp(build: Build, runnerId: string | null): Promise<void> {
+    const error = `interrupted ${build.attempt} times (the runner stopped mid-build each time); not queued again`;
+    if (!(await this.d.builds.finish(build.id, { status: 'failed', error }))) return;
+    await this.d.builds.interruptRunningSteps(build.id);
+    await this.d.events.append({
+      type: 'build.interrupted',
+      appId: build.appId,
+      subject: build.id,
+      actor: 'runner',
+      data: { runner: runnerId },
+    });
+    await this.event(build, 'build.failed', { sha: build.sha, error, exitCode: null });
   }
 
   private async execute(build: Build): Promise<void> {
@@ -276,9 +297,10 @@ export class BuildRunner {
         await this.d.builds.updateStep(b.id, rest, { status: 'skipped' });
       if (out.stoppedBy === 'abort') throw signal.reason ?? new Error('cancelled');
       const why =
-        out.stoppedBy === 'timeout'
+        out.failure ??
+        (out.stoppedBy === 'timeout'
           ? `step "${step.name}" timed out and was stopped`
-          : `step "${step.name}" failed with exit code ${out.exitCode}`;
+          : `step "${step.name}" failed with exit code ${out.exitCode}`);
       throw new BuildFailure(`${why}; last lines:\n${out.tail}`, out.exitCode);
     }
   }

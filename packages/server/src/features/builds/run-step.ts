@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { LogTail } from './log-tail.js';
 
 export interface StepRun {
   command: string;
@@ -17,7 +18,9 @@ export interface StepRun {
 export interface StepOutcome {
   exitCode: number | null;
   /** Why the step stopped early, when it did. */
-  stoppedBy: 'timeout' | 'abort' | null;
+  stoppedBy: 'timeout' | 'abort' | 'log-error' | null;
+  /** Set when the step failed for a reason of its own (a log that cannot be written), not its exit code. */
+  failure?: string;
   tail: string;
 }
 
@@ -31,7 +34,17 @@ const KILL_GRACE_MS = 3_000;
 export async function runStep(run: StepRun): Promise<StepOutcome> {
   await mkdir(dirname(run.logFile), { recursive: true, mode: 0o700 });
   const log = createWriteStream(run.logFile, { flags: 'a', mode: 0o600 });
-  let tail = '';
+  const tail = new LogTail(TAIL_LINES);
+  // A log that cannot be written (disk full, I/O error) stops the step and fails it; it must never
+  // be an unhandled 'error' event, which would take the whole server down.
+  let logError: Error | undefined;
+  log.on('error', (err) => {
+    logError ??= err;
+    stop('log-error');
+    // Paused for a 'drain' that will not come: read on (and drop) until the step is gone.
+    child.stdout.resume();
+    child.stderr.resume();
+  });
   // One pipe for both streams keeps the log in the order the step wrote it.
   const child = spawn('sh', ['-c', `exec 2>&1\n${run.command}`], {
     cwd: run.cwd,
@@ -41,12 +54,16 @@ export async function runStep(run: StepRun): Promise<StepOutcome> {
   });
   if (child.pid) run.onSpawn?.(child.pid);
   const onData = (chunk: Buffer) => {
-    log.write(chunk);
-    // Keeps the line break at the end, so that a line split across chunks is not glued to the next.
-    tail = (tail + chunk.toString('utf8'))
-      .split('\n')
-      .slice(-TAIL_LINES - 1)
-      .join('\n');
+    if (!logError && !log.write(chunk)) {
+      // The disk is slower than the step: hold the pipes until the log caught up (bounded memory).
+      child.stdout.pause();
+      child.stderr.pause();
+      log.once('drain', () => {
+        child.stdout.resume();
+        child.stderr.resume();
+      });
+    }
+    tail.push(chunk);
     run.onOutput?.(chunk);
   };
   child.stdout.on('data', onData);
@@ -54,7 +71,7 @@ export async function runStep(run: StepRun): Promise<StepOutcome> {
 
   let stoppedBy: StepOutcome['stoppedBy'] = null;
   let killTimer: NodeJS.Timeout | undefined;
-  const stop = (why: 'timeout' | 'abort') => {
+  const stop = (why: 'timeout' | 'abort' | 'log-error') => {
     if (stoppedBy || child.exitCode !== null) return;
     stoppedBy = why;
     killGroup(child.pid, 'SIGTERM');
@@ -79,8 +96,20 @@ export async function runStep(run: StepRun): Promise<StepOutcome> {
   clearTimeout(timer);
   clearTimeout(killTimer);
   run.signal.removeEventListener('abort', onAbort);
-  await new Promise<void>((resolve) => log.end(resolve));
-  return { exitCode, stoppedBy, tail: lastLines(tail, TAIL_LINES) };
+  await closeLog(log);
+  const failure = logError
+    ? `could not write the build log ${run.logFile}: ${(logError as NodeJS.ErrnoException).code ?? logError.message}`
+    : undefined;
+  return { exitCode, stoppedBy: logError ? 'log-error' : stoppedBy, failure, tail: tail.text() };
+}
+
+/** Flushes and closes the log; an error while flushing is reported through the stream's listener. */
+async function closeLog(log: WriteStream): Promise<void> {
+  if (log.destroyed) return;
+  await new Promise<void>((resolve) => {
+    log.once('close', () => resolve());
+    log.end();
+  });
 }
 
 export function killGroup(pid: number | undefined, sig: NodeJS.Signals): void {
