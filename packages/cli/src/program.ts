@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { ApiError } from './api-client.js';
-import { appAdd, appList, appSecret } from './commands/app.js';
+import { appAdd, appList, appRemove, appSecret } from './commands/app.js';
 import { artifactsCommand, pruneCommand } from './commands/artifacts.js';
 import { buildCommand, buildsCommand, cancelCommand, logsCommand } from './commands/build.js';
 import {
@@ -86,6 +86,16 @@ export function buildProgram(): Command {
     .description("print the app's webhook secret")
     .option('--json', 'print JSON')
     .action(appSecret);
+  app
+    .command('remove <name>')
+    .description(
+      'remove an app: its mirror, hook and client tokens; refuses while environments run; keeps history unless --purge',
+    )
+    .option('--stop-environments', "stop the app's running environments (through their drivers)")
+    .option('--purge', 'also delete its history: deployments, builds, events, metrics, toggles')
+    .option('--yes', 'do not ask for confirmation (required without a terminal)')
+    .option('--json', 'print JSON')
+    .action(appRemove);
 
   program
     .command('build [ref]')

@@ -7,6 +7,8 @@
  */
 export const eventTypes = [
   'app.added',
+  /** `data`: `{ name, purged, stoppedEnvironments }`; without purge the app's history stays. */
+  'app.removed',
   'push.received',
   'commit.recorded',
   'build.queued',

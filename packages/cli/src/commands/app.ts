@@ -1,4 +1,5 @@
 import type { App } from '@gantry/contracts';
+import { confirmOnTerminal } from '../confirm.js';
 import { client } from '../context.js';
 import { ago, printJson, short, table } from '../output.js';
 
@@ -47,4 +48,43 @@ export async function appSecret(name: string, opts: { json?: boolean }): Promise
   );
   if (opts.json) return printJson(res);
   process.stdout.write(`${res.webhookSecret}\n`);
+}
+
+interface RemovedApp {
+  app: string;
+  purged: boolean;
+  stoppedEnvironments: string[];
+  cancelledBuilds: string[];
+}
+
+/** `gantry app remove <app>`: asks first on a terminal; --yes skips the question (needed without one). */
+export async function appRemove(
+  name: string,
+  opts: { stopEnvironments?: boolean; purge?: boolean; yes?: boolean; json?: boolean },
+): Promise<void> {
+  const api = await client();
+  await api.get(`/api/apps/${encodeURIComponent(name)}`);
+  if (!opts.yes) {
+    const what =
+      `Remove app ${name}` +
+      (opts.stopEnvironments ? ', stopping its environments' : '') +
+      (opts.purge ? ' and deleting its history (deployments, builds, events, metrics)' : '');
+    await confirmOnTerminal(`${what}?`, {
+      hint: `removing app "${name}" needs confirmation: pass --yes to remove it without a prompt`,
+      declined: 'not confirmed; nothing was removed',
+    });
+  }
+  const query = new URLSearchParams();
+  if (opts.stopEnvironments) query.set('stopEnvironments', 'true');
+  if (opts.purge) query.set('purge', 'true');
+  const q = query.size ? `?${query}` : '';
+  const res = await api.delete<RemovedApp>(`/api/apps/${encodeURIComponent(name)}${q}`);
+  if (opts.json) return printJson(res);
+  process.stdout.write(
+    `Removed app ${res.app}` +
+      (res.stoppedEnvironments.length ? `; stopped ${res.stoppedEnvironments.join(', ')}` : '') +
+      (res.cancelledBuilds.length ? `; cancelled builds ${res.cancelledBuilds.join(', ')}` : '') +
+      (res.purged ? '; its history was deleted' : '; its history (deployments, builds, events) stays') +
+      '\n',
+  );
 }

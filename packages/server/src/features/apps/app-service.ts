@@ -4,6 +4,7 @@ import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Conflict, InvalidInput, NotFound } from '../../errors.js';
 import type { EventStore } from '../../events/event-store.js';
+import { checkBranchName } from '../../git/ref-names.js';
 import { RepoMirror } from '../../git/repo-mirror.js';
 import { newId } from '../../ids.js';
 import type { AppRecord, AppStore } from './app-store.js';
@@ -40,30 +41,35 @@ export class AppService {
         `app name "${input.name}" is not valid: use lowercase letters, digits and dashes, starting with a letter or digit`,
       );
     }
-    if (await this.apps.findByName(input.name)) {
-      throw new Conflict(`app "${input.name}" already exists; pick another name or use the existing app`);
-    }
+    if (await this.apps.findByName(input.name)) throw this.exists(input.name);
     const repoUrl = looksLocal(input.repoUrl) ? resolve(input.repoUrl) : input.repoUrl;
     if (looksLocal(input.repoUrl) && !existsSync(repoUrl)) {
       throw new InvalidInput(
         `repository path "${repoUrl}" does not exist; pass a git URL or the path of a repository`,
       );
     }
-    const branch = input.branch ?? 'main';
+    const branch = await checkBranchName(input.branch ?? 'main');
     const id = newId('app');
     const mirror = new RepoMirror(this.mirrorPath(id), repoUrl, branch);
     await mirror.ensure().catch(async (e: unknown) => {
       await rm(mirror.path, { recursive: true, force: true });
       throw new InvalidInput(e instanceof Error ? e.message : String(e));
     });
-    const app = await this.apps.insert({
-      id,
-      name: input.name,
-      repoUrl,
-      branch,
-      pollIntervalMs: input.pollIntervalMs ?? this.defaultPollIntervalMs,
-      webhookSecret: input.webhookSecret ?? randomBytes(20).toString('hex'),
-    });
+    const app = await this.apps
+      .insert({
+        id,
+        name: input.name,
+        repoUrl,
+        branch,
+        pollIntervalMs: input.pollIntervalMs ?? this.defaultPollIntervalMs,
+        webhookSecret: input.webhookSecret ?? randomBytes(20).toString('hex'),
+      })
+      .catch(async (error: unknown) => {
+        // Another add of the same name won the race (the unique name): no orphan mirror stays.
+        await rm(mirror.path, { recursive: true, force: true });
+        if (await this.apps.findByName(input.name)) throw this.exists(input.name);
+        throw error;
+      });
     await this.events.append({
       type: 'app.added',
       appId: app.id,
@@ -72,6 +78,22 @@ export class AppService {
       data: { name: app.name, repoUrl, branch },
     });
     return app;
+  }
+
+  private exists(name: string): Conflict {
+    return new Conflict(
+      `app "${name}" already exists; pick another name, use the existing app, or remove it first (\`gantry app remove ${name}\`)`,
+    );
+  }
+
+  /** Marks the app removed (its history stays) and frees its name; false when already removed. */
+  markRemoved(app: AppRecord): Promise<boolean> {
+    return this.apps.markRemoved(app);
+  }
+
+  /** Deletes the app's mirror; its repository is untouched. */
+  async removeMirror(app: AppRecord): Promise<void> {
+    await rm(this.mirrorPath(app.id), { recursive: true, force: true, maxRetries: 5 });
   }
 
   list(): Promise<AppRecord[]> {
@@ -95,9 +117,10 @@ export class AppService {
     return this.apps.moveHead(appId, expected, next);
   }
 
-  /** Accepts a name or an id. */
+  /** Accepts a name or an id; a removed app is not found. */
   async get(ref: string): Promise<AppRecord> {
-    return (await this.apps.findById(ref)) ?? this.getByName(ref);
+    const byId = await this.apps.findById(ref);
+    return byId && !byId.removedAt ? byId : this.getByName(ref);
   }
 }
 

@@ -1,12 +1,13 @@
 import { z } from 'zod';
 import type { Gantry } from '../../gantry.js';
 import { actorOf, type TypedApp } from '../../http/http-app.js';
+import { removeApp } from './app-removal.js';
 import type { AppRecord } from './app-store.js';
 
 const appParam = z.object({ app: z.string().describe('app name or id') });
 
 /** The app as the API shows it: the webhook secret only on creation and to admins who ask. */
-export function publicApp({ webhookSecret: _secret, ...app }: AppRecord) {
+export function publicApp({ webhookSecret: _secret, removedAt: _removed, ...app }: AppRecord) {
   return app;
 }
 
@@ -44,6 +45,32 @@ export function appsRoutes(r: TypedApp, g: Gantry): void {
 
   r.get('/api/apps/:app', { schema: { tags: ['apps'], params: appParam } }, async (req) =>
     publicApp(await g.apps.get(req.params.app)),
+  );
+
+  const flag = z.enum(['true', 'false']).optional();
+  r.delete(
+    '/api/apps/:app',
+    {
+      schema: {
+        tags: ['apps'],
+        summary:
+          'Remove an app: 409 while environments run unless stopEnvironments; keeps its history unless purge; removes its mirror and its hook and client tokens',
+        params: appParam,
+        querystring: z.object({ stopEnvironments: flag, purge: flag }).strict(),
+        body: z
+          .object({ stopEnvironments: z.boolean().optional(), purge: z.boolean().optional() })
+          .strict()
+          .nullish(),
+      },
+    },
+    async (req) => {
+      const app = await g.apps.get(req.params.app);
+      const opts = {
+        stopEnvironments: req.body?.stopEnvironments ?? req.query.stopEnvironments === 'true',
+        purge: req.body?.purge ?? req.query.purge === 'true',
+      };
+      return removeApp(g, app, opts, actorOf(req));
+    },
   );
 
   r.get(

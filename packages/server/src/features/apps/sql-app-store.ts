@@ -24,17 +24,35 @@ export class SqlAppStore implements AppStore {
   }
 
   async list(): Promise<AppRecord[]> {
-    return (await this.db.selectFrom('apps').selectAll().orderBy('name').execute()).map(toApp);
+    return (
+      await this.db.selectFrom('apps').selectAll().where('removed_at', 'is', null).orderBy('name').execute()
+    ).map(toApp);
   }
 
   async findByName(name: string): Promise<AppRecord | undefined> {
-    const row = await this.db.selectFrom('apps').selectAll().where('name', '=', name).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('apps')
+      .selectAll()
+      .where('name', '=', name)
+      .where('removed_at', 'is', null)
+      .executeTakeFirst();
     return row && toApp(row);
   }
 
   async findById(id: string): Promise<AppRecord | undefined> {
     const row = await this.db.selectFrom('apps').selectAll().where('id', '=', id).executeTakeFirst();
     return row && toApp(row);
+  }
+
+  async markRemoved(app: { id: string; name: string }): Promise<boolean> {
+    // A tombstone no valid app name can equal (names are [a-z0-9-]), so the name can be added again.
+    const res = await this.db
+      .updateTable('apps')
+      .set({ name: `${app.name}~${app.id}`, removed_at: nowIso() })
+      .where('id', '=', app.id)
+      .where('removed_at', 'is', null)
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) === 1;
   }
 
   async moveHead(id: string, expected: string | null, next: string): Promise<boolean> {
@@ -58,5 +76,6 @@ function toApp(r: Selectable<AppsTable>): AppRecord {
     headSha: r.head_sha,
     createdAt: r.created_at,
     webhookSecret: r.webhook_secret,
+    removedAt: r.removed_at ?? null,
   };
 }

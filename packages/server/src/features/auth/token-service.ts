@@ -91,6 +91,13 @@ export class TokenService {
     return { token, id, app: app.name, env };
   }
 
+  /** Deletes the tokens bound to an app (hook and client tokens), when the app is removed. */
+  async revokeForApp(appId: string): Promise<number> {
+    const res = await this.db.deleteFrom('tokens').where('app_id', '=', appId).executeTakeFirst();
+    this.cache.clear();
+    return Number(res.numDeletedRows);
+  }
+
   async count(): Promise<number> {
     const row = await this.db
       .selectFrom('tokens')
