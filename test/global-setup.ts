@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import pg from 'pg';
@@ -23,6 +24,7 @@ async function reachable(url: string): Promise<string | null> {
  */
 export default async function setup(): Promise<(() => Promise<void>) | undefined> {
   browser();
+  sandbox();
   const url = process.env.TEST_PG_URL || DEFAULT_PG_URL;
   const problem = await reachable(url);
   if (!problem) {
@@ -56,6 +58,30 @@ function browser(): void {
   delete process.env.TEST_CHROMIUM;
   process.stdout.write(
     `\n*** Chromium suites: OFF — ${path} is missing. Install it with \`apt-get install -y chromium\`; CI always runs them.\n\n`,
+  );
+}
+
+/**
+ * The sandbox suites (real bubblewrap) as Chromium: on when `bwrap` works here, required in CI
+ * (GANTRY_REQUIRE_BWRAP=1). Without it only the scrubbed-environment (`sandbox: off`) cases run.
+ */
+function sandbox(): void {
+  const path = process.env.TEST_BWRAP ?? '/usr/bin/bwrap';
+  const works =
+    existsSync(path) &&
+    spawnSync(path, ['--ro-bind', '/', '/', '--unshare-pid', '--proc', '/proc', 'true']).status === 0;
+  if (works) {
+    process.env.TEST_BWRAP = path;
+    process.stdout.write(`Sandbox suites: on (${path})\n`);
+    return;
+  }
+  if (process.env.GANTRY_REQUIRE_BWRAP === '1')
+    throw new Error(
+      `bubblewrap is required for the tests but ${path} is missing or does not work: apt-get install -y bubblewrap`,
+    );
+  delete process.env.TEST_BWRAP;
+  process.stdout.write(
+    `\n*** Sandbox suites: OFF — ${path} is missing or does not work. Install it with \`apt-get install -y bubblewrap\`; CI always runs them.\n\n`,
   );
 }
 

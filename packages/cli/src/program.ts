@@ -67,6 +67,10 @@ export function buildProgram(): Command {
     .option('--database-url <url>', 'postgres://… to use PostgreSQL (GANTRY_DATABASE_URL; default SQLite)')
     .option('--concurrency <n>', 'builds run at once (GANTRY_RUNNER_CONCURRENCY, default 1)')
     .option(
+      '--sandbox <mode>',
+      'auto | bwrap | off: run build steps and deploy scripts in bubblewrap (GANTRY_BUILDS_SANDBOX, default auto)',
+    )
+    .option(
       '--log-file <path>',
       'server logs to this file, rotated by size (GANTRY_LOG_FILE; GANTRY_LOG_FILE_SIZE, _KEEP, _MAX_AGE); default stdout',
     )

@@ -1,14 +1,12 @@
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { App, Artifact, Build } from '@gantry/contracts';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import {
   cleanupAll,
   createBareRepo,
   createWorkClone,
-  makeTempDir,
   type WorkClone,
 } from '../../server/test/support/git-fixtures.js';
+import { type HttpGate, httpGate } from '../../server/test/support/sandbox-fixtures.js';
 import { startTestServer, type TestServer, waitFor } from '../../server/test/support/test-server.js';
 import { type CliSandbox, makeCliSandbox } from './support/run-cli.js';
 
@@ -20,11 +18,13 @@ ${steps}
   artifact: { path: dist }
 `;
 const FAST = gantryYaml('    - { name: hello, run: "echo hello from $GANTRY_APP" }');
-// Waits (at most 20 s) for the test to create the file, so that `logs -f` surely sees it running.
-const gatedYaml = (gate: string) =>
+// Waits (at most 20 s) for the test to open the gate, so that `logs -f` surely sees it running.
+const gatedYaml = (gate: HttpGate) =>
   gantryYaml(
-    `    - { name: wait, run: "echo waiting; i=0; while [ ! -f '${gate}' ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i+1)); done; echo done" }`,
+    `    - { name: wait, run: ${JSON.stringify(`echo waiting; ${gate.waitCommand(200)}; echo done`)} }`,
   );
+/** The first line of a build's log says where its steps ran. */
+const SANDBOX_LINE = String.raw`gantry: (sandbox bwrap \(network on\)|WARNING no sandbox: .*)\n`;
 const FAILING = gantryYaml('    - { name: boom, run: "echo going down; exit 3" }');
 
 type AddedApp = App & { webhookSecret: string; buildIds: string[] };
@@ -169,11 +169,12 @@ describe('gantry CLI against a real server', () => {
   it('logs prints each step under a ==> header', async () => {
     const res = await cli.run(['logs', firstBuild]);
     expect(res.code).toBe(0);
-    expect(res.stdout).toMatch(/^==> hello\nhello from shop\n==> package\n/);
+    expect(res.stdout).toMatch(new RegExp(`^==> hello\\n${SANDBOX_LINE}hello from shop\\n==> package\\n`));
   });
 
   it('logs -f streams a running build until it finishes', async () => {
-    const gate = join(await makeTempDir('gantry-gate-'), 'open');
+    const gate = await httpGate();
+    onTestFinished(() => gate.close());
     const slowSha = await commitAndPush(gatedYaml(gate), 'slow');
     const queued = await cli.run(['build', 'HEAD', '--no-follow']);
     expect(queued.code).toBe(0);
@@ -182,15 +183,15 @@ describe('gantry CLI against a real server', () => {
     expect((await server.api<Build>('GET', `/api/builds/${id}`)).body).toMatchObject({ sha: slowSha });
 
     const follow = cli.start(['logs', '-f', id]);
-    await follow.waitForStdout(/^==> wait\nwaiting\n/);
+    await follow.waitForStdout(new RegExp(`^==> wait\\n${SANDBOX_LINE}waiting\\n`));
     const { body: meanwhile } = await server.api<Build>('GET', `/api/builds/${id}`);
     expect(meanwhile.status).toBe('running');
     expect(follow.child.exitCode).toBeNull();
 
-    await writeFile(gate, '');
+    gate.open();
     const res = await follow.done;
     expect(res.code).toBe(0);
-    expect(res.stdout).toMatch(/^==> wait\nwaiting\ndone\n==> package\n/);
+    expect(res.stdout).toMatch(new RegExp(`^==> wait\\n${SANDBOX_LINE}waiting\\ndone\\n==> package\\n`));
     const { body: atEnd } = await server.api<Build>('GET', `/api/builds/${id}`);
     expect(atEnd.status).toBe('succeeded');
   });

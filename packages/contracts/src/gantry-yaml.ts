@@ -83,6 +83,18 @@ export const buildSchema = z
       .default(() => [...defaultCacheKey]),
     timeout: boundedDurationSchema(MAX_BUILD_MS, 'a build timeout').default(600_000),
     mode: z.enum(['latest', 'every']).default('latest'),
+    env: z
+      .record(
+        z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, {
+          error: (iss) => `${JSON.stringify(iss.input)} is not an environment variable name, e.g. NODE_ENV`,
+        }),
+        z.string().describe('a string (quote numbers and booleans)'),
+      )
+      .describe(
+        'variables the steps get besides PATH, LANG, TZ, HOME, CI and GANTRY_*, e.g. { NODE_ENV: production }',
+      )
+      .default(() => ({})),
+    network: z.boolean().describe('false runs the steps without network access').default(true),
   })
   .describe(
     'how to build the app; add e.g. build: { steps: [{ name: test, run: npm test }], artifact: { path: dist } }',

@@ -63,6 +63,8 @@ describe('parseGantryYaml: valid files', () => {
         cache_key: ['package-lock.json', 'yarn.lock', 'pnpm-lock.yaml', 'npm-shrinkwrap.json'],
         timeout: 600_000,
         mode: 'latest',
+        env: {},
+        network: true,
       },
       run: { command: 'node server.js', port_env: 'PORT', health: { path: '/healthz', timeout: 30_000 } },
       environments: {
@@ -107,6 +109,8 @@ describe('parseGantryYaml: valid files', () => {
     expect(config.build.cache).toEqual([]);
     expect(config.build.timeout).toBe(600_000);
     expect(config.build.mode).toBe('latest');
+    expect(config.build.env).toEqual({});
+    expect(config.build.network).toBe(true);
     expect(config.run).toBeUndefined();
     expect(config.environments).toEqual({});
     expect(config.tags.pattern).toBe('deploy/{env}/*');
@@ -136,6 +140,26 @@ describe('parseGantryYaml: valid files', () => {
     expect(gantryYamlSchema.safeParse({ build: { steps: [], artifact: { path: 'dist' } } }).success).toBe(
       false,
     );
+  });
+});
+
+describe('parseGantryYaml: build.env and build.network', () => {
+  it('takes variables with string values and network off', () => {
+    const { config } = configOf(
+      'build:\n  steps: [{ name: t, run: x }]\n  artifact: { path: dist }\n  env: { NODE_ENV: production, _X1: "" }\n  network: false\n',
+    );
+    expect(config.build.env).toEqual({ NODE_ENV: 'production', _X1: '' });
+    expect(config.build.network).toBe(false);
+  });
+
+  it('refuses names that are not variable names, values that are not strings, and a network that is not a boolean', () => {
+    const errors = errorsOf(
+      'build:\n  steps: [{ name: t, run: x }]\n  artifact: { path: dist }\n  env: { "A-B": x, N: 1 }\n  network: "no"\n',
+    );
+    expect(errors.map((e) => e.path)).toEqual(
+      expect.arrayContaining(['build.env.A-B', 'build.env.N', 'build.network']),
+    );
+    expect(errors.map(formatConfigIssue).join('\n')).toContain('"A-B" is not an environment variable name');
   });
 });
 

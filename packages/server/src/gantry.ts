@@ -34,6 +34,8 @@ import { SqlMetricsStore } from './features/metrics/sql-metrics-store.js';
 import { ReleaseService } from './features/releases/release-service.js';
 import { type ClientApi, createClientApi } from './features/toggles/client-api/client-api.js';
 import { ToggleService } from './features/toggles/toggle-service.js';
+import { createSandbox, type Sandbox } from './sandbox/host-sandbox.js';
+import { allowlistedEnv } from './sandbox/sandbox.js';
 
 /** The composition root: every service, built from one database and one config. */
 export interface Gantry {
@@ -63,6 +65,8 @@ export interface Gantry {
   incidents: IncidentService;
   metricsLedger: MetricsLedger;
   metrics: MetricsService;
+  /** Where build steps and deploy scripts run (bubblewrap, or nothing but a scrubbed environment). */
+  sandbox: Sandbox;
   /** Last time SDKs reported each toggle in an app's environment, when usage metrics are collected. */
   toggleUsage?: (appId: string, env: string) => Promise<Map<string, string> | undefined>;
   close(): Promise<void>;
@@ -76,6 +80,13 @@ export interface CreateGantryOptions {
 
 export async function createGantry(config: ServerConfig, opts: CreateGantryOptions = {}): Promise<Gantry> {
   const logger = opts.logger ?? pino({ level: config.logLevel });
+  const sandbox = await createSandbox({ mode: config.buildsSandbox, hidden: [config.dataDir] });
+  if (!sandbox.status.active) {
+    logger.warn(
+      { sandbox: sandbox.status },
+      `no build sandbox (${sandbox.status.reason}): build steps and deploy scripts can read what the server can`,
+    );
+  }
   const database = await openDatabase({
     url: config.databaseUrl,
     dataDir: config.dataDir,
@@ -105,6 +116,7 @@ export async function createGantry(config: ServerConfig, opts: CreateGantryOptio
     events,
     logger,
     dataDir: config.dataDir,
+    sandbox,
     concurrency: config.runnerConcurrency,
     staleAfterMs: config.staleAfterMs,
     maxAttempts: config.buildsMaxAttempts,
@@ -114,7 +126,7 @@ export async function createGantry(config: ServerConfig, opts: CreateGantryOptio
   const deploymentStore = new SqlDeploymentStore(db);
   const drivers = new DriverRegistry()
     .register(createProcessDriver({ baseEnv: appEnvironment(process.env) }))
-    .register(createCommandDriver());
+    .register(createCommandDriver({ sandbox }));
   const deployments = new DeploymentService(deploymentStore, envStore, apps, artifacts, drivers, events);
   const deployer = new Deployer({
     deployments: deploymentStore,
@@ -180,6 +192,7 @@ export async function createGantry(config: ServerConfig, opts: CreateGantryOptio
     incidents,
     metricsLedger,
     metrics,
+    sandbox,
     async toggleUsage(appId, env) {
       const seen = await clientApi.usage.lastSeenByToggle(appId, env);
       // Without any report from an SDK there, "not evaluated" cannot be told from "not measured".
@@ -198,11 +211,8 @@ export async function createGantry(config: ServerConfig, opts: CreateGantryOptio
   };
 }
 
-/** What deployed apps inherit from the server: not its own settings and secrets. */
+/** What deployed apps inherit from the server: the allowlist (PATH, LANG, TZ), never its settings and secrets. */
 function appEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  return Object.fromEntries(
-    Object.entries(env).filter(
-      ([k]) => !k.startsWith('GANTRY_') && !k.startsWith('TEST_PG') && k !== 'DATABASE_URL',
-    ),
-  );
+  const { CI: _ci, ...allowed } = allowlistedEnv(env);
+  return allowed;
 }

@@ -156,6 +156,7 @@ export async function statusCommand(opts: { app?: string; json?: boolean }): Pro
   const states = opts.app
     ? await api.get<EnvironmentState[]>(`/api/apps/${encodeURIComponent(opts.app)}/environments`)
     : await api.get<EnvironmentState[]>('/api/status');
+  await warnWithoutSandbox(api);
   if (opts.json) return printJson(states);
   table(
     states.map((s) => ({
@@ -177,6 +178,17 @@ export async function statusCommand(opts: { app?: string; json?: boolean }): Pro
         .join('; '),
     })),
     ['app', 'env', 'sha', 'commit', 'age', 'by', 'health', 'url', 'notes'],
+  );
+}
+
+/** `GET /api/server`: a server without a build sandbox is said loudly (on stderr, so --json stays clean). */
+async function warnWithoutSandbox(api: ApiClient): Promise<void> {
+  const server = await api
+    .get<{ sandbox: { mode: string; active: boolean; reason: string } }>('/api/server')
+    .catch(() => null);
+  if (!server || server.sandbox.active) return;
+  process.stderr.write(
+    `WARNING: the server runs build steps and deploy scripts without a sandbox (${server.sandbox.mode}: ${server.sandbox.reason}); anyone who can push can read its data\n`,
   );
 }
 

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { loadServerConfig, startServer } from '@gantry/server';
+import { loadServerConfig, type ServerConfig, startServer } from '@gantry/server';
 import { CliError } from '../context.js';
 
 export interface ServerOptions {
@@ -9,6 +9,7 @@ export interface ServerOptions {
   databaseUrl?: string;
   concurrency?: string;
   logFile?: string;
+  sandbox?: string;
 }
 
 export async function serverCommand(opts: ServerOptions): Promise<void> {
@@ -19,6 +20,7 @@ export async function serverCommand(opts: ServerOptions): Promise<void> {
     ...(opts.databaseUrl !== undefined && { databaseUrl: opts.databaseUrl }),
     ...(opts.concurrency !== undefined && { runnerConcurrency: Number(opts.concurrency) }),
     ...(opts.logFile !== undefined && { logFile: resolve(opts.logFile) }),
+    ...(opts.sandbox !== undefined && { buildsSandbox: opts.sandbox as ServerConfig['buildsSandbox'] }),
   });
   if (errors.length) throw new CliError(`server settings are not valid:\n  ${errors.join('\n  ')}`);
   // Everything the server writes (database, logs, mirrors, tokens) is its owner's alone.
@@ -27,6 +29,12 @@ export async function serverCommand(opts: ServerOptions): Promise<void> {
   const server = await startServer(config);
   const db = config.databaseUrl?.startsWith('postgres') ? 'PostgreSQL' : `SQLite in ${config.dataDir}`;
   process.stdout.write(`Gantry is listening on ${server.url} (data: ${config.dataDir}, store: ${db})\n`);
+  const sandbox = server.gantry.sandbox.status;
+  if (!sandbox.active) {
+    process.stderr.write(
+      `WARNING: no build sandbox (${sandbox.reason}): build steps and deploy scripts run as this user and can read what it can (the data dir, the database, tokens). Install bubblewrap, or run with --sandbox bwrap to require it.\n`,
+    );
+  }
   if (server.adminToken) {
     process.stdout.write(
       `First start: admin token (shown once, stored hashed):\n\n  ${server.adminToken}\n\n` +

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { type SandboxMode, sandboxModes } from '../sandbox/sandbox.js';
 
 export interface ServerConfig {
   dataDir: string;
@@ -22,6 +23,8 @@ export interface ServerConfig {
   /** GANTRY_LOG_FILE_KEEP (default 10) rotated files kept, none older than GANTRY_LOG_FILE_MAX_AGE (default 30d). */
   logFileKeep: number;
   logFileMaxAgeMs: number;
+  /** `builds.sandbox` (GANTRY_BUILDS_SANDBOX, `--sandbox`): where build steps and deploy scripts run. */
+  buildsSandbox: SandboxMode;
 }
 
 export interface ConfigResult {
@@ -39,6 +42,13 @@ function int(env: NodeJS.ProcessEnv, key: string, fallback: number, errors: stri
     return fallback;
   }
   return n;
+}
+
+function sandboxMode(raw: string | undefined, errors: string[]): SandboxMode {
+  if (raw === undefined || raw === '') return 'auto';
+  if ((sandboxModes as readonly string[]).includes(raw)) return raw as SandboxMode;
+  errors.push(`GANTRY_BUILDS_SANDBOX=${raw}: expected one of ${sandboxModes.join(', ')}`);
+  return 'auto';
 }
 
 const AGE_UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -98,7 +108,11 @@ export function loadServerConfig(
     logFileKeep: overrides.logFileKeep ?? int(env, 'GANTRY_LOG_FILE_KEEP', 10, errors),
     logFileMaxAgeMs:
       overrides.logFileMaxAgeMs ?? age(env, 'GANTRY_LOG_FILE_MAX_AGE', 30 * 86_400_000, errors),
+    buildsSandbox: overrides.buildsSandbox ?? sandboxMode(env.GANTRY_BUILDS_SANDBOX, errors),
   };
+  if (!sandboxModes.includes(config.buildsSandbox)) {
+    errors.push(`--sandbox ${config.buildsSandbox}: expected one of ${sandboxModes.join(', ')}`);
+  }
   if (config.host !== '127.0.0.1' && config.host !== 'localhost') {
     warnings.push(`binding ${config.host}: the API is reachable from other machines; keep tokens secret`);
   }

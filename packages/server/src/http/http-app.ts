@@ -37,6 +37,7 @@ import { webhooksRoutes } from '../features/webhooks/webhooks-routes.js';
 import type { Gantry } from '../gantry.js';
 import { errorHandler } from './error-mapper.js';
 import { eventsRoutes } from './events-routes.js';
+import { serverRoutes } from './server-routes.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -152,6 +153,7 @@ export async function buildHttpApp(g: Gantry): Promise<FastifyInstance> {
   buildsRoutes(typed, g);
   artifactsRoutes(typed, g);
   eventsRoutes(typed, g);
+  serverRoutes(typed, g);
   webhooksRoutes(typed, g);
   tokensRoutes(typed, g);
   deploymentsRoutes(typed, g);

@@ -1,11 +1,10 @@
 import { createHmac } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Commit } from '@gantry/contracts';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { installPostReceiveHook } from '../../src/git/post-receive-hook.js';
 import { buildsOf, createApp, finishedBuild, yamlWithSteps } from '../support/app-fixture.js';
-import { cleanupAll, makeTempDir } from '../support/git-fixtures.js';
+import { cleanupAll } from '../support/git-fixtures.js';
+import { httpGate } from '../support/sandbox-fixtures.js';
 import { startTestServer, type TestServer, waitFor } from '../support/test-server.js';
 
 afterAll(cleanupAll);
@@ -62,13 +61,14 @@ describe('seeing commits', () => {
   it('in latest mode a newer head supersedes queued builds', async () => {
     server = await startTestServer();
     // every build waits for the gate, so the first one is surely still running while two more heads arrive
-    const gate = join(await makeTempDir(), 'gate');
-    const app = await createApp(server, yamlWithSteps([`while [ ! -f ${gate} ]; do sleep 0.05; done`]));
+    const gate = await httpGate();
+    onTestFinished(() => gate.close());
+    const app = await createApp(server, yamlWithSteps([gate.waitCommand()]));
     await app.pushFiles({ a: '1' });
     await server.api('POST', '/api/apps/shop/sync');
     await app.pushFiles({ a: '2' });
     await server.api('POST', '/api/apps/shop/sync');
-    await writeFile(gate, '');
+    gate.open();
     const all = await waitFor(async () => {
       const b = await buildsOf(server);
       return b.length === 3 && b.every((x) => ['succeeded', 'superseded'].includes(x.status)) ? b : undefined;

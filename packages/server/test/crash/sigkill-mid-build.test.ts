@@ -1,9 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { Build, GantryEvent } from '@gantry/contracts';
 import Database from 'better-sqlite3';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import { cleanupAll, createBareRepo, createWorkClone, makeTempDir } from '../support/git-fixtures.js';
+import { hostProcesses, sandboxModes, uniqueSleep } from '../support/sandbox-fixtures.js';
 import { alive, freePort, processApi, spawnServer } from '../support/server-process.js';
 import { waitFor } from '../support/test-server.js';
 
@@ -11,15 +12,16 @@ afterAll(cleanupAll);
 
 const api = processApi;
 
-describe('the server killed with SIGKILL in the middle of a build', () => {
+describe.each(sandboxModes)('the server killed with SIGKILL in the middle of a build, sandbox %s', (mode) => {
   it('marks the build interrupted, stops its orphaned step, queues it again and loses nothing', async () => {
     const dataDir = await makeTempDir('gantry-crash-');
-    const scratch = await makeTempDir('gantry-crash-scratch-');
-    const mark = join(scratch, 'first-attempt');
-    const pidFile = join(scratch, 'step.pid');
+    // The step cannot see the test's files in a sandbox: it finds out it is the second attempt
+    // because a port the test opens after the kill answers, and the test finds it by its sleep.
+    const gatePort = await freePort();
+    const sleep = uniqueSleep(120);
     const bare = await createBareRepo();
     const work = await createWorkClone(bare.url);
-    const step = `if [ -f ${mark} ]; then echo second attempt; else touch ${mark}; echo $$ > ${pidFile}; sleep 120; fi`;
+    const step = `if curl -fs http://127.0.0.1:${gatePort}/ >/dev/null; then echo second attempt; else sleep ${sleep}; fi`;
     await work.write(
       'gantry.yaml',
       `build:\n  steps:\n    - name: slow\n      run: ${JSON.stringify(step)}\n  artifact: { path: . }\n`,
@@ -28,27 +30,37 @@ describe('the server killed with SIGKILL in the middle of a build', () => {
     await work.push();
 
     const port = await freePort();
-    const first = await spawnServer(dataDir, port);
+    const env = { GANTRY_BUILDS_SANDBOX: mode };
+    const first = await spawnServer(dataDir, port, env);
     const added = await api<{ buildIds: string[] }>(first, 'POST', '/api/apps', {
       name: 'shop',
       repoUrl: bare.dir,
     });
     const buildId = added.buildIds[0]!;
-    await waitFor(async () => (existsSync(pidFile) ? true : undefined), 'the step to start');
+    const [stepPid] = await waitFor(async () => {
+      const pids = hostProcesses(sleep);
+      return pids.length ? pids : undefined;
+    }, 'the step to start');
     const eventsBefore = await api<GantryEvent[]>(first, 'GET', '/api/events?after=0');
     first.child.kill('SIGKILL');
     await first.exited;
-    const stepPid = Number(readFileSync(pidFile, 'utf8').trim());
-    expect(alive(stepPid)).toBe(true); // the orphan outlives the server…
+    if (mode === 'off')
+      expect(alive(stepPid!)).toBe(true); // the orphan outlives the server…
+    // …while a sandboxed step dies with it (bwrap --die-with-parent).
+    else
+      await waitFor(async () => (alive(stepPid!) ? undefined : true), 'the sandbox to die with the server');
+    const gate = createServer((socket) => socket.end('HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n'));
+    await new Promise<void>((resolve) => gate.listen(gatePort, '127.0.0.1', resolve));
+    onTestFinished(() => void gate.close());
 
-    const second = await spawnServer(dataDir, port);
+    const second = await spawnServer(dataDir, port, env);
     try {
       const interrupted = await waitFor(async () => {
         const b = await api<Build>(second, 'GET', `/api/builds/${buildId}`);
         return b.status === 'interrupted' ? b : undefined;
       }, 'the build to be marked interrupted');
       expect(interrupted.steps?.[0]?.status).toBe('cancelled');
-      await waitFor(async () => (alive(stepPid) ? undefined : true), '…until the new server stops it');
+      await waitFor(async () => (alive(stepPid!) ? undefined : true), '…until the new server stops it');
 
       const retry = await waitFor(async () => {
         const all = await api<Build[]>(second, 'GET', '/api/builds?app=shop');

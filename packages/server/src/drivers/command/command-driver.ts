@@ -12,6 +12,7 @@ import type {
 } from '@gantry/driver-api';
 import { GantryError, InvalidInput } from '../../errors.js';
 import type { StepOutcome } from '../../features/builds/run-step.js';
+import type { Sandbox } from '../../sandbox/host-sandbox.js';
 import { lastSha, runScript, ScriptFailed, type ScriptName, type ScriptRelease } from './command-script.js';
 import { type CommandState, readCommandState, writeCommandState } from './command-state.js';
 
@@ -20,6 +21,8 @@ export interface CommandDriverOptions {
   pollIntervalMs?: number;
   /** Longest a deploy or stop script may run before its process group is killed. */
   scriptTimeoutMs?: number;
+  /** Runs the scripts in bubblewrap; without it they get the allowlisted environment only. */
+  sandbox?: Sandbox;
 }
 
 const DEFAULT_HEALTH_TIMEOUT_MS = 30_000;
@@ -41,7 +44,15 @@ export function createCommandDriver(opts: CommandDriverOptions = {}): Driver {
   ): Promise<HealthReport & { cutShort?: boolean }> => {
     const script = env.commands?.health;
     if (!script) return { healthy: false, sha: release?.sha ?? null, detail: 'no health script' };
-    const out = await runScript({ name: 'health', script, env, release, ctx, timeoutMs });
+    const out = await runScript({
+      name: 'health',
+      script,
+      env,
+      release,
+      ctx,
+      timeoutMs,
+      sandbox: opts.sandbox,
+    });
     ctx.signal.throwIfAborted();
     const sha = lastSha(out.tail) ?? release?.sha ?? null;
     if (out.exitCode === 0) return { healthy: true, sha };
@@ -83,6 +94,7 @@ export function createCommandDriver(opts: CommandDriverOptions = {}): Driver {
       release,
       ctx,
       timeoutMs: scriptTimeoutMs,
+      sandbox: opts.sandbox,
     });
     ctx.signal.throwIfAborted();
     if (out.exitCode !== 0) {
@@ -180,6 +192,7 @@ export function createCommandDriver(opts: CommandDriverOptions = {}): Driver {
           release: state,
           ctx,
           timeoutMs: scriptTimeoutMs,
+          sandbox: opts.sandbox,
         });
         ctx.signal.throwIfAborted();
         if (out.exitCode !== 0) {

@@ -3,6 +3,8 @@ import { join, resolve } from 'node:path';
 import type { DriverContext, EnvironmentSpec } from '@gantry/driver-api';
 import { GantryError } from '../../errors.js';
 import { runStep, type StepOutcome } from '../../features/builds/run-step.js';
+import type { Sandbox } from '../../sandbox/host-sandbox.js';
+import { allowlistedEnv } from '../../sandbox/sandbox.js';
 
 export type ScriptName = 'deploy' | 'health' | 'stop';
 
@@ -20,6 +22,8 @@ export interface ScriptRun {
   release: ScriptRelease | null;
   ctx: DriverContext;
   timeoutMs: number;
+  /** Where the script runs; without one it still gets only the allowlisted environment. */
+  sandbox?: Sandbox;
 }
 
 /** A script that exited non-zero; `details` carries the exit code and the last lines it wrote. */
@@ -39,19 +43,35 @@ export class ScriptFailed extends GantryError {
 }
 
 export const COMMAND_LOG = 'command.log';
+/** HOME of the scripts: a folder of the environment's workdir, not the server's home. */
+const SCRIPT_HOME = '.home';
 const FULL_SHA = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/i;
 
-/** Runs one of the environment's scripts with `sh -c` in the workdir, in its own process group. */
+/**
+ * Runs one of the environment's scripts with `sh -c` in the workdir, in its own process group, in
+ * the sandbox when there is one: the workdir writable, the artifact readable, the network on, and
+ * nothing of Gantry's data dir, the server's home or other environments.
+ */
 export async function runScript(run: ScriptRun): Promise<StepOutcome> {
   const workdir = resolve(run.ctx.workdir);
   await mkdir(workdir, { recursive: true });
   const logFile = join(workdir, COMMAND_LOG);
   const about = run.release ? ` ${run.release.sha}` : '';
   await appendFile(logFile, `--- ${new Date().toISOString()} ${run.name}${about}\n`);
+  const env = scriptEnv(run.env, run.release, workdir);
+  await mkdir(env.HOME!, { recursive: true });
+  const wrapper = run.sandbox?.wrap({
+    readWrite: [workdir],
+    readOnly: run.release ? [resolve(run.release.artifact)] : [],
+    cwd: workdir,
+    env,
+    network: true,
+  });
   return runStep({
     command: run.script,
     cwd: workdir,
-    env: scriptEnv(run.env, run.release, workdir),
+    env,
+    wrapper,
     logFile,
     timeoutMs: run.timeoutMs,
     signal: run.ctx.signal,
@@ -62,10 +82,9 @@ export function scriptEnv(
   env: EnvironmentSpec,
   release: ScriptRelease | null,
   workdir: string,
-): NodeJS.ProcessEnv {
-  return {
-    ...process.env,
-    ...env.config,
+): Record<string, string> {
+  return allowlistedEnv(process.env, env.config, {
+    HOME: join(workdir, SCRIPT_HOME),
     GANTRY_APP: env.app,
     GANTRY_ENV: env.name,
     GANTRY_PORT: String(env.port),
@@ -75,7 +94,7 @@ export function scriptEnv(
       GANTRY_ARTIFACT: release.artifact,
       GANTRY_ARTIFACT_DIGEST: release.digest,
     }),
-  };
+  });
 }
 
 /** The last line of `output` that is a full commit SHA, lower-cased. */

@@ -16,6 +16,8 @@ export interface PackOptions {
   onProgress?(bytes: number): void;
   /** How error messages name the folder, e.g. the `build.artifact.path` value from gantry.yaml. */
   displayPath?: string;
+  /** Names at the top of the folder to leave out (the steps' HOME when the whole worktree is packed). */
+  exclude?: string[];
 }
 
 export interface PackResult {
@@ -57,7 +59,7 @@ export async function packDirectory(
       `cannot write the artifact "${outFile}" inside the folder being packed ("${label}")`,
     );
   }
-  const entries = await walk(root, label);
+  const entries = await walk(root, label, new Set(opts.exclude));
   const tar = tarPack();
   const digest = new DigestStream();
   const producing = addEntries(tar, entries, opts.onProgress).catch((err: unknown) => {
@@ -96,10 +98,11 @@ async function resolveRoot(dir: string, label: string): Promise<string> {
   return realpath(dir);
 }
 
-async function walk(root: string, label: string): Promise<Entry[]> {
+async function walk(root: string, label: string, exclude: Set<string>): Promise<Entry[]> {
   const entries: Entry[] = [];
   const visit = async (relDir: string, absDir: string): Promise<void> => {
     for (const name of await readdir(absDir)) {
+      if (!relDir && exclude.has(name)) continue;
       const rel = relDir ? `${relDir}/${name}` : name;
       const abs = join(absDir, name);
       const stats = await lstat(abs);

@@ -1,5 +1,6 @@
 import { cp, mkdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { insideWorktree } from './build-sandbox.js';
 
 /**
  * Folders kept between builds (node_modules…), keyed by the hash of the lock files at the built
@@ -17,7 +18,9 @@ export class BuildCache {
     for (const [i, folder] of folders.entries()) {
       const src = join(this.dir(appId, key), String(i));
       if (!(await exists(src))) continue;
-      await cp(src, join(workdir, folder), { recursive: true, force: true, verbatimSymlinks: true });
+      // A committed symlink (`deps -> /root`) must not make the server write outside the worktree.
+      const dest = await insideWorktree(workdir, folder, 'cache folder');
+      await cp(src, dest, { recursive: true, force: true, verbatimSymlinks: true });
       restored.push(folder);
     }
     return restored;
@@ -26,10 +29,13 @@ export class BuildCache {
   async save(appId: string, key: string, folders: string[], workdir: string): Promise<boolean> {
     const dest = this.dir(appId, key);
     if (await exists(dest)) return false;
+    // …nor read outside it (`deps -> /root/.ssh` would be restored into the next build).
+    const sources = await Promise.all(
+      folders.map((folder) => insideWorktree(workdir, folder, 'cache folder')),
+    );
     const tmp = `${dest}.tmp-${process.pid}-${Date.now()}`;
     await mkdir(tmp, { recursive: true });
-    for (const [i, folder] of folders.entries()) {
-      const src = join(workdir, folder);
+    for (const [i, src] of sources.entries()) {
       if (await exists(src)) await cp(src, join(tmp, String(i)), { recursive: true, verbatimSymlinks: true });
     }
     try {

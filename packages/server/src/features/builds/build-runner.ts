@@ -1,16 +1,18 @@
 import { randomBytes } from 'node:crypto';
-import { readFile, rm } from 'node:fs/promises';
+import { appendFile, mkdir, realpath, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Build } from '@gantry/contracts';
 import { formatConfigIssue, type GantryYaml, parseGantryYaml } from '@gantry/contracts';
 import type { Logger } from 'pino';
 import type { EventStore } from '../../events/event-store.js';
+import type { Sandbox } from '../../sandbox/host-sandbox.js';
 import type { AppService } from '../apps/app-service.js';
 import { packDirectory } from '../artifacts/artifact-pack.js';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import type { BlobStore } from '../artifacts/blob-store.js';
 import type { BuildCache } from './build-cache.js';
+import { insideWorktree, OutsideWorktree, readRootFile, STEP_HOME, stepSandbox } from './build-sandbox.js';
 import type { BuildService } from './build-service.js';
 import type { BuildStore } from './build-store.js';
 import { killGroup, runStep } from './run-step.js';
@@ -25,6 +27,8 @@ export interface BuildRunnerDeps {
   events: EventStore;
   logger: Logger;
   dataDir: string;
+  /** Where steps run; packing stays in-process (see docs/architecture.md, Security model). */
+  sandbox: Sandbox;
   concurrency: number;
   staleAfterMs: number;
   /** `builds.max_attempts`: a build interrupted on this attempt fails instead of being queued again. */
@@ -199,13 +203,10 @@ export class BuildRunner {
         : null;
       if (cacheKey) await this.d.cache.restore(app.id, cacheKey, config.build.cache ?? [], workdir);
       await this.runSteps(build, config, workdir, ac.signal, app.name);
-      const artifactDir = join(workdir, config.build.artifact.path);
       const tmp = this.d.blobs.tmpPath();
-      const packed = await packDirectory(artifactDir, tmp, { displayPath: config.build.artifact.path }).catch(
-        (e: unknown) => {
-          throw new BuildFailure(e instanceof Error ? e.message : String(e));
-        },
-      );
+      const packed = await this.pack(workdir, config.build.artifact.path, tmp).catch((e: unknown) => {
+        throw new BuildFailure(e instanceof Error ? e.message : String(e));
+      });
       await this.d.blobs.put(tmp, packed.digest);
       const artifact = await this.d.artifacts.insertCurrent({
         appId: app.id,
@@ -246,7 +247,10 @@ export class BuildRunner {
   }
 
   private async loadConfig(workdir: string, sha: string): Promise<GantryYaml> {
-    const text = await readFile(join(workdir, 'gantry.yaml'), 'utf8').catch(() => null);
+    const text = await readRootFile(workdir, 'gantry.yaml').catch((e: unknown) => {
+      if (e instanceof OutsideWorktree) throw new BuildFailure(e.message);
+      return null;
+    });
     if (text === null) {
       throw new BuildFailure(
         `gantry.yaml not found at ${sha.slice(0, 12)}: add one at the repository root (see \`gantry validate\`)`,
@@ -263,7 +267,10 @@ export class BuildRunner {
     const steps = config.build.steps;
     await this.d.builds.insertSteps(b.id, steps);
     const deadline = Date.parse(b.startedAt ?? new Date().toISOString()) + b.sloMs * 2;
-    const env = { ...process.env, CI: 'true', GANTRY_APP: app, GANTRY_SHA: b.sha, GANTRY_BUILD_ID: b.id };
+    const { env, wrapper, logLine } = await stepSandbox(this.d.sandbox, b, config, app, cwd);
+    const firstLog = this.d.service.logPath(b.id, 0);
+    await mkdir(dirname(firstLog), { recursive: true, mode: 0o700 });
+    await appendFile(firstLog, logLine, { mode: 0o600 });
     for (const [idx, step] of steps.entries()) {
       const startedAt = new Date().toISOString();
       await this.d.builds.updateStep(b.id, idx, { status: 'running', startedAt });
@@ -272,6 +279,7 @@ export class BuildRunner {
         command: step.run,
         cwd,
         env,
+        wrapper,
         logFile: this.d.service.logPath(b.id, idx),
         timeoutMs: Math.max(1, Math.min(step.timeout ?? Number.POSITIVE_INFINITY, deadline - Date.now())),
         signal,
@@ -303,6 +311,20 @@ export class BuildRunner {
           : `step "${step.name}" failed with exit code ${out.exitCode}`);
       throw new BuildFailure(`${why}; last lines:\n${out.tail}`, out.exitCode);
     }
+  }
+
+  /**
+   * Packs the artifact folder in-process: every sandboxed process of the build is gone by now (its pid
+   * namespace died with the last step), the folder must resolve inside the worktree, and links inside
+   * it must stay inside it (assertLinkInside), so nothing outside the build can be read.
+   */
+  private async pack(workdir: string, path: string, out: string) {
+    const dir = await insideWorktree(workdir, path, 'artifact path').catch((e: unknown) => {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return join(workdir, path);
+      throw e;
+    });
+    const atRoot = dir === (await realpath(workdir));
+    return packDirectory(dir, out, { displayPath: path, ...(atRoot && { exclude: [STEP_HOME] }) });
   }
 
   private async fail(build: Build, e: unknown, signal: AbortSignal, log: Logger): Promise<void> {

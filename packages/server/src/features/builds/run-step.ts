@@ -8,6 +8,8 @@ export interface StepRun {
   command: string;
   cwd: string;
   env: NodeJS.ProcessEnv;
+  /** A wrapper argv put before `sh -c` (the sandbox: `bwrap … --`); its process leads the group. */
+  wrapper?: string[];
   logFile: string;
   timeoutMs: number;
   signal: AbortSignal;
@@ -46,7 +48,8 @@ export async function runStep(run: StepRun): Promise<StepOutcome> {
     child.stderr.resume();
   });
   // One pipe for both streams keeps the log in the order the step wrote it.
-  const child = spawn('sh', ['-c', `exec 2>&1\n${run.command}`], {
+  const [file, ...args] = [...(run.wrapper ?? []), 'sh', '-c', `exec 2>&1\n${run.command}`];
+  const child = spawn(file!, args, {
     cwd: run.cwd,
     env: run.env,
     detached: true,

@@ -1,0 +1,31 @@
+import { createRequire } from 'node:module';
+import { z } from 'zod';
+import type { Gantry } from '../gantry.js';
+import { sandboxModes } from '../sandbox/sandbox.js';
+import type { TypedApp } from './http-app.js';
+
+const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
+
+const serverInfo = z.object({
+  version: z.string(),
+  sandbox: z.object({
+    mode: z.enum(sandboxModes as [string, ...string[]]),
+    active: z.boolean().describe('false: build steps and deploy scripts run without a sandbox'),
+    reason: z.string(),
+  }),
+});
+
+/** `GET /api/server`: what this server is and where it runs builds (`gantry status` warns from it). */
+export function serverRoutes(r: TypedApp, g: Gantry): void {
+  r.get(
+    '/api/server',
+    {
+      schema: {
+        tags: ['server'],
+        summary: 'The server: its version and its build sandbox (mode, active, reason)',
+        response: { 200: serverInfo },
+      },
+    },
+    async () => ({ version, sandbox: { ...g.sandbox.status } }),
+  );
+}
