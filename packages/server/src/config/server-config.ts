@@ -12,6 +12,8 @@ export interface ServerConfig {
   defaultPollIntervalMs: number;
   /** A running build whose heartbeat is older than this belongs to a dead runner. */
   staleAfterMs: number;
+  /** `builds.max_attempts` (GANTRY_BUILDS_MAX_ATTEMPTS): a build interrupted on its last attempt fails. */
+  buildsMaxAttempts: number;
   logLevel: string;
   /** Build logs: the newest GANTRY_BUILD_LOGS_KEEP builds' are always kept, older ones until GANTRY_BUILD_LOGS_MAX_AGE. */
   buildLogsKeep: number;
@@ -99,6 +101,7 @@ export function loadServerConfig(
     defaultPollIntervalMs:
       overrides.defaultPollIntervalMs ?? int(env, 'GANTRY_POLL_INTERVAL_MS', 30_000, errors),
     staleAfterMs: overrides.staleAfterMs ?? int(env, 'GANTRY_STALE_AFTER_MS', 30_000, errors),
+    buildsMaxAttempts: overrides.buildsMaxAttempts ?? int(env, 'GANTRY_BUILDS_MAX_ATTEMPTS', 3, errors),
     logLevel: overrides.logLevel ?? env.GANTRY_LOG_LEVEL ?? 'info',
     buildLogsKeep: overrides.buildLogsKeep ?? int(env, 'GANTRY_BUILD_LOGS_KEEP', 500, errors),
     buildLogsMaxAgeMs:
@@ -112,6 +115,9 @@ export function loadServerConfig(
   };
   if (!sandboxModes.includes(config.buildsSandbox)) {
     errors.push(`--sandbox ${config.buildsSandbox}: expected one of ${sandboxModes.join(', ')}`);
+  }
+  if (config.buildsMaxAttempts < 1) {
+    errors.push(`GANTRY_BUILDS_MAX_ATTEMPTS=${config.buildsMaxAttempts}: expected at least 1`);
   }
   if (config.host !== '127.0.0.1' && config.host !== 'localhost') {
     warnings.push(`binding ${config.host}: the API is reachable from other machines; keep tokens secret`);
