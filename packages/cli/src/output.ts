@@ -136,10 +136,10 @@ export function short(sha: string | null | undefined): string {
   return sha ? sha.slice(0, 10) : '';
 }
 
-/** Progress for long work goes to stderr so stdout stays parseable. */
+/** Progress for long work goes to stderr so stdout stays parseable (step names come from gantry.yaml: made safe). */
 export function progress(text: string): void {
-  if (process.stderr.isTTY) process.stderr.write(`\r\x1b[2K${text}`);
-  else process.stderr.write(`${text}\n`);
+  if (process.stderr.isTTY) process.stderr.write(`\r\x1b[2K${safeLine(text)}`);
+  else process.stderr.write(`${safeLine(text)}\n`);
 }
 
 export function progressDone(): void {

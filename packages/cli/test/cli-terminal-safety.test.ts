@@ -31,8 +31,8 @@ beforeAll(async () => {
   const yaml = `build:
   steps:
     - { name: package, run: "mkdir -p dist && cp server.js VERSION dist/" }
-    - name: loud
-      run: ${JSON.stringify(LOUD_STEP)}
+    - name: ${JSON.stringify(`loud${RLO}${CLEAR}`)}
+      run: ${JSON.stringify(`${LOUD_STEP}; sleep 2`)}
   artifact: { path: dist }
 run: { command: node server.js, health: { path: /healthz, timeout: 5s } }
 environments:
@@ -145,6 +145,15 @@ describe('the CLI prints repository text without terminal control sequences', ()
     const plain = await onTerminal(['logs', buildId, '--step', '1'], { NO_COLOR: '1' });
     expect(plain).toContain('one red two  three  four five');
     expect(plain).not.toContain('\x1b');
+  });
+});
+
+describe('progress lines', () => {
+  it('gantry build shows the running step, whose name comes from gantry.yaml, made safe', async () => {
+    const res = await cli.run(['build', sha.slice(0, 10), '--rebuild'], { timeoutMs: 60_000 });
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stderr).toMatch(/step 2\/2 loud/);
+    expect(res.stderr).not.toMatch(DANGEROUS);
   });
 });
 
