@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { deploymentStatuses } from '@gantry/contracts';
 import { z } from 'zod';
 import type { Gantry } from '../../gantry.js';
+import { checkEnvironmentName, checkTagName } from '../../git/ref-names.js';
 import type { RepoMirror } from '../../git/repo-mirror.js';
 import { actorOf, type TypedApp } from '../../http/http-app.js';
 import { deployTagName } from './deploy-tags.js';
@@ -44,6 +45,8 @@ export function deploymentsRoutes(r: TypedApp, g: Gantry): void {
     },
     async (req, reply) => {
       const app = await g.apps.get(req.params.app);
+      // A name git or the folders could not take is a 400 here, not a rejected row or a GitError.
+      checkEnvironmentName(req.body.env);
       const mirror = g.apps.mirrorOf(app);
       await mirror.fetch();
       const sha = await mirror.resolve(req.body.ref);
@@ -79,7 +82,7 @@ export function deploymentsRoutes(r: TypedApp, g: Gantry): void {
       // The gates run before the tag is pushed: a request they refuse is recorded (rejected) without one.
       if (req.body.tag && (await g.deployments.refusal(request)) === null) {
         const pattern = await g.tagDeployer.patternFor(app, sha);
-        tag = deployTagName(pattern, req.body.env, sha);
+        tag = await checkTagName(deployTagName(pattern, req.body.env, sha));
         await g.envStore.markSeen(app.id, tag, sha);
         const message =
           `Deploy ${sha.slice(0, 12)} to ${req.body.env}\n\nBy: ${actor}\nWhy: ${req.body.reason ?? '(no reason given)'}\n` +
@@ -142,6 +145,7 @@ export function deploymentsRoutes(r: TypedApp, g: Gantry): void {
     },
     async (req, reply) => {
       const app = await g.apps.get(req.params.app);
+      checkEnvironmentName(req.params.env);
       const toSha = req.body.to ? await g.apps.mirrorOf(app).resolve(req.body.to) : undefined;
       const actor = req.body.actor ? `${req.body.actor} (${actorOf(req)})` : actorOf(req);
       reply.status(201);

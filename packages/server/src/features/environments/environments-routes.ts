@@ -1,9 +1,36 @@
 import { z } from 'zod';
+import { NotFound } from '../../errors.js';
 import type { Gantry } from '../../gantry.js';
+import { checkEnvironmentName } from '../../git/ref-names.js';
 import { actorOf, type TypedApp } from '../../http/http-app.js';
+import type { AppRecord } from '../apps/app-store.js';
+import { environmentNames } from './environment-specs.js';
 import { environmentStates } from './environment-status.js';
 
 const appEnv = z.object({ app: z.string(), env: z.string() });
+
+/**
+ * The environment a lock or hold route names, checked before any row is written: a valid name that
+ * gantry.yaml declares at the app's head (`orKnown`: or that already has a row, so old state can be
+ * cleared). Anything else is a 400 or 404 with the reason.
+ */
+export async function declaredEnvironment(
+  g: Gantry,
+  app: AppRecord,
+  env: string,
+  opts: { orKnown?: boolean } = {},
+): Promise<string> {
+  if (opts.orKnown && (await g.envStore.find(app.id, env))) return env;
+  checkEnvironmentName(env);
+  const config = app.headSha ? await g.deployments.configAt(app, app.headSha) : undefined;
+  const declared = environmentNames(config);
+  if (declared.includes(env)) return env;
+  throw new NotFound(
+    `environment "${env}" is not declared in ${app.name}'s gantry.yaml` +
+      (app.headSha ? ` at ${app.headSha.slice(0, 12)}` : '') +
+      (declared.length ? ` (declared: ${declared.join(', ')})` : '; add an environments section'),
+  );
+}
 
 export function environmentsRoutes(r: TypedApp, g: Gantry): void {
   const deps = () => ({
@@ -46,19 +73,21 @@ export function environmentsRoutes(r: TypedApp, g: Gantry): void {
         body: z.object({ reason: z.string().max(2000).optional(), actor: z.string().max(200).optional() }),
       },
     },
-    async (req) =>
-      g.deployments.lock(
-        await g.apps.get(req.params.app),
-        req.params.env,
-        req.body.actor ?? actorOf(req),
-        req.body.reason ?? null,
-      ),
+    async (req) => {
+      const app = await g.apps.get(req.params.app);
+      const env = await declaredEnvironment(g, app, req.params.env);
+      return g.deployments.lock(app, env, req.body.actor ?? actorOf(req), req.body.reason ?? null);
+    },
   );
 
   r.delete(
     '/api/apps/:app/environments/:env/lock',
     { schema: { tags: ['environments'], params: appEnv } },
-    async (req) => g.deployments.unlock(await g.apps.get(req.params.app), req.params.env, actorOf(req)),
+    async (req) => {
+      const app = await g.apps.get(req.params.app);
+      const env = await declaredEnvironment(g, app, req.params.env, { orKnown: true });
+      return g.deployments.unlock(app, env, actorOf(req));
+    },
   );
 
   r.delete(
@@ -72,7 +101,8 @@ export function environmentsRoutes(r: TypedApp, g: Gantry): void {
     },
     async (req) => {
       const app = await g.apps.get(req.params.app);
-      await g.deployments.releaseHold(app, req.params.env, actorOf(req));
+      const env = await declaredEnvironment(g, app, req.params.env, { orKnown: true });
+      await g.deployments.releaseHold(app, env, actorOf(req));
       return { released: true };
     },
   );
