@@ -18,7 +18,8 @@ export async function createServerLog(config: ServerConfig): Promise<ServerLog> 
   const stream = await pinoRoll({
     file: config.logFile,
     size: `${Math.max(1, Math.ceil(config.logFileMaxBytes / 1024))}k`,
-    limit: { count: config.logFileKeep, removeOtherLogFiles: true },
+    // pino-roll keeps at least one older file.
+    limit: { count: Math.max(1, config.logFileKeep), removeOtherLogFiles: true },
     mkdir: true,
     mode: 0o600,
   });
