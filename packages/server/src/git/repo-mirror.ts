@@ -149,28 +149,33 @@ export class RepoMirror {
     );
   }
 
-  /** A clean, detached checkout of exactly `sha` in `dir` (created; must not hold anything). */
+  /**
+   * A clean, detached checkout of exactly `sha` in `dir` (created; must not hold anything).
+   *
+   * Registering a worktree and fetching must not overlap: `git worktree add` first writes the new
+   * worktree's HEAD as the null id (a placeholder until the checkout), `git worktree remove` deletes
+   * it file by file, and the connectivity check of `git fetch` (like gc) walks the HEADs of every
+   * registered worktree, so it failed with `bad object worktrees/<id>/HEAD`; two worktree commands
+   * at once also fail on each other's half-written entries. So the registration runs under the
+   * mirror's lock, as fetch does, and only that: the checkout (and the deletion of a build's files)
+   * happen outside it, in the worktree's own index and folder.
+   */
   async addWorktree(sha: string, dir: string): Promise<void> {
-    const args = [
-      'worktree',
-      'add',
-      '--detach',
-      '--force',
-      '--quiet',
-      resolvePath(dir),
-      checkRev(sha, this.url),
-    ];
-    await this.knownRevs([sha], () => this.git(args));
+    const abs = resolvePath(dir);
+    const rev = checkRev(sha, this.url);
+    await this.knownRevs([sha], () =>
+      serialized(resolvePath(this.path), () =>
+        this.git(['worktree', 'add', '--detach', '--force', '--no-checkout', '--quiet', abs, rev]),
+      ),
+    );
+    await runGit(['reset', '--hard', '--quiet'], { cwd: abs });
   }
 
   async removeWorktree(dir: string): Promise<void> {
     const abs = resolvePath(dir);
-    try {
-      await this.git(['worktree', 'remove', '--force', '--force', abs]);
-    } catch (error) {
-      if (!(error instanceof GitError) || (await exists(join(abs, '.git')))) throw error;
-    }
-    await this.git(['worktree', 'prune']);
+    // Without its folder the entry is stale: `prune` drops it (an entry being added is locked, and skipped).
+    await rm(abs, { recursive: true, force: true, maxRetries: 3 });
+    await serialized(resolvePath(this.path), () => this.git(['worktree', 'prune']));
   }
 
   /** sha256 over the blob ids of those `paths` that exist at `sha`; null when none does. Keys the build cache. */
