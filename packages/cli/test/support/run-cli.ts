@@ -65,7 +65,7 @@ export function startCli(args: string[], opts: CliOptions): CliProcess {
   child.stderr.setEncoding('utf8').on('data', (d: string) => {
     stderr += d;
   });
-  const timeoutMs = opts.timeoutMs ?? 30_000;
+  const timeoutMs = opts.timeoutMs ?? 60_000;
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
   const done = new Promise<CliResult>((resolvePromise, reject) => {
     child.on('error', reject);
@@ -83,7 +83,7 @@ export function startCli(args: string[], opts: CliOptions): CliProcess {
     get stderr() {
       return stderr;
     },
-    waitForStdout(pattern, ms = 20_000) {
+    waitForStdout(pattern, ms = 60_000) {
       return new Promise((resolvePromise, reject) => {
         const check = () => {
           const m = stdout.match(pattern);

@@ -44,7 +44,7 @@ export async function createApp(
   return { bare, work, pushFiles, buildIds };
 }
 
-export function finishedBuild(server: TestServer, id: string, ms = 30_000): Promise<Build> {
+export function finishedBuild(server: TestServer, id: string, ms = 60_000): Promise<Build> {
   return waitFor(
     async () => {
       const { body } = await server.api<Build>('GET', `/api/builds/${id}`);

@@ -84,7 +84,7 @@ export async function latestDeployment(
   return body.find((d) => (sha ? d.sha === sha : true));
 }
 
-export function deploymentDone(server: TestServer, id: string, ms = 30_000): Promise<Deployment> {
+export function deploymentDone(server: TestServer, id: string, ms = 60_000): Promise<Deployment> {
   return waitFor(
     async () => {
       const { body } = await server.api<Deployment>('GET', `/api/deployments/${id}`);
@@ -100,7 +100,7 @@ export async function deployedTo(
   server: TestServer,
   env: string,
   sha: string,
-  ms = 40_000,
+  ms = 60_000,
 ): Promise<Deployment> {
   const d = await waitFor(
     async () => latestDeployment(server, env, sha),

@@ -59,7 +59,7 @@ export async function startTestServer(
 }
 
 /** Polls `check` until it returns a value (not undefined) or the time is up. */
-export async function waitFor<T>(check: () => Promise<T | undefined>, what: string, ms = 20_000): Promise<T> {
+export async function waitFor<T>(check: () => Promise<T | undefined>, what: string, ms = 45_000): Promise<T> {
   const until = Date.now() + ms;
   for (;;) {
     const v = await check();
