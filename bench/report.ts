@@ -5,6 +5,7 @@ import type { MetricsBench } from './metrics-history.js';
 import type { PackThroughput } from './pack-throughput.js';
 import type { PushLatency } from './push-latency.js';
 import type { RollbackTime } from './rollback-time.js';
+import type { SandboxOverhead } from './sandbox-overhead.js';
 import type { SwitchLoad } from './switch-load.js';
 import type { TagDeploy } from './tag-deploy.js';
 import type { PropagationResult } from './toggle-propagation.js';
@@ -17,6 +18,7 @@ export interface BenchResults {
   only: string[] | null;
   pushLatency?: PushLatency;
   buildOverhead?: BuildOverhead;
+  sandboxOverhead?: SandboxOverhead;
   packThroughput?: PackThroughput;
   apiListBuilds?: ApiListBuilds;
   rollback?: RollbackTime;
@@ -56,6 +58,11 @@ export function renderResults(r: BenchResults): string {
       `| build queued → started, median / max | ${ms(b.queuedToStartedMedianMs)} / ${ms(b.queuedToStartedMaxMs)} | record |`,
     );
   }
+  const s = r.sandboxOverhead;
+  if (s)
+    out.push(
+      `| sandbox: a \`true\` step through bwrap vs plain \`sh -c\`, medians of ${s.runs} | ${ms(s.bwrapMedianMs)} vs ${ms(s.plainMedianMs)}: +${ms(s.addedMs)} | ≤ ${s.goalMs} ms added ${mark(s.meetsGoal)} |`,
+    );
   const k = r.packThroughput;
   if (k)
     out.push(

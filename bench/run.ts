@@ -10,6 +10,7 @@ import { benchPackThroughput } from './pack-throughput.js';
 import { benchPushLatency } from './push-latency.js';
 import { type BenchResults, renderResults } from './report.js';
 import { benchRollbackTime } from './rollback-time.js';
+import { benchSandboxOverhead } from './sandbox-overhead.js';
 import { Scope } from './support.js';
 import { benchSwitchLoad } from './switch-load.js';
 import { benchTagDeploy } from './tag-deploy.js';
@@ -27,6 +28,12 @@ const BENCHES: { name: string; run(r: BenchResults): Promise<void> }[] = [
     name: 'build-overhead',
     async run(r) {
       r.buildOverhead = await benchBuildOverhead(20);
+    },
+  },
+  {
+    name: 'sandbox-overhead',
+    async run(r) {
+      r.sandboxOverhead = await benchSandboxOverhead(30);
     },
   },
   {
