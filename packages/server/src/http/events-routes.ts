@@ -1,12 +1,10 @@
 import { eventTypes } from '@gantry/contracts';
 import { z } from 'zod';
 import type { Gantry } from '../gantry.js';
-import { EventStreams } from './event-stream.js';
+import type { EventStreams } from './event-stream.js';
 import type { TypedApp } from './http-app.js';
 
-export function eventsRoutes(r: TypedApp, g: Gantry): void {
-  const streams = new EventStreams();
-  r.addHook('preClose', async () => streams.closeAll());
+export function eventsRoutes(r: TypedApp, g: Gantry, streams: EventStreams): void {
   const query = z.object({
     after: z.coerce.number().int().min(0).optional(),
     app: z.string().optional(),
@@ -39,7 +37,8 @@ export function eventsRoutes(r: TypedApp, g: Gantry): void {
       const appId = app ? (await g.apps.get(app)).id : undefined;
       const lastEventId = Number(req.headers['last-event-id'] ?? Number.NaN);
       let after = Number.isFinite(lastEventId) ? lastEventId : (req.query.after ?? (await g.events.lastId()));
-      const stream = streams.start(reply);
+      const stream = streams.start(req, reply);
+      if (!stream) return reply;
       stream.retry(1_000);
       while (!stream.closed) {
         const batch = await g.events.list({

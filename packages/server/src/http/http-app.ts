@@ -36,6 +36,7 @@ import { toggleReportRoutes, togglesRoutes } from '../features/toggles/toggles-r
 import { webhooksRoutes } from '../features/webhooks/webhooks-routes.js';
 import type { Gantry } from '../gantry.js';
 import { errorHandler } from './error-mapper.js';
+import { EventStreams } from './event-stream.js';
 import { eventsRoutes } from './events-routes.js';
 import { serverRoutes } from './server-routes.js';
 
@@ -43,6 +44,10 @@ declare module 'fastify' {
   interface FastifyRequest {
     principal?: Principal;
     rawBody?: Buffer;
+  }
+  interface FastifyInstance {
+    /** Every server-sent event stream, with their caps (GANTRY_SSE_*). */
+    eventStreams: EventStreams;
   }
 }
 
@@ -147,12 +152,21 @@ export async function buildHttpApp(g: Gantry): Promise<FastifyInstance> {
   app.get('/healthz', async () => ({ ok: true }));
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
+  // One set of streams for the event log, Unleash streaming and OFREP, so the caps hold across them.
+  const streams = new EventStreams({
+    maxPerToken: g.config.sseMaxPerToken,
+    maxTotal: g.config.sseMaxTotal,
+    maxBufferedBytes: g.config.sseMaxBufferedBytes,
+  });
+  app.decorate('eventStreams', streams);
+  app.addHook('preClose', async () => streams.closeAll());
+
   const typed = app.withTypeProvider<ZodTypeProvider>();
   appsRoutes(typed, g);
   hooksRoutes(typed, g);
   buildsRoutes(typed, g);
   artifactsRoutes(typed, g);
-  eventsRoutes(typed, g);
+  eventsRoutes(typed, g, streams);
   serverRoutes(typed, g);
   webhooksRoutes(typed, g);
   tokensRoutes(typed, g);
@@ -166,9 +180,9 @@ export async function buildHttpApp(g: Gantry): Promise<FastifyInstance> {
   incidentsRoutes(typed, g);
   clientAdminRoutes(typed, g);
   clientRoutes(typed, g);
-  clientStreamingRoutes(typed, g);
+  clientStreamingRoutes(typed, g, streams);
   ofrepRoutes(typed, g);
-  ofrepEventsRoutes(typed, g);
+  ofrepEventsRoutes(typed, g, streams);
   return app;
 }
 

@@ -1,5 +1,5 @@
 import type { Gantry } from '../../../gantry.js';
-import { EventStreams } from '../../../http/event-stream.js';
+import type { EventStreams } from '../../../http/event-stream.js';
 import type { TypedApp } from '../../../http/http-app.js';
 import type { FeaturesEntry } from './client-features-cache.js';
 import { clientOf, formFor } from './client-principal.js';
@@ -10,10 +10,7 @@ import { type DeltaEvent, deltaEvents, hydration } from './delta-events.js';
  * `unleash-connected` carrying a hydration and `unleash-updated` carrying the delta to each newer
  * revision of the token's environment.
  */
-export function clientStreamingRoutes(r: TypedApp, g: Gantry): void {
-  const streams = new EventStreams();
-  r.addHook('preClose', async () => streams.closeAll());
-
+export function clientStreamingRoutes(r: TypedApp, g: Gantry, streams: EventStreams): void {
   r.get(
     '/api/client/streaming',
     { schema: { tags: ['client'], summary: 'Server-sent toggle updates in Unleash streaming format' } },
@@ -22,7 +19,8 @@ export function clientStreamingRoutes(r: TypedApp, g: Gantry): void {
       const form = formFor(req.headers['unleash-client-spec'] ?? '5.2.0');
       const features = g.clientApi.features;
       let last: FeaturesEntry = await features.get(appId, env, form);
-      const stream = streams.start(reply);
+      const stream = streams.start(req, reply);
+      if (!stream) return reply;
       const send = (event: string, events: DeltaEvent[], id: number) =>
         stream.send(event, JSON.stringify({ events }), id);
       send('unleash-connected', [hydration(last)], last.revision);

@@ -1,5 +1,5 @@
 import type { Gantry } from '../../../gantry.js';
-import { EventStreams } from '../../../http/event-stream.js';
+import type { EventStreams } from '../../../http/event-stream.js';
 import type { TypedApp } from '../../../http/http-app.js';
 import { clientOf } from '../client-api/client-principal.js';
 
@@ -11,10 +11,7 @@ const REFETCH = JSON.stringify({ type: 'refetchEvaluation' });
  * re-POST the bulk endpoint. Not advertised as `eventStreams`, since a browser's EventSource cannot
  * send the token.
  */
-export function ofrepEventsRoutes(r: TypedApp, g: Gantry): void {
-  const streams = new EventStreams();
-  r.addHook('preClose', async () => streams.closeAll());
-
+export function ofrepEventsRoutes(r: TypedApp, g: Gantry, streams: EventStreams): void {
   r.get(
     '/ofrep/v1/events',
     {
@@ -27,7 +24,8 @@ export function ofrepEventsRoutes(r: TypedApp, g: Gantry): void {
       const { appId, env } = clientOf(req);
       const watcher = g.clientApi.watcher;
       await watcher.ready();
-      const stream = streams.start(reply);
+      const stream = streams.start(req, reply);
+      if (!stream) return reply;
       const send = (revision: number) => stream.send('message', REFETCH, revision);
       stream.onClose(watcher.watch(appId, env, send));
       stream.comment('connected');
