@@ -79,9 +79,14 @@ describe.skipIf(!HAS_BWRAP).each(engines)('a sandboxed build on $name', (engine)
     const otherMirror = join(server.dataDir, 'repos', `${apps.find((a) => a.name === 'other')!.id}.git`);
     expect(execFileSync('git', ['--git-dir', otherMirror, 'log', '--oneline']).toString()).not.toBe('');
 
-    const steps = [...snoop(server, otherMirror), 'echo "own=$(cat own.txt) home=$HOME sha=$GANTRY_SHA"'];
+    const steps = [
+      ...snoop(server, otherMirror),
+      'echo "own=$(cat own.txt) home=$HOME sha=$GANTRY_SHA"',
+      // git works on the build's own commit, without the mirror's config (the repository URL).
+      'echo "git=$(git rev-parse HEAD) $(git log -1 --format=%s)"; git remote -v; cat "$(git rev-parse --git-common-dir)/config" "$(git rev-parse --git-common-dir)/FETCH_HEAD" || true',
+    ];
     const app = await createApp(server, yaml(steps), { name: 'shop' });
-    await app.pushFiles({ 'own.txt': 'visible' });
+    await app.pushFiles({ 'own.txt': 'visible' }, 'own commit');
     const sync = await server.api<{ buildIds: string[] }>('POST', '/api/apps/shop/sync');
     const build = await finishedBuild(server, sync.body.buildIds[0]!, 60_000);
     const log = await logOf(server, build.id);
@@ -91,6 +96,8 @@ describe.skipIf(!HAS_BWRAP).each(engines)('a sandboxed build on $name', (engine)
     // What a build may see, it sees: its own files, HOME inside the worktree, GANTRY_* and CI.
     expect(log).toMatch(new RegExp(`own=visible home=.*/work/${build.id}/\\.gantry-home sha=${build.sha}`));
     expect(log).toContain('CI=true');
+    expect(log).toContain(`git=${build.sha} own commit`);
+    expect(log).not.toContain(app.bare.dir);
     // …and none of the secrets, whichever way it tried.
     const db = await readFile(join(server.dataDir, 'gantry.db')).catch(() => Buffer.alloc(0));
     const webhookSecrets =

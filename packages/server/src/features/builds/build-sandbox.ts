@@ -1,6 +1,6 @@
 import { constants } from 'node:fs';
-import { mkdir, open, realpath } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { mkdir, open, readFile, realpath } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { Build, GantryYaml } from '@gantry/contracts';
 import type { Sandbox } from '../../sandbox/host-sandbox.js';
 import { allowlistedEnv, isInside, sandboxLogLine } from '../../sandbox/sandbox.js';
@@ -37,8 +37,35 @@ export async function stepSandbox(
     GANTRY_BUILD_ID: build.id,
   });
   const network = config.build.network;
-  const wrapper = sandbox.wrap({ readWrite: [worktree], cwd: worktree, env, network });
+  const git = await gitMounts(worktree);
+  const wrapper = sandbox.wrap({
+    readWrite: [worktree, ...git.readWrite],
+    readOnly: git.readOnly,
+    cwd: worktree,
+    env,
+    network,
+  });
   return { env, wrapper, logLine: `${sandboxLogLine(sandbox.status, network)}\n` };
+}
+
+/**
+ * What `git` in a step needs of the app's mirror: its objects, refs and HEAD read-only, and the
+ * worktree's own entry (index, HEAD) writable. Not its config, FETCH_HEAD or logs, which can hold
+ * the repository URL with its credentials, and nothing of any other repository.
+ */
+async function gitMounts(worktree: string): Promise<{ readOnly: string[]; readWrite: string[] }> {
+  const none = { readOnly: [], readWrite: [] };
+  const link = await readFile(join(worktree, '.git'), 'utf8').catch(() => null);
+  const gitdir = link?.match(/^gitdir: (.+)$/m)?.[1]?.trim();
+  if (!gitdir) return none;
+  const entry = resolve(worktree, gitdir);
+  const common = await readFile(join(entry, 'commondir'), 'utf8').catch(() => null);
+  if (common === null) return none;
+  const mirror = resolve(entry, common.trim());
+  return {
+    readOnly: ['objects', 'refs', 'packed-refs', 'HEAD'].map((part) => join(mirror, part)),
+    readWrite: [entry],
+  };
 }
 
 /**
