@@ -19,7 +19,7 @@ import { KEEP_RELEASE_FOLDERS, planProcessDeploy } from './plan-process-deploy.j
 import { stopProcessGroup } from './process-group.js';
 import { readProxyState, setProxyUpstream, stopProxy } from './proxy-control.js';
 import { unpackedDigest } from './release-folders.js';
-import { launchRelease } from './release-runner.js';
+import { forgetProcess, launchRelease } from './release-runner.js';
 import { restoreEnvironment } from './restore-environment.js';
 import { runningReleases } from './running-releases.js';
 import { DEFAULT_SUPERVISION, type SupervisionOptions, Supervisor } from './supervisor.js';
@@ -161,6 +161,9 @@ async function restartCrashed(
   if (!env || (state.serving !== sha && !state.standby.includes(sha))) return null;
   const proc = state.processes[sha];
   if (proc && proc.pid !== deadPid && isReleaseProcess(proc.pid, workdir, sha)) return { pid: proc.pid };
+  // Only the `sh -c` that leads the group may have died (killed alone): the app it started would go
+  // on running, untracked and holding its port. The group is the release; stop what is left of it.
+  await forgetProcess(workdir, sha, deadPid);
   const launched = await launchRelease({
     workdir,
     env,

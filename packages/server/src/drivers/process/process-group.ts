@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 const POLL_MS = 25;
 
@@ -29,13 +29,56 @@ export function signalGroup(pid: number, sig: NodeJS.Signals): void {
   }
 }
 
-/** TERM to the whole group, KILL after `graceMs`; resolves once the group leader is gone. */
-export async function stopProcessGroup(pid: number, graceMs = 5_000): Promise<void> {
-  signalGroup(pid, 'SIGTERM');
-  await waitGone(pid, graceMs);
-  // Members that ignored TERM, or outlived their leader, must not stay behind.
-  signalGroup(pid, 'SIGKILL');
-  await waitGone(pid, 2_000);
+/**
+ * TERM to the whole group, KILL after `graceMs`; resolves once every member is gone. The group is
+ * what a release is, not its leader: the `sh -c` that leads it may be gone (killed alone) while the
+ * app it started, and the app's own children, run on; they get the same grace to shut down.
+ */
+export async function stopProcessGroup(pgid: number, graceMs = 5_000): Promise<void> {
+  signalGroup(pgid, 'SIGTERM');
+  await waitGroupGone(pgid, graceMs);
+  // Members that ignored TERM must not stay behind.
+  signalGroup(pgid, 'SIGKILL');
+  await waitGroupGone(pgid, 2_000);
+}
+
+/** Live members of a process group (Linux); undefined where /proc cannot tell. */
+export function groupMembers(pgid: number): number[] | undefined {
+  let names: string[];
+  try {
+    names = readdirSync('/proc');
+  } catch {
+    return undefined;
+  }
+  const members: number[] = [];
+  for (const name of names) {
+    const pid = Number(name);
+    if (!Number.isInteger(pid)) continue;
+    const stat = procStat(pid);
+    if (stat && stat.pgid === pgid && !isDead(stat)) members.push(pid);
+  }
+  return members;
+}
+
+/** True while any process of the group runs (its leader or not). */
+export function isGroupAlive(pgid: number): boolean {
+  const members = groupMembers(pgid);
+  if (members) return members.length > 0;
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function waitGroupGone(pgid: number, ms: number): Promise<boolean> {
+  const until = Date.now() + ms;
+  while (isGroupAlive(pgid)) {
+    if (Date.now() >= until) return false;
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+  return true;
 }
 
 export async function waitGone(pid: number, ms: number): Promise<boolean> {
