@@ -71,6 +71,21 @@ describe.each(engines)('bad input gets 4xx with a reason, no row and no tag, on 
     expect(await remoteTags()).toBe('');
   });
 
+  it('a misspelt field of a deployment request is refused, not ignored (dryrun would deploy for real)', async () => {
+    const before = await deploymentRows();
+    for (const body of [
+      { env: 'qa', ref: 'HEAD', dryrun: true },
+      { env: 'qa', ref: 'HEAD', tags: false },
+    ]) {
+      const res = await server.api<{ message: string }>('POST', '/api/apps/shop/deployments', body);
+      expect(res.status).toBe(400);
+      expect(res.body.message).toMatch(/dryrun|tags/);
+    }
+    expect((await server.api('POST', `${path('qa')}/rollback`, { too: 'HEAD' })).status).toBe(400);
+    expect((await server.api('POST', `${path('qa')}/lock`, { reson: 'typo' })).status).toBe(400);
+    expect(await deploymentRows()).toBe(before);
+  });
+
   it('refs that are not refs are 4xx, never 500', async () => {
     for (const ref of ['main:evil', '--upload-pack=x', '$(id)', 'a..b', 'HEAD@{-1}', ':/x', 'nope', '']) {
       const res = await server.api<{ message: string }>('POST', '/api/apps/shop/deployments', {

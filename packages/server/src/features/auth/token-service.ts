@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Db } from '../../db/database.js';
 import type { EventStore } from '../../events/event-store.js';
+import { checkEnvironmentName } from '../../git/ref-names.js';
 import { newId, nowIso } from '../../ids.js';
 
 export interface Principal {
@@ -64,6 +65,7 @@ export class TokenService {
     env: string,
     actor: string,
   ): Promise<{ token: string; id: string; app: string; env: string }> {
+    checkEnvironmentName(env);
     const token = `${app.name}:${env}.${randomBytes(16).toString('hex')}`;
     const id = newId('tok');
     const name = `client:${app.name}:${env}`;

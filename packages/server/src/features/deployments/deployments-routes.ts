@@ -27,20 +27,23 @@ export function deploymentsRoutes(r: TypedApp, g: Gantry): void {
         summary:
           'Deploy a ref (SHA, short SHA, tag, branch, HEAD~2) to an environment; with tag=true, Gantry first creates and pushes deploy/<env>/<UTC>-<sha>',
         params: z.object({ app: z.string() }),
-        body: z.object({
-          env: z.string(),
-          ref: z.string(),
-          tag: z.boolean().default(false),
-          force: z.boolean().default(false),
-          confirm: z.boolean().default(false),
-          reason: z.string().max(2000).optional(),
-          remediates: z
-            .string()
-            .optional()
-            .describe('id of the failed deployment of this environment that this one fixes (metrics)'),
-          actor: z.string().max(200).optional().describe('who asked, e.g. the CLI user'),
-          dryRun: z.boolean().default(false),
-        }),
+        body: z
+          .object({
+            env: z.string(),
+            ref: z.string(),
+            tag: z.boolean().default(false),
+            force: z.boolean().default(false),
+            confirm: z.boolean().default(false),
+            reason: z.string().max(2000).optional(),
+            remediates: z
+              .string()
+              .optional()
+              .describe('id of the failed deployment of this environment that this one fixes (metrics)'),
+            actor: z.string().max(200).optional().describe('who asked, e.g. the CLI user'),
+            dryRun: z.boolean().default(false),
+          })
+          // Strict: a misspelt `dryRun` or `tag` would otherwise deploy for real.
+          .strict(),
       },
     },
     async (req, reply) => {
@@ -135,12 +138,14 @@ export function deploymentsRoutes(r: TypedApp, g: Gantry): void {
         tags: ['deployments'],
         summary: 'Deploy the previous successful release (or `to`) through the same path',
         params: appEnv,
-        body: z.object({
-          to: z.string().optional(),
-          confirm: z.boolean().default(false),
-          reason: z.string().max(2000).optional(),
-          actor: z.string().max(200).optional(),
-        }),
+        body: z
+          .object({
+            to: z.string().optional(),
+            confirm: z.boolean().default(false),
+            reason: z.string().max(2000).optional(),
+            actor: z.string().max(200).optional(),
+          })
+          .strict(),
       },
     },
     async (req, reply) => {

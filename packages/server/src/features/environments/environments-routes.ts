@@ -70,7 +70,9 @@ export function environmentsRoutes(r: TypedApp, g: Gantry): void {
         tags: ['environments'],
         summary: 'Stop the line: no deployment starts until unlocked',
         params: appEnv,
-        body: z.object({ reason: z.string().max(2000).optional(), actor: z.string().max(200).optional() }),
+        body: z
+          .object({ reason: z.string().max(2000).optional(), actor: z.string().max(200).optional() })
+          .strict(),
       },
     },
     async (req) => {
