@@ -19,6 +19,15 @@ export function checkEnvironmentName(env: string, field = 'env'): string {
   return env;
 }
 
+/** True when the text holds a C0 control character or DEL (newlines, NUL, escape sequences). */
+export function hasControlCharacter(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return true;
+  }
+  return false;
+}
+
 /** `git check-ref-format`, run outside any repository (so `@{-1}` is not expanded). */
 async function refFormatOk(args: string[]): Promise<boolean> {
   try {
@@ -38,7 +47,7 @@ export async function checkBranchName(branch: string, field = 'branch'): Promise
   // `@{…}` and `@` are revision syntax (previous branch, reflog), not names.
   if (branch.includes('@{') || branch === '@' || branch === 'HEAD')
     throw refuse('"@{", "@" and "HEAD" are revision syntax');
-  if (/[\0-\x1f\x7f]/.test(branch)) throw refuse('it contains a control character');
+  if (hasControlCharacter(branch)) throw refuse('it contains a control character');
   if (!(await refFormatOk(['--branch', branch]))) throw refuse('git check-ref-format --branch refuses it');
   return branch;
 }
@@ -46,9 +55,7 @@ export async function checkBranchName(branch: string, field = 'branch'): Promise
 /** A tag name Gantry is about to create (`deploy/<env>/<stamp>-<sha>`). */
 export async function checkTagName(tag: string, field = 'tag'): Promise<string> {
   const ok =
-    !tag.startsWith('-') &&
-    /^[A-Za-z0-9._/-]+$/.test(tag) &&
-    (await refFormatOk([`refs/tags/${tag}`]));
+    !tag.startsWith('-') && /^[A-Za-z0-9._/-]+$/.test(tag) && (await refFormatOk([`refs/tags/${tag}`]));
   if (!ok) {
     throw new InvalidInput(
       `${field}: ${JSON.stringify(tag)} is not a valid tag name (git check-ref-format refuses it, or it holds characters other than letters, digits, ".", "_", "-" and "/"); check tags.pattern in gantry.yaml`,

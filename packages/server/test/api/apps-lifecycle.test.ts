@@ -62,6 +62,11 @@ describe.each(engines)('adding and removing apps on $name', (engine) => {
       expect({ branch, status: res.status }).toEqual({ branch, status: 400 });
       expect(res.body.message).toContain('branch');
     }
+    for (const repoUrl of ['ext::sh -c touch% /tmp/pwned', 'fd::3', `${app.bare.dir}\n`]) {
+      const res = await server.api<{ message: string }>('POST', '/api/apps', { name: 'shop', repoUrl });
+      expect({ repoUrl, status: res.status }).toEqual({ repoUrl, status: 400 });
+      expect(res.body.message).toContain('repoUrl');
+    }
     expect((await server.api<unknown[]>('GET', '/api/apps')).body).toEqual([]);
     expect(await mirrors(server)).toEqual([]);
     const ok = await server.api('POST', '/api/apps', { name: 'shop', repoUrl: app.bare.dir, branch: 'main' });

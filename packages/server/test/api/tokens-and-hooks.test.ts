@@ -1,4 +1,6 @@
+import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bindLegacyHookTokens } from '../../src/db/migrations/009-app-removal-and-hook-apps.js';
 import { hashToken } from '../../src/features/auth/token-service.js';
 import { type AppFixture, buildsOf, createApp, yamlWithSteps } from '../support/app-fixture.js';
 import { engines } from '../support/engines.js';
@@ -100,6 +102,37 @@ describe.each(engines)('tokens and hook tokens on $name', (engine) => {
     const res = await call(legacy, 'POST', '/api/hooks/git', { app: 'shop' });
     expect(res.status).toBe(403);
     expect(await res.json()).toMatchObject({ message: expect.stringContaining('gantry hook install') });
+  });
+
+  it('migration 009 binds the hook tokens `gantry hook install` made before (hook:<app>) to their app', async () => {
+    const db = server.gantry.database.db;
+    const row = (id: string, name: string, token: string) => ({
+      id,
+      name,
+      hash: hashToken(token),
+      role: 'hook',
+      created_at: new Date().toISOString(),
+      last_used_at: null,
+      app_id: null,
+      env: null,
+    });
+    await db
+      .insertInto('tokens')
+      .values([row('tok_old_shop', 'hook:shop', 'gnt_old-shop'), row('tok_old_x', 'hook:gone', 'gnt_old-x')])
+      .execute();
+    await bindLegacyHookTokens(db as unknown as Kysely<unknown>);
+    const bound = await db
+      .selectFrom('tokens')
+      .select(['id', 'app_id'])
+      .where('id', 'in', ['tok_old_shop', 'tok_old_x'])
+      .orderBy('id')
+      .execute();
+    expect(bound).toEqual([
+      { id: 'tok_old_shop', app_id: (await server.gantry.apps.get('shop')).id },
+      { id: 'tok_old_x', app_id: null },
+    ]);
+    expect((await call('gnt_old-shop', 'POST', '/api/hooks/git', { app: 'shop' })).status).toBe(202);
+    expect((await call('gnt_old-x', 'POST', '/api/hooks/git', { app: 'shop' })).status).toBe(403);
   });
 
   it('an admin token may still name the pusher', async () => {

@@ -4,7 +4,7 @@ import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Conflict, InvalidInput, NotFound } from '../../errors.js';
 import type { EventStore } from '../../events/event-store.js';
-import { checkBranchName } from '../../git/ref-names.js';
+import { checkBranchName, hasControlCharacter } from '../../git/ref-names.js';
 import { RepoMirror } from '../../git/repo-mirror.js';
 import { newId } from '../../ids.js';
 import type { AppRecord, AppStore } from './app-store.js';
@@ -42,6 +42,12 @@ export class AppService {
       );
     }
     if (await this.apps.findByName(input.name)) throw this.exists(input.name);
+    // `ext::<command>` and other transport helpers run programs; control characters end up in logs.
+    if (/^[A-Za-z][A-Za-z0-9+.-]*::/.test(input.repoUrl) || hasControlCharacter(input.repoUrl)) {
+      throw new InvalidInput(
+        `repoUrl: ${JSON.stringify(input.repoUrl)} is not a repository URL Gantry clones: use https://, ssh://, git://, file://, user@host:path or a local path`,
+      );
+    }
     const repoUrl = looksLocal(input.repoUrl) ? resolve(input.repoUrl) : input.repoUrl;
     if (looksLocal(input.repoUrl) && !existsSync(repoUrl)) {
       throw new InvalidInput(
