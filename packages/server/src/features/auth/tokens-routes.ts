@@ -24,9 +24,12 @@ export function tokensRoutes(r: TypedApp, g: Gantry): void {
     async (req, reply) => {
       const { name, role, app } = req.body;
       if (role === 'hook' && app === undefined)
-        throw new InvalidInput('app: a hook token is bound to one app; pass "app": "<name>"', {
-          field: 'app',
-        });
+        throw new InvalidInput(
+          'app: a hook token is bound to one app; name it (`gantry token create --role hook --app <app>`)',
+          {
+            field: 'app',
+          },
+        );
       if (role !== 'hook' && app !== undefined)
         throw new InvalidInput(`app: only hook tokens are bound to an app, not ${role} tokens`, {
           field: 'app',
