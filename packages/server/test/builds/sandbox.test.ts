@@ -83,6 +83,7 @@ describe.skipIf(!HAS_BWRAP).each(engines)('a sandboxed build on $name', (engine)
       ...snoop(server, otherMirror),
       'echo "own=$(cat own.txt) home=$HOME sha=$GANTRY_SHA"',
       // git works on the build's own commit, without the mirror's config (the repository URL).
+      '(echo bogus > "$(git rev-parse --git-dir)/HEAD") 2>/dev/null || echo entry-read-only',
       'echo "git=$(git rev-parse HEAD) $(git log -1 --format=%s)"; git remote -v; cat "$(git rev-parse --git-common-dir)/config" "$(git rev-parse --git-common-dir)/FETCH_HEAD" || true',
     ];
     const app = await createApp(server, yaml(steps), { name: 'shop' });
@@ -97,6 +98,7 @@ describe.skipIf(!HAS_BWRAP).each(engines)('a sandboxed build on $name', (engine)
     expect(log).toMatch(new RegExp(`own=visible home=.*/work/${build.id}/\\.gantry-home sha=${build.sha}`));
     expect(log).toContain('CI=true');
     expect(log).toContain(`git=${build.sha} own commit`);
+    expect(log).toContain('entry-read-only');
     expect(log).not.toContain(app.bare.dir);
     // …and none of the secrets, whichever way it tried.
     const db = await readFile(join(server.dataDir, 'gantry.db')).catch(() => Buffer.alloc(0));

@@ -39,7 +39,7 @@ export async function stepSandbox(
   const network = config.build.network;
   const git = await gitMounts(worktree);
   const wrapper = sandbox.wrap({
-    readWrite: [worktree, ...git.readWrite],
+    readWrite: [worktree],
     readOnly: git.readOnly,
     cwd: worktree,
     env,
@@ -49,12 +49,13 @@ export async function stepSandbox(
 }
 
 /**
- * What `git` in a step needs of the app's mirror: its objects, refs and HEAD read-only, and the
- * worktree's own entry (index, HEAD) writable. Not its config, FETCH_HEAD or logs, which can hold
- * the repository URL with its credentials, and nothing of any other repository.
+ * What `git` in a step needs of the app's mirror, read-only: its objects, refs and HEAD, and the
+ * worktree's own entry (index, HEAD). Not its config, FETCH_HEAD or logs, which can hold the
+ * repository URL with its credentials, and nothing of any other repository. The entry stays
+ * read-only because the server's own git commands (fetch, prune) read it.
  */
-async function gitMounts(worktree: string): Promise<{ readOnly: string[]; readWrite: string[] }> {
-  const none = { readOnly: [], readWrite: [] };
+async function gitMounts(worktree: string): Promise<{ readOnly: string[] }> {
+  const none = { readOnly: [] };
   const link = await readFile(join(worktree, '.git'), 'utf8').catch(() => null);
   const gitdir = link?.match(/^gitdir: (.+)$/m)?.[1]?.trim();
   if (!gitdir) return none;
@@ -63,8 +64,7 @@ async function gitMounts(worktree: string): Promise<{ readOnly: string[]; readWr
   if (common === null) return none;
   const mirror = resolve(entry, common.trim());
   return {
-    readOnly: ['objects', 'refs', 'packed-refs', 'HEAD'].map((part) => join(mirror, part)),
-    readWrite: [entry],
+    readOnly: [entry, ...['objects', 'refs', 'packed-refs', 'HEAD'].map((part) => join(mirror, part))],
   };
 }
 
