@@ -1,8 +1,8 @@
 import { userInfo } from 'node:os';
-import { createInterface } from 'node:readline/promises';
 import type { Deployment, EnvironmentState } from '@gantry/contracts';
 import { finishedDeploymentStatuses } from '@gantry/contracts';
 import type { ApiClient } from '../api-client.js';
+import { confirmOnTerminal } from '../confirm.js';
 import { CliError, client, pickApp, qs } from '../context.js';
 import { ago, duration, printJson, progress, progressDone, safeText, short, table } from '../output.js';
 
@@ -33,13 +33,10 @@ async function confirmProtected(
   if (yes) return true;
   const envs = await api.get<EnvironmentState[]>(`/api/apps/${encodeURIComponent(app)}/environments`);
   if (!envs.find((e) => e.env === env)?.protected) return false;
-  if (!process.stdin.isTTY) {
-    throw new CliError(`"${env}" is protected: pass --yes to ${what} without a prompt`);
-  }
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  const answer = await rl.question(`"${env}" is protected. ${what}? [y/N] `);
-  rl.close();
-  if (!/^y(es)?$/i.test(answer.trim())) throw new CliError('not confirmed; nothing was deployed');
+  await confirmOnTerminal(`"${env}" is protected. ${what}?`, {
+    hint: `"${env}" is protected: pass --yes to ${what} without a prompt`,
+    declined: 'not confirmed; nothing was deployed',
+  });
   return true;
 }
 
