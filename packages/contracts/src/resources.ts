@@ -156,6 +156,11 @@ export interface EnvironmentState {
   lock: { by: string; reason: string | null; since: string } | null;
   hold: { sha: string; reason: string | null; since: string } | null;
   queue: Deployment[];
+  /**
+   * The newest deployment a server stop cut short, when nothing succeeded after it, and the one
+   * deployment that ran it again (null when none did: a newer request existed, or it was a retry).
+   */
+  interrupted?: { deployment: Deployment; retry: Deployment | null } | null;
 }
 
 /**

@@ -169,6 +169,7 @@ export async function statusCommand(opts: { app?: string; json?: boolean }): Pro
         s.lock ? `locked by ${s.lock.by}${s.lock.reason ? `: ${s.lock.reason}` : ''}` : '',
         s.hold ? `hold ${short(s.hold.sha)}` : '',
         s.queue.length ? `${s.queue.length} queued` : '',
+        interruptedNote(s.interrupted),
         s.protected ? 'protected' : '',
       ]
         .filter(Boolean)
@@ -176,6 +177,14 @@ export async function statusCommand(opts: { app?: string; json?: boolean }): Pro
     })),
     ['app', 'env', 'sha', 'commit', 'age', 'by', 'health', 'url', 'notes'],
   );
+}
+
+/** A deployment the server's stop cut short: whether it was run again, and how that went. */
+function interruptedNote(i: EnvironmentState['interrupted']): string {
+  if (!i) return '';
+  const what = `${short(i.deployment.sha)} interrupted`;
+  if (!i.retry) return `${what}, not retried`;
+  return `${what}, retried (${i.retry.id} ${i.retry.status})`;
 }
 
 /** `GET /api/server`: a server without a build sandbox is said loudly (on stderr, so --json stays clean). */

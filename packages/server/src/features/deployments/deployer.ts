@@ -11,6 +11,7 @@ import type { AppRecord } from '../apps/app-store.js';
 import type { ArtifactService } from '../artifacts/artifact-service.js';
 import { environmentOf, toEnvironmentSpec } from '../environments/environment-specs.js';
 import type { EnvironmentStore } from '../environments/environment-store.js';
+import { isRetry, retryReason } from './deployment-retry.js';
 import type { DeploymentService } from './deployment-service.js';
 import type { DeploymentStore } from './deployment-store.js';
 import type { DriverRegistry } from './driver-registry.js';
@@ -260,8 +261,14 @@ export class Deployer {
     }
   }
 
-  /** After a restart: interrupted deployments are recorded, and environments serve again. */
+  /**
+   * After a restart: each deployment the dead server left running is recorded `interrupted`, each
+   * environment is reconciled with what its driver says serves it (a deployment that switched over
+   * before the server died is kept, not switched back), and an interrupted deployment is run again
+   * once when it is still the newest request for its environment.
+   */
   async recover(): Promise<void> {
+    const interrupted = new Map<string, Deployment>();
     for (const dep of await this.d.deployments.running()) {
       if (
         !(await this.d.deployments.finish(dep.id, {
@@ -270,39 +277,94 @@ export class Deployer {
         }))
       )
         continue;
-      await this.d.events.append({
-        type: 'deployment.interrupted',
-        appId: dep.appId,
-        subject: dep.id,
-        actor: 'deployer',
-        data: { env: dep.env, sha: dep.sha },
-      });
+      const key = `${dep.appId}/${dep.env}`;
+      if (!interrupted.has(key) || interrupted.get(key)!.id < dep.id) interrupted.set(key, dep);
     }
     await this.d.envs.releaseStaleSlots();
     for (const record of await this.d.envs.list()) {
-      const app = await this.d.apps.getById(record.appId);
-      const serving = await this.d.deployments.lastSucceeded(app.id, record.name);
-      if (!serving?.artifactId) continue;
+      const cut = interrupted.get(`${record.appId}/${record.name}`);
       try {
-        const { spec, driver } = await this.specFor(app, record.name, serving.sha);
-        const d = this.d.drivers.get(driver);
-        if (!d.restore) continue;
-        const artifact = await this.d.artifacts.get(serving.artifactId);
-        const ctx = this.context(app, record.name, new AbortController().signal, () => {});
-        await mkdir(ctx.workdir, { recursive: true });
-        await d.restore(
-          spec,
-          {
-            env: spec,
-            sha: serving.sha,
-            deploymentId: serving.id,
-            artifact: { path: await this.d.artifacts.localPath(artifact), digest: artifact.digest },
-          },
-          ctx,
-        );
+        const app = await this.d.apps.getById(record.appId);
+        const serving = await this.reconcile(app, record.name, cut);
+        if (!cut) continue;
+        await this.d.events.append({
+          type: 'deployment.interrupted',
+          appId: cut.appId,
+          subject: cut.id,
+          actor: 'deployer',
+          data: { env: cut.env, sha: cut.sha, serving: serving ?? null },
+        });
+        await this.retry(app, cut);
       } catch (err) {
-        this.d.logger.error({ err, app: app.name, env: record.name }, 'could not restore the environment');
+        this.d.logger.error(
+          { err, env: record.name, deployment: cut?.id },
+          'recovering the environment failed',
+        );
       }
     }
+  }
+
+  /**
+   * Makes the environment serve what it should after a restart: what the driver says serves it when
+   * that is the interrupted deployment's release (it got that far), else its last healthy release.
+   * Returns the SHA the driver reported serving before, when it could tell.
+   */
+  private async reconcile(app: AppRecord, env: string, cut?: Deployment): Promise<string | undefined> {
+    const last = await this.d.deployments.lastSucceeded(app.id, env);
+    let reported: string | undefined;
+    try {
+      const probe = last ?? cut;
+      if (probe) {
+        const { spec, driver } = await this.specFor(app, env, probe.sha);
+        const ctx = this.context(app, env, AbortSignal.timeout(10_000), () => {});
+        const health = await this.d.drivers.get(driver).health(spec, ctx);
+        if (health.healthy && health.sha) reported = health.sha;
+      }
+    } catch (err) {
+      this.d.logger.warn({ err, app: app.name, env }, 'could not ask the driver what serves the environment');
+    }
+    const target = cut?.artifactId && reported === cut.sha ? cut : last;
+    if (!target?.artifactId) return reported;
+    try {
+      const { spec, driver } = await this.specFor(app, env, target.sha);
+      const d = this.d.drivers.get(driver);
+      if (!d.restore) return reported;
+      const artifact = await this.d.artifacts.get(target.artifactId);
+      const ctx = this.context(app, env, new AbortController().signal, () => {});
+      await mkdir(ctx.workdir, { recursive: true });
+      await d.restore(
+        spec,
+        {
+          env: spec,
+          sha: target.sha,
+          deploymentId: target.id,
+          artifact: { path: await this.d.artifacts.localPath(artifact), digest: artifact.digest },
+        },
+        ctx,
+      );
+    } catch (err) {
+      this.d.logger.error({ err, app: app.name, env }, 'could not restore the environment');
+    }
+    return reported;
+  }
+
+  /** Requests the interrupted deployment again, once, unless a newer request for the environment exists. */
+  private async retry(app: AppRecord, cut: Deployment): Promise<void> {
+    if (isRetry(cut)) return;
+    const recent = await this.d.deployments.list({ appId: app.id, env: cut.env, limit: 100 });
+    if (recent.some((d) => d.id > cut.id && d.status !== 'rejected')) return;
+    await this.d.service.request({
+      app,
+      env: cut.env,
+      sha: cut.sha,
+      trigger: cut.trigger,
+      actor: 'deployer',
+      reason: retryReason(cut),
+      tag: cut.tag,
+      force: cut.forced,
+      remediates: cut.remediates,
+      // The person who asked for it confirmed it already.
+      confirmed: true,
+    });
   }
 }

@@ -1,7 +1,8 @@
-import type { EnvironmentState } from '@gantry/contracts';
+import type { Deployment, EnvironmentState } from '@gantry/contracts';
 import type { AppRecord } from '../apps/app-store.js';
 import type { CommitStore } from '../commits/commit-store.js';
 import type { Deployer } from '../deployments/deployer.js';
+import { isRetryOf } from '../deployments/deployment-retry.js';
 import type { DeploymentService } from '../deployments/deployment-service.js';
 import type { DeploymentStore } from '../deployments/deployment-store.js';
 import type { DriverRegistry } from '../deployments/driver-registry.js';
@@ -73,7 +74,20 @@ export async function environmentStates(
       lock: record.lock,
       hold: record.hold,
       queue: await d.deployments.queued(app.id, name),
+      interrupted: await lastInterrupted(d.deployments, app, name, current),
     });
   }
   return out;
+}
+
+async function lastInterrupted(
+  deployments: DeploymentStore,
+  app: AppRecord,
+  env: string,
+  current: Deployment | null,
+): Promise<EnvironmentState['interrupted']> {
+  const recent = await deployments.list({ appId: app.id, env, limit: 20 });
+  const cut = recent.find((d) => d.status === 'interrupted');
+  if (!cut || (current && current.id > cut.id && !isRetryOf(current, cut))) return null;
+  return { deployment: cut, retry: recent.find((d) => isRetryOf(d, cut)) ?? null };
 }
