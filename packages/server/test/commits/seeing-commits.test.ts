@@ -108,11 +108,11 @@ describe('seeing commits', () => {
     expect((await finishedBuild(server, build.id)).status).toBe('succeeded');
     const { body: pushes } = await server.api<PushRow[]>('GET', '/api/apps/shop/pushes');
     expect(pushes[0]).toMatchObject({ afterSha: sha, source: 'hook' });
-    // the hook token can notify pushes but nothing else
+    // the hook token can notify pushes but nothing else: a known token, not allowed here (403)
     const denied = await fetch(`${server.url}/api/apps`, {
       headers: { authorization: `Bearer ${body.token}` },
     });
-    expect(denied.status).toBe(401);
+    expect(denied.status).toBe(403);
   });
 
   it('polling sees a push when no hook is installed', async () => {
