@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { constants, existsSync } from 'node:fs';
+import { constants, existsSync, readFileSync } from 'node:fs';
 import { access, lstat, readdir, readlink, realpath } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
@@ -57,6 +57,20 @@ export async function createSandbox(opts: SandboxOptions): Promise<Sandbox> {
     status,
     wrap: (spec) => [host.bwrap, ...bwrapArgs(host, hidden.filter(existsSync), spec), '--'],
   };
+}
+
+/**
+ * The session inside the sandbox that bwrap `pid` started (`--new-session`): its first child, the
+ * sandbox's init, leads the session and process group of the step. Undefined once it is gone.
+ */
+export function sandboxSession(pid: number | undefined): number | undefined {
+  if (!pid) return undefined;
+  try {
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(' ');
+    return Number(children[0]) || undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function inactive(mode: SandboxMode, reason: string): Sandbox {

@@ -93,6 +93,8 @@ export function bwrapArgs(host: HostLayout, hidden: string[], spec: SandboxSpec)
     'gantry-sandbox',
     ...(spec.network ? [] : ['--unshare-net']),
     '--die-with-parent',
+    // The step leads a session of its own, so a stop can TERM it without ending bwrap (run-step.ts).
+    '--new-session',
     '--cap-drop',
     'ALL',
     '--chdir',

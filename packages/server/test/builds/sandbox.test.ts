@@ -110,6 +110,16 @@ describe.skipIf(!HAS_BWRAP).each(engines)('a sandboxed build on $name', (engine)
     for (const [hex] of webhookSecrets) if (hex !== build.sha) expect(log).not.toContain(hex);
   });
 
+  it('a step past its timeout gets a TERM it can handle before the sandbox ends', async () => {
+    server = await startTestServer(engine, { buildsSandbox: 'bwrap' });
+    const step = "trap 'echo got TERM; exit 1' TERM; echo waiting; sleep 30 & wait";
+    // build.timeout 1s: stopped at twice that, as a step timeout or a cancel would be.
+    const app = await createApp(server, yaml([step], '  timeout: 1s\n'));
+    const build = await finishedBuild(server, app.buildIds[0]!, 60_000);
+    expect(build.status).toBe('failed');
+    expect(await logOf(server, build.id)).toContain('waiting\ngot TERM\n');
+  });
+
   it('build.env reaches the steps; build.network: false really has no network, and on it has', async () => {
     server = await startTestServer(engine, { buildsSandbox: 'bwrap' });
     const probe = `curl -fsS --max-time 3 http://127.0.0.1:${listenerPort}/ || echo UNREACHABLE`;

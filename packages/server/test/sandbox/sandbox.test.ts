@@ -50,8 +50,8 @@ describe('bwrapArgs', () => {
     for (const flag of ['--unshare-pid', '--unshare-ipc', '--unshare-uts', '--die-with-parent', '--clearenv'])
       expect(on).toContain(flag);
     expect(on).not.toContain('--unshare-net');
-    // Process-group kills must reach the step: no new session (steps have no terminal to steal).
-    expect(on).not.toContain('--new-session');
+    // The step's own session, so that a stop can TERM it without ending bwrap first.
+    expect(on).toContain('--new-session');
     expect(on.slice(on.indexOf('--clearenv'))).toEqual([
       '--clearenv',
       '--setenv',

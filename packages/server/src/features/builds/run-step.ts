@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { sandboxSession } from '../../sandbox/host-sandbox.js';
 import { LogTail } from './log-tail.js';
 
 export interface StepRun {
@@ -77,7 +78,9 @@ export async function runStep(run: StepRun): Promise<StepOutcome> {
   const stop = (why: 'timeout' | 'abort' | 'log-error') => {
     if (stoppedBy || child.exitCode !== null) return;
     stoppedBy = why;
-    killGroup(child.pid, 'SIGTERM');
+    // bwrap leads a sandboxed step's group and would die of the TERM, killing the step at once; the
+    // step's own session (bwrap's child, --new-session) gets the TERM, the whole group the KILL.
+    killGroup((run.wrapper?.length && sandboxSession(child.pid)) || child.pid, 'SIGTERM');
     killTimer = setTimeout(() => killGroup(child.pid, 'SIGKILL'), KILL_GRACE_MS);
   };
   const timer = setTimeout(() => stop('timeout'), run.timeoutMs);

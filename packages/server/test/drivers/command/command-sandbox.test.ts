@@ -90,9 +90,11 @@ describe.skipIf(!HAS_BWRAP)('command driver scripts in the sandbox', () => {
     expect(env.config.API_KEY).toBe('declared-credential');
   });
 
-  it('a cancelled script is stopped with everything it started', async () => {
+  it('a cancelled script gets a TERM it can handle, then is stopped with everything it started', async () => {
     const sleep = uniqueSleep(30);
-    const { release, workdir } = await environment(`sleep ${sleep} & wait`);
+    const { release, workdir } = await environment(
+      `trap 'echo graceful > stopped.txt; exit 1' TERM; sleep ${sleep} & wait`,
+    );
     const controller = new AbortController();
     const deploying = createCommandDriver({ sandbox }).deploy(release, context(workdir, controller.signal));
     for (const until = Date.now() + 10_000; !hostProcesses(sleep).length; ) {
@@ -105,6 +107,8 @@ describe.skipIf(!HAS_BWRAP)('command driver scripts in the sandbox', () => {
       if (Date.now() > until) throw new Error('the sleep outlived the cancelled script');
       await new Promise((r) => setTimeout(r, 20));
     }
+    // The script itself got the TERM and could clean up before the sandbox ended.
+    expect(await readFile(join(workdir, 'stopped.txt'), 'utf8')).toBe('graceful\n');
   });
 });
 
