@@ -77,10 +77,12 @@ describe.each(engines.filter((e) => e.name === 'postgres'))('PostgreSQL drops th
     await locker.query(`lock table "${schema}".events, "${schema}".tokens in access exclusive mode`);
     const read = server.api<unknown[]>('GET', '/api/events?after=0');
     const write = server.api<{ message?: string }>('POST', '/api/tokens', { name: 'during' });
-    await waitFor(
-      async () => ((await backends(`wait_event_type = 'Lock'`)).length >= 2 ? true : undefined),
-      'both requests to wait on the locks',
-    );
+    await waitFor(async () => {
+      const waiting = (where: string) => backends(`wait_event_type = 'Lock' and ${where}`);
+      const reading = await waiting(`query ilike 'select % from "events"%'`);
+      const writing = await waiting(`query ilike 'insert into "tokens"%'`);
+      return reading.length && writing.length ? true : undefined;
+    }, 'the read and the write to wait on the locks');
     try {
       await terminateAll();
     } finally {
