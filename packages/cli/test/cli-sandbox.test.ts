@@ -68,6 +68,29 @@ describe('gantry server --sandbox', () => {
     expect(env.stderr).toContain('GANTRY_BUILDS_SANDBOX=maybe: expected one of auto, bwrap, off');
   });
 
+  it('bwrap where bubblewrap is missing: the server does not start, and says why', async () => {
+    const res = await cli.run(['server', '--data-dir', join(root, 'missing'), '--port', '0'], {
+      env: { GANTRY_BUILDS_SANDBOX: 'bwrap', GANTRY_BWRAP: join(root, 'no-such-bwrap') },
+    });
+    expect(res.code).not.toBe(0);
+    expect(res.stdout).not.toContain('Gantry is listening');
+    expect(res.stderr).toContain(
+      'builds.sandbox is bwrap, but bwrap not found (install the bubblewrap package)',
+    );
+  });
+
+  it('auto where bubblewrap is missing: starts, warning that builds run without a sandbox', async () => {
+    const dataDir = join(root, 'auto-missing');
+    const server = startServer(['--data-dir', dataDir], { GANTRY_BWRAP: join(root, 'no-such-bwrap') });
+    await server.waitForStdout(LISTENING);
+    for (const until = Date.now() + 5_000; !server.stderr.includes('WARNING') && Date.now() < until; )
+      await new Promise((r) => setTimeout(r, 20));
+    expect(server.stderr).toContain('WARNING: no build sandbox (bwrap not found');
+    const status = await cli.run(['status'], { env: { GANTRY_DATA_DIR: dataDir } });
+    expect(status.stderr).toContain('without a sandbox (auto: bwrap not found');
+    expect((await stop(server)).code).toBe(0);
+  });
+
   it.skipIf(!HAS_BWRAP)('bwrap: starts quietly, and gantry status prints no warning', async () => {
     const dataDir = join(root, 'bwrap');
     const server = startServer(['--data-dir', dataDir], { GANTRY_BUILDS_SANDBOX: 'bwrap' });

@@ -80,7 +80,11 @@ export interface CreateGantryOptions {
 
 export async function createGantry(config: ServerConfig, opts: CreateGantryOptions = {}): Promise<Gantry> {
   const logger = opts.logger ?? pino({ level: config.logLevel });
-  const sandbox = await createSandbox({ mode: config.buildsSandbox, hidden: [config.dataDir] });
+  const sandbox = await createSandbox({
+    mode: config.buildsSandbox,
+    hidden: [config.dataDir],
+    bwrap: config.bwrapPath,
+  });
   if (!sandbox.status.active) {
     logger.warn(
       { sandbox: sandbox.status },

@@ -27,6 +27,8 @@ export interface ServerConfig {
   logFileMaxAgeMs: number;
   /** `builds.sandbox` (GANTRY_BUILDS_SANDBOX, `--sandbox`): where build steps and deploy scripts run. */
   buildsSandbox: SandboxMode;
+  /** GANTRY_BWRAP: the bubblewrap binary; default /usr/bin/bwrap, then the first on PATH. */
+  bwrapPath?: string;
   /** GANTRY_SSE_MAX_PER_TOKEN (default 16): open event streams one token may hold; past it 429. */
   sseMaxPerToken: number;
   /** GANTRY_SSE_MAX_TOTAL (default 1000): open event streams in all; past it 503. */
@@ -118,6 +120,7 @@ export function loadServerConfig(
     logFileMaxAgeMs:
       overrides.logFileMaxAgeMs ?? age(env, 'GANTRY_LOG_FILE_MAX_AGE', 30 * 86_400_000, errors),
     buildsSandbox: overrides.buildsSandbox ?? sandboxMode(env.GANTRY_BUILDS_SANDBOX, errors),
+    bwrapPath: overrides.bwrapPath ?? (env.GANTRY_BWRAP || undefined),
     sseMaxPerToken: overrides.sseMaxPerToken ?? int(env, 'GANTRY_SSE_MAX_PER_TOKEN', 16, errors),
     sseMaxTotal: overrides.sseMaxTotal ?? int(env, 'GANTRY_SSE_MAX_TOTAL', 1000, errors),
     sseMaxBufferedBytes: overrides.sseMaxBufferedBytes ?? size(env, 'GANTRY_SSE_MAX_BUFFER', 1024 ** 2, errors),
