@@ -85,9 +85,15 @@ export const buildSchema = z
     mode: z.enum(['latest', 'every']).default('latest'),
     env: z
       .record(
-        z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, {
-          error: (iss) => `${JSON.stringify(iss.input)} is not an environment variable name, e.g. NODE_ENV`,
-        }),
+        z
+          .string()
+          .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, {
+            abort: true,
+            error: (iss) => `${JSON.stringify(iss.input)} is not an environment variable name, e.g. NODE_ENV`,
+          })
+          .refine((name) => !/^(GANTRY_.*|HOME|CI)$/.test(name), {
+            error: (iss) => `${iss.input} is set by Gantry for every step; choose another name`,
+          }),
         z.string().describe('a string (quote numbers and booleans)'),
       )
       .describe(

@@ -161,6 +161,18 @@ describe('parseGantryYaml: build.env and build.network', () => {
     );
     expect(errors.map(formatConfigIssue).join('\n')).toContain('"A-B" is not an environment variable name');
   });
+
+  it('refuses the names Gantry sets for every step', () => {
+    const errors = errorsOf(
+      'build:\n  steps: [{ name: t, run: x }]\n  artifact: { path: dist }\n  env: { GANTRY_SHA: x, HOME: /root, CI: "false", PATH: /opt/bin }\n',
+    );
+    expect(errors.map((e) => e.path).sort()).toEqual([
+      'build.env.CI',
+      'build.env.GANTRY_SHA',
+      'build.env.HOME',
+    ]);
+    expect(errors.map(formatConfigIssue).join('\n')).toContain('GANTRY_SHA is set by Gantry for every step');
+  });
 });
 
 describe('parseGantryYaml: errors point at the offending node', () => {
