@@ -14,7 +14,7 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
-import { NotAllowed, Unauthenticated } from '../errors.js';
+import { InvalidInput, NotAllowed, Unauthenticated } from '../errors.js';
 import { appsRoutes } from '../features/apps/apps-routes.js';
 import { artifactsRoutes } from '../features/artifacts/artifacts-routes.js';
 import type { Principal } from '../features/auth/token-service.js';
@@ -38,6 +38,7 @@ import type { Gantry } from '../gantry.js';
 import { errorHandler } from './error-mapper.js';
 import { EventStreams } from './event-stream.js';
 import { eventsRoutes } from './events-routes.js';
+import { parseJsonBody, urlHasNul } from './json-body.js';
 import { serverRoutes } from './server-routes.js';
 
 declare module 'fastify' {
@@ -87,14 +88,20 @@ export async function buildHttpApp(g: Gantry): Promise<FastifyInstance> {
     const buf = body as Buffer;
     req.rawBody = buf;
     if (buf.length === 0) return done(null, {});
+    let parsed: unknown;
     try {
-      done(null, JSON.parse(buf.toString('utf8')));
-    } catch {
-      done(Object.assign(new Error('request body is not valid JSON'), { statusCode: 400 }), undefined);
+      parsed = parseJsonBody(buf.toString('utf8'));
+    } catch (error) {
+      if (error instanceof InvalidInput) return done(error, undefined);
+      return done(Object.assign(new Error('request body is not valid JSON'), { statusCode: 400 }), undefined);
     }
+    done(null, parsed);
   });
 
   app.addHook('onRequest', async (req: FastifyRequest) => {
+    if (urlHasNul(req.url)) {
+      throw new InvalidInput('the URL holds a NUL character (%00); no name, id or parameter accepts one');
+    }
     const path = req.url.split('?')[0] ?? '';
     if (PUBLIC.some((r) => r.test(path))) return;
     const clientRoute = CLIENT_ROUTES.some((r) => r.test(path));

@@ -6,6 +6,7 @@ import { InvalidInput, NotFound, Unauthenticated } from '../../errors.js';
 import type { Gantry } from '../../gantry.js';
 import { errorHandler } from '../../http/error-mapper.js';
 import type { TypedApp } from '../../http/http-app.js';
+import { parseJsonBody } from '../../http/json-body.js';
 import type { AppRecord } from '../apps/app-store.js';
 import {
   headerValue,
@@ -71,8 +72,9 @@ function bodyOf(raw: Buffer, contentType: string | undefined): unknown {
   if (contentType?.startsWith('application/x-www-form-urlencoded'))
     text = new URLSearchParams(text).get('payload') ?? '';
   try {
-    return JSON.parse(text);
-  } catch {
+    return parseJsonBody(text);
+  } catch (error) {
+    if (error instanceof InvalidInput) throw error;
     throw new InvalidInput('webhook body is not valid JSON');
   }
 }
