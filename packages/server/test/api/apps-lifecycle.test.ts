@@ -11,6 +11,8 @@ import { startTestServer, type TestServer, waitFor } from '../support/test-serve
 
 afterAll(cleanupAll);
 
+const blobs = async (server: TestServer) =>
+  (await readdir(join(server.dataDir, 'artifacts', 'sha256')).catch(() => [] as string[])).sort();
 const mirrors = async (server: TestServer) =>
   (await readdir(join(server.dataDir, 'repos')).catch(() => [] as string[])).sort();
 
@@ -140,6 +142,14 @@ describe.each(engines)('adding and removing apps on $name', (engine) => {
     );
     expect(await serving(ports.qa)).toContain('v1');
 
+    // A release only the re-added app has: its blob goes with --purge; v1's blob is shared with the
+    // first app's kept history (same digest) and stays.
+    const v2 = await app.pushFiles({ VERSION: 'v2' }, 'v2');
+    await server.api('POST', '/api/apps/shop/sync');
+    expect((await deployedTo(server, 'qa', v2)).status).toBe('succeeded');
+    const blobsBefore = await blobs(server);
+    expect(blobsBefore).toHaveLength(2);
+
     const purged = await server.api<{ purged: boolean }>('DELETE', '/api/apps/shop', {
       stopEnvironments: true,
       purge: true,
@@ -154,6 +164,9 @@ describe.each(engines)('adding and removing apps on $name', (engine) => {
       .where('id', '=', readded.body.id)
       .execute();
     expect(rows).toEqual([]);
+    const blobsAfter = await blobs(server);
+    expect(blobsAfter).toHaveLength(1);
+    expect(blobsBefore).toContain(blobsAfter[0]);
   });
 
   it('answers an unknown app and unknown options with 4xx', async () => {

@@ -143,6 +143,9 @@ export async function removeApp(
     const buildIds = (await db.selectFrom('builds').select('id').where('app_id', '=', app.id).execute()).map(
       (r) => r.id,
     );
+    const digests = (
+      await db.selectFrom('artifacts').select('digest').where('app_id', '=', app.id).execute()
+    ).map((r) => r.digest);
     await db.transaction().execute(async (tx) => {
       await tx
         .deleteFrom('build_steps')
@@ -157,6 +160,8 @@ export async function removeApp(
     });
     for (const id of buildIds)
       await rm(join(g.config.dataDir, 'logs', id), { recursive: true, force: true, maxRetries: 3 });
+    // Blobs are shared by digest: only those no other app's artifact uses go.
+    await g.artifacts.deleteUnusedBlobs(digests);
   }
   await g.apps.removeMirror(app);
   await rm(join(g.config.dataDir, 'envs', app.name), { recursive: true, force: true, maxRetries: 3 });

@@ -60,6 +60,18 @@ export class ArtifactService {
    * Prunes artifacts that are no longer current (replaced by a rebuild) or older than the newest
    * `keepPerApp` of their app, unless a retention source (deployments) still needs them.
    */
+  /** Deletes the blobs of these digests that no live artifact row uses any more (after an app's purge). */
+  async deleteUnusedBlobs(digests: Iterable<string>): Promise<number> {
+    const live = await this.store.liveDigests();
+    let deleted = 0;
+    for (const digest of new Set(digests)) {
+      if (live.has(digest) || !(await this.blobs.has(digest))) continue;
+      await this.blobs.delete(digest);
+      deleted++;
+    }
+    return deleted;
+  }
+
   async prune(opts: { keepPerApp?: number; actor: string; dryRun?: boolean }): Promise<PruneResult> {
     const keepPerApp = opts.keepPerApp ?? 20;
     const kept = new Set<string>();
