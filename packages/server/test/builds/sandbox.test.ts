@@ -110,6 +110,40 @@ describe.skipIf(!HAS_BWRAP).each(engines)('a sandboxed build on $name', (engine)
     for (const [hex] of webhookSecrets) if (hex !== build.sha) expect(log).not.toContain(hex);
   });
 
+  it("a .git link planted through the cache does not mount another app's mirror", async () => {
+    server = await startTestServer(engine, { buildsSandbox: 'bwrap' });
+    const other = await createApp(server, yaml(['true']), { name: 'other' });
+    const otherSecret = `other-app-${SENTINEL}`;
+    await other.pushFiles({ 'secret.txt': otherSecret });
+    await server.api('POST', '/api/apps/other/sync');
+    const { body: apps } = await server.api<{ id: string; name: string }[]>('GET', '/api/apps');
+    const otherId = apps.find((a) => a.name === 'other')!.id;
+    const otherMirror = join(server.dataDir, 'repos', `${otherId}.git`);
+    // The first build plants a worktree link to a fake entry whose commondir is the other mirror;
+    // the cache brings both into the next build before its steps run.
+    const plant = `printf 'gitdir: fake\\n' > .git; mkdir -p fake; echo ../../../repos/${otherId}.git > fake/commondir; echo planted`;
+    const read = `git --git-dir=${otherMirror} show main:secret.txt || echo not-mounted`;
+    const step = `if [ -d fake ]; then ${read}; else ${plant}; fi`;
+    const app = await createApp(server, yaml([step], '  cache: [.git, fake]\n'), { name: 'evil' });
+    await app.pushFiles({ 'package-lock.json': '{}\n' }, 'a lock file keys the cache');
+    for (const label of ['planted', 'not-mounted']) {
+      const sync = await server.api<{ buildIds: string[] }>('POST', '/api/apps/evil/sync');
+      const id =
+        sync.body.buildIds[0] ??
+        (
+          await server.api<{ build: { id: string } }>('POST', '/api/builds', {
+            app: 'evil',
+            ref: 'main',
+            rebuild: true,
+          })
+        ).body.build.id;
+      const build = await finishedBuild(server, id, 60_000);
+      const log = await logOf(server, build.id);
+      expect(log, label).toContain(label);
+      expect(log).not.toContain(otherSecret);
+    }
+  });
+
   it('a step past its timeout gets a TERM it can handle before the sandbox ends', async () => {
     server = await startTestServer(engine, { buildsSandbox: 'bwrap' });
     const step = "trap 'echo got TERM; exit 1' TERM; echo waiting; sleep 30 & wait";

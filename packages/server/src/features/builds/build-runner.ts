@@ -202,7 +202,7 @@ export class BuildRunner {
         ? await mirror.lockFileHash(build.sha, config.build.cache_key)
         : null;
       if (cacheKey) await this.d.cache.restore(app.id, cacheKey, config.build.cache ?? [], workdir);
-      await this.runSteps(build, config, workdir, ac.signal, app.name);
+      await this.runSteps(build, config, workdir, ac.signal, { name: app.name, mirror: mirror.path });
       const tmp = this.d.blobs.tmpPath();
       const packed = await this.pack(workdir, config.build.artifact.path, tmp).catch((e: unknown) => {
         throw new BuildFailure(e instanceof Error ? e.message : String(e));
@@ -263,7 +263,13 @@ export class BuildRunner {
     return config;
   }
 
-  private async runSteps(b: Build, config: GantryYaml, cwd: string, signal: AbortSignal, app: string) {
+  private async runSteps(
+    b: Build,
+    config: GantryYaml,
+    cwd: string,
+    signal: AbortSignal,
+    app: { name: string; mirror: string },
+  ) {
     const steps = config.build.steps;
     await this.d.builds.insertSteps(b.id, steps);
     const deadline = Date.parse(b.startedAt ?? new Date().toISOString()) + b.sloMs * 2;

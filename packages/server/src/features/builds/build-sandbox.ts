@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { mkdir, open, readFile, realpath } from 'node:fs/promises';
+import { mkdir, open, realpath } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Build, GantryYaml } from '@gantry/contracts';
 import type { Sandbox } from '../../sandbox/host-sandbox.js';
@@ -24,7 +24,7 @@ export async function stepSandbox(
   sandbox: Sandbox,
   build: Build,
   config: GantryYaml,
-  app: string,
+  app: { name: string; mirror: string },
   worktree: string,
 ): Promise<StepSandbox> {
   const home = join(worktree, STEP_HOME);
@@ -32,12 +32,12 @@ export async function stepSandbox(
   const env = allowlistedEnv(process.env, config.build.env, {
     HOME: home,
     CI: 'true',
-    GANTRY_APP: app,
+    GANTRY_APP: app.name,
     GANTRY_SHA: build.sha,
     GANTRY_BUILD_ID: build.id,
   });
   const network = config.build.network;
-  const git = await gitMounts(worktree);
+  const git = await gitMounts(worktree, resolve(app.mirror));
   const wrapper = sandbox.wrap({
     readWrite: [worktree],
     readOnly: git.readOnly,
@@ -54,15 +54,15 @@ export async function stepSandbox(
  * repository URL with its credentials, and nothing of any other repository. The entry stays
  * read-only because the server's own git commands (fetch, prune) read it.
  */
-async function gitMounts(worktree: string): Promise<{ readOnly: string[] }> {
+async function gitMounts(worktree: string, mirror: string): Promise<{ readOnly: string[] }> {
   const none = { readOnly: [] };
-  const link = await readFile(join(worktree, '.git'), 'utf8').catch(() => null);
+  // The worktree is the build's (a restored cache folder could even be `.git`): its link is
+  // followed only to an entry of this app's own mirror.
+  const link = await readRootFile(worktree, '.git').catch(() => null);
   const gitdir = link?.match(/^gitdir: (.+)$/m)?.[1]?.trim();
   if (!gitdir) return none;
   const entry = resolve(worktree, gitdir);
-  const common = await readFile(join(entry, 'commondir'), 'utf8').catch(() => null);
-  if (common === null) return none;
-  const mirror = resolve(entry, common.trim());
+  if (!isInside(join(mirror, 'worktrees'), entry) || entry === join(mirror, 'worktrees')) return none;
   return {
     readOnly: [entry, ...['objects', 'refs', 'packed-refs', 'HEAD'].map((part) => join(mirror, part))],
   };
