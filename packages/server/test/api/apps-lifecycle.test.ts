@@ -71,6 +71,13 @@ describe.each(engines)('adding and removing apps on $name', (engine) => {
     }
     expect((await server.api<unknown[]>('GET', '/api/apps')).body).toEqual([]);
     expect(await mirrors(server)).toEqual([]);
+    const typo = await server.api<{ message: string }>('POST', '/api/apps', {
+      name: 'shop',
+      repoUrl: app.bare.dir,
+      brnach: 'develop',
+    });
+    expect(typo.status).toBe(400);
+    expect(typo.body.message).toContain('brnach');
     const ok = await server.api('POST', '/api/apps', { name: 'shop', repoUrl: app.bare.dir, branch: 'main' });
     expect(ok.status).toBe(201);
   });

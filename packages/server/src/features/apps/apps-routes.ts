@@ -22,13 +22,16 @@ export function appsRoutes(r: TypedApp, g: Gantry): void {
       schema: {
         tags: ['apps'],
         summary: 'Register a repository as an app; mirrors it and records its current head',
-        body: z.object({
-          name: z.string(),
-          repoUrl: z.string().min(1),
-          branch: z.string().min(1).optional(),
-          pollIntervalMs: z.number().int().min(0).optional(),
-          webhookSecret: z.string().min(8).optional(),
-        }),
+        body: z
+          .object({
+            name: z.string(),
+            repoUrl: z.string().min(1),
+            branch: z.string().min(1).optional(),
+            pollIntervalMs: z.number().int().min(0).optional(),
+            webhookSecret: z.string().min(8).optional(),
+          })
+          // Strict: a misspelt `branch` would silently follow main.
+          .strict(),
       },
     },
     async (req, reply) => {
