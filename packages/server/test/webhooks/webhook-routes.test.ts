@@ -76,18 +76,20 @@ describe('webhook route: signature first, bounded body, no app oracle', () => {
     expect(await res.json()).toMatchObject({ accepted: false, reason: expect.stringContaining('feature') });
   });
 
-  it('answers a body over 25 MB with 413 and the reason', async () => {
+  it('answers a body over 25 MB with 413 and the reason, for every provider', async () => {
     const big = Buffer.alloc(25 * 1024 * 1024 + 1, 0x20);
-    const res = await post(
-      '/api/webhooks/github?app=shop',
-      { 'x-github-event': 'push', 'x-hub-signature-256': `sha256=${hmac(secret, big)}` },
-      big,
-    );
-    expect(res.status).toBe(413);
-    expect(await res.json()).toMatchObject({
-      error: 'PayloadTooLarge',
-      message: expect.stringContaining('25 MB'),
-    });
+    for (const [provider, headers] of [
+      ['github', { 'x-github-event': 'push', 'x-hub-signature-256': `sha256=${hmac(secret, big)}` }],
+      ['gitlab', { 'x-gitlab-event': 'Push Hook', 'x-gitlab-token': secret }],
+      ['gitea', { 'x-gitea-event': 'push', 'x-gitea-signature': hmac(secret, big) }],
+    ] as const) {
+      const res = await post(`/api/webhooks/${provider}?app=shop`, headers, big);
+      expect({ provider, status: res.status }).toEqual({ provider, status: 413 });
+      expect(await res.json()).toMatchObject({
+        error: 'PayloadTooLarge',
+        message: expect.stringContaining('25 MB'),
+      });
+    }
   });
 
   it('GitHub: an unknown app gets exactly the answer of a wrong signature', async () => {
