@@ -5,6 +5,7 @@ import { GantryError } from '../../errors.js';
 import { runStep, type StepOutcome } from '../../features/builds/run-step.js';
 import type { Sandbox } from '../../sandbox/host-sandbox.js';
 import { allowlistedEnv } from '../../sandbox/sandbox.js';
+import { ownFile } from './command-state.js';
 
 export type ScriptName = 'deploy' | 'health' | 'stop';
 
@@ -56,6 +57,7 @@ export async function runScript(run: ScriptRun): Promise<StepOutcome> {
   const workdir = resolve(run.ctx.workdir);
   await mkdir(workdir, { recursive: true });
   const logFile = join(workdir, COMMAND_LOG);
+  await ownFile(logFile); // a script may have swapped the log for a link to a file of the host
   const about = run.release ? ` ${run.release.sha}` : '';
   await appendFile(logFile, `--- ${new Date().toISOString()} ${run.name}${about}\n`);
   const env = scriptEnv(run.env, run.release, workdir);

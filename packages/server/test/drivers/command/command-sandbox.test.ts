@@ -90,6 +90,30 @@ describe.skipIf(!HAS_BWRAP)('command driver scripts in the sandbox', () => {
     expect(env.config.API_KEY).toBe('declared-credential');
   });
 
+  it("links a script leaves in place of the driver's own files are not followed by the server", async () => {
+    const victim = join(root, 'victim.txt');
+    await writeFile(victim, 'host file\n');
+    const secret = join(root, 'secret.json');
+    await writeFile(secret, `{"sha":"${SENTINEL}"}\n`);
+    const script = [
+      `ln -sf ${victim} command.log`,
+      `ln -sf ${victim} command-state.json.${process.pid}.tmp`,
+      'echo "deployed $GANTRY_SHA"',
+    ].join('; ');
+    const { env, release, workdir } = await environment(script);
+    const driver = createCommandDriver({ sandbox });
+    await driver.deploy(release, context(workdir));
+    await driver.deploy(release, context(workdir)); // appends to command.log again
+    expect(await readFile(victim, 'utf8')).toBe('host file\n');
+    // A state file swapped for a link to a secret is forgotten, not read.
+    const { symlink, rm: remove } = await import('node:fs/promises');
+    await remove(join(workdir, 'command-state.json'));
+    await symlink(secret, join(workdir, 'command-state.json'));
+    const health = await driver.health(env, context(workdir));
+    expect(health.sha).toBeNull();
+    expect(JSON.stringify(health)).not.toContain(SENTINEL);
+  });
+
   it('a cancelled script gets a TERM it can handle, then is stopped with everything it started', async () => {
     const sleep = uniqueSleep(30);
     const { release, workdir } = await environment(
