@@ -123,7 +123,8 @@ export function loadServerConfig(
     bwrapPath: overrides.bwrapPath ?? (env.GANTRY_BWRAP || undefined),
     sseMaxPerToken: overrides.sseMaxPerToken ?? int(env, 'GANTRY_SSE_MAX_PER_TOKEN', 16, errors),
     sseMaxTotal: overrides.sseMaxTotal ?? int(env, 'GANTRY_SSE_MAX_TOTAL', 1000, errors),
-    sseMaxBufferedBytes: overrides.sseMaxBufferedBytes ?? size(env, 'GANTRY_SSE_MAX_BUFFER', 1024 ** 2, errors),
+    sseMaxBufferedBytes:
+      overrides.sseMaxBufferedBytes ?? size(env, 'GANTRY_SSE_MAX_BUFFER', 1024 ** 2, errors),
   };
   if (!sandboxModes.includes(config.buildsSandbox)) {
     errors.push(`--sandbox ${config.buildsSandbox}: expected one of ${sandboxModes.join(', ')}`);
