@@ -26,6 +26,12 @@ export async function serverCommand(opts: ServerOptions): Promise<void> {
   // Everything the server writes (database, logs, mirrors, tokens) is its owner's alone.
   process.umask(0o077);
   for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
+  // Listen for signals before saying we listen: a SIGTERM sent as soon as that line appears must stop
+  // the server cleanly, not kill it before the handlers exist (seen on a loaded machine).
+  const stopRequested = new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
   const server = await startServer(config);
   const db = config.databaseUrl?.startsWith('postgres') ? 'PostgreSQL' : `SQLite in ${config.dataDir}`;
   process.stdout.write(`Gantry is listening on ${server.url} (data: ${config.dataDir}, store: ${db})\n`);
@@ -42,12 +48,7 @@ export async function serverCommand(opts: ServerOptions): Promise<void> {
         `  gantry login ${server.url} <token>\n`,
     );
   }
-  await new Promise<void>((resolve) => {
-    const stop = () => {
-      process.stdout.write('stopping…\n');
-      void server.stop().then(resolve);
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+  await stopRequested;
+  process.stdout.write('stopping…\n');
+  await server.stop();
 }
