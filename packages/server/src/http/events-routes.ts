@@ -2,7 +2,7 @@ import { eventTypes } from '@gantry/contracts';
 import { z } from 'zod';
 import type { Gantry } from '../gantry.js';
 import type { EventStreams } from './event-stream.js';
-import type { TypedApp } from './http-app.js';
+import type { TypedApp } from './route-kit.js';
 
 export function eventsRoutes(r: TypedApp, g: Gantry, streams: EventStreams): void {
   const query = z.object({

@@ -4,9 +4,6 @@ import Fastify, {
   type FastifyInstance,
   type FastifyRequest,
   LogController,
-  type RawReplyDefaultExpression,
-  type RawRequestDefaultExpression,
-  type RawServerDefault,
 } from 'fastify';
 import {
   jsonSchemaTransform,
@@ -17,7 +14,6 @@ import {
 import { InvalidInput, NotAllowed, Unauthenticated } from '../errors.js';
 import { appsRoutes } from '../features/apps/apps-routes.js';
 import { artifactsRoutes } from '../features/artifacts/artifacts-routes.js';
-import type { Principal } from '../features/auth/token-service.js';
 import { tokensRoutes } from '../features/auth/tokens-routes.js';
 import { buildsRoutes } from '../features/builds/builds-routes.js';
 import { hooksRoutes } from '../features/commits/hooks-routes.js';
@@ -40,26 +36,6 @@ import { EventStreams } from './event-stream.js';
 import { eventsRoutes } from './events-routes.js';
 import { parseJsonBody, urlHasNul } from './json-body.js';
 import { serverRoutes } from './server-routes.js';
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    principal?: Principal;
-    rawBody?: Buffer;
-  }
-  interface FastifyInstance {
-    /** Every server-sent event stream, with their caps (GANTRY_SSE_*). */
-    eventStreams: EventStreams;
-  }
-}
-
-export type GantryHttp = FastifyInstance;
-export type TypedApp = FastifyInstance<
-  RawServerDefault,
-  RawRequestDefaultExpression,
-  RawReplyDefaultExpression,
-  FastifyBaseLogger,
-  ZodTypeProvider
->;
 
 const PUBLIC = [/^\/healthz$/, /^\/api\/webhooks\//];
 /** Routes a `hook` token may call (the post-receive hook only tells the server about a push). */
@@ -191,9 +167,4 @@ export async function buildHttpApp(g: Gantry): Promise<FastifyInstance> {
   ofrepRoutes(typed, g);
   ofrepEventsRoutes(typed, g, streams);
   return app;
-}
-
-/** Who the request acts as, for events and records. */
-export function actorOf(req: FastifyRequest): string {
-  return req.principal ? `token:${req.principal.name}` : 'anonymous';
 }

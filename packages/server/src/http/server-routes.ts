@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { z } from 'zod';
 import type { Gantry } from '../gantry.js';
 import { sandboxModes } from '../sandbox/sandbox.js';
-import type { TypedApp } from './http-app.js';
+import type { TypedApp } from './route-kit.js';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Gantry } from '../../gantry.js';
-import { actorOf, type TypedApp } from '../../http/http-app.js';
+import { actorOf, type TypedApp } from '../../http/route-kit.js';
 import { removeApp } from './app-removal.js';
 import type { AppRecord } from './app-store.js';
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { InvalidInput } from '../../errors.js';
 import type { Gantry } from '../../gantry.js';
-import { actorOf, type TypedApp } from '../../http/http-app.js';
+import { actorOf, type TypedApp } from '../../http/route-kit.js';
 
 export function tokensRoutes(r: TypedApp, g: Gantry): void {
   r.post(

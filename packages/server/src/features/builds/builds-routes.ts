@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { buildStatuses } from '@gantry/contracts';
 import { z } from 'zod';
 import type { Gantry } from '../../gantry.js';
-import { actorOf, type TypedApp } from '../../http/http-app.js';
+import { actorOf, type TypedApp } from '../../http/route-kit.js';
 import { streamBuildLogs } from './build-logs.js';
 
 const idParam = z.object({ id: z.string() });

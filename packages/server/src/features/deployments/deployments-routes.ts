@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { Gantry } from '../../gantry.js';
 import { checkEnvironmentName, checkTagName } from '../../git/ref-names.js';
 import type { RepoMirror } from '../../git/repo-mirror.js';
-import { actorOf, type TypedApp } from '../../http/http-app.js';
+import { actorOf, type TypedApp } from '../../http/route-kit.js';
 import { deployTagName } from './deploy-tags.js';
 import { knownReleases } from './deployment-plan.js';
 

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { NotFound } from '../../errors.js';
 import type { Gantry } from '../../gantry.js';
 import { checkEnvironmentName } from '../../git/ref-names.js';
-import { actorOf, type TypedApp } from '../../http/http-app.js';
+import { actorOf, type TypedApp } from '../../http/route-kit.js';
 import type { AppRecord } from '../apps/app-store.js';
 import { environmentNames } from './environment-specs.js';
 import { environmentStates } from './environment-status.js';

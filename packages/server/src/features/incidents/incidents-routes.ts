@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Gantry } from '../../gantry.js';
-import { actorOf, type TypedApp } from '../../http/http-app.js';
+import { actorOf, type TypedApp } from '../../http/route-kit.js';
 
 const idParam = z.object({ id: z.string() });
 const actorField = z.string().max(200).optional().describe('who asked, e.g. the CLI user');

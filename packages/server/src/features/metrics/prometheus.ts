@@ -11,7 +11,7 @@
 import { Counter, Gauge, Histogram, type Metric, Registry } from 'prom-client';
 import type { Db } from '../../db/database.js';
 import type { Gantry } from '../../gantry.js';
-import type { TypedApp } from '../../http/http-app.js';
+import type { TypedApp } from '../../http/route-kit.js';
 import type { AppRecord } from '../apps/app-store.js';
 import {
   DEFAULT_BUILD_SLO_MS,

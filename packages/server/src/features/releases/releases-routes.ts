@@ -1,7 +1,7 @@
 import { releaseChangeSchema } from '@gantry/contracts';
 import { z } from 'zod';
 import type { Gantry } from '../../gantry.js';
-import { actorOf, type TypedApp } from '../../http/http-app.js';
+import { actorOf, type TypedApp } from '../../http/route-kit.js';
 
 const nameParam = z.object({ name: z.string() });
 

@@ -8,7 +8,6 @@ import type {
 import { toggleTypes } from '@gantry/contracts';
 import { InvalidInput } from '../../errors.js';
 import type { AppRecord } from '../apps/app-store.js';
-import type { ToggleService } from './toggle-service.js';
 
 export interface UnleashState {
   features: Record<string, unknown>[];
@@ -76,8 +75,19 @@ export function parseUnleashState(state: UnleashState): {
   return { toggles, segments };
 }
 
+/** The one thing an import needs of the toggle service (a narrow port, so neither file imports the other). */
+export interface ToggleStateImporter {
+  importState(
+    app: AppRecord,
+    env: string,
+    imported: ImportedToggle[],
+    segments: { id: number; constraints: ToggleConstraint[] }[],
+    actor: string,
+  ): Promise<void>;
+}
+
 export async function importUnleashState(
-  toggles: ToggleService,
+  toggles: ToggleStateImporter,
   app: AppRecord,
   env: string,
   state: UnleashState,

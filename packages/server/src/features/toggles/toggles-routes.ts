@@ -9,7 +9,7 @@ import {
 import { z } from 'zod';
 import { InvalidInput } from '../../errors.js';
 import type { Gantry } from '../../gantry.js';
-import { actorOf, type TypedApp } from '../../http/http-app.js';
+import { actorOf, type TypedApp } from '../../http/route-kit.js';
 import { importUnleashState } from './toggle-import.js';
 import { diffEnvironments, staleToggles } from './toggle-reports.js';
 import { envState } from './toggle-service.js';

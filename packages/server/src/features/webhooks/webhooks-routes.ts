@@ -5,8 +5,8 @@ import { z } from 'zod';
 import { InvalidInput, NotFound, Unauthenticated } from '../../errors.js';
 import type { Gantry } from '../../gantry.js';
 import { errorHandler } from '../../http/error-mapper.js';
-import type { TypedApp } from '../../http/http-app.js';
 import { parseJsonBody } from '../../http/json-body.js';
+import type { TypedApp } from '../../http/route-kit.js';
 import type { AppRecord } from '../apps/app-store.js';
 import {
   headerValue,

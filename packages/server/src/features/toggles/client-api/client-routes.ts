@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Gantry } from '../../../gantry.js';
-import type { TypedApp } from '../../../http/http-app.js';
+import type { TypedApp } from '../../../http/route-kit.js';
 import { prefixedView } from './client-features-cache.js';
 import { clientOf, formFor, matchesEtag } from './client-principal.js';
 

@@ -1,6 +1,6 @@
 import type { Gantry } from '../../../gantry.js';
 import type { EventStreams } from '../../../http/event-stream.js';
-import type { TypedApp } from '../../../http/http-app.js';
+import type { TypedApp } from '../../../http/route-kit.js';
 import type { FeaturesEntry } from './client-features-cache.js';
 import { clientOf, formFor } from './client-principal.js';
 import { type DeltaEvent, deltaEvents, hydration } from './delta-events.js';

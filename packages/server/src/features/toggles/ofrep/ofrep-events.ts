@@ -1,6 +1,6 @@
 import type { Gantry } from '../../../gantry.js';
 import type { EventStreams } from '../../../http/event-stream.js';
-import type { TypedApp } from '../../../http/http-app.js';
+import type { TypedApp } from '../../../http/route-kit.js';
 import { clientOf } from '../client-api/client-principal.js';
 
 const REFETCH = JSON.stringify({ type: 'refetchEvaluation' });

@@ -3,7 +3,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { GantryError } from '../../../errors.js';
 import type { Gantry } from '../../../gantry.js';
 import { errorHandler } from '../../../http/error-mapper.js';
-import type { TypedApp } from '../../../http/http-app.js';
+import type { TypedApp } from '../../../http/route-kit.js';
 import { clientOf, matchesEtag } from '../client-api/client-principal.js';
 import { OfrepFlagsCache } from './ofrep-cache.js';
 import { isContextError, toToggleContext } from './ofrep-context.js';
