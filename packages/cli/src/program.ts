@@ -175,9 +175,11 @@ export function buildProgram(): Command {
     .action(deployCommand);
   program
     .command('rollback <env>')
-    .description('deploy the previous successful release of <env> (or --to <ref>) through the same path')
+    .description(
+      'deploy the newest release <env> ran healthy before the current one, skipping releases rolled back from, failed or held (or --to <ref>)',
+    )
     .option('--app <name>', 'the app (default: the only one)')
-    .option('--to <ref>', 'the release to go back to')
+    .option('--to <ref>', 'the release to go back to (may be one rolled back from, failed or held)')
     .option('-y, --yes', 'confirm a protected environment without a prompt')
     .option('--reason <text>', 'why')
     .option('--json', 'print JSON')

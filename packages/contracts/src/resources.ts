@@ -141,6 +141,18 @@ export interface Deployment {
   position?: number;
 }
 
+/**
+ * Which release a rollback picked and why (in the rollback route's answer): the newest release the
+ * environment ran healthy before `from`, skipping releases rolled back from, failed or held, unless
+ * `--to` named one.
+ */
+export interface RollbackChoice {
+  from: string;
+  to: string;
+  why: string;
+  skipped: { sha: string; why: string }[];
+}
+
 export interface EnvironmentState {
   app: string;
   env: string;

@@ -1,5 +1,5 @@
 import { userInfo } from 'node:os';
-import type { Deployment, EnvironmentState } from '@gantry/contracts';
+import type { Deployment, EnvironmentState, RollbackChoice } from '@gantry/contracts';
 import { finishedDeploymentStatuses } from '@gantry/contracts';
 import type { ApiClient } from '../api-client.js';
 import { confirmOnTerminal } from '../confirm.js';
@@ -72,7 +72,7 @@ export async function followDeployment(api: ApiClient, id: string, show: boolean
   }
 }
 
-function finish(d: Deployment, json?: boolean): void {
+function finish(d: Deployment & { rollback?: RollbackChoice }, json?: boolean): void {
   if (json) printJson(d);
   if (d.status !== 'succeeded') throw new CliError(`deployment ${d.id} ${d.status}: ${d.error ?? ''}`.trim());
 }
@@ -138,14 +138,18 @@ export async function rollbackCommand(
   const api = await client();
   const app = await pickApp(api, opts.app);
   const confirm = await confirmProtected(api, app, env, `Roll ${env} back`, opts.yes);
-  const d = await api.post<Deployment>(`/api/apps/${encodeURIComponent(app)}/environments/${env}/rollback`, {
-    to: opts.to,
-    confirm,
-    reason: opts.reason,
-    actor: whoAmI(),
-  });
+  const d = await api.post<Deployment & { rollback?: RollbackChoice }>(
+    `/api/apps/${encodeURIComponent(app)}/environments/${env}/rollback`,
+    { to: opts.to, confirm, reason: opts.reason, actor: whoAmI() },
+  );
+  if (d.rollback && !opts.json) {
+    const c = d.rollback;
+    process.stderr.write(safeText(`rolling ${env} back from ${short(c.from)} to ${short(c.to)}: ${c.why}\n`));
+    for (const s of c.skipped) process.stderr.write(safeText(`  skipped ${short(s.sha)}: ${s.why}\n`));
+  }
   if (d.status === 'rejected') return finish(d, opts.json);
-  finish(await followDeployment(api, d.id, !opts.json), opts.json);
+  const done = await followDeployment(api, d.id, !opts.json);
+  finish(d.rollback ? { ...done, rollback: d.rollback } : done, opts.json);
 }
 
 export async function statusCommand(opts: { app?: string; json?: boolean }): Promise<void> {

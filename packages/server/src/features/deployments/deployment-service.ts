@@ -4,6 +4,7 @@ import type {
   DeploymentTrigger,
   GantryEnvironment,
   GantryYaml,
+  RollbackChoice,
 } from '@gantry/contracts';
 import { parseGantryYaml } from '@gantry/contracts';
 import { InvalidInput, NotAllowed, NotFound } from '../../errors.js';
@@ -15,6 +16,7 @@ import { allocatePort, environmentNames, environmentOf } from '../environments/e
 import type { EnvironmentRecord, EnvironmentStore } from '../environments/environment-store.js';
 import type { DeploymentStore } from './deployment-store.js';
 import type { DriverRegistry } from './driver-registry.js';
+import { rollbackTarget, skippedText } from './rollback-target.js';
 
 export interface DeployRequest {
   app: AppRecord;
@@ -205,35 +207,46 @@ export class DeploymentService {
     return out;
   }
 
-  /** Rolls back to the previous successful release (or `toSha`) through the same path. */
+  /**
+   * Rolls back through the same path: to the newest release the environment ran healthy before the
+   * current one, never onto one rolled back from, failed or held (see `rollbackTarget`), or to
+   * `toSha` when named. The answer says which release was picked and why.
+   */
   async rollback(
     app: AppRecord,
     env: string,
     actor: string,
     opts: { toSha?: string; confirmed?: boolean; reason?: string },
-  ) {
+  ): Promise<Deployment & { rollback: RollbackChoice }> {
     const current = await this.deployments.lastSucceeded(app.id, env);
     if (!current)
       throw new InvalidInput(
         `nothing to roll back to: "${env}" of ${app.name} has no successful deployment yet`,
       );
-    const target =
-      opts.toSha ?? (await this.deployments.lastSucceeded(app.id, env, { otherThan: current.sha }))?.sha;
-    if (!target) {
+    const history = await this.deployments.list({ appId: app.id, env, limit: 1000 });
+    const hold = (await this.envs.find(app.id, env))?.hold;
+    const choice = rollbackTarget(history, current.sha, env, { toSha: opts.toSha, heldSha: hold?.sha });
+    if (!choice.to) {
+      const only = !history.some((d) => d.status === 'succeeded' && d.sha !== current.sha);
       throw new InvalidInput(
-        `nothing to roll back to: ${current.sha.slice(0, 12)} is the only release "${env}" has run; deploy another with \`gantry deploy ${env} <ref>\``,
+        only
+          ? `nothing to roll back to: ${current.sha.slice(0, 12)} is the only release "${env}" has run; deploy another with \`gantry deploy ${env} <ref>\``
+          : `nothing to roll back to: ${choice.why} (skipped ${skippedText(choice.skipped)}); ` +
+              `name one with \`gantry rollback ${env} --to <ref>\``,
+        { skipped: choice.skipped },
       );
     }
-    if (target === current.sha) throw new InvalidInput(`"${env}" already runs ${target.slice(0, 12)}`);
-    return this.request({
+    if (choice.to === current.sha) throw new InvalidInput(`"${env}" already runs ${choice.to.slice(0, 12)}`);
+    const d = await this.request({
       app,
       env,
-      sha: target,
+      sha: choice.to,
       trigger: 'rollback',
       actor,
       reason: opts.reason ?? `rollback from ${current.sha.slice(0, 12)}`,
       confirmed: opts.confirmed,
     });
+    return { ...d, rollback: { ...choice, to: choice.to } };
   }
 
   async get(id: string): Promise<Deployment> {

@@ -136,7 +136,8 @@ export function deploymentsRoutes(r: TypedApp, g: Gantry): void {
     {
       schema: {
         tags: ['deployments'],
-        summary: 'Deploy the previous successful release (or `to`) through the same path',
+        summary:
+          'Deploy the newest release the environment ran healthy before the current one, skipping releases rolled back from, failed or held (or `to`); the answer says which and why (`rollback`)',
         params: appEnv,
         body: z
           .object({
