@@ -24,6 +24,7 @@ import { metricsRoutes } from '../features/metrics/metrics-routes.js';
 import { prometheusRoutes } from '../features/metrics/prometheus.js';
 import { releasesRoutes } from '../features/releases/releases-routes.js';
 import { clientAdminRoutes } from '../features/toggles/client-api/client-admin-routes.js';
+import { clientDeltaRoutes } from '../features/toggles/client-api/client-delta.js';
 import { clientRoutes } from '../features/toggles/client-api/client-routes.js';
 import { clientStreamingRoutes } from '../features/toggles/client-api/client-streaming.js';
 import { ofrepEventsRoutes } from '../features/toggles/ofrep/ofrep-events.js';
@@ -163,6 +164,7 @@ export async function buildHttpApp(g: Gantry): Promise<FastifyInstance> {
   incidentsRoutes(typed, g);
   clientAdminRoutes(typed, g);
   clientRoutes(typed, g);
+  clientDeltaRoutes(typed, g);
   clientStreamingRoutes(typed, g, streams);
   ofrepRoutes(typed, g);
   ofrepEventsRoutes(typed, g, streams);

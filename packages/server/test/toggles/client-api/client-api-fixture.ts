@@ -33,6 +33,8 @@ export interface SdkOptions {
   metricsInterval?: number;
   disableMetrics?: boolean;
   streaming?: boolean;
+  /** Polls `/api/client/delta` (`experimentalMode: { type: 'polling', format: 'delta' }`). */
+  delta?: boolean;
 }
 
 /** The real `unleash-client` against our server, resolved once it has synchronized. */
@@ -47,6 +49,7 @@ export async function startSdk(server: TestServer, token: string, o: SdkOptions 
     storageProvider: new InMemStorageProvider(),
     skipInstanceCountWarning: true,
     ...(o.streaming && { experimentalMode: { type: 'streaming' as const } }),
+    ...(o.delta && { experimentalMode: { type: 'polling' as const, format: 'delta' as const } }),
   });
   const errors: unknown[] = [];
   unleash.on('error', (e: unknown) => errors.push(e));

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Db } from '../../../db/database.js';
 import type { ToggleService } from '../toggle-service.js';
+import { ClientDeltaCache } from './client-delta-cache.js';
 import { ClientFeaturesCache } from './client-features-cache.js';
 import { ClientMetricsIngest } from './client-metrics.js';
 import { ClientUsageStore } from './client-usage-store.js';
@@ -11,6 +12,8 @@ import { RevisionWatcher } from './revision-watcher.js';
 export interface ClientApi {
   watcher: RevisionWatcher;
   features: ClientFeaturesCache;
+  /** Recent exact revisions and their delta answers (`/api/client/delta`). */
+  delta: ClientDeltaCache;
   usage: ClientUsageStore;
   metrics: ClientMetricsIngest;
   /** Register and metrics calls per client token (Unleash defaults to 6000/min per server). */
@@ -37,6 +40,7 @@ export function createClientApi(
   return {
     watcher,
     features: new ClientFeaturesCache(toggles, watcher),
+    delta: new ClientDeltaCache(),
     usage,
     metrics,
     limiter: new RateLimiter(o.metricsPerSecond ?? 1, o.metricsBurst ?? 10),

@@ -21,6 +21,11 @@ export interface FeaturesEntry extends FeaturesView {
   env: string;
   form: FeaturesForm;
   revision: number;
+  /**
+   * Whether the data is exactly that revision's (no commit came in while it was read); only such
+   * entries are a base for delta answers, since another server's entry of that revision may differ.
+   */
+  exact: boolean;
   features: ClientFeature[];
   segments: ClientSegment[];
   /** Answers for `namePrefix` queries, built on demand. */
@@ -67,6 +72,7 @@ export class ClientFeaturesCache {
     const store = this.toggles.readStore();
     const revision = await store.revision(appId, env);
     const [toggles, segments] = await Promise.all([store.list(appId), store.segments(appId)]);
+    const exact = (await store.revision(appId, env)) === revision;
     const state = toClientFeatures(toggles, segments, env, form);
     const etag = `"${appId}:${env}:${revision}:${form}"`;
     const entry: FeaturesEntry = {
@@ -74,6 +80,7 @@ export class ClientFeaturesCache {
       env,
       form,
       revision,
+      exact,
       ...state,
       ...serialize(state, { env, form, revision, etag }),
       prefixed: new Map(),
