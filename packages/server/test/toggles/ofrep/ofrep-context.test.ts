@@ -104,7 +104,7 @@ describe('OFREP values', () => {
   });
   const ctx = (c: Record<string, unknown>) => toToggleContext({ context: c }, 'production') as never;
 
-  it('answers booleans for toggles without variants and variant values for the others', () => {
+  it('answers every toggle as a boolean, and variant names and payloads under their key forms', () => {
     expect(flags.evaluate('plain', ctx({}))).toEqual({
       key: 'plain',
       value: true,
@@ -117,20 +117,63 @@ describe('OFREP values', () => {
       variant: 'off',
       reason: 'DISABLED',
     });
-    expect(flags.evaluate('one', ctx({}))).toMatchObject({ value: 3, variant: 'only', reason: 'STATIC' });
+    expect(flags.evaluate('one', ctx({}))).toEqual({
+      key: 'one',
+      value: true,
+      variant: 'only',
+      reason: 'STATIC',
+      metadata: { type: 'release', revision: 3, payloadType: 'number', payload: '3' },
+    });
+    expect(flags.evaluate('one:payload', ctx({}))).toMatchObject({
+      value: 3,
+      variant: 'only',
+      reason: 'STATIC',
+    });
+    expect(flags.evaluate('one:variant', ctx({}))).toMatchObject({
+      value: 'only',
+      variant: 'only',
+      metadata: { enabled: true },
+    });
     expect(flags.evaluate('colour', ctx({ targetingKey: 'u' }))).toMatchObject({
+      value: true,
+      variant: expect.stringMatching(/^(red|blue)$/),
+      reason: 'SPLIT',
+    });
+    expect(flags.evaluate('colour:variant', ctx({ targetingKey: 'u' }))).toMatchObject({
       value: expect.stringMatching(/^(red|blue)$/),
       reason: 'SPLIT',
     });
-    const dark = flags.evaluate('dark', ctx({}));
-    expect(dark).toEqual({ key: 'dark', reason: 'DISABLED', metadata: { type: 'release', revision: 3 } });
-    expect(flags.evaluate('broken', ctx({}))).toMatchObject({ errorCode: 'PARSE_ERROR' });
+    // A variant without a payload: its payload form has no value, so the caller's default applies.
+    expect(flags.evaluate('colour:payload', ctx({ targetingKey: 'u' }))).not.toHaveProperty('value');
+    expect(flags.evaluate('dark', ctx({}))).toMatchObject({
+      value: false,
+      variant: 'off',
+      reason: 'DISABLED',
+    });
+    const dark = flags.evaluate('dark:variant', ctx({}));
+    expect(dark).toEqual({
+      key: 'dark:variant',
+      reason: 'DISABLED',
+      metadata: { type: 'release', revision: 3, enabled: false },
+    });
+    expect(flags.evaluate('plain:variant', ctx({}))).toEqual({
+      key: 'plain:variant',
+      reason: 'DEFAULT',
+      metadata: { type: 'release', revision: 3, enabled: true },
+    });
+    expect(flags.evaluate('broken', ctx({}))).toMatchObject({ value: true, variant: 'bad' });
+    expect(flags.evaluate('broken:payload', ctx({}))).toMatchObject({ errorCode: 'PARSE_ERROR' });
     expect(flags.evaluate('nope', ctx({}))).toMatchObject({ key: 'nope', errorCode: 'FLAG_NOT_FOUND' });
+    expect(flags.evaluate('nope:variant', ctx({}))).toMatchObject({ errorCode: 'FLAG_NOT_FOUND' });
+    expect([...flags.keys()]).toContain('colour:payload');
+    expect([...flags.keys()]).not.toContain('plain:variant');
   });
 
   it('asks for a targeting key when a split would otherwise be left to chance', () => {
     expect(flags.evaluate('half', ctx({}))).toMatchObject({ errorCode: 'TARGETING_KEY_MISSING' });
-    expect(flags.evaluate('colour', ctx({}))).toMatchObject({ errorCode: 'TARGETING_KEY_MISSING' });
+    expect(flags.evaluate('colour:variant', ctx({}))).toMatchObject({ errorCode: 'TARGETING_KEY_MISSING' });
+    // Chance picks only the variant there, not the on/off state.
+    expect(flags.evaluate('colour', ctx({}))).toMatchObject({ value: true });
     expect(flags.evaluate('half', ctx({ targetingKey: 'u' }))).not.toHaveProperty('errorCode');
     expect(flags.evaluate('half', ctx({ sessionId: 's' }))).not.toHaveProperty('errorCode');
     // Chance on purpose, and a single variant, need no key.

@@ -146,26 +146,66 @@ describe.each(engines)('the real OpenFeature OFREP provider against Gantry on $n
     });
   });
 
-  it('serves variant payloads typed as the caller asks', async () => {
-    expect(await client.getObjectDetails('banner', {})).toMatchObject({
+  it('answers a toggle with variants as a boolean, its variant in `variant` and its payload in metadata', async () => {
+    expect(await client.getBooleanDetails('banner', false)).toMatchObject({
+      value: true,
+      variant: 'spring',
+      reason: 'STATIC',
+      flagMetadata: { payloadType: 'json', payload: '{"title":"Spring sale","discount":20}' },
+    });
+    expect(await client.getBooleanDetails('button-colour', false, { targetingKey: 'vip' })).toMatchObject({
+      value: true,
+      variant: 'green',
+      flagMetadata: { payloadType: 'string', payload: '#0f0' },
+    });
+    // The variant split needs a targetingKey, the on/off state does not.
+    expect(await client.getBooleanValue('button-colour', false)).toBe(true);
+    expect(await client.getBooleanDetails('dark-banner', true)).toMatchObject({
+      value: false,
+      reason: 'DISABLED',
+      variant: 'off',
+    });
+    expect(await client.getBooleanValue('max-items', false)).toBe(true);
+    expect(await client.getStringDetails('banner', 'plain')).toMatchObject({
+      value: 'plain',
+      errorCode: ErrorCode.TYPE_MISMATCH,
+    });
+  });
+
+  it('serves the variant name under `<toggle>:variant` and the typed payload under `<toggle>:payload`', async () => {
+    expect(
+      await client.getStringDetails('button-colour:variant', 'none', { targetingKey: 'vip' }),
+    ).toMatchObject({
+      value: 'green',
+      variant: 'green',
+      reason: 'TARGETING_MATCH',
+    });
+    expect(
+      await client.getStringDetails('button-colour:payload', '#000', { targetingKey: 'vip' }),
+    ).toMatchObject({
+      value: '#0f0',
+      variant: 'green',
+    });
+    expect(await client.getStringValue('button-colour:payload', '#000', { targetingKey: 'someone' })).toMatch(
+      /^#(00f|0f0)$/,
+    );
+    expect(await client.getStringDetails('button-colour:variant', 'none')).toMatchObject({
+      value: 'none',
+      errorCode: ErrorCode.TARGETING_KEY_MISSING,
+    });
+    expect(await client.getObjectDetails('banner:payload', {})).toMatchObject({
       value: { title: 'Spring sale', discount: 20 },
       variant: 'spring',
       reason: 'STATIC',
     });
-    expect(await client.getStringDetails('button-colour', '#000', { targetingKey: 'vip' })).toMatchObject({
-      value: '#0f0',
-      variant: 'green',
-      reason: 'TARGETING_MATCH',
-    });
-    expect(await client.getStringValue('button-colour', '#000', { targetingKey: 'someone' })).toMatch(
-      /^#(00f|0f0)$/,
-    );
-    expect(await client.getNumberValue('max-items', 1)).toBe(10);
-    // Off, so no variant: OFREP leaves the value out and the caller's default applies.
-    expect(await client.getStringValue('dark-banner', 'Default')).toBe('Default');
-    expect(await client.getStringDetails('banner', 'plain')).toMatchObject({
-      value: 'plain',
-      errorCode: ErrorCode.TYPE_MISMATCH,
+    expect(await client.getStringValue('banner:variant', 'none')).toBe('spring');
+    expect(await client.getNumberValue('max-items:payload', 1)).toBe(10);
+    // Off, or on without variants: no variant applies, OFREP leaves the value out and the default applies.
+    expect(await client.getStringValue('dark-banner:variant', 'none')).toBe('none');
+    expect(await client.getStringValue('dark-banner:payload', 'Default')).toBe('Default');
+    expect(await client.getStringValue('new-checkout:variant', 'none')).toBe('none');
+    expect(await client.getBooleanDetails('no-such-toggle:variant', true)).toMatchObject({
+      errorCode: ErrorCode.FLAG_NOT_FOUND,
     });
   });
 

@@ -9,9 +9,19 @@ import {
 import { type ParsedPayload, parsePayload } from './ofrep-payload.js';
 import type { FlagMetadata, OfrepFailure, OfrepResult } from './ofrep-types.js';
 
+/** How a key reads a toggle: its enabled state, its variant's name, or its variant's payload. */
+type KeyForm = 'enabled' | 'variant' | 'payload';
+
+export const VARIANT_SUFFIX = ':variant';
+export const PAYLOAD_SUFFIX = ':payload';
+const SUFFIXES: [string, KeyForm][] = [
+  [VARIANT_SUFFIX, 'variant'],
+  [PAYLOAD_SUFFIX, 'payload'],
+];
+
 type FlagInfo = {
   type: string;
-  /** Variants on the toggle or on any strategy: the value is the variant's payload, not a boolean. */
+  /** Variants on the toggle or on any strategy: it also answers under `:variant` and `:payload`. */
   hasVariants: boolean;
   /** `random` stickiness or `gradualRolloutRandom`: chance is what the owner asked for. */
   randomByDesign: boolean;
@@ -59,35 +69,71 @@ export class OfrepFlags {
     }
   }
 
-  get keys(): IterableIterator<string> {
-    return this.#flags.keys();
+  /** Every key the bulk request answers: each toggle, and its `:variant` and `:payload` forms when it has variants. */
+  *keys(): IterableIterator<string> {
+    for (const [name, info] of this.#flags) {
+      yield name;
+      if (info.hasVariants) {
+        yield `${name}${VARIANT_SUFFIX}`;
+        yield `${name}${PAYLOAD_SUFFIX}`;
+      }
+    }
   }
 
   evaluate(key: string, context: ToggleContext): OfrepResult {
-    const info = this.#flags.get(key);
-    if (!info) return failure(key, 'FLAG_NOT_FOUND', `no toggle named ${JSON.stringify(key)}`);
+    const { name, form, info } = this.#resolve(key);
+    if (!info) return failure(key, 'FLAG_NOT_FOUND', `no toggle named ${JSON.stringify(name)}`);
     this.#randomUsed = false;
-    const e = this.#evaluator.evaluate(key, context);
+    const e = this.#evaluator.evaluate(name, context);
     // Unleash falls back to chance when the stickiness field is missing; remote callers want a stable answer.
     if (this.#randomUsed && !info.randomByDesign && (e.reason === 'SPLIT' || !e.enabled)) {
-      return failure(
-        key,
-        'TARGETING_KEY_MISSING',
-        'this toggle rolls out to a share of users: send a `targetingKey` (or the stickiness field) in the context',
-      );
-    }
-    const metadata: FlagMetadata = e.matchedStrategy
-      ? { type: info.type, revision: this.revision, strategy: e.matchedStrategy.name }
-      : { type: info.type, revision: this.revision };
-    if (!info.hasVariants) {
-      return { key, value: e.enabled, reason: e.reason, variant: e.enabled ? 'on' : 'off', metadata };
+      if (form !== 'enabled' || this.#enabledByChance(name, context)) {
+        return failure(
+          key,
+          'TARGETING_KEY_MISSING',
+          'this toggle rolls out to a share of users: send a `targetingKey` (or the stickiness field) in the context',
+        );
+      }
     }
     const v = e.variant;
+    const metadata: FlagMetadata = { type: info.type, revision: this.revision };
+    if (e.matchedStrategy) metadata.strategy = e.matchedStrategy.name;
+    if (form !== 'enabled') metadata.enabled = e.enabled;
+    if (v.enabled && v.payload) {
+      metadata.payloadType = v.payload.type;
+      metadata.payload = v.payload.value;
+    }
+    if (form === 'enabled') {
+      const variant = info.hasVariants && v.enabled ? v.name : e.enabled ? 'on' : 'off';
+      return { key, value: e.enabled, reason: e.reason, variant, metadata };
+    }
+    // No variant applies (off, or on without variants): the caller's code default.
     if (!v.enabled) return { key, reason: e.enabled ? 'DEFAULT' : e.reason, metadata };
-    if (!v.payload) return { key, value: v.name, reason: e.reason, variant: v.name, metadata };
+    if (form === 'variant') return { key, value: v.name, reason: e.reason, variant: v.name, metadata };
+    if (!v.payload) return { key, reason: e.reason, variant: v.name, metadata };
     const parsed = this.#payloads.get(v.payload) ?? parsePayload(v.payload);
     if (!parsed.ok) return failure(key, 'PARSE_ERROR', `variant ${JSON.stringify(v.name)}: ${parsed.error}`);
     return { key, value: parsed.value, reason: e.reason, variant: v.name, metadata };
+  }
+
+  /** A toggle by its key; `<toggle>:variant` and `<toggle>:payload` name its variant forms. */
+  #resolve(key: string): { name: string; form: KeyForm; info: FlagInfo | undefined } {
+    const info = this.#flags.get(key);
+    if (info) return { name: key, form: 'enabled', info };
+    for (const [suffix, form] of SUFFIXES) {
+      if (key.endsWith(suffix)) {
+        const name = key.slice(0, -suffix.length);
+        return { name, form, info: this.#flags.get(name) };
+      }
+    }
+    return { name: key, form: 'enabled', info: undefined };
+  }
+
+  /** Whether chance decided the on/off state itself, not only which variant. */
+  #enabledByChance(name: string, context: ToggleContext): boolean {
+    this.#randomUsed = false;
+    this.#evaluator.isEnabled(name, context);
+    return this.#randomUsed;
   }
 }
 

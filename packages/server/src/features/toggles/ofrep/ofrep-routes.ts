@@ -85,7 +85,7 @@ export function ofrepRoutes(r: TypedApp, g: Gantry): void {
       reply.header('etag', etag);
       if (matchesEtag(req.headers['if-none-match'], etag)) return reply.code(304).send();
       const results: OfrepResult[] = [];
-      for (const key of flags.keys) results.push(flags.evaluate(key, context));
+      for (const key of flags.keys()) results.push(flags.evaluate(key, context));
       return reply.send({ flags: results, metadata: { environment: env, revision: flags.revision } });
     },
   );
