@@ -26,6 +26,7 @@ import {
   releaseShow,
 } from './commands/releases.js';
 import type { ServerOptions } from './commands/server.js';
+import { togglesClients } from './commands/toggle-clients.js';
 import {
   togglesArchive,
   togglesCopy,
@@ -289,6 +290,13 @@ export function buildProgram(): Command {
     .option('--days <n>', 'days', '30')
     .option('--json', 'print JSON')
     .action(togglesStale);
+  toggles
+    .command('clients')
+    .description('SDK instances that connected: when last seen, and which revision they last fetched')
+    .option(...appOpt)
+    .option('--env <env>', 'only this environment')
+    .option('--json', 'print JSON')
+    .action(togglesClients);
 
   const release = program
     .command('release')

@@ -9,6 +9,7 @@ import { releases } from './migrations/006-releases.js';
 import { incidents } from './migrations/007-incidents.js';
 import { metrics } from './migrations/008-metrics.js';
 import { appRemovalAndHookApps } from './migrations/009-app-removal-and-hook-apps.js';
+import { toggleClientFetches } from './migrations/010-toggle-client-fetches.js';
 
 /** One ordered list of migrations for both engines; engine differences come in through `caps`. */
 function migrations(caps: DialectCapabilities): Record<string, Migration> {
@@ -22,6 +23,7 @@ function migrations(caps: DialectCapabilities): Record<string, Migration> {
     '007-incidents': incidents,
     '008-metrics': metrics(caps),
     '009-app-removal-and-hook-apps': appRemovalAndHookApps,
+    '010-toggle-client-fetches': toggleClientFetches,
   };
 }
 

@@ -210,6 +210,14 @@ export interface ToggleClientsTable {
   started_at: string | null;
   first_seen_at: string;
   last_seen_at: string;
+  /** The client token it last used (migration 010). */
+  token_id: string | null;
+  token_name: string | null;
+  /** What it last fetched: revision, ETag, `features`/`delta`/`streaming`, when. */
+  fetch_revision: number | string | null;
+  fetch_etag: string | null;
+  fetch_mode: string | null;
+  fetch_at: string | null;
 }
 
 /** Evaluations reported by SDKs, per toggle, SDK app name, environment and UTC hour. */

@@ -35,6 +35,7 @@ export interface SdkOptions {
   streaming?: boolean;
   /** Polls `/api/client/delta` (`experimentalMode: { type: 'polling', format: 'delta' }`). */
   delta?: boolean;
+  instanceId?: string;
 }
 
 /** The real `unleash-client` against our server, resolved once it has synchronized. */
@@ -42,6 +43,7 @@ export async function startSdk(server: TestServer, token: string, o: SdkOptions 
   const unleash = new Unleash({
     url: `${server.url}/api/`,
     appName: o.appName ?? 'sdk-test',
+    ...(o.instanceId && { instanceId: o.instanceId }),
     customHeaders: { Authorization: token },
     refreshInterval: o.refreshInterval ?? 200,
     metricsInterval: o.metricsInterval ?? 200,

@@ -30,13 +30,20 @@ export function clientAdminRoutes(r: TypedApp, g: Gantry): void {
     {
       schema: {
         tags: ['client'],
-        summary: 'SDK instances that registered',
+        summary:
+          'SDK instances that registered, reported metrics or fetched toggles: when last seen, with which token, and the revision they last fetched (`behind` when older than the environment’s)',
         params: z.object({ app: z.string() }),
+        querystring: z.object({ env: envName.optional() }),
       },
     },
     async (req) => {
       const app = await g.apps.get(req.params.app);
-      return (await g.clientApi.usage.instances(app.id)).map(({ appId: _, ...c }) => c);
+      await g.clientApi.watcher.ready();
+      const list = await g.clientApi.usage.instances(app.id, req.query.env);
+      return list.map(({ appId: _, ...c }) => {
+        const currentRevision = g.clientApi.watcher.current(app.id, c.env);
+        return { ...c, currentRevision, behind: c.fetched ? c.fetched.revision < currentRevision : null };
+      });
     },
   );
 

@@ -3,6 +3,7 @@ import type { Db } from '../../../db/database.js';
 import type { ToggleService } from '../toggle-service.js';
 import { ClientDeltaCache } from './client-delta-cache.js';
 import { ClientFeaturesCache } from './client-features-cache.js';
+import { ClientFetchTracker } from './client-fetches.js';
 import { ClientMetricsIngest } from './client-metrics.js';
 import { ClientUsageStore } from './client-usage-store.js';
 import { RateLimiter } from './rate-limiter.js';
@@ -15,6 +16,8 @@ export interface ClientApi {
   /** Recent exact revisions and their delta answers (`/api/client/delta`). */
   delta: ClientDeltaCache;
   usage: ClientUsageStore;
+  /** The revision each SDK instance last fetched (throttled writes). */
+  fetches: ClientFetchTracker;
   metrics: ClientMetricsIngest;
   /** Register and metrics calls per client token (Unleash defaults to 6000/min per server). */
   limiter: RateLimiter;
@@ -37,16 +40,19 @@ export function createClientApi(
   const watcher = new RevisionWatcher(toggles, logger, o.revisionPollMs ?? 1000);
   const usage = new ClientUsageStore(db);
   const metrics = new ClientMetricsIngest(usage, logger, o.metricsFlushMs ?? 1000);
+  const fetches = new ClientFetchTracker(usage, logger, o.metricsFlushMs ?? 1000);
   return {
     watcher,
     features: new ClientFeaturesCache(toggles, watcher),
     delta: new ClientDeltaCache(),
     usage,
+    fetches,
     metrics,
     limiter: new RateLimiter(o.metricsPerSecond ?? 1, o.metricsBurst ?? 10),
     async close() {
       watcher.stop();
       await metrics.close();
+      await fetches.close();
     },
   };
 }

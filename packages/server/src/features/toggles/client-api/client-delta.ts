@@ -14,7 +14,8 @@ export function clientDeltaRoutes(r: TypedApp, g: Gantry): void {
       },
     },
     async (req, reply) => {
-      const { appId, env } = clientOf(req);
+      const client = clientOf(req);
+      const { appId, env } = client;
       const api = g.clientApi;
       const form = formFor(req.headers['unleash-client-spec'] ?? '5.2.0');
       const entry = api.features.fresh(appId, env, form) ?? (await api.features.get(appId, env, form));
@@ -22,6 +23,7 @@ export function clientDeltaRoutes(r: TypedApp, g: Gantry): void {
       const prefix = typeof p === 'string' && p !== '' ? p : undefined;
       const answer = api.delta.answer(entry, req.headers['if-none-match'], prefix);
       reply.header('etag', answer.etag);
+      api.fetches.record(req, client, entry.revision, answer.etag, 'delta');
       if (!answer.body) return reply.code(304).send();
       return reply.type('application/json; charset=utf-8').send(answer.body);
     },

@@ -3,10 +3,15 @@ import { NotAllowed } from '../../../errors.js';
 import type { FeaturesForm } from './client-features.js';
 
 /** The app and environment the request's client token is fixed to (the auth hook checked the role). */
-export function clientOf(req: FastifyRequest): { tokenId: string; appId: string; env: string } {
+export function clientOf(req: FastifyRequest): {
+  tokenId: string;
+  tokenName: string;
+  appId: string;
+  env: string;
+} {
   const p = req.principal;
   if (p?.role !== 'client' || !p.appId || !p.env) throw new NotAllowed('this endpoint needs a client token');
-  return { tokenId: p.tokenId, appId: p.appId, env: p.env };
+  return { tokenId: p.tokenId, tokenName: p.name, appId: p.appId, env: p.env };
 }
 
 const forms = new Map<string, FeaturesForm>();

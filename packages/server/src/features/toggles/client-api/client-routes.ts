@@ -50,12 +50,14 @@ export function clientRoutes(r: TypedApp, g: Gantry): void {
       },
     },
     async (req, reply) => {
-      const { appId, env } = clientOf(req);
+      const client = clientOf(req);
+      const { appId, env } = client;
       const form = formFor(req.headers['unleash-client-spec']);
       const entry = api.features.fresh(appId, env, form) ?? (await api.features.get(appId, env, form));
       const prefix = (req.query as { namePrefix?: unknown }).namePrefix;
       const view = typeof prefix === 'string' && prefix !== '' ? prefixedView(entry, prefix) : entry;
       reply.header('etag', view.etag);
+      api.fetches.record(req, client, entry.revision, view.etag, 'features');
       if (matchesEtag(req.headers['if-none-match'], view.etag)) return reply.code(304).send();
       return reply.type('application/json; charset=utf-8').send(view.body);
     },
@@ -68,7 +70,7 @@ export function clientRoutes(r: TypedApp, g: Gantry): void {
       schema: { tags: ['client'], summary: 'An SDK instance starts', body: registerBody },
     },
     async (req, reply) => {
-      const { tokenId, appId, env } = clientOf(req);
+      const { tokenId, tokenName, appId, env } = clientOf(req);
       if (!api.limiter.take(tokenId)) throw tooMany();
       const b = req.body;
       const started = b.started === undefined ? null : new Date(b.started).toISOString();
@@ -82,6 +84,8 @@ export function clientRoutes(r: TypedApp, g: Gantry): void {
         intervalMs: b.interval ?? null,
         startedAt: started,
         lastSeenAt: new Date().toISOString(),
+        tokenId,
+        tokenName,
       });
       return reply.code(202).send();
     },

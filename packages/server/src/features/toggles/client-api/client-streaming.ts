@@ -15,14 +15,17 @@ export function clientStreamingRoutes(r: TypedApp, g: Gantry, streams: EventStre
     '/api/client/streaming',
     { schema: { tags: ['client'], summary: 'Server-sent toggle updates in Unleash streaming format' } },
     async (req, reply) => {
-      const { appId, env } = clientOf(req);
+      const client = clientOf(req);
+      const { appId, env } = client;
       const form = formFor(req.headers['unleash-client-spec'] ?? '5.2.0');
       const features = g.clientApi.features;
       let last: FeaturesEntry = await features.get(appId, env, form);
       const stream = streams.start(req, reply);
       if (!stream) return reply;
-      const send = (event: string, events: DeltaEvent[], id: number) =>
+      const send = (event: string, events: DeltaEvent[], id: number) => {
         stream.send(event, JSON.stringify({ events }), id);
+        g.clientApi.fetches.record(req, client, id, String(id), 'streaming');
+      };
       send('unleash-connected', [hydration(last)], last.revision);
 
       let busy = false;

@@ -10,6 +10,30 @@ export interface ClientInstance {
   intervalMs: number | null;
   startedAt: string | null;
   lastSeenAt: string;
+  /** The client token it used (register and fetches carry it). */
+  tokenId?: string | null;
+  tokenName?: string | null;
+}
+
+/** One SDK instance's fetch of its toggles, as `ClientFetchTracker` writes it. */
+export interface ClientFetch {
+  appId: string;
+  env: string;
+  appName: string;
+  instanceId: string;
+  sdkVersion: string | null;
+  tokenId: string;
+  tokenName: string;
+  revision: number;
+  etag: string;
+  mode: 'features' | 'delta' | 'streaming';
+  at: string;
+}
+
+/** A registered or fetching SDK instance, with what it last fetched. */
+export interface ClientInstanceView extends ClientInstance {
+  firstSeenAt: string;
+  fetched: { revision: number; etag: string | null; mode: string | null; at: string | null } | null;
 }
 
 export interface UsageCount {
@@ -45,6 +69,8 @@ export class ClientUsageStore {
           started_at: c.startedAt,
           first_seen_at: c.lastSeenAt,
           last_seen_at: c.lastSeenAt,
+          token_id: c.tokenId ?? null,
+          token_name: c.tokenName ?? null,
         })
         .onConflict((oc) =>
           oc.columns(['app_id', 'env', 'app_name', 'instance_id']).doUpdateSet({
@@ -53,6 +79,44 @@ export class ClientUsageStore {
             interval_ms: c.intervalMs,
             started_at: c.startedAt,
             last_seen_at: c.lastSeenAt,
+            ...(c.tokenId && { token_id: c.tokenId, token_name: c.tokenName ?? null }),
+          }),
+        )
+        .execute();
+    }
+  }
+
+  /** What instances fetched; an instance that never registered gets a row of its own. */
+  async recordFetches(fetches: ClientFetch[]): Promise<void> {
+    for (const f of fetches) {
+      const fetched = {
+        token_id: f.tokenId,
+        token_name: f.tokenName,
+        fetch_revision: f.revision,
+        fetch_etag: f.etag,
+        fetch_mode: f.mode,
+        fetch_at: f.at,
+      };
+      await this.db
+        .insertInto('toggle_clients')
+        .values({
+          app_id: f.appId,
+          env: f.env,
+          app_name: f.appName,
+          instance_id: f.instanceId,
+          sdk_version: f.sdkVersion,
+          strategies: '[]',
+          interval_ms: null,
+          started_at: null,
+          first_seen_at: f.at,
+          last_seen_at: f.at,
+          ...fetched,
+        })
+        .onConflict((oc) =>
+          oc.columns(['app_id', 'env', 'app_name', 'instance_id']).doUpdateSet({
+            ...fetched,
+            last_seen_at: f.at,
+            ...(f.sdkVersion && { sdk_version: f.sdkVersion }),
           }),
         )
         .execute();
@@ -171,13 +235,10 @@ export class ClientUsageStore {
     return new Map(rows.map((r) => [r.toggle, String(r.at)]));
   }
 
-  async instances(appId: string): Promise<ClientInstance[]> {
-    const rows = await this.db
-      .selectFrom('toggle_clients')
-      .selectAll()
-      .where('app_id', '=', appId)
-      .orderBy('last_seen_at', 'desc')
-      .execute();
+  async instances(appId: string, env?: string): Promise<ClientInstanceView[]> {
+    let q = this.db.selectFrom('toggle_clients').selectAll().where('app_id', '=', appId);
+    if (env !== undefined) q = q.where('env', '=', env);
+    const rows = await q.orderBy('last_seen_at', 'desc').orderBy('instance_id').execute();
     return rows.map((r) => ({
       appId: r.app_id,
       env: r.env,
@@ -187,7 +248,19 @@ export class ClientUsageStore {
       strategies: JSON.parse(r.strategies) as string[],
       intervalMs: r.interval_ms === null ? null : Number(r.interval_ms),
       startedAt: r.started_at,
+      firstSeenAt: r.first_seen_at,
       lastSeenAt: r.last_seen_at,
+      tokenId: r.token_id,
+      tokenName: r.token_name,
+      fetched:
+        r.fetch_revision === null
+          ? null
+          : {
+              revision: Number(r.fetch_revision),
+              etag: r.fetch_etag,
+              mode: r.fetch_mode,
+              at: r.fetch_at,
+            },
     }));
   }
 }
