@@ -1,4 +1,4 @@
-import type { CliTarget } from './cli-config.js';
+import { type CliTarget, tokenHint } from './cli-config.js';
 
 export class ApiError extends Error {
   constructor(
@@ -45,11 +45,16 @@ export class ApiClient {
       throw new ApiError(
         res.status,
         parsed.error ?? String(res.status),
-        parsed.message ?? res.statusText,
+        this.withHint(res.status, parsed.message ?? res.statusText),
         parsed.details,
       );
     }
     return res;
+  }
+
+  /** A 401 says where the token came from and how to get another. */
+  private withHint(status: number, message: string): string {
+    return status === 401 ? `${message}\n${tokenHint(this.target)}` : message;
   }
 
   async get<T>(path: string): Promise<T> {
@@ -81,7 +86,7 @@ export class ApiClient {
       try {
         message = (JSON.parse(text) as { message?: string }).message ?? text;
       } catch {}
-      throw new ApiError(res.status, String(res.status), message);
+      throw new ApiError(res.status, String(res.status), this.withHint(res.status, message));
     }
     return res.body;
   }

@@ -43,3 +43,19 @@ export async function resolveTarget(env: NodeJS.ProcessEnv = process.env): Promi
   }
   return { url: url.replace(/\/$/, ''), token: found[1]!.token!, source: found[0] };
 }
+
+/** Where the CLI's token came from and how to get a new one: said when the server does not know it (401). */
+export function tokenHint(target: CliTarget, env: NodeJS.ProcessEnv = process.env): string {
+  const from =
+    target.source === 'GANTRY_URL/GANTRY_TOKEN'
+      ? 'the environment variable GANTRY_TOKEN'
+      : target.source === 'login'
+        ? 'the command line of `gantry login`'
+        : target.source === userConfigPath(env)
+          ? `${target.source} (saved by \`gantry login\`)`
+          : `${target.source} (written by \`gantry server\` on the first start of that data dir)`;
+  return (
+    `The CLI sent the token from ${from} to ${target.url}. To get a new one, ask an admin to run ` +
+    '`gantry token create <name>`, then `gantry login <url> <token>` (or set GANTRY_TOKEN)'
+  );
+}

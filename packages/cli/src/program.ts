@@ -126,7 +126,7 @@ export function buildProgram(): Command {
   program
     .command('logs <build>')
     .description("print a build's step logs")
-    .option('-f, --follow', 'keep printing until the build finishes')
+    .option('-f, --follow', 'keep printing until the build finishes; exits 1 when it did not succeed')
     .option('--step <n>', 'only step n (0-based)')
     .action(logsCommand);
   program

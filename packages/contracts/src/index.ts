@@ -1,5 +1,6 @@
 export * from './config-issues.js';
 export * from './duration.js';
+export * from './error-summary.js';
 export * from './events.js';
 export * from './gantry-yaml.js';
 export * from './human-duration.js';

@@ -131,7 +131,15 @@ export async function createGantry(config: ServerConfig, opts: CreateGantryOptio
   const drivers = new DriverRegistry()
     .register(createProcessDriver({ baseEnv: appEnvironment(process.env) }))
     .register(createCommandDriver({ sandbox }));
-  const deployments = new DeploymentService(deploymentStore, envStore, apps, artifacts, drivers, events);
+  const deployments = new DeploymentService(
+    deploymentStore,
+    envStore,
+    apps,
+    artifacts,
+    drivers,
+    events,
+    buildStore,
+  );
   const deployer = new Deployer({
     deployments: deploymentStore,
     envs: envStore,

@@ -1,5 +1,5 @@
 import type { Artifact, Build } from '@gantry/contracts';
-import { finishedBuildStatuses } from '@gantry/contracts';
+import { errorSummary, finishedBuildStatuses } from '@gantry/contracts';
 import type { ApiClient } from '../api-client.js';
 import { CliError, client, pickApp, qs } from '../context.js';
 import {
@@ -10,6 +10,7 @@ import {
   printJson,
   progress,
   progressDone,
+  safeText,
   short,
   TerminalFilter,
   table,
@@ -91,7 +92,7 @@ export async function buildsCommand(opts: { app?: string; status?: string; limit
       reason: b.reason,
       queued: ago(b.queuedAt),
       took: duration(between(b.startedAt, b.finishedAt)),
-      error: (b.error ?? '').split('\n')[0] ?? '',
+      error: errorSummary(b.error),
     })),
     ['id', 'app', 'sha', 'status', 'reason', 'queued', 'took', 'error'],
   );
@@ -103,14 +104,40 @@ export async function cancelCommand(id: string, opts: { json?: boolean }) {
   process.stdout.write(`build ${b.id}: ${b.status === 'running' ? 'cancelling' : b.status}\n`);
 }
 
+/**
+ * A build's step logs. A build that failed before any step ran (its gantry.yaml, its checkout) has
+ * none: its error is printed instead. With `-f`, a build that did not succeed ends the command with
+ * its error and a non-zero exit, so scripts and CI can follow a build.
+ */
 export async function logsCommand(id: string, opts: { follow?: boolean; step?: string }) {
   const api = await client();
+  const last = await printLogs(api, id, opts);
+  const b = await api.get<Build>(`/api/builds/${id}`);
+  if (b.status === 'succeeded' || !finishedBuildStatuses.includes(b.status)) return;
+  const stepsRan = (b.steps ?? []).some((s) => s.status !== 'pending' && s.status !== 'skipped');
+  if (!stepsRan && b.error) {
+    if (last && last !== '\n') process.stdout.write('\n');
+    process.stdout.write(`${safeText(`build ${b.id} ${b.status} before any step ran:\n${b.error}`)}\n`);
+  }
+  if (opts.follow)
+    throw new CliError(`build ${b.id} ${b.status}: ${errorSummary(b.error)}`.replace(/: $/, ''));
+  if (stepsRan) process.stderr.write(`${safeText(`build ${b.id} ${b.status}: ${errorSummary(b.error)}`)}\n`);
+}
+
+/** Streams the step logs to stdout; returns the last character printed ('' for none). */
+async function printLogs(api: ApiClient, id: string, opts: { follow?: boolean; step?: string }) {
   const body = await api.stream(
     `/api/builds/${id}/logs${qs({ follow: opts.follow ? 'true' : undefined, step: opts.step })}`,
   );
   // Build output is the repository's: colours only on a terminal, other sequences never.
   const filter = new TerminalFilter(logColours());
   const decoder = new TextDecoder();
-  for await (const chunk of body) process.stdout.write(filter.push(decoder.decode(chunk, { stream: true })));
-  process.stdout.write(filter.push(decoder.decode()) + filter.end());
+  let last = '';
+  const write = (text: string) => {
+    if (text) last = text.at(-1)!;
+    process.stdout.write(text);
+  };
+  for await (const chunk of body) write(filter.push(decoder.decode(chunk, { stream: true })));
+  write(filter.push(decoder.decode()) + filter.end());
+  return last;
 }

@@ -98,12 +98,13 @@ export async function buildHttpApp(g: Gantry): Promise<FastifyInstance> {
       throw new Unauthenticated(
         clientRoute
           ? 'unknown client token; create one with `gantry tokens create --app <app> --env <env>`'
-          : 'unknown API token; create one with `gantry token create`',
+          : 'unknown API token: this server did not issue it, or it was revoked (a server started with another data dir or database knows other tokens). ' +
+              'Ask an admin for a new one (`gantry token create <name>` with their token); on the server host, `<data-dir>/cli.json` holds the admin token of its first start',
       );
     }
     if (clientRoute && principal.role !== 'client') {
       throw new NotAllowed(
-        `invalid token: ${path} needs a client token (\`<app>:<env>.<secret>\` from \`gantry tokens create\`), not a ${principal.role} token`,
+        `invalid token: ${path} needs a client token (\`<app>:<env>.<secret>\` from \`gantry tokens create\`), not ${/^[aeiou]/.test(principal.role) ? 'an' : 'a'} ${principal.role} token`,
       );
     }
     if (!clientRoute && principal.role === 'client') {

@@ -6,17 +6,24 @@ import type {
   GantryYaml,
   RollbackChoice,
 } from '@gantry/contracts';
-import { parseGantryYaml } from '@gantry/contracts';
+import { errorSummary, formatConfigIssue, parseGantryYaml } from '@gantry/contracts';
 import { InvalidInput, NotAllowed, NotFound } from '../../errors.js';
 import type { EventStore } from '../../events/event-store.js';
 import type { AppService } from '../apps/app-service.js';
 import type { AppRecord } from '../apps/app-store.js';
 import type { ArtifactService } from '../artifacts/artifact-service.js';
+import type { BuildStore } from '../builds/build-store.js';
 import { allocatePort, environmentNames, environmentOf } from '../environments/environment-specs.js';
 import type { EnvironmentRecord, EnvironmentStore } from '../environments/environment-store.js';
 import type { DeploymentStore } from './deployment-store.js';
 import type { DriverRegistry } from './driver-registry.js';
 import { rollbackTarget, skippedText } from './rollback-target.js';
+
+/** gantry.yaml at a SHA: the config, or why there is none (missing, does not parse). */
+interface ParsedConfig {
+  config?: GantryYaml;
+  problem: string | null;
+}
 
 export interface DeployRequest {
   app: AppRecord;
@@ -40,7 +47,7 @@ export interface DeployRequest {
  */
 export class DeploymentService {
   private wake: () => void = () => {};
-  private readonly configs = new Map<string, Promise<GantryYaml | undefined>>();
+  private readonly configs = new Map<string, Promise<ParsedConfig>>();
 
   constructor(
     private readonly deployments: DeploymentStore,
@@ -49,26 +56,41 @@ export class DeploymentService {
     private readonly artifacts: ArtifactService,
     private readonly drivers: DriverRegistry,
     private readonly events: EventStore,
+    /** Says why a commit has no artifact (its build failed, is running…); optional for tests. */
+    private readonly builds?: Pick<BuildStore, 'list'>,
   ) {}
 
   onQueued(wake: () => void): void {
     this.wake = wake;
   }
 
-  /** gantry.yaml at a SHA never changes, so each is read from git once. */
   async configAt(app: AppRecord, sha: string): Promise<GantryYaml | undefined> {
+    return (await this.parsedConfigAt(app, sha)).config;
+  }
+
+  /** gantry.yaml at a SHA never changes, so each is read from git once; `problem` says why there is none. */
+  private parsedConfigAt(app: AppRecord, sha: string): Promise<ParsedConfig> {
     const key = `${app.id}:${sha}`;
     const cached = this.configs.get(key);
     if (cached) return cached;
+    const at = sha.slice(0, 12);
     const read = this.apps
       .mirrorOf(app)
       .readFile(sha, 'gantry.yaml')
-      .then((text) => (text === null ? undefined : parseGantryYaml(text).config));
+      .then((text): ParsedConfig => {
+        if (text === null) return { problem: `there is no gantry.yaml at ${at}` };
+        const { config, errors } = parseGantryYaml(text);
+        if (config) return { config, problem: null };
+        const shown = errors.slice(0, 3).map(formatConfigIssue).join('; ');
+        return {
+          problem: `gantry.yaml at ${at} does not parse: ${shown}${errors.length > 3 ? ` (+${errors.length - 3} more)` : ''}`,
+        };
+      });
     this.configs.set(key, read);
     // A failed read (a SHA not fetched yet) is not remembered.
     read.catch(() => this.configs.delete(key));
     if (this.configs.size > 500) this.configs.delete(this.configs.keys().next().value as string);
-    return read.catch(() => undefined);
+    return read.catch(() => ({ problem: null }));
   }
 
   async environment(app: AppRecord, name: string): Promise<EnvironmentRecord> {
@@ -86,8 +108,8 @@ export class DeploymentService {
 
   async request(r: DeployRequest): Promise<Deployment> {
     if (r.remediates) await this.checkRemediates(r.app, r.env, r.remediates);
-    const config = await this.configAt(r.app, r.sha);
-    const envConfig = environmentOf(config, r.env);
+    const parsed = await this.parsedConfigAt(r.app, r.sha);
+    const envConfig = environmentOf(parsed.config, r.env);
     const current = await this.deployments.lastSucceeded(r.app.id, r.env);
     const artifact = await this.artifacts.findCurrent(r.app.id, r.sha);
     const base = {
@@ -110,7 +132,7 @@ export class DeploymentService {
       return d;
     };
 
-    const refused = await this.gates(r, config, envConfig, artifact);
+    const refused = await this.gates(r, parsed, envConfig, artifact);
     if (refused !== null || !envConfig) return reject(refused ?? `environment "${r.env}" is not declared`);
     const env = await this.environment(r.app, r.env);
     if (r.trigger === 'auto' && env.hold) {
@@ -141,17 +163,23 @@ export class DeploymentService {
    * it pushes a deploy tag, so a request that cannot pass leaves no tag behind.
    */
   async refusal(r: DeployRequest): Promise<string | null> {
-    const config = await this.configAt(r.app, r.sha);
+    const parsed = await this.parsedConfigAt(r.app, r.sha);
     const artifact = await this.artifacts.findCurrent(r.app.id, r.sha);
-    return this.gates(r, config, environmentOf(config, r.env), artifact);
+    return this.gates(r, parsed, environmentOf(parsed.config, r.env), artifact);
   }
 
   private async gates(
     r: DeployRequest,
-    config: GantryYaml | undefined,
+    { config, problem }: ParsedConfig,
     envConfig: GantryEnvironment | undefined,
     artifact: Artifact | undefined,
   ): Promise<string | null> {
+    if (!envConfig && problem) {
+      return (
+        `cannot deploy ${r.sha.slice(0, 12)} to "${r.env}": ${problem}. ` +
+        'Fix gantry.yaml in a new commit (check it with `gantry validate`) and deploy that'
+      );
+    }
     if (!envConfig) {
       const names = environmentNames(config);
       return (
@@ -159,12 +187,7 @@ export class DeploymentService {
         (names.length ? ` (declared: ${names.join(', ')})` : '; add an environments section')
       );
     }
-    if (!artifact) {
-      return (
-        `commit ${r.sha.slice(0, 12)} has no artifact: Gantry deploys only what it built (never rebuilds on deploy). ` +
-        `Build it with \`gantry build ${r.sha.slice(0, 12)}\` and deploy again`
-      );
-    }
+    if (!artifact) return this.noArtifact(r.app, r.sha);
     if (!this.drivers.has(envConfig.driver)) {
       return `driver "${envConfig.driver}" is not available; use one of ${this.drivers.names().join(', ')}`;
     }
@@ -194,6 +217,36 @@ export class DeploymentService {
       }
     }
     return null;
+  }
+
+  /** Why a commit has no artifact, from its newest build: failed (and why), still running, never built. */
+  private async noArtifact(app: AppRecord, sha: string): Promise<string> {
+    const s = sha.slice(0, 12);
+    const builds = (await this.builds?.list({ appId: app.id, sha, limit: 20 })) ?? [];
+    const pending = builds.find((b) => b.status === 'queued' || b.status === 'running');
+    if (pending) {
+      return (
+        `commit ${s} has no artifact yet: its build ${pending.id} is ${pending.status}; ` +
+        `follow it with \`gantry logs -f ${pending.id}\` and deploy again when it succeeds`
+      );
+    }
+    const last = builds[0];
+    if (last?.status === 'failed') {
+      return (
+        `commit ${s} has no artifact: its build ${last.id} failed (${errorSummary(last.error)}); see \`gantry logs ${last.id}\`. ` +
+        `Building it again will not help unless the failure was flaky (then \`gantry build ${s}\`); fix it in a new commit and deploy that`
+      );
+    }
+    if (last && last.status !== 'succeeded') {
+      return (
+        `commit ${s} has no artifact: its build ${last.id} was ${last.status}; ` +
+        `build it with \`gantry build ${s}\` and deploy again`
+      );
+    }
+    return (
+      `commit ${s} has no artifact: Gantry deploys only what it built (never rebuilds on deploy). ` +
+      `Build it with \`gantry build ${s}\` and deploy again`
+    );
   }
 
   /** Deploys a freshly built commit to every environment with auto_deploy. */
