@@ -421,6 +421,11 @@ export function buildProgram(): Command {
     .description('create a client token `<app>:<env>.<secret>` (printed once; stored hashed)')
     .option('--app <name>', 'the app (default: the only one)')
     .requiredOption('--env <env>', 'the environment whose toggles the SDK reads')
+    .option(
+      '--kind <kind>',
+      'client (server-side SDKs, OFREP) or frontend (browser and mobile SDKs: the Frontend API)',
+      'client',
+    )
     .option('--json', 'print JSON')
     .action(tokensCreate);
   program

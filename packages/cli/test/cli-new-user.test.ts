@@ -150,18 +150,6 @@ describe('what a new user trips over: messages that say what happened', () => {
     }
   });
 
-  it('words: "pass --yes to deploy …", "1 day"', async () => {
-    const deploy = await cli.run(['deploy', 'production', 'HEAD', '--no-tag']);
-    expect(deploy.code).toBe(1);
-    expect(deploy.stderr).toContain(
-      '"production" is protected: pass --yes to deploy HEAD to production without a prompt',
-    );
-    const rollback = await cli.run(['rollback', 'production']);
-    expect(rollback.stderr).toContain('pass --yes to roll production back without a prompt');
-    const metrics = await cli.run(['metrics', '--env', 'qa', '--days', '1']);
-    expect(metrics.stdout).toMatch(/^shop \/ qa: .* \(1 day, per /);
-  });
-
   it('an admin token on an SDK route: "not an admin token"', async () => {
     const res = await fetch(`${server.url}/api/client/features`, {
       headers: { authorization: `Bearer ${server.token}` },

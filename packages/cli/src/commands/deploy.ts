@@ -34,7 +34,7 @@ async function confirmProtected(
   const envs = await api.get<EnvironmentState[]>(`/api/apps/${encodeURIComponent(app)}/environments`);
   if (!envs.find((e) => e.env === env)?.protected) return false;
   await confirmOnTerminal(`"${env}" is protected. ${what}?`, {
-    hint: `"${env}" is protected: pass --yes to ${what.charAt(0).toLowerCase()}${what.slice(1)} without a prompt`,
+    hint: `"${env}" is protected: pass --yes to ${what} without a prompt`,
     declined: 'not confirmed; nothing was deployed',
   });
   return true;

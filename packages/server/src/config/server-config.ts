@@ -35,6 +35,11 @@ export interface ServerConfig {
   sseMaxTotal: number;
   /** GANTRY_SSE_MAX_BUFFER (default 1m): unsent bytes a stream may pile up before its client is dropped. */
   sseMaxBufferedBytes: number;
+  /**
+   * GANTRY_FRONTEND_CORS_ORIGINS (comma-separated, default `*`): browser origins that may call the
+   * Frontend API (`/api/frontend`); no other route answers cross-origin requests.
+   */
+  frontendCorsOrigins: string[];
 }
 
 export interface ConfigResult {
@@ -125,6 +130,12 @@ export function loadServerConfig(
     sseMaxTotal: overrides.sseMaxTotal ?? int(env, 'GANTRY_SSE_MAX_TOTAL', 1000, errors),
     sseMaxBufferedBytes:
       overrides.sseMaxBufferedBytes ?? size(env, 'GANTRY_SSE_MAX_BUFFER', 1024 ** 2, errors),
+    frontendCorsOrigins:
+      overrides.frontendCorsOrigins ??
+      (env.GANTRY_FRONTEND_CORS_ORIGINS ?? '*')
+        .split(',')
+        .map((o) => o.trim())
+        .filter((o) => o !== ''),
   };
   if (!sandboxModes.includes(config.buildsSandbox)) {
     errors.push(`--sandbox ${config.buildsSandbox}: expected one of ${sandboxModes.join(', ')}`);

@@ -2,6 +2,7 @@ import swagger from '@fastify/swagger';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
+  type FastifyReply,
   type FastifyRequest,
   LogController,
 } from 'fastify';
@@ -27,6 +28,8 @@ import { clientAdminRoutes } from '../features/toggles/client-api/client-admin-r
 import { clientDeltaRoutes } from '../features/toggles/client-api/client-delta.js';
 import { clientRoutes } from '../features/toggles/client-api/client-routes.js';
 import { clientStreamingRoutes } from '../features/toggles/client-api/client-streaming.js';
+import { FRONTEND_ROUTES, frontendCors } from '../features/toggles/frontend-api/frontend-cors.js';
+import { frontendRoutes } from '../features/toggles/frontend-api/frontend-routes.js';
 import { ofrepEventsRoutes } from '../features/toggles/ofrep/ofrep-events.js';
 import { ofrepRoutes } from '../features/toggles/ofrep/ofrep-routes.js';
 import { toggleReportRoutes, togglesRoutes } from '../features/toggles/toggles-routes.js';
@@ -75,18 +78,26 @@ export async function buildHttpApp(g: Gantry): Promise<FastifyInstance> {
     done(null, parsed);
   });
 
-  app.addHook('onRequest', async (req: FastifyRequest) => {
+  app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
     if (urlHasNul(req.url)) {
       throw new InvalidInput('the URL holds a NUL character (%00); no name, id or parameter accepts one');
     }
     const path = req.url.split('?')[0] ?? '';
     if (PUBLIC.some((r) => r.test(path))) return;
     const clientRoute = CLIENT_ROUTES.some((r) => r.test(path));
+    const frontendRoute = FRONTEND_ROUTES.some((r) => r.test(path));
+    // Browsers call the Frontend API from other origins; a preflight carries no token.
+    if (frontendRoute && frontendCors(req, reply, g.config.frontendCorsOrigins)) return reply;
     // OFREP lets providers send the key as `X-API-Key` instead of `Authorization`.
     const apiKey = clientRoute ? req.headers['x-api-key'] : undefined;
     const token =
       tokenOf(req.headers.authorization) ?? tokenOf(typeof apiKey === 'string' ? apiKey : undefined);
     if (!token) {
+      if (frontendRoute) {
+        throw new Unauthenticated(
+          'missing frontend token: send `Authorization: <app>:<env>.<secret>` (create one with `gantry tokens create --kind frontend --app <app> --env <env>`)',
+        );
+      }
       throw new Unauthenticated(
         clientRoute
           ? 'missing client token: send `Authorization: <app>:<env>.<secret>` (create one with `gantry tokens create --app <app> --env <env>`)'
@@ -100,6 +111,13 @@ export async function buildHttpApp(g: Gantry): Promise<FastifyInstance> {
           ? 'unknown client token; create one with `gantry tokens create --app <app> --env <env>`'
           : 'unknown API token: this server did not issue it, or it was revoked (a server started with another data dir or database knows other tokens). ' +
               'Ask an admin for a new one (`gantry token create <name>` with their token); on the server host, `<data-dir>/cli.json` holds the admin token of its first start',
+      );
+    }
+    if (frontendRoute !== (principal.role === 'frontend')) {
+      throw new NotAllowed(
+        frontendRoute
+          ? `invalid token: ${path} needs a frontend token (\`gantry tokens create --kind frontend\`), not ${/^[aeiou]/.test(principal.role) ? 'an' : 'a'} ${principal.role} token`
+          : 'invalid token: a frontend token may only call the Frontend API (/api/frontend*); server-side SDKs and OFREP take a client token',
       );
     }
     if (clientRoute && principal.role !== 'client') {
@@ -169,5 +187,6 @@ export async function buildHttpApp(g: Gantry): Promise<FastifyInstance> {
   clientStreamingRoutes(typed, g, streams);
   ofrepRoutes(typed, g);
   ofrepEventsRoutes(typed, g, streams);
+  frontendRoutes(typed, g);
   return app;
 }

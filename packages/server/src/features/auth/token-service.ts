@@ -59,23 +59,27 @@ export class TokenService {
     return { token, id };
   }
 
-  /** An Unleash-style client token `<app>:<env>.<secret>` for SDKs, fixed to that app and environment. */
+  /**
+   * An Unleash-style token `<app>:<env>.<secret>` fixed to that app and environment: `client` for
+   * server-side SDKs (`/api/client`, `/ofrep`), `frontend` for browser and mobile SDKs (`/api/frontend`).
+   */
   async createClientToken(
     app: { id: string; name: string },
     env: string,
     actor: string,
-  ): Promise<{ token: string; id: string; app: string; env: string }> {
+    kind: 'client' | 'frontend' = 'client',
+  ): Promise<{ token: string; id: string; app: string; env: string; kind: 'client' | 'frontend' }> {
     checkEnvironmentName(env);
     const token = `${app.name}:${env}.${randomBytes(16).toString('hex')}`;
     const id = newId('tok');
-    const name = `client:${app.name}:${env}`;
+    const name = `${kind}:${app.name}:${env}`;
     await this.db
       .insertInto('tokens')
       .values({
         id,
         name,
         hash: hashToken(token),
-        role: 'client',
+        role: kind,
         created_at: nowIso(),
         last_used_at: null,
         app_id: app.id,
@@ -87,10 +91,10 @@ export class TokenService {
       appId: app.id,
       subject: id,
       actor,
-      data: { name, role: 'client', env },
+      data: { name, role: kind, env },
     });
     this.cache.clear();
-    return { token, id, app: app.name, env };
+    return { token, id, app: app.name, env, kind };
   }
 
   /** Deletes the tokens bound to an app (hook and client tokens), when the app is removed. */

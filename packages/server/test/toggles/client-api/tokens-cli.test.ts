@@ -44,4 +44,17 @@ describe('gantry tokens create', () => {
     const badApp = await cli.run(['tokens', 'create', '--app', 'nope', '--env', 'qa']);
     expect(badApp.code).not.toBe(0);
   });
+
+  it('prints a frontend token with --kind frontend, which reads /api/frontend and not /api/client', async () => {
+    const res = await cli.run(['tokens', 'create', '--env', 'production', '--kind', 'frontend']);
+    expect(res.code, res.stderr).toBe(0);
+    const token = res.stdout.trim();
+    expect(token).toMatch(/^shop:production\.[0-9a-f]{32}$/);
+    expect(res.stderr).toContain('frontend token');
+    expect((await sdkFetch(server, '/api/frontend', token)).status).toBe(200);
+    expect((await sdkFetch(server, '/api/client/features', token)).status).toBe(403);
+    const bad = await cli.run(['tokens', 'create', '--env', 'production', '--kind', 'browser']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('--kind browser');
+  });
 });

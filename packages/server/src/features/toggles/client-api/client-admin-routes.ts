@@ -13,15 +13,16 @@ export function clientAdminRoutes(r: TypedApp, g: Gantry): void {
     {
       schema: {
         tags: ['client'],
-        summary: 'Create an SDK client token `<app>:<env>.<secret>`; it is shown once and stored hashed',
+        summary:
+          'Create an SDK token `<app>:<env>.<secret>` (`kind`: `client` for server SDKs and OFREP, `frontend` for the Frontend API); it is shown once and stored hashed',
         params: z.object({ app: z.string() }),
-        body: z.strictObject({ env: envName }),
+        body: z.strictObject({ env: envName, kind: z.enum(['client', 'frontend']).default('client') }),
       },
     },
     async (req, reply) => {
       const app = await g.apps.get(req.params.app);
       reply.status(201);
-      return g.tokens.createClientToken(app, req.body.env, actorOf(req));
+      return g.tokens.createClientToken(app, req.body.env, actorOf(req), req.body.kind);
     },
   );
 

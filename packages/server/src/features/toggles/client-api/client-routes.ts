@@ -9,7 +9,7 @@ const date = z.union([z.string(), z.number()]).refine((v) => !Number.isNaN(new D
 });
 const count = z.number().int().min(0);
 
-const registerBody = z.object({
+export const registerBody = z.object({
   appName: z.string().min(1).max(255),
   instanceId: z.string().max(255).optional(),
   sdkVersion: z.string().max(255).optional(),
@@ -18,7 +18,7 @@ const registerBody = z.object({
   started: date.optional(),
 });
 
-const metricsBody = z.object({
+export const metricsBody = z.object({
   appName: z.string().min(1).max(255),
   instanceId: z.string().max(255).optional(),
   bucket: z.object({
@@ -31,7 +31,7 @@ const metricsBody = z.object({
   }),
 });
 
-const tooMany = () =>
+export const tooMany = () =>
   Object.assign(new Error('too many requests for this client token; retry later'), {
     statusCode: 429,
     code: 'TooManyRequests',
