@@ -281,13 +281,16 @@ export class BuildRunner {
       const startedAt = new Date().toISOString();
       await this.d.builds.updateStep(b.id, idx, { status: 'running', startedAt });
       await this.event(b, 'build.step.started', { idx, name: step.name });
+      const untilDeadline = deadline - Date.now();
+      // When the build's deadline comes first, a stop is the build's SLO, whichever timer fires first.
+      const byDeadline = untilDeadline <= (step.timeout ?? Number.POSITIVE_INFINITY);
       const out = await runStep({
         command: step.run,
         cwd,
         env,
         wrapper,
         logFile: this.d.service.logPath(b.id, idx),
-        timeoutMs: Math.max(1, Math.min(step.timeout ?? Number.POSITIVE_INFINITY, deadline - Date.now())),
+        timeoutMs: Math.max(1, Math.min(step.timeout ?? Number.POSITIVE_INFINITY, untilDeadline)),
         signal,
         onSpawn: (pid) =>
           void this.d.builds
@@ -313,7 +316,9 @@ export class BuildRunner {
       const why =
         out.failure ??
         (out.stoppedBy === 'timeout'
-          ? `step "${step.name}" timed out and was stopped`
+          ? byDeadline
+            ? sloStopMessage(b.sloMs)
+            : `step "${step.name}" timed out and was stopped`
           : `step "${step.name}" failed with exit code ${out.exitCode}`);
       throw new BuildFailure(`${why}; last lines:\n${out.tail}`, out.exitCode);
     }
@@ -339,7 +344,7 @@ export class BuildRunner {
     const cancelled = reason === 'cancelled';
     const message =
       reason === 'timeout'
-        ? `build exceeded twice its SLO (${Math.round((build.sloMs * 2) / 1000)} s) and was stopped`
+        ? sloStopMessage(build.sloMs)
         : cancelled
           ? 'build cancelled'
           : e instanceof Error
@@ -381,4 +386,8 @@ function deadLocalRunner(runnerId: string | null): boolean {
   } catch {
     return true;
   }
+}
+
+function sloStopMessage(sloMs: number): string {
+  return `build exceeded twice its SLO (${Math.round((sloMs * 2) / 1000)} s) and was stopped`;
 }
