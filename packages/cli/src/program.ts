@@ -172,6 +172,10 @@ export function buildProgram(): Command {
     .option('--remediates <deployment>', 'the failed deployment this one fixes (counted as a fix-forward)')
     .option('--dry-run', 'print the plan and change nothing')
     .option('--no-follow', 'return once queued')
+    .option(
+      '--timeout <duration>',
+      'stop following after this long (e.g. 10m) and exit 1; the deployment stays queued or running',
+    )
     .option('--json', 'print JSON')
     .action(deployCommand);
   program

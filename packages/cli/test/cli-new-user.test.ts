@@ -7,6 +7,7 @@ import {
   createDeployableApp,
   type DeployEnvPorts,
   deployedTo,
+  deploymentDone,
   deployYaml,
   envPorts,
 } from '../../server/test/support/deploy-fixture.js';
@@ -148,6 +149,42 @@ describe('what a new user trips over: messages that say what happened', () => {
     } finally {
       await plain.cleanup();
     }
+  });
+
+  it('a deployment queued behind a lock says whose lock it is, and --timeout stops following with what to do', async () => {
+    const lock = await server.api('POST', '/api/apps/shop/environments/qa/lock', {
+      reason: 'release freeze',
+      actor: 'ann',
+    });
+    expect(lock.status).toBeLessThan(300);
+    const res = await cli.run(['deploy', 'qa', app.v1, '--no-tag', '--timeout', '2s']);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(
+      /qa ← \w+: queued \(position 1\): "qa" is locked by ann.* \(release freeze\) since 20\d\d-/,
+    );
+    expect(res.stderr).toContain('it runs once `gantry unlock qa` lifts the lock');
+    expect(res.stderr).toMatch(
+      /error: stopped following deployment dep_\w+ after 2(\.0)? ?s: it is still queued and stays queued/,
+    );
+    const queued = res.stderr.match(/deployment (dep_\w+)/)![1]!;
+    await server.api('DELETE', '/api/apps/shop/environments/qa/lock');
+    expect((await deploymentDone(server, queued)).status).toBe('succeeded');
+
+    const bad = await cli.run(['deploy', 'qa', app.v1, '--no-tag', '--timeout', 'soon']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('--timeout "soon": expected a duration');
+  });
+
+  it('words: "pass --yes to deploy …", "1 day"', async () => {
+    const deploy = await cli.run(['deploy', 'production', 'HEAD', '--no-tag']);
+    expect(deploy.code).toBe(1);
+    expect(deploy.stderr).toContain(
+      '"production" is protected: pass --yes to deploy HEAD to production without a prompt',
+    );
+    const rollback = await cli.run(['rollback', 'production']);
+    expect(rollback.stderr).toContain('pass --yes to roll production back without a prompt');
+    const metrics = await cli.run(['metrics', '--env', 'qa', '--days', '1']);
+    expect(metrics.stdout).toMatch(/^shop \/ qa: .* \(1 day, per /);
   });
 
   it('an admin token on an SDK route: "not an admin token"', async () => {

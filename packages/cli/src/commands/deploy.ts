@@ -1,6 +1,6 @@
 import { userInfo } from 'node:os';
 import type { Deployment, EnvironmentState, RollbackChoice } from '@gantry/contracts';
-import { finishedDeploymentStatuses } from '@gantry/contracts';
+import { finishedDeploymentStatuses, parseDuration } from '@gantry/contracts';
 import type { ApiClient } from '../api-client.js';
 import { confirmOnTerminal } from '../confirm.js';
 import { CliError, client, pickApp, qs } from '../context.js';
@@ -34,21 +34,52 @@ async function confirmProtected(
   const envs = await api.get<EnvironmentState[]>(`/api/apps/${encodeURIComponent(app)}/environments`);
   if (!envs.find((e) => e.env === env)?.protected) return false;
   await confirmOnTerminal(`"${env}" is protected. ${what}?`, {
-    hint: `"${env}" is protected: pass --yes to ${what} without a prompt`,
+    hint: `"${env}" is protected: pass --yes to ${what.charAt(0).toLowerCase()}${what.slice(1)} without a prompt`,
     declined: 'not confirmed; nothing was deployed',
   });
   return true;
 }
 
-/** Follows a deployment live (queued → starting → healthy → switched) and returns how it ended. */
-export async function followDeployment(api: ApiClient, id: string, show: boolean): Promise<Deployment> {
+/** The lock a queued deployment waits behind, read at most once a second. */
+function lockWatcher(api: ApiClient) {
+  let at = 0;
+  let lock: EnvironmentState['lock'] = null;
+  return async (d: Deployment): Promise<EnvironmentState['lock']> => {
+    if (Date.now() - at < 1000) return lock;
+    at = Date.now();
+    const envs = await api
+      .get<EnvironmentState[]>(`/api/apps/${encodeURIComponent(d.app)}/environments`)
+      .catch(() => null);
+    lock = envs ? (envs.find((e) => e.env === d.env)?.lock ?? null) : lock;
+    return lock;
+  };
+}
+
+const lockText = (env: string, lock: NonNullable<EnvironmentState['lock']>) =>
+  `"${env}" is locked by ${lock.by}${lock.reason ? ` (${lock.reason})` : ''} since ${lock.since}; ` +
+  `it runs once \`gantry unlock ${env}\` lifts the lock`;
+
+/**
+ * Follows a deployment live (queued → starting → healthy → switched) and returns how it ended.
+ * While it waits behind a lock it says whose, why and since when. Past `timeoutMs` it stops
+ * following (the deployment goes on on the server) and fails with what to do.
+ */
+export async function followDeployment(
+  api: ApiClient,
+  id: string,
+  show: boolean,
+  opts: { timeoutMs?: number } = {},
+): Promise<Deployment> {
   let said = '';
+  const until = opts.timeoutMs === undefined ? Infinity : Date.now() + opts.timeoutMs;
+  const lockOf = lockWatcher(api);
   for (;;) {
     const d = await api.get<Deployment>(`/api/deployments/${id}`);
     const phase = d.phases.at(-1)?.name;
+    const lock = d.status === 'queued' ? await lockOf(d) : null;
     const state =
       d.status === 'queued'
-        ? `queued${d.position ? ` (position ${d.position})` : ''}`
+        ? `queued${d.position ? ` (position ${d.position})` : ''}${lock ? `: ${lockText(d.env, lock)}` : ''}`
         : d.status === 'running'
           ? (PHASE_WORDS[phase ?? ''] ?? 'starting')
           : d.status;
@@ -68,7 +99,27 @@ export async function followDeployment(api: ApiClient, id: string, show: boolean
       }
       return d;
     }
+    if (Date.now() >= until) {
+      if (show) progressDone();
+      throw new CliError(
+        `stopped following deployment ${d.id} after ${duration(opts.timeoutMs!)}: it is still ${d.status}${
+          d.status === 'queued'
+            ? ` and stays queued${lock ? ` (${lockText(d.env, lock)})` : ''}; a newer \`gantry deploy ${d.env}\` replaces it (queue: latest)`
+            : ' and goes on on the server'
+        }; see \`gantry history ${d.env}\``,
+      );
+    }
     await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** `--timeout 10m`: milliseconds, or a usage error. */
+function timeoutOption(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  try {
+    return parseDuration(text);
+  } catch {
+    throw new CliError(`--timeout ${JSON.stringify(text)}: expected a duration such as 90s, 10m or 1h`);
   }
 }
 
@@ -89,9 +140,11 @@ export async function deployCommand(
     remediates?: string;
     dryRun?: boolean;
     follow?: boolean;
+    timeout?: string;
     json?: boolean;
   },
 ): Promise<void> {
+  const timeoutMs = timeoutOption(opts.timeout);
   const api = await client();
   const app = await pickApp(api, opts.app);
   const path = `/api/apps/${encodeURIComponent(app)}/deployments`;
@@ -128,7 +181,7 @@ export async function deployCommand(
     process.stderr.write(`tagged ${safeText(d.tag)} and pushed it\n`);
   if (d.status === 'rejected') return finish(d, opts.json);
   if (opts.follow === false) return opts.json ? printJson(d) : void process.stdout.write(`${d.id}\n`);
-  finish(await followDeployment(api, d.id, !opts.json), opts.json);
+  finish(await followDeployment(api, d.id, !opts.json, { timeoutMs }), opts.json);
 }
 
 export async function rollbackCommand(
