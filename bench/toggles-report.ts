@@ -2,6 +2,8 @@ import type { LoadFigure } from './toggle-load.js';
 import type { Endpoint, Target, TogglesVsUnleash } from './toggles-vs-unleash.js';
 
 const GOAL = 3;
+/** The Frontend API against unleash-server's own (issue 11). */
+const FRONTEND_GOAL = 5;
 
 /** The evaluator's row of the main table. */
 export function evaluatorRow(t: TogglesVsUnleash): string {
@@ -27,8 +29,15 @@ export function togglesTable(t: TogglesVsUnleash): string[] {
     '| Request | Gantry SQLite req/s | p99 | Gantry PostgreSQL req/s | p99 | unleash-server req/s | p99 | Gantry ÷ unleash-server | Goal |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
   ];
-  const row = (label: string, e: Endpoint, versus: Endpoint, ratio: number | undefined, mark2 = '') =>
-    `| ${label} | ${cells(sqlite?.[e])} | ${cells(postgres?.[e])} | ${cells(unleash?.[versus], mark2)} | ${ratio === undefined ? '–' : `${ratio}×`} | ${goal(ratio)} |`;
+  const row = (
+    label: string,
+    e: Endpoint,
+    versus: Endpoint,
+    ratio: number | undefined,
+    mark2 = '',
+    target = GOAL,
+  ) =>
+    `| ${label} | ${cells(sqlite?.[e])} | ${cells(postgres?.[e])} | ${cells(unleash?.[versus], mark2)} | ${ratio === undefined ? '–' : `${ratio}×`} | ${goal(ratio, target)} |`;
   const bytes = (e: Endpoint) => sqlite?.[e]?.bytes;
   out.push(
     row(
@@ -42,6 +51,14 @@ export function togglesTable(t: TogglesVsUnleash): string[] {
       'features304',
       'features304',
       t.ratios.features304,
+    ),
+    row(
+      `Frontend API: \`POST /api/frontend\` with a context (${kb(bytes('frontend'))})`,
+      'frontend',
+      'frontend',
+      t.ratios.frontend,
+      '',
+      FRONTEND_GOAL,
     ),
     row(
       `OFREP, one flag: \`POST /ofrep/v1/evaluate/flags/${t.ofrepKey}\``,
@@ -86,8 +103,8 @@ function cells(f: LoadFigure | undefined, suffix = ''): string {
   return f ? `${n(f.requestsPerSec)}${suffix} | ${Math.round(f.p99Ms)} ms` : '– | –';
 }
 
-function goal(ratio: number | undefined): string {
-  return ratio === undefined ? `≥ ${GOAL}×` : `≥ ${GOAL}× ${mark(ratio >= GOAL)}`;
+function goal(ratio: number | undefined, target = GOAL): string {
+  return ratio === undefined ? `≥ ${target}×` : `≥ ${target}× ${mark(ratio >= target)}`;
 }
 
 function kb(bytes: number | undefined): string {

@@ -5,7 +5,7 @@ import { best, type LoadFigure, type LoadRequest, type LoadSettings, load, probe
 import { CONTEXT, createInUnleash, OFREP_KEY, SEGMENTS, TOGGLES } from './toggle-set.js';
 import { startUnleashServer, type UnleashServer } from './unleash-server.js';
 
-/** What is loaded: the Unleash client API on both, OFREP on Gantry, the Frontend API on unleash-server. */
+/** What is loaded: the Unleash client API and Frontend API on both, OFREP on Gantry. */
 export type Endpoint = 'features200' | 'features304' | 'ofrepSingle' | 'ofrepBulk' | 'frontend';
 
 export interface Target {
@@ -24,7 +24,10 @@ export interface TogglesVsUnleash extends LoadSettings {
   targets: Target[];
   /** Gantry on SQLite ÷ unleash-server, requests/s. */
   ratios: Partial<
-    Record<'features200' | 'features304' | 'ofrepSingleVsFrontend' | 'ofrepBulkVsFrontend', number>
+    Record<
+      'features200' | 'features304' | 'frontend' | 'ofrepSingleVsFrontend' | 'ofrepBulkVsFrontend',
+      number
+    >
   >;
   evaluator: EvaluatorBench;
   skipped: { what: string; reason: string }[];
@@ -109,7 +112,14 @@ export async function benchTogglesVsUnleash(o: TogglesVsUnleashOptions = {}): Pr
       const { token } = await bench.api<{ token: string }>('POST', `/api/apps/${APP}/client-tokens`, {
         env: 'development',
       });
-      plans.push({ target: { server, endpoints: {} }, requests: gantryRequests(bench.server.url, token) });
+      const frontend = await bench.api<{ token: string }>('POST', `/api/apps/${APP}/client-tokens`, {
+        env: 'development',
+        kind: 'frontend',
+      });
+      plans.push({
+        target: { server, endpoints: {} },
+        requests: gantryRequests(bench.server.url, token, frontend.token),
+      });
     }
     plans.sort((a, b) => a.target.server.localeCompare(b.target.server));
     await checkSameToggles(plans.map((p) => p.requests.features200!));
@@ -154,7 +164,11 @@ function entries<T>(r: Partial<Record<Endpoint, T>>): [Endpoint, T][] {
   return ENDPOINTS.flatMap((e) => (r[e] === undefined ? [] : [[e, r[e]] as [Endpoint, T]]));
 }
 
-function gantryRequests(url: string, token: string): Partial<Record<Endpoint, LoadRequest>> {
+function gantryRequests(
+  url: string,
+  token: string,
+  frontendToken: string,
+): Partial<Record<Endpoint, LoadRequest>> {
   const auth = { authorization: token };
   return {
     features200: features(url, token),
@@ -173,6 +187,18 @@ function gantryRequests(url: string, token: string): Partial<Record<Endpoint, Lo
       body: OFREP_BODY,
       status: 200,
     },
+    frontend: frontendRequest(url, frontendToken),
+  };
+}
+
+/** `POST /api/frontend` as unleash-proxy-client sends it with `usePOSTrequests`: every toggle evaluated for the context. */
+function frontendRequest(url: string, token: string): LoadRequest {
+  return {
+    method: 'POST',
+    url: `${url}/api/frontend`,
+    headers: { authorization: token, ...JSON_TYPE },
+    body: JSON.stringify({ context: CONTEXT }),
+    status: 200,
   };
 }
 
@@ -180,13 +206,7 @@ function unleashRequests(u: UnleashServer): Partial<Record<Endpoint, LoadRequest
   return {
     features200: features(u.url, u.clientToken),
     features304: { ...features(u.url, u.clientToken), status: 304 },
-    frontend: {
-      method: 'POST',
-      url: `${u.url}/api/frontend`,
-      headers: { authorization: u.frontendToken, ...JSON_TYPE },
-      body: JSON.stringify({ context: CONTEXT }),
-      status: 200,
-    },
+    frontend: frontendRequest(u.url, u.frontendToken),
   };
 }
 
@@ -277,6 +297,7 @@ function ratios(targets: Target[]): TogglesVsUnleash['ratios'] {
   const out: TogglesVsUnleash['ratios'] = {
     features200: ratio(g?.features200, u?.features200),
     features304: ratio(g?.features304, u?.features304),
+    frontend: ratio(g?.frontend, u?.frontend),
     ofrepSingleVsFrontend: ratio(g?.ofrepSingle, u?.frontend),
     ofrepBulkVsFrontend: ratio(g?.ofrepBulk, u?.frontend),
   };
