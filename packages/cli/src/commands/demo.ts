@@ -1,6 +1,6 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Deployment } from '@gantry/contracts';
 import { installPostReceiveHook, loadServerConfig, type RunningServer, startServer } from '@gantry/server';
 import pino from 'pino';
@@ -23,6 +23,8 @@ import { followDeployment, statusCommand } from './deploy.js';
 import { metricsCommand, reportCommand } from './metrics.js';
 
 const APP = 'hello';
+/** Where the demo writes its metrics report: the current directory, which outlives the demo. */
+export const REPORT_FILE = 'gantry-demo-report.html';
 
 function say(text: string): void {
   process.stdout.write(`\n▸ ${text}\n`);
@@ -79,6 +81,7 @@ export async function demoCommand(opts: { keep?: boolean }): Promise<void> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   let finished = false;
+  let report: string | undefined;
   try {
     const demo: Demo = { api, work, ports, timeline: new Timeline() };
     await firstRelease(demo, bare, server);
@@ -107,9 +110,10 @@ export async function demoCommand(opts: { keep?: boolean }): Promise<void> {
     await statusCommand({});
     say('gantry metrics   (production, the last 28 days; definitions in docs/metrics.md)');
     await metricsCommand({ env: 'production' });
-    const page = join(tmpdir(), 'gantry-demo-metrics.html');
-    say(`gantry report --html ${page}`);
-    await reportCommand({ env: 'production', html: page });
+    // In the current directory: the temp folder is removed at the end, the report is worth keeping.
+    say(`gantry report --html ${REPORT_FILE}`);
+    await reportCommand({ env: 'production', html: REPORT_FILE });
+    report = resolve(REPORT_FILE);
 
     if (opts.keep) {
       process.off('SIGINT', onSignal);
@@ -132,8 +136,10 @@ export async function demoCommand(opts: { keep?: boolean }): Promise<void> {
   }
   if (!opts.keep) await rm(root, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   say(
-    `Stopped the environments and the server${opts.keep ? `; the files are in ${root}` : ', removed the temp folder'}. ` +
-      'Next: `gantry server`, then `gantry --help`.',
+    `Stopped the environments and the server${opts.keep ? `; the files are in ${root}` : `; removed the temp folder ${root}`}.` +
+      (report ? `\nThe metrics report stays in ${report} (open it in a browser).` : '') +
+      // `gantry` is not on PATH after `npm ci`; npx finds the workspace's bin from the clone.
+      '\nNext: `npx gantry server` (from this clone; `gantry server` once gantry is on your PATH), then `npx gantry --help`.',
   );
 }
 
