@@ -28,6 +28,15 @@ import {
 import type { ServerOptions } from './commands/server.js';
 import { togglesClients } from './commands/toggle-clients.js';
 import {
+  segmentCreate,
+  segmentList,
+  toggleStrategyAdd,
+  toggleStrategyList,
+  toggleStrategyRemove,
+  toggleVariantsClear,
+  toggleVariantsSet,
+} from './commands/toggle-rules.js';
+import {
   togglesArchive,
   togglesCopy,
   togglesCreate,
@@ -301,6 +310,80 @@ export function buildProgram(): Command {
     .option('--env <env>', 'only this environment')
     .option('--json', 'print JSON')
     .action(togglesClients);
+  const many = (v: string, prev: string[] = []) => [...prev, v];
+  const envReq = ['--env <env>', 'the environment'] as const;
+  const constraintOpt = [
+    '--constraint <rule>',
+    'only where "<context> [NOT] <OPERATOR>[/i] <values>", e.g. "userId IN a,b" (repeat: all must hold)',
+    many,
+  ] as const;
+  const strategy = toggles.command('strategy').description("a toggle's strategies in one environment (ORed)");
+  strategy
+    .command('add <toggle>')
+    .description('add a strategy: everyone (default), --rollout, --users, --ips or --hosts, with constraints')
+    .option(...appOpt)
+    .requiredOption(...envReq)
+    .option('--rollout <percent>', 'on for a share of users (flexibleRollout)')
+    .option('--stickiness <field>', 'what the rollout sticks to', 'default')
+    .option('--group-id <id>', 'rollout group (default: the toggle name)')
+    .option('--users <ids>', 'on for these user ids (comma-separated)')
+    .option('--ips <addresses>', 'on for these IPs or CIDRs (comma-separated)')
+    .option('--hosts <names>', 'on for these application hostnames (comma-separated)')
+    .option(...constraintOpt)
+    .option('--segment <name>', 'only for this segment (repeat: all must hold)', many)
+    .option('--json', 'print JSON')
+    .action(toggleStrategyAdd);
+  strategy
+    .command('list <toggle>')
+    .description('the strategies, numbered')
+    .option(...appOpt)
+    .requiredOption(...envReq)
+    .option('--json', 'print JSON')
+    .action(toggleStrategyList);
+  strategy
+    .command('remove <toggle> <n>')
+    .description('remove the n-th strategy (see strategy list)')
+    .option(...appOpt)
+    .requiredOption(...envReq)
+    .option('--json', 'print JSON')
+    .action(toggleStrategyRemove);
+  const variants = toggles.command('variants').description("a toggle's variants in one environment");
+  variants
+    .command('set <toggle>')
+    .description('replace the variants')
+    .option(...appOpt)
+    .requiredOption(...envReq)
+    .option(
+      '--variant <spec>',
+      'name[:percent[:type:payload]], e.g. blue:50:json:{"c":"#00f"}; shares left out split the rest (repeat)',
+      many,
+    )
+    .option('--stickiness <field>', 'what the choice sticks to', 'default')
+    .option('--json', 'print JSON')
+    .action(toggleVariantsSet);
+  variants
+    .command('clear <toggle>')
+    .description('remove every variant')
+    .option(...appOpt)
+    .requiredOption(...envReq)
+    .option('--json', 'print JSON')
+    .action(toggleVariantsClear);
+  const segment = toggles.command('segment').description('reusable sets of constraints, per app');
+  segment
+    .command('create <name>')
+    .description('a named set of constraints strategies can use (--segment)')
+    .option(...appOpt)
+    .option(...constraintOpt)
+    .option('--description <text>', 'what it selects')
+    .option('--replace', 'replace the constraints of an existing segment')
+    .option('--json', 'print JSON')
+    .action(segmentCreate);
+  segment
+    .command('list')
+    .description("the app's segments")
+    .option(...appOpt)
+    .option('--json', 'print JSON')
+    .action(segmentList);
 
   const release = program
     .command('release')

@@ -24,7 +24,7 @@ describe('gantry toggles and gantry release', () => {
   it('creates, enables, rolls out, copies with a diff first, and lists', async () => {
     expect((await cli.run(['toggles', 'create', 'search', '--owner', 'ann'])).code).toBe(0);
     expect((await cli.run(['toggles', 'enable', 'search', 'staging'])).stdout).toContain(
-      'search in staging: on (default)',
+      'search in staging: on (all)',
     );
     expect((await cli.run(['toggles', 'rollout', 'search', 'staging', '30%'])).stdout).toContain('on 30%');
     const bad = await cli.run(['toggles', 'rollout', 'search', 'staging', '130']);

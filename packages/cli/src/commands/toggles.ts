@@ -1,25 +1,21 @@
-import type { Toggle } from '@gantry/contracts';
+import type { Segment, Toggle } from '@gantry/contracts';
 import { CliError, client, pickApp } from '../context.js';
 import { ago, printJson, table } from '../output.js';
+import { describeEnv, describeStrategy } from './toggle-describe.js';
 
 const base = (app: string) => `/api/apps/${encodeURIComponent(app)}/toggles`;
-
-function describeEnv(t: Toggle, env: string): string {
-  const e = t.environments.find((x) => x.env === env);
-  if (!e) return 'off';
-  if (!e.enabled) return 'off';
-  const rollout = e.strategies.find((s) => s.name === 'flexibleRollout')?.parameters.rollout;
-  return rollout !== undefined
-    ? `on ${rollout}%`
-    : `on (${e.strategies.map((s) => s.name).join(', ') || 'all'})`;
-}
 
 export async function togglesList(opts: { app?: string; archived?: boolean; json?: boolean }) {
   const api = await client();
   const app = await pickApp(api, opts.app);
   const list = await api.get<Toggle[]>(`${base(app)}${opts.archived ? '?archived=true' : ''}`);
   if (opts.json) return printJson(list);
-  const envs = [...new Set(list.flatMap((t) => t.environments.map((e) => e.env)))].sort();
+  // Every environment along the promotion path, even where a toggle was never touched (it is off).
+  const { environments } = await api.get<{ environments: string[] }>(
+    `/api/apps/${encodeURIComponent(app)}/toggle-environments`,
+  );
+  const touched = [...new Set(list.flatMap((t) => t.environments.map((e) => e.env)))].sort();
+  const envs = [...environments, ...touched.filter((e) => !environments.includes(e))];
   table(
     list.map((t) => ({
       name: t.name,
@@ -44,19 +40,23 @@ export async function togglesShow(name: string, opts: { app?: string; json?: boo
   );
   if (t.dependencies.length)
     process.stdout.write(`depends on: ${t.dependencies.map((d) => d.feature).join(', ')}\n`);
+  const segments = t.environments.some((e) => e.strategies.some((s) => s.segments?.length))
+    ? new Map(
+        (await api.get<Segment[]>(`/api/apps/${encodeURIComponent(app)}/segments`)).map((s) => [
+          s.id,
+          s.name,
+        ]),
+      )
+    : undefined;
   for (const e of t.environments) {
     process.stdout.write(`\n${e.env}: ${describeEnv(t, e.env)}, changed ${ago(e.updatedAt)}\n`);
-    for (const s of e.strategies) {
-      const params = Object.entries(s.parameters)
-        .map(([k, v]) => `${k}=${v}`)
-        .join(' ');
-      const cons = s.constraints.map(
-        (c) =>
-          `${c.contextName} ${c.inverted ? 'NOT ' : ''}${c.operator} ${c.values?.join(',') ?? c.value ?? ''}`,
+    e.strategies.forEach((s, i) => {
+      process.stdout.write(`  ${i + 1}. ${describeStrategy(s, segments)}\n`);
+    });
+    for (const v of e.variants)
+      process.stdout.write(
+        `  variant ${v.name} ${v.weight / 10}%${v.payload ? ` ${v.payload.type} ${v.payload.value}` : ''}\n`,
       );
-      process.stdout.write(`  - ${s.name} ${params}${cons.length ? ` where ${cons.join(' and ')}` : ''}\n`);
-    }
-    for (const v of e.variants) process.stdout.write(`  variant ${v.name} weight ${v.weight}\n`);
   }
 }
 

@@ -32,6 +32,7 @@ import { FRONTEND_ROUTES, frontendCors } from '../features/toggles/frontend-api/
 import { frontendRoutes } from '../features/toggles/frontend-api/frontend-routes.js';
 import { ofrepEventsRoutes } from '../features/toggles/ofrep/ofrep-events.js';
 import { ofrepRoutes } from '../features/toggles/ofrep/ofrep-routes.js';
+import { toggleEnvironmentRoutes } from '../features/toggles/toggle-environments-routes.js';
 import { toggleReportRoutes, togglesRoutes } from '../features/toggles/toggles-routes.js';
 import { webhooksRoutes } from '../features/webhooks/webhooks-routes.js';
 import type { Gantry } from '../gantry.js';
@@ -184,6 +185,7 @@ export async function buildHttpApp(g: Gantry): Promise<FastifyInstance> {
   clientAdminRoutes(typed, g);
   clientRoutes(typed, g);
   clientDeltaRoutes(typed, g);
+  toggleEnvironmentRoutes(typed, g);
   clientStreamingRoutes(typed, g, streams);
   ofrepRoutes(typed, g);
   ofrepEventsRoutes(typed, g, streams);

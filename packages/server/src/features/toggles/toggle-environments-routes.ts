@@ -1,0 +1,26 @@
+import { z } from 'zod';
+import type { Gantry } from '../../gantry.js';
+import type { TypedApp } from '../../http/route-kit.js';
+import { appEnvironmentNames } from '../environments/environment-status.js';
+
+/** The columns of `gantry toggles list`: environments along the promotion path. */
+export function toggleEnvironmentRoutes(r: TypedApp, g: Gantry): void {
+  r.get(
+    '/api/apps/:app/toggle-environments',
+    {
+      schema: {
+        tags: ['toggles'],
+        summary:
+          "Environments in promotion order (gantry.yaml's at the app's head, then any other with a toggle state), so a toggle never touched in one shows as off there",
+        params: z.object({ app: z.string() }),
+      },
+    },
+    async (req) => {
+      const app = await g.apps.get(req.params.app);
+      const declared = await appEnvironmentNames({ envs: g.envStore, service: g.deployments }, app);
+      const toggles = await g.toggles.list(app);
+      const touched = [...new Set(toggles.flatMap((t) => t.environments.map((e) => e.env)))].sort();
+      return { environments: [...declared, ...touched.filter((e) => !declared.includes(e))] };
+    },
+  );
+}
