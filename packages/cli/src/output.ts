@@ -132,6 +132,11 @@ export function bytes(n: number): string {
   return `${(n / 1024 ** 3).toFixed(2)} GiB`;
 }
 
+/** `1 release`, `2 releases`: a count with its noun in the right number. */
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
 export function short(sha: string | null | undefined): string {
   return sha ? sha.slice(0, 10) : '';
 }

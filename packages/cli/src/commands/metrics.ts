@@ -2,7 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { humanDuration, parseDuration } from '@gantry/contracts';
 import type { MetricsInput, MetricsReport } from '@gantry/server';
 import { CliError, client, pickApp, qs } from '../context.js';
-import { printJson, table } from '../output.js';
+import { plural, printJson, table } from '../output.js';
 
 const DAY_MS = 86_400_000;
 
@@ -120,11 +120,11 @@ export async function loadReport(opts: MetricsOptions): Promise<{ report: Metric
   const lines: string[] = [];
   if (notes.incidentsWithUnknownDeployment.length)
     lines.push(
-      `${notes.incidentsWithUnknownDeployment.length} incident(s) linked to a deployment the file does not have, counted as unlinked: ${notes.incidentsWithUnknownDeployment.slice(0, 5).join(', ')}`,
+      `${plural(notes.incidentsWithUnknownDeployment.length, 'incident')} linked to a deployment the file does not have, counted as unlinked: ${notes.incidentsWithUnknownDeployment.slice(0, 5).join(', ')}`,
     );
   if (notes.unknownRemediates.length)
     lines.push(
-      `${notes.unknownRemediates.length} deployment(s) say they remediate a deployment the file does not have; the link is ignored: ${notes.unknownRemediates.slice(0, 5).join(', ')}`,
+      `${plural(notes.unknownRemediates.length, 'deployment')} ${notes.unknownRemediates.length === 1 ? 'says it remediates' : 'say they remediate'} a deployment the file does not have; the link is ignored: ${notes.unknownRemediates.slice(0, 5).join(', ')}`,
     );
   return { report, notes: lines };
 }
@@ -160,7 +160,7 @@ function trendCell(
 export function printReport(r: MetricsReport, notes: string[] = [], out = process.stdout): void {
   const days = Math.round((Date.parse(r.to) - Date.parse(r.from)) / DAY_MS);
   out.write(
-    `${r.app} / ${r.env}: ${day(r.from)} → ${day(r.to)} (${days} days, per ${r.bucket}); trend against ${day(r.previous.from)} → ${day(r.previous.to)}\n\n`,
+    `${r.app} / ${r.env}: ${day(r.from)} → ${day(r.to)} (${plural(days, 'day')}, per ${r.bucket}); trend against ${day(r.previous.from)} → ${day(r.previous.to)}\n\n`,
   );
   const f = r.deploymentFrequency;
   const lt = r.leadTime;
@@ -178,7 +178,7 @@ export function printReport(r: MetricsReport, notes: string[] = [], out = proces
     },
     {
       metric: 'Lead time for changes',
-      value: `${human(lt.median)} median, p90 ${human(lt.p90)} (${lt.n} commits)`,
+      value: `${human(lt.median)} median, p90 ${human(lt.p90)} (${plural(lt.n, 'commit')})`,
       band: r.bands.leadTime ?? '—',
       trend: trendCell(r.trend.leadTimeMedianMs, human),
     },
@@ -208,7 +208,7 @@ export function printReport(r: MetricsReport, notes: string[] = [], out = proces
     },
     {
       metric: 'Build time',
-      value: `p50 ${human(bt.median)}, p95 ${human(bt.p95)}; ${pct(bt.withinSloShare)} within ${human(bt.sloMs)} (${bt.n} builds; queue p50 ${human(bt.queue.median)})`,
+      value: `p50 ${human(bt.median)}, p95 ${human(bt.p95)}; ${pct(bt.withinSloShare)} within ${human(bt.sloMs)} (${plural(bt.n, 'build')}; queue p50 ${human(bt.queue.median)})`,
       band: '',
       trend: trendCell(r.trend.buildP95Ms, human),
     },
@@ -244,11 +244,12 @@ export function printReport(r: MetricsReport, notes: string[] = [], out = proces
   );
   const s = r.skipped;
   const skipped = [
-    s.unknownShas && `${s.unknownShas} deployed SHA(s) missing from the commit history (no lead time)`,
+    s.unknownShas &&
+      `${plural(s.unknownShas, 'deployed SHA')} missing from the commit history (no lead time)`,
     s.clockSkew &&
-      `${s.clockSkew} commit(s) committed after their deployment finished (clock skew; no lead time)`,
+      `${plural(s.clockSkew, 'commit')} committed after their deployment finished (clock skew; no lead time)`,
     s.incidentsOutOfOrder &&
-      `${s.incidentsOutOfOrder} incident(s) resolved before they opened (left out of time to restore)`,
+      `${plural(s.incidentsOutOfOrder, 'incident')} resolved before ${s.incidentsOutOfOrder === 1 ? 'it' : 'they'} opened (left out of time to restore)`,
   ].filter(Boolean) as string[];
   for (const line of [...skipped, ...notes]) out.write(`skipped: ${line}\n`);
   out.write(`\nBands: ${r.bands.source}. Definitions: docs/metrics.md.\n`);
@@ -267,7 +268,7 @@ export async function eventsExport(opts: { app?: string; output?: string }) {
   if (!opts.output) return void process.stdout.write(text);
   await writeFile(opts.output, text);
   process.stderr.write(
-    `wrote ${opts.output}: ${data.commits.length} commits, ${data.deployments.length} deployments, ${data.incidents.length} incidents, ${data.builds.length} builds\n` +
+    `wrote ${opts.output}: ${plural(data.commits.length, 'commit')}, ${plural(data.deployments.length, 'deployment')}, ${plural(data.incidents.length, 'incident')}, ${plural(data.builds.length, 'build')}\n` +
       `compute metrics from it with \`gantry metrics --events ${opts.output}\`\n`,
   );
 }
@@ -277,7 +278,7 @@ export async function reportCommand(opts: MetricsOptions & { html: string }) {
   const { renderReportHtml } = await import('@gantry/server');
   await writeFile(opts.html, renderReportHtml(report, { generatedAt: new Date().toISOString() }));
   process.stdout.write(
-    `wrote ${opts.html}: ${report.app}/${report.env}, ${day(report.from)} → ${day(report.to)}, ${report.deploymentFrequency.deployments} deployments\n`,
+    `wrote ${opts.html}: ${report.app}/${report.env}, ${day(report.from)} → ${day(report.to)}, ${plural(report.deploymentFrequency.deployments, 'deployment')}\n`,
   );
   for (const n of notes) process.stdout.write(`skipped: ${n}\n`);
 }

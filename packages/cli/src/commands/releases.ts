@@ -1,6 +1,6 @@
 import type { Release } from '@gantry/contracts';
 import { CliError, client } from '../context.js';
-import { ago, printJson, table } from '../output.js';
+import { ago, plural, printJson, table } from '../output.js';
 
 function show(r: Release): void {
   process.stdout.write(
@@ -86,7 +86,7 @@ export async function releaseSchedule(name: string, at: string, opts: { json?: b
 export async function releaseApply(name: string, opts: { json?: boolean }) {
   const r = await (await client()).post<Release>(`${path(name)}/apply`);
   if (opts.json) return printJson(r);
-  process.stdout.write(`applied release ${r.name}: ${r.changes.length} change(s) in one revision\n`);
+  process.stdout.write(`applied release ${r.name}: ${plural(r.changes.length, 'change')} in one revision\n`);
 }
 
 export async function releaseRevert(name: string, opts: { json?: boolean }) {

@@ -162,7 +162,7 @@ export class BuildRunner {
   }
 
   private async giveUp(build: Build, runnerId: string | null): Promise<void> {
-    const error = `interrupted ${build.attempt} times (the runner stopped mid-build each time); not queued again`;
+    const error = `interrupted ${build.attempt === 1 ? 'once' : `${build.attempt} times`} (the runner stopped mid-build each time); not queued again`;
     if (!(await this.d.builds.finish(build.id, { status: 'failed', error }))) return;
     await this.d.builds.interruptRunningSteps(build.id);
     await this.d.events.append({

@@ -133,7 +133,7 @@ export class LogRetention {
       if (builds.removed.length > 0)
         this.o.logger.info(
           { removed: builds.removed, kept: builds.kept, policy: this.o.buildLogs },
-          `build logs: removed the logs of ${builds.removed.length} builds`,
+          `build logs: removed the logs of ${builds.removed.length} build${builds.removed.length === 1 ? '' : 's'}`,
         );
       if (this.o.serverLog) {
         const logs = await pruneServerLogs(this.o.serverLog.file, this.o.serverLog.policy);
