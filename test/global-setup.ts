@@ -25,6 +25,7 @@ async function reachable(url: string): Promise<string | null> {
 export default async function setup(): Promise<(() => Promise<void>) | undefined> {
   browser();
   sandbox();
+  promtool();
   const url = process.env.TEST_PG_URL || DEFAULT_PG_URL;
   const problem = await reachable(url);
   if (!problem) {
@@ -58,6 +59,27 @@ function browser(): void {
   delete process.env.TEST_CHROMIUM;
   process.stdout.write(
     `\n*** Chromium suites: OFF — ${path} is missing. Install it with \`apt-get install -y chromium\`; CI always runs them.\n\n`,
+  );
+}
+
+/**
+ * `promtool check metrics` on the /metrics exposition, as Chromium: on when installed (Debian's
+ * `prometheus` package ships it), required in CI (GANTRY_REQUIRE_PROMTOOL=1).
+ */
+function promtool(): void {
+  const path = process.env.TEST_PROMTOOL ?? '/usr/bin/promtool';
+  if (existsSync(path) && spawnSync(path, ['--version']).status === 0) {
+    process.env.TEST_PROMTOOL = path;
+    process.stdout.write(`promtool suites: on (${path})\n`);
+    return;
+  }
+  if (process.env.GANTRY_REQUIRE_PROMTOOL === '1')
+    throw new Error(
+      `promtool is required for the tests but ${path} is missing: apt-get install -y --no-install-recommends prometheus`,
+    );
+  delete process.env.TEST_PROMTOOL;
+  process.stdout.write(
+    `\n*** promtool suites: OFF — ${path} is missing. Install it with \`apt-get install -y --no-install-recommends prometheus\`; CI always runs them.\n\n`,
   );
 }
 

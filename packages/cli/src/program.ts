@@ -19,11 +19,14 @@ import { eventsExport, metricsCommand, reportCommand } from './commands/metrics.
 import {
   releaseAdd,
   releaseApply,
+  releaseCancel,
   releaseCreate,
   releaseList,
+  releaseRemove,
   releaseRevert,
   releaseSchedule,
   releaseShow,
+  releaseUnschedule,
 } from './commands/releases.js';
 import type { ServerOptions } from './commands/server.js';
 import { togglesClients } from './commands/toggle-clients.js';
@@ -403,6 +406,13 @@ export function buildProgram(): Command {
     .option('--json', 'print JSON')
     .action(releaseAdd);
   release
+    .command('remove <release> <change...>')
+    .description(
+      'take a change out of a draft or scheduled release: its # from `release show`, or <app> <toggle> <env>',
+    )
+    .option('--json', 'print JSON')
+    .action(releaseRemove);
+  release
     .command('show <name>')
     .description('a release and its changes')
     .option('--json', 'print JSON')
@@ -414,6 +424,11 @@ export function buildProgram(): Command {
     .option('--json', 'print JSON')
     .action(releaseSchedule);
   release
+    .command('unschedule <name>')
+    .description('a scheduled release back to a draft: it is not applied at its time')
+    .option('--json', 'print JSON')
+    .action(releaseUnschedule);
+  release
     .command('apply <name>')
     .description('apply every change in one revision')
     .option('--json', 'print JSON')
@@ -423,6 +438,11 @@ export function buildProgram(): Command {
     .description('restore exactly the state before the release')
     .option('--json', 'print JSON')
     .action(releaseRevert);
+  release
+    .command('cancel <name>')
+    .description('give up a draft, scheduled or failed release (revert an applied one)')
+    .option('--json', 'print JSON')
+    .action(releaseCancel);
   const incident = program
     .command('incident')
     .description("incidents in an app's environment: they count in the delivery metrics");
@@ -433,11 +453,14 @@ export function buildProgram(): Command {
     .requiredOption('--env <env>', 'the environment where it happens')
     .option('--deployment <id>', 'the deployment that caused it (see `gantry history <env>`)')
     .option('--title <text>', 'what is wrong (default: "Incident in <app>/<env>")')
+    .option('--opened-at <time>', 'when it began, to record it after the fact (ISO 8601; default now)')
+    .option('--resolved-at <time>', 'when it was resolved, for one recorded after the fact (ISO 8601)')
     .option('--json', 'print JSON')
     .action(incidentOpen);
   incident
     .command('resolve <id>')
     .description('resolve an open incident')
+    .option('--at <time>', 'when it was resolved (ISO 8601; default now; not before it opened)')
     .option('--json', 'print JSON')
     .action(incidentResolve);
   incident
@@ -497,7 +520,11 @@ export function buildProgram(): Command {
     .description('API tokens')
     .command('create <name>')
     .description('create an API token (printed once; stored hashed)')
-    .option('--role <role>', 'admin, or hook (may only notify pushes of --app)', 'admin')
+    .option(
+      '--role <role>',
+      'admin; hook (may only notify pushes of --app); or metrics (may only read GET /metrics and GET /api/metrics, for Prometheus)',
+      'admin',
+    )
     .option('--app <app>', 'the app a hook token reports pushes for (required with --role hook)')
     .option('--json', 'print JSON')
     .action(tokenCreate);

@@ -89,6 +89,42 @@ describe('gantry incident', () => {
     ]);
   });
 
+  it('records an incident after the fact, and refuses a resolution before it opened', async () => {
+    const day = new Date(Date.now() - 2 * 86_400_000).toISOString().slice(0, 10);
+    const past = await cli.run([
+      'incident',
+      'open',
+      '--env',
+      'staging',
+      '--opened-at',
+      `${day} 10:00`,
+      '--resolved-at',
+      `${day}T10:40:00Z`,
+    ]);
+    expect(past.code, past.stderr).toBe(0);
+    expect(past.stdout).toMatch(/^opened incident inc_\w+ in shop\/staging: .*\nresolved after 40m0s\n$/);
+
+    const open = await cli.json<Incident>([
+      'incident',
+      'open',
+      '--env',
+      'staging',
+      '--opened-at',
+      `${day}T10:00:00Z`,
+      '--json',
+    ]);
+    expect(open.openedAt).toBe(`${day}T10:00:00.000Z`);
+    const early = await cli.run(['incident', 'resolve', open.id, '--at', `${day}T09:35:00Z`]);
+    expect(early.code).toBe(1);
+    expect(early.stderr).toContain(
+      `resolvedAt: ${day}T09:35:00.000Z is before the incident opened (${day}T10:00:00.000Z); an incident cannot be resolved before it opens`,
+    );
+    const bad = await cli.run(['incident', 'resolve', open.id, '--at', 'yesterday']);
+    expect(bad.stderr).toContain('--at must be an ISO-8601 time');
+    const ok = await cli.run(['incident', 'resolve', open.id, '--at', `${day}T10:25:00Z`]);
+    expect(ok.stdout).toMatch(/after 25m0s$/m);
+  });
+
   it('fails with what to do for an unknown environment, app or deployment', async () => {
     const env = await cli.run(['incident', 'open', '--env', 'moon']);
     expect(env.code).toBe(1);

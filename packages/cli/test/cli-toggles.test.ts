@@ -65,7 +65,7 @@ describe('gantry toggles and gantry release', () => {
       ['banner', { enabled: true }],
       ['search', { rollout: 100, enabled: true }],
     ]);
-    expect((await cli.run(['release', 'apply', 'winter'])).stdout).toContain('2 change(s) in one revision');
+    expect((await cli.run(['release', 'apply', 'winter'])).stdout).toContain('2 changes in one revision');
     const banner = await cli.json<Toggle>(['toggles', 'show', 'banner', '--json']);
     expect(banner.environments.find((e) => e.env === 'production')?.enabled).toBe(true);
     expect((await cli.run(['release', 'revert', 'winter'])).code).toBe(0);

@@ -50,6 +50,14 @@ export const eventTypes = [
   'release.scheduled',
   'release.applied',
   'release.reverted',
+  /** `data`: `{ release, at }`: the time it was scheduled for; the release is a draft again. */
+  'release.unscheduled',
+  /** `data`: `{ release, idx, app, toggle, env, change }`: the change taken out of a draft or scheduled release. */
+  'release.change_removed',
+  /** `data`: `{ release, from }`: the status it was cancelled from (draft, scheduled or failed). */
+  'release.cancelled',
+  /** `data`: `{ release, error }`: the scheduler could not apply it; nothing of it was applied. */
+  'release.failed',
   /** `data.incident` is the Incident as opened. */
   'incident.opened',
   /** `data.incident` is the Incident as resolved. */

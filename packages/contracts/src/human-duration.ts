@@ -27,3 +27,22 @@ export function humanDuration(ms: number | null | undefined): string {
   }
   return `${Math.round(ms / DAY)} d`;
 }
+
+/**
+ * A rate for people, the one convention of the CLI and the report: per day from one a day, else per
+ * week ("2.5/day", "1.3/week"; one decimal under 10, whole numbers from 10). `perDay` is the API's unit.
+ */
+export function humanRate(perDay: number | null | undefined): string {
+  if (perDay === null || perDay === undefined || !Number.isFinite(perDay)) return '—';
+  if (perDay < 0) return `−${humanRate(-perDay)}`;
+  const [v, unit] = perDay >= 1 ? [perDay, 'day'] : [perDay * 7, 'week'];
+  const text = v < 9.95 ? trimZero(v.toFixed(1)) : String(Math.round(v));
+  return `${text}/${unit}`;
+}
+
+/** Deployment days in the median week, as the CLI and the report show them: "3 days/week", "1 day/week". */
+export function humanDaysPerWeek(days: number | null | undefined): string {
+  if (days === null || days === undefined || !Number.isFinite(days)) return '—';
+  const text = trimZero(days.toFixed(1));
+  return `${text} ${text === '1' ? 'day' : 'days'}/week`;
+}

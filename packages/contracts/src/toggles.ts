@@ -125,7 +125,14 @@ export interface Segment {
   constraints: ToggleConstraint[];
 }
 
-export const releaseStatuses = ['draft', 'scheduled', 'applied', 'reverted', 'failed'] as const;
+/**
+ * draft → scheduled (schedule) → draft (unschedule); draft or scheduled → applied (apply; the scheduler
+ * applies only scheduled ones) → reverted (revert); scheduled → failed (the scheduler could not apply
+ * it; nothing of it was applied); draft, scheduled or failed → cancelled (cancel). applied, reverted
+ * and cancelled are final but for revert. Each move is one guarded transition: a second one of the
+ * same release answers 409 with the release's current state.
+ */
+export const releaseStatuses = ['draft', 'scheduled', 'applied', 'reverted', 'failed', 'cancelled'] as const;
 export type ReleaseStatus = (typeof releaseStatuses)[number];
 
 /** What one release change does to one toggle in one environment (fields left out stay as they are). */

@@ -1,5 +1,5 @@
 import type { Incident } from '@gantry/contracts';
-import { client, pickApp, qs } from '../context.js';
+import { CliError, client, pickApp, qs } from '../context.js';
 import { ago, between, duration, printJson, table } from '../output.js';
 import { whoAmI } from './deploy.js';
 
@@ -10,6 +10,8 @@ export async function incidentOpen(opts: {
   env: string;
   deployment?: string;
   title?: string;
+  openedAt?: string;
+  resolvedAt?: string;
   json?: boolean;
 }) {
   const api = await client();
@@ -19,18 +21,40 @@ export async function incidentOpen(opts: {
     env: opts.env,
     ...(opts.deployment && { deploymentId: opts.deployment }),
     ...(opts.title && { title: opts.title }),
+    ...(opts.openedAt && { openedAt: isoTime('--opened-at', opts.openedAt) }),
+    ...(opts.resolvedAt && { resolvedAt: isoTime('--resolved-at', opts.resolvedAt) }),
     actor: whoAmI(),
   });
   if (opts.json) return printJson(i);
   process.stdout.write(
     `opened incident ${i.id} in ${i.app}/${i.env}: ${i.title}` +
       `${i.deploymentId ? ` (deployment ${i.deploymentId})` : ''}\n` +
-      `resolve it with \`gantry incident resolve ${i.id}\`\n`,
+      (i.resolvedAt
+        ? `resolved after ${duration(between(i.openedAt, i.resolvedAt))}\n`
+        : `resolve it with \`gantry incident resolve ${i.id}\`\n`),
   );
 }
 
-export async function incidentResolve(id: string, opts: { json?: boolean }) {
-  const i = await (await client()).post<Incident>(`${path(id)}/resolve`, { actor: whoAmI() });
+/**
+ * A time from the command line as the API takes it: with a zone. A date or a time without one is read
+ * as UTC, the zone of every time Gantry shows.
+ */
+function isoTime(option: string, value: string): string {
+  const utc = /^\d{4}-\d{2}-\d{2}$/.test(value)
+    ? `${value}T00:00:00Z`
+    : /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(value)
+      ? `${value.replace(' ', 'T')}Z`
+      : value;
+  if (Number.isNaN(Date.parse(utc)))
+    throw new CliError(`${option} must be an ISO-8601 time, e.g. 2026-01-05T10:00:00Z, got "${value}"`);
+  return utc;
+}
+
+export async function incidentResolve(id: string, opts: { at?: string; json?: boolean }) {
+  const i = await (await client()).post<Incident>(`${path(id)}/resolve`, {
+    actor: whoAmI(),
+    ...(opts.at && { resolvedAt: isoTime('--at', opts.at) }),
+  });
   if (opts.json) return printJson(i);
   process.stdout.write(
     `resolved incident ${i.id} in ${i.app}/${i.env} after ${duration(between(i.openedAt, i.resolvedAt))}\n`,

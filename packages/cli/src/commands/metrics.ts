@@ -1,5 +1,5 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { humanDuration, parseDuration } from '@gantry/contracts';
+import { humanDaysPerWeek, humanDuration, humanRate, parseDuration } from '@gantry/contracts';
 import type { MetricsInput, MetricsReport } from '@gantry/server';
 import { CliError, client, pickApp, qs } from '../context.js';
 import { plural, printJson, table } from '../output.js';
@@ -141,12 +141,9 @@ function onlyApp(input: MetricsInput, file: string): string {
 const human = humanDuration;
 const pct = (x: number | null | undefined) =>
   x === null || x === undefined ? '—' : `${(x * 100).toFixed(1)}%`;
-const perDay = (x: number | null | undefined) =>
-  x === null || x === undefined ? '—' : x >= 1 ? `${x.toFixed(1)}/day` : `${(x * 7).toFixed(1)}/week`;
+/** The rate convention of the report too: per day from one a day, else per week. */
+const perDay = humanRate;
 const day = (iso: string) => iso.slice(0, 10);
-/** The mean of the weekly counts of days with a deployment. */
-const daysPerWeek = (weeks: { days: number }[]) =>
-  weeks.length ? (weeks.reduce((s, w) => s + w.days, 0) / weeks.length).toFixed(1) : '—';
 
 function trendCell(
   t: MetricsReport['trend'][keyof MetricsReport['trend']],
@@ -171,9 +168,16 @@ export function printReport(r: MetricsReport, notes: string[] = [], out = proces
   const bt = r.buildTime;
   const rows = [
     {
+      // The band's basis first (docs/metrics.md, "Deployment frequency"), the raw rate beside it.
       metric: 'Deployment frequency',
-      value: `${perDay(f.perDay)} (${f.deployments}, ${f.rollbacks} rollbacks; ${daysPerWeek(f.deploymentDaysPerWeek)} deployment days/week)`,
+      value: deploymentDaysText(f.deploymentDays),
       band: r.bands.deploymentFrequency ?? '—',
+      trend: trendCell(r.trend.deploymentDaysPerWeek, humanDaysPerWeek),
+    },
+    {
+      metric: 'Deployments (raw rate)',
+      value: `${perDay(f.perDay)} (${plural(f.deployments, 'deployment')}, ${f.rollbacks} of them ${f.rollbacks === 1 ? 'a rollback' : 'rollbacks'})`,
+      band: '',
       trend: trendCell(r.trend.deploymentsPerDay, perDay),
     },
     {
@@ -196,13 +200,13 @@ export function printReport(r: MetricsReport, notes: string[] = [], out = proces
     },
     {
       metric: 'Rework rate',
-      value: `${pct(rw.rate)} (${rw.byKind.rollback} rollbacks, ${rw.byKind.revert} reverts, ${rw.byKind['fix-forward']} fix-forwards)`,
+      value: reworkText(rw),
       band: '',
       trend: trendCell(r.trend.reworkRate, pct),
     },
     {
       metric: 'Rollback time',
-      value: `p50 ${human(rb.median)}, p95 ${human(rb.p95)}, max ${human(rb.max)}; ${pct(rb.withinSloShare)} within ${human(rb.sloMs)} (${rb.n + rb.failed} rollbacks${rb.failed ? `, ${rb.failed} failed` : ''})`,
+      value: `p50 ${human(rb.median)}, p95 ${human(rb.p95)}, max ${human(rb.max)}; ${pct(rb.withinSloShare)} within ${human(rb.sloMs)} (${plural(rb.n + rb.failed, 'rollback')}${rb.failed ? `: ${rb.n} done, ${rb.failed} failed` : ''})`,
       band: '',
       trend: trendCell(r.trend.rollbackP95Ms, human),
     },
@@ -214,13 +218,13 @@ export function printReport(r: MetricsReport, notes: string[] = [], out = proces
     },
     {
       metric: 'Time to restore (incidents)',
-      value: `${human(r.timeToRestore.median)} median (${r.timeToRestore.n} resolved${r.timeToRestore.open.length ? `, ${r.timeToRestore.open.length} open` : ''})`,
+      value: `${human(r.timeToRestore.median)} median, p90 ${human(r.timeToRestore.p90)} (${r.timeToRestore.n} resolved${r.timeToRestore.open.length ? `, ${r.timeToRestore.open.length} open` : ''})`,
       band: '',
-      trend: '',
+      trend: trendCell(r.trend.timeToRestoreMedianMs, human),
     },
     {
       metric: 'Releases (apart)',
-      value: `${r.releaseFrequency.releases} releases, ${r.releaseFrequency.togglesOn} toggles switched on`,
+      value: releasesText(r.releaseFrequency),
       band: '',
       trend: trendCell(r.trend.releases, (x) => String(x ?? '—')),
     },
@@ -281,4 +285,26 @@ export async function reportCommand(opts: MetricsOptions & { html: string }) {
     `wrote ${opts.html}: ${report.app}/${report.env}, ${day(report.from)} → ${day(report.to)}, ${plural(report.deploymentFrequency.deployments, 'deployment')}\n`,
   );
   for (const n of notes) process.stdout.write(`skipped: ${n}\n`);
+}
+
+/** The one count of releases (docs/metrics.md, "Release frequency") and what it is made of. */
+function releasesText(rf: { releases: number; releasesApplied: number; togglesOn: number }): string {
+  return `${rf.releases}: ${plural(rf.releasesApplied, 'release')} applied, ${plural(rf.togglesOn, 'toggle')} switched on outside a release`;
+}
+
+/** What the deployment-frequency band is read from: deployment days of new changes per week. */
+function deploymentDaysText(d: MetricsReport['deploymentFrequency']['deploymentDays']): string {
+  if (d.medianPerWeek === null) return '— (the window is shorter than a week)';
+  return `${humanDaysPerWeek(d.medianPerWeek)} with a new change (median of ${plural(d.weeks.length, 'week')}; rollbacks not counted)`;
+}
+
+/**
+ * Rework counts the rollbacks that remediate a failed deployment; a roll-forward (back to newer code
+ * after a rollback) is a rollback in deployment frequency but remediates nothing, so it is named apart.
+ */
+function reworkText(rw: MetricsReport['reworkRate']): string {
+  const forward = rw.rollForwards
+    ? `; ${plural(rw.rollForwards, 'roll-forward')} not counted, ${rw.rollForwards === 1 ? 'it remediates' : 'they remediate'} nothing`
+    : '';
+  return `${pct(rw.rate)} (${rw.remediating} of ${rw.deployments}: ${plural(rw.byKind.rollback, 'rollback')}, ${plural(rw.byKind.revert, 'revert')}, ${plural(rw.byKind['fix-forward'], 'fix-forward')}${forward})`;
 }

@@ -10,6 +10,7 @@ function show(r: Release): void {
   );
   table(
     r.changes.map((c) => ({
+      '#': String(c.idx),
       app: c.app,
       toggle: c.toggle,
       env: c.env,
@@ -17,7 +18,7 @@ function show(r: Release): void {
         .map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
         .join(' '),
     })),
-    ['app', 'toggle', 'env', 'change'],
+    ['#', 'app', 'toggle', 'env', 'change'],
   );
   if (r.error) process.stdout.write(`error: ${r.error}\n`);
 }
@@ -93,4 +94,50 @@ export async function releaseRevert(name: string, opts: { json?: boolean }) {
   const r = await (await client()).post<Release>(`${path(name)}/revert`);
   if (opts.json) return printJson(r);
   process.stdout.write(`reverted release ${r.name}: every toggle is back to its state before\n`);
+}
+
+/**
+ * Takes a change out of a draft or scheduled release: by its number (the # of `gantry release show`)
+ * or by app, toggle and environment (every change of that toggle there).
+ */
+export async function releaseRemove(name: string, change: string[], opts: { json?: boolean }) {
+  const api = await client();
+  let numbers: number[];
+  if (change.length === 1 && /^\d+$/.test(change[0]!)) numbers = [Number(change[0])];
+  else if (change.length === 3) {
+    const [app, toggle, env] = change;
+    const r = await api.get<Release>(path(name));
+    numbers = r.changes
+      .filter((c) => c.app === app && c.toggle === toggle && c.env === env)
+      .map((c) => c.idx);
+    if (numbers.length === 0)
+      throw new CliError(
+        `release ${name} has no change of ${app} ${toggle} in ${env}; see \`gantry release show ${name}\``,
+      );
+  } else {
+    throw new CliError(
+      'say which change: its number from `gantry release show` (#), or <app> <toggle> <env>',
+    );
+  }
+  let r: Release | undefined;
+  for (const n of numbers) r = await api.delete<Release>(`${path(name)}/changes/${n}`);
+  if (opts.json) return printJson(r);
+  process.stdout.write(
+    `removed ${numbers.length === 1 ? 'change' : 'changes'} ${numbers.join(', ')} from release ${name}\n`,
+  );
+  show(r!);
+}
+
+export async function releaseUnschedule(name: string, opts: { json?: boolean }) {
+  const r = await (await client()).post<Release>(`${path(name)}/unschedule`);
+  if (opts.json) return printJson(r);
+  process.stdout.write(
+    `release ${r.name} is a draft again; it will not be applied until you schedule or apply it\n`,
+  );
+}
+
+export async function releaseCancel(name: string, opts: { json?: boolean }) {
+  const r = await (await client()).post<Release>(`${path(name)}/cancel`);
+  if (opts.json) return printJson(r);
+  process.stdout.write(`cancelled release ${r.name}; nothing of it was applied\n`);
 }

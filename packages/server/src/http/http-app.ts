@@ -45,6 +45,8 @@ import { serverRoutes } from './server-routes.js';
 const PUBLIC = [/^\/healthz$/, /^\/api\/webhooks\//];
 /** Routes a `hook` token may call (the post-receive hook only tells the server about a push). */
 const HOOK_ROUTES = [/^\/api\/hooks\/git$/];
+/** What a `metrics` token (Prometheus, dashboards) may read: the scrape and the report, GET only. */
+const METRICS_ROUTES = [/^\/metrics$/, /^\/api\/metrics$/];
 /** Routes SDKs call with a client token (`<app>:<env>.<secret>`); no other route accepts one. */
 const CLIENT_ROUTES = [/^\/api\/client(\/|$)/, /^\/ofrep(\/|$)/];
 
@@ -135,6 +137,11 @@ export async function buildHttpApp(g: Gantry): Promise<FastifyInstance> {
       // Authenticated, just not allowed here: 403, like a client token outside the SDK routes.
       throw new NotAllowed(
         'a hook token may only notify pushes (POST /api/hooks/git); use an admin token for anything else',
+      );
+    }
+    if (principal.role === 'metrics' && !(req.method === 'GET' && METRICS_ROUTES.some((r) => r.test(path)))) {
+      throw new NotAllowed(
+        'a metrics token may only read the delivery metrics (GET /metrics, GET /api/metrics); use an admin token for anything else',
       );
     }
     req.principal = principal;

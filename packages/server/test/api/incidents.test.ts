@@ -1,5 +1,6 @@
 import type { Deployment, GantryEvent, Incident } from '@gantry/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { MetricsReport } from '../../src/features/metrics/engine/index.js';
 import { createApp, yamlWithSteps } from '../support/app-fixture.js';
 import { createDeployableApp, deployedTo, envPorts } from '../support/deploy-fixture.js';
 import { engines } from '../support/engines.js';
@@ -150,6 +151,56 @@ describe.each(engines)('incidents on $name', (engine) => {
         message: expect.stringContaining('no incident "inc_nope"'),
       });
     }
+  });
+
+  it('records an incident after the fact, and refuses a resolution before the opening (400 with the reason)', async () => {
+    // Two days ago at 10:00 UTC, and times from there.
+    const day = Math.floor(Date.now() / 86_400_000) * 86_400_000 - 2 * 86_400_000;
+    const t = (h: number, m = 0) => new Date(day + h * 3_600_000 + m * 60_000).toISOString();
+    const past = await open({
+      app: 'shop',
+      env: 'qa',
+      openedAt: t(10).replace('T10:00:00.000Z', 'T11:00:00+01:00'),
+      resolvedAt: t(10, 45).replace('.000Z', 'Z'),
+    });
+    expect(past.status).toBe(201);
+    expect(past.body).toMatchObject({ openedAt: t(10), resolvedAt: t(10, 45), resolvedBy: 'token:admin' });
+    const types = (await server.api<GantryEvent[]>('GET', `/api/events?subject=${past.body.id}`)).body.map(
+      (e) => e.type,
+    );
+    expect(types).toEqual(['incident.opened', 'incident.resolved']);
+
+    const before = await list();
+    const backwards = await open({ app: 'shop', env: 'qa', openedAt: t(10), resolvedAt: t(9, 35) });
+    expect(backwards.status).toBe(400);
+    expect(backwards.body).toMatchObject({
+      error: 'InvalidInput',
+      message: `resolvedAt: ${t(9, 35)} is before the incident opened (${t(10)}); an incident cannot be resolved before it opens`,
+    });
+    const future = await open({ app: 'shop', env: 'qa', openedAt: '2999-01-01T00:00:00Z' });
+    expect(future.status).toBe(400);
+    expect(future.body.message).toContain('openedAt: 2999-01-01T00:00:00Z is in the future');
+    const zoneless = await open({ app: 'shop', env: 'qa', openedAt: t(10).slice(0, 16).replace('T', ' ') });
+    expect(zoneless.status).toBe(400);
+    expect(zoneless.body.message).toContain('openedAt: expected an ISO-8601 time with a zone');
+    expect(await list()).toEqual(before);
+
+    const { body: incident } = await open({ app: 'shop', env: 'qa', openedAt: t(10) });
+    const resolve = (body: object) =>
+      server.api<Incident & ErrorBody>('POST', `/api/incidents/${incident.id}/resolve`, body);
+    const early = await resolve({ resolvedAt: t(9, 35) });
+    expect(early.status).toBe(400);
+    expect(early.body.message).toBe(
+      `resolvedAt: ${t(9, 35)} is before the incident opened (${t(10)}); an incident cannot be resolved before it opens`,
+    );
+    expect((await server.api<Incident>('GET', `/api/incidents/${incident.id}`)).body.resolvedAt).toBeNull();
+    const ok = await resolve({ resolvedAt: t(10, 25) });
+    expect(ok.status).toBe(200);
+    expect(ok.body.resolvedAt).toBe(t(10, 25));
+
+    // What the metrics read back: never a negative time to restore.
+    const r = await server.api<MetricsReport>('GET', `/api/metrics?app=shop&env=qa&from=${t(0)}&to=${t(24)}`);
+    expect(r.body.timeToRestore).toMatchObject({ n: 2, median: 35 * 60_000, outOfOrder: [] });
   });
 
   it('refuses an unknown app, an environment the app does not have, and a deployment that does not fit', async () => {

@@ -147,8 +147,12 @@ describe.skipIf(!HAS_BWRAP).each(engines)('a sandboxed build on $name', (engine)
   it('a step past its timeout gets a TERM it can handle before the sandbox ends', async () => {
     server = await startTestServer(engine, { buildsSandbox: 'bwrap' });
     const step = "trap 'echo got TERM; exit 1' TERM; echo waiting; sleep 30 & wait";
-    // build.timeout 1s: stopped at twice that, as a step timeout or a cancel would be.
-    const app = await createApp(server, yaml([step], '  timeout: 1s\n'));
+    // A step timeout (its clock starts with the step, so a slow checkout on a loaded machine cannot
+    // stop it before the trap is set); a build timeout or a cancel stops a step the same way.
+    const app = await createApp(
+      server,
+      `build:\n  steps:\n    - { name: s0, run: ${JSON.stringify(step)}, timeout: 5s }\n  artifact: { path: . }\n`,
+    );
     const build = await finishedBuild(server, app.buildIds[0]!, 60_000);
     expect(build.status).toBe('failed');
     expect(await logOf(server, build.id)).toContain('waiting\ngot TERM\n');

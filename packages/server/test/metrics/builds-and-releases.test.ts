@@ -61,7 +61,7 @@ describe('build time', () => {
 });
 
 describe('release frequency', () => {
-  it('counts production releases and toggles switched on, apart from deployments', async () => {
+  it('counts releases applied and toggles switched on outside a release as one count, apart from deployments', async () => {
     const history = input({
       releases: [
         { name: 'r1', env: 'production', appliedAt: at(0, 9) },
@@ -74,16 +74,36 @@ describe('release frequency', () => {
         { app: 'web', env: 'production', toggle: 'a', at: at(3), enabledBefore: true, enabledAfter: false },
         { app: 'web', env: 'production', toggle: 'b', at: at(9), enabledBefore: false, enabledAfter: true },
         { app: 'web', env: 'staging', toggle: 'c', at: at(2), enabledBefore: false, enabledAfter: true },
+        // Switched on by release r2 and by a revert of another: part of a release, not a release alone.
+        {
+          app: 'web',
+          env: 'production',
+          toggle: 'd',
+          at: at(8),
+          enabledBefore: false,
+          enabledAfter: true,
+          release: 'r2',
+        },
+        {
+          app: 'web',
+          env: 'production',
+          toggle: 'e',
+          at: at(10),
+          enabledBefore: false,
+          enabledAfter: true,
+          release: 'r0',
+        },
       ],
     });
     const r = await releaseFrequency(history, { app: 'web', from: at(0), to: at(14), bucket: 'week' });
     expect(r).toEqual({
       bucket: 'week',
-      releases: 2,
+      releases: 4,
+      releasesApplied: 2,
       togglesOn: 2,
       buckets: [
-        { start: at(0), releases: 1, togglesOn: 1 },
-        { start: at(7), releases: 1, togglesOn: 1 },
+        { start: at(0), releases: 2, releasesApplied: 1, togglesOn: 1 },
+        { start: at(7), releases: 2, releasesApplied: 1, togglesOn: 1 },
       ],
     });
   });

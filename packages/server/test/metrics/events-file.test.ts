@@ -34,20 +34,27 @@ describe('events files', () => {
     ]);
   });
 
-  it('names every bad record at once: unknown kinds, missing fields, bad values', () => {
-    const bad = {
-      commits: [{ sha: sha(1), parents: [], committedAt: 'yesterday' }],
-      deployments: [
-        { ...deploy('d1', 1, at(0)), finishedAt: undefined },
-        { ...deploy('d2', 1, at(0)), status: 'exploded' },
-      ],
-      deploys: [],
-    };
-    expect(problemsOf(JSON.stringify(bad))).toEqual([
-      'unknown kind of event "deploys"; the kinds are commits, deployments, incidents, builds, releases, toggleChanges',
-      `commits[0] (sha ${sha(1)}): committedAt: expected an ISO-8601 time with a zone, e.g. 2024-01-01T09:00:00Z`,
-      'deployments[0] (id "d1"): finishedAt: missing',
-      expect.stringMatching(/^deployments\[1\] \(id "d2"\): status: /),
+  it('names every bad record at once, by line:column: unknown kinds, missing fields, bad values', () => {
+    const d = (id: string) => deploy(id, 1, at(0));
+    const text = [
+      '{',
+      `  "commits": [{ "sha": "${sha(1)}", "parents": [], "committedAt": "yesterday" }],`,
+      '  "deployments": [',
+      `    ${JSON.stringify({ ...d('d1'), finishedAt: undefined })},`,
+      `    ${JSON.stringify({ ...d('d2'), status: 'exploded' })}`,
+      '  ],',
+      '  "deploys": []',
+      '}',
+    ].join('\n');
+    const col = (line: number, needle: string) => text.split('\n')[line - 1]!.indexOf(needle) + 1;
+    expect(problemsOf(text)).toEqual([
+      `unknown kind of event "deploys"; the kinds are commits, deployments, incidents, builds, releases, toggleChanges (at 7:14)`,
+      `commits[0] (sha ${sha(1)}): committedAt: expected an ISO-8601 time with a zone, e.g. 2024-01-01T09:00:00Z (at 2:${col(2, '"yesterday"')})`,
+      // A missing field: where its record starts.
+      'deployments[0] (id "d1"): finishedAt: missing (at 4:5)',
+      expect.stringMatching(
+        new RegExp(`^deployments\\[1\\] \\(id "d2"\\): status: .* \\(at 5:${col(5, '"exploded"')}\\)$`),
+      ),
     ]);
   });
 
@@ -55,16 +62,28 @@ describe('events files', () => {
     expect(problemsOf('{"commits": []}')).toEqual(['missing "deployments" (a list, possibly empty)']);
     const dup = { ...good, deployments: [...good.deployments, { ...good.deployments[0]! }] };
     expect(problemsOf(JSON.stringify(dup))).toEqual([
-      'deployments[2] (id "d1"): the same id as deployments[0]',
+      expect.stringMatching(/^deployments\[2\] \(id "d1"\): the same id as deployments\[0\] \(at 1:\d+\)$/),
     ]);
     const backwards = { ...good, deployments: [{ ...good.deployments[0]!, requestedAt: at(0, 3) }] };
-    expect(problemsOf(JSON.stringify(backwards))).toEqual([
+    expect(problemsOf(JSON.stringify(backwards)).map((p) => p.replace(/ \(at 1:\d+\)$/, ''))).toEqual([
       `deployments[0] (id "d1"): startedAt (${at(0, 2)}) is before requestedAt (${at(0, 3)})`,
       `deployments[0] (id "d1"): finishedAt (${at(0, 2)}) is before requestedAt (${at(0, 3)})`,
     ]);
   });
 
-  it('skips by documented rules and reports the counts: unknown SHAs, clock skew, backwards incidents', async () => {
+  it('refuses an incident resolved before it opened, naming its line and column', () => {
+    const text = JSON.stringify(
+      { ...good, incidents: [incident('i2', at(2, 5), { resolvedAt: at(2, 4) })] },
+      null,
+      2,
+    );
+    const line = text.split('\n').findIndex((l) => l.includes('"resolvedAt"')) + 1;
+    expect(problemsOf(text)).toEqual([
+      `incidents[0] (id "i2"): resolvedAt (${at(2, 4)}) is before openedAt (${at(2, 5)}) (at ${line}:21)`,
+    ]);
+  });
+
+  it('skips by documented rules and reports the counts: unknown SHAs, clock skew', async () => {
     const text = JSON.stringify({
       commits: [commit(1, at(0)), commit(2, at(3))], // c2 committed after d2 finished: clock skew
       deployments: [
@@ -72,15 +91,12 @@ describe('events files', () => {
         deploy('d2', 2, at(1), { remediates: 'nope' }),
         deploy('d3', 9, at(2)), // a commit never seen
       ],
-      incidents: [
-        incident('i1', at(1, 1), { deploymentId: 'gone' }),
-        incident('i2', at(2, 5), { resolvedAt: at(2, 4) }),
-      ],
+      incidents: [incident('i1', at(1, 1), { deploymentId: 'gone' })],
     });
     const { input: read, notes } = parseEventsFile(text);
     expect(notes).toEqual({ incidentsWithUnknownDeployment: ['i1'], unknownRemediates: ['d2'] });
     const r = await reportFromEvents(read, { ...week, bucket: 'week' });
-    expect(r.skipped).toEqual({ unknownShas: 1, clockSkew: 1, incidentsOutOfOrder: 1 });
+    expect(r.skipped).toEqual({ unknownShas: 1, clockSkew: 1, incidentsOutOfOrder: 0 });
     expect(r.leadTime.n).toBe(1);
     expect(r.deploymentFrequency.deployments).toBe(3);
     expect(r.timeToRestore.n).toBe(0);

@@ -102,6 +102,7 @@ describe('change failure rate and rework', () => {
       deployments: 10,
       rate: 0.3,
       byKind: { rollback: 0, revert: 1, 'fix-forward': 2 },
+      rollForwards: 0,
     });
   });
 
@@ -130,6 +131,33 @@ describe('recovery', () => {
     expect(r.open).toEqual(['D10']);
   });
 
+  it('is never negative: an incident linked to a deployment that had not finished starts the failure', async () => {
+    // D2 finishes at 10:30. I1 (linked to it) opened at 10:00, during its rollout, and was resolved at
+    // 10:05: from D2's finish that was −25 min; the failure began when I1 opened, so 5 min.
+    // I2 (linked to D3, opened during its rollout) is still open when R rolls back at 12:40.
+    const early = input({
+      commits: [1, 2, 3].map((n) => commit(n, at(0))),
+      deployments: [
+        deploy('D1', 1, at(1, 9)),
+        deploy('D2', 2, at(1, 10, 30), { requestedAt: at(1, 9, 50) }),
+        deploy('D3', 3, at(1, 12, 30), { requestedAt: at(1, 12) }),
+        deploy('R', 2, at(1, 12, 40), { trigger: 'rollback', requestedAt: at(1, 12, 35) }),
+      ],
+      incidents: [
+        incident('I1', at(1, 10), { deploymentId: 'D2', resolvedAt: at(1, 10, 5) }),
+        incident('I2', at(1, 12, 10), { deploymentId: 'D3' }),
+      ],
+    });
+    const r = await recoveryTime(early, week);
+    expect(r.recoveries.map((x) => [x.deploymentId, x.failedAt, x.recoveryMs])).toEqual([
+      ['D2', Date.parse(at(1, 10)), 5 * 60_000],
+      ['D3', Date.parse(at(1, 12, 10)), 30 * 60_000],
+    ]);
+    // An incident opened after the finish leaves the start at the finish (the D1 of the history above).
+    const late = (await recoveryTime(history, week)).recoveries.find((x) => x.deploymentId === 'D1');
+    expect(late).toMatchObject({ failedAt: Date.parse(at(0, 10)), recoveryMs: 3 * HOUR });
+  });
+
   it('time to restore: incident opened → resolved, open ones listed', async () => {
     const t = await timeToRestore(history, week);
     expect(t.n).toBe(2);
@@ -146,9 +174,11 @@ describe('bands (DORA 2023, a convention)', () => {
   });
 
   it('uses inclusive CFR bounds and exclusive time bounds', async () => {
+    const none = { deploymentsPerDay: null, deploymentDaysPerMonth: null };
     expect(
       bandFor({
-        deploymentsPerDay: 1 / 7,
+        ...none,
+        deploymentDaysPerWeek: 1,
         leadTimeMedianMs: DAY,
         changeFailureRate: 0.05,
         recoveryMedianMs: null,
@@ -161,7 +191,8 @@ describe('bands (DORA 2023, a convention)', () => {
     });
     expect(
       bandFor({
-        deploymentsPerDay: 0.01,
+        ...none,
+        deploymentDaysPerWeek: 0,
         leadTimeMedianMs: 31 * DAY,
         changeFailureRate: 0.15,
         recoveryMedianMs: 7 * DAY,
@@ -171,6 +202,69 @@ describe('bands (DORA 2023, a convention)', () => {
       leadTime: 'low',
       changeFailureRate: 'medium',
       recoveryTime: 'low',
+    });
+  });
+
+  describe('deployment frequency: read from deployment days, as DORA asks and Four Keys counts', () => {
+    const month = { app: 'web', from: at(0), to: at(28) };
+    /** `perDay` deployments of new changes on each of the given weekdays (0 = Monday) of four weeks. */
+    const team = (weekdays: number[], perDay: number, extra: ReturnType<typeof deploy>[] = []) => {
+      const deployments = [];
+      let n = 0;
+      for (let w = 0; w < 4; w++)
+        for (const d of weekdays)
+          for (let k = 0; k < perDay; k++) {
+            n++;
+            deployments.push(deploy(`d${n}`, n, at(7 * w + d, 9 + k)));
+          }
+      return input({
+        commits: Array.from({ length: n }, (_, i) => commit(i + 1, at(0))),
+        deployments: [...deployments, ...extra],
+      });
+    };
+
+    it('calls a team that deploys on 3 days a week "high", however many deployments a day', async () => {
+      // Monday, Wednesday and Friday, three times each: 36 deployments in 28 days, 1.29 a day.
+      const r = await reportFromEvents(team([0, 2, 4], 3), { ...month, bucket: 'week' });
+      expect(r.deploymentFrequency.perDay).toBeCloseTo(36 / 28);
+      expect(r.deploymentFrequency.deploymentDays.weeks.map((w) => w.days)).toEqual([3, 3, 3, 3]);
+      expect(r.bands.values).toMatchObject({ deploymentDaysPerWeek: 3, deploymentsPerDay: 36 / 28 });
+      expect(r.bands.deploymentFrequency).toBe('high');
+      expect(r.previous.headline).toMatchObject({ deploymentDaysPerWeek: 0, deploymentsPerDay: 0 });
+    });
+
+    it('calls deploying on every working day "elite", weekends off', async () => {
+      const r = await reportFromEvents(team([0, 1, 2, 3, 4], 1), { ...month, bucket: 'week' });
+      expect(r.deploymentFrequency.perDay).toBeCloseTo(20 / 28);
+      expect(r.bands).toMatchObject({ deploymentFrequency: 'elite' });
+    });
+
+    it('does not count rollbacks as deployment days', async () => {
+      // A change each Monday; from the second week, back to last week's release and forward again
+      // twice a day, Tuesday to Friday: 28 deployments in 28 days, but new code on one day a week.
+      const rollbacks = [1, 2, 3].flatMap((w) =>
+        [1, 2, 3, 4].flatMap((d) =>
+          [0, 1, 2, 3].map((k) =>
+            deploy(`rb${w}-${d}-${k}`, w + (k % 2), at(7 * w + d, 9 + k), { trigger: 'rollback' }),
+          ),
+        ),
+      );
+      const r = await reportFromEvents(team([0], 1, rollbacks), { ...month, bucket: 'week' });
+      expect(r.deploymentFrequency).toMatchObject({ deployments: 52, rollbacks: 48 });
+      expect(r.deploymentFrequency.deploymentDays.weeks.map((w) => w.days)).toEqual([1, 1, 1, 1]);
+      expect(r.bands.deploymentFrequency).toBe('high');
+    });
+
+    it('calls one deployment day in four weeks "medium", none "low", and a window under a week nothing', async () => {
+      const once = input({ commits: [commit(1, at(0))], deployments: [deploy('d1', 1, at(9))] });
+      const r = await reportFromEvents(once, { ...month, bucket: 'week' });
+      expect(r.bands.values).toMatchObject({ deploymentDaysPerWeek: 0, deploymentDaysPerMonth: 1 });
+      expect(r.bands.deploymentFrequency).toBe('medium');
+      const none = await reportFromEvents(once, { ...month, from: at(28), to: at(56), bucket: 'week' });
+      expect(none.bands.deploymentFrequency).toBe('low');
+      const short = await reportFromEvents(once, { ...month, from: at(8), to: at(11), bucket: 'day' });
+      expect(short.bands.deploymentFrequency).toBeNull();
+      expect(short.bands.values.deploymentsPerDay).toBeCloseTo(1 / 3);
     });
   });
 });

@@ -5,6 +5,7 @@ import {
   deploymentFrequency,
   leadTime,
   MemoryGraph,
+  reworkRate,
   rollbackTime,
 } from '../../src/features/metrics/engine/index.js';
 import { at, commit, DAY, deploy, HOUR, input, sha, T0, week } from './fixtures.js';
@@ -84,6 +85,15 @@ describe('classification of the same history', () => {
     expect(deployments.map((d) => d.newCommits)).toEqual([2, 2, 0, 0, 1]);
   });
 
+  it('counts both rollbacks in deployment frequency, and says the roll-forward is not rework', async () => {
+    expect((await deploymentFrequency(history, { ...week, bucket: 'week' })).rollbacks).toBe(2);
+    expect(await reworkRate(history, week)).toMatchObject({
+      remediating: 1,
+      byKind: { rollback: 1, revert: 0, 'fix-forward': 0 },
+      rollForwards: 1,
+    });
+  });
+
   it('defines the change set against the previous deployment, new commits against all shipped', () => {
     const graph = new MemoryGraph(history.commits);
     expect(changeSet(graph, sha(2), null)).toEqual([sha(2), sha(1)]);
@@ -108,7 +118,53 @@ describe('deployment frequency', () => {
       [0, 0],
       [0, 0],
     ]);
-    expect(f.deploymentDaysPerWeek).toEqual([{ weekStart: at(0), days: 4 }]);
+    // Days with a deployment of a new change: 0, 2 and 4 (the rollback on day 3 ships nothing new).
+    expect(f.deploymentDays).toEqual({
+      days: 3,
+      weeks: [{ start: at(0), days: 3 }],
+      medianPerWeek: 3,
+      months: [{ start: at(0), days: 3 }],
+      medianPerMonth: 3,
+    });
+  });
+
+  it('counts deployment days in whole weeks of UTC days, counted back from the last day of the window', async () => {
+    const days = input({
+      commits: [1, 2, 3, 4].map((n) => commit(n, at(0))),
+      deployments: [
+        deploy('first-day', 1, at(0, 13)), // the window's first day is partial: in no whole week
+        deploy('d2', 2, at(3, 9)),
+        deploy('d3', 3, at(27, 23)),
+        deploy('last-day', 4, at(28, 11)), // the window's last day is partial, and counts
+        deploy('after', 4, at(28, 13), { sha: sha(1) }), // after the window
+      ],
+    });
+    const f = await deploymentFrequency(days, {
+      app: 'web',
+      from: at(0, 12),
+      to: at(28, 12),
+      bucket: 'week',
+    });
+    expect(f.deployments).toBe(4);
+    expect(f.deploymentDays).toEqual({
+      days: 4,
+      weeks: [
+        { start: at(1), days: 1 },
+        { start: at(8), days: 0 },
+        { start: at(15), days: 0 },
+        { start: at(22), days: 2 },
+      ],
+      medianPerWeek: 0.5,
+      months: [{ start: at(1), days: 3 }],
+      medianPerMonth: 3,
+    });
+    const short = await deploymentFrequency(days, { app: 'web', from: at(3), to: at(6), bucket: 'day' });
+    expect(short.deploymentDays).toMatchObject({
+      days: 1,
+      weeks: [],
+      medianPerWeek: null,
+      medianPerMonth: null,
+    });
   });
 
   it('starts ISO weeks on Monday 00:00 UTC and keeps windows half-open', async () => {

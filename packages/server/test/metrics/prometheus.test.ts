@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import type { Build, Deployment, Incident } from '@gantry/contracts';
 import parsePrometheusTextFormat, { type PromFamily, type PromSample } from 'parse-prometheus-text-format';
 import { register } from 'prom-client';
@@ -5,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   BUILD_DURATION_BUCKETS,
   BUILD_QUEUE_BUCKETS,
+  PrometheusExporter,
   ROLLBACK_DURATION_BUCKETS,
 } from '../../src/features/metrics/prometheus.js';
 import { buildsOf } from '../support/app-fixture.js';
@@ -15,6 +17,9 @@ import { startTestServer, type TestServer } from '../support/test-server.js';
 import { clientToken, sdkFetch } from '../toggles/client-api/client-api-fixture.js';
 
 afterAll(cleanupAll);
+
+/** Set by test/global-setup.ts when promtool is installed (CI requires it). */
+const PROMTOOL = process.env.TEST_PROMTOOL;
 
 const SAMPLE =
   /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{((?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\[\\"n])*",?)*)\})? (\S+)$/;
@@ -110,6 +115,28 @@ function parseSeries(text: string, name: string, labels: Record<string, string>)
 const seriesOf = (text: string, name: string) =>
   samplesOf(text, [`${name}_count`]).map(([, labels]) => labels);
 
+/**
+ * Every sample that may only grow, by series: counters, and the _bucket, _sum and _count of histograms
+ * and summaries (summary quantiles may move either way).
+ */
+function cumulative(text: string): Map<string, number> {
+  const types = new Map([...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => [m[1]!, m[2]!]));
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const m = SAMPLE.exec(line);
+    if (!m) continue;
+    const name = m[1]!;
+    const family = [name, name.replace(/_(bucket|sum|count)$/, '')].find((f) => types.has(f))!;
+    const type = types.get(family);
+    const grows =
+      type === 'counter' ||
+      (type === 'histogram' && name !== family) ||
+      (type === 'summary' && name !== family);
+    if (grows) out.set(`${name}{${m[2] ?? ''}}`, Number(m[3]));
+  }
+  return out;
+}
+
 /** Exact quantile, interpolated between closest ranks (docs/metrics.md, conventions). */
 function quantile(sorted: number[], q: number): number {
   const pos = (sorted.length - 1) * q;
@@ -131,6 +158,7 @@ interface Scrape {
 
 describe.each(engines)('Prometheus /metrics on $name', (engine) => {
   let server: TestServer;
+  let app: Awaited<ReturnType<typeof createDeployableApp>>;
   let v1: string;
   let v2: string;
   let broken: string;
@@ -183,7 +211,7 @@ describe.each(engines)('Prometheus /metrics on $name', (engine) => {
 
   beforeAll(async () => {
     server = await startTestServer(engine);
-    const app = await createDeployableApp(server, await envPorts());
+    app = await createDeployableApp(server, await envPorts());
     v1 = app.v1;
     expect((await deployedTo(server, 'qa', v1)).status).toBe('succeeded');
     await deploy('staging', v1);
@@ -240,7 +268,7 @@ describe.each(engines)('Prometheus /metrics on $name', (engine) => {
   }, 240_000);
   afterAll(async () => server?.close());
 
-  it('refuses a scrape without a valid admin token', async () => {
+  it('takes an admin or a metrics token; a metrics token may read the metrics and nothing else', async () => {
     expect((await scrape(null)).status).toBe(401);
     expect((await scrape('Bearer nope')).status).toBe(401);
     const hook = await server.api<{ token: string }>('POST', '/api/tokens', {
@@ -251,6 +279,44 @@ describe.each(engines)('Prometheus /metrics on $name', (engine) => {
     expect((await scrape(`Bearer ${hook.body.token}`)).status).toBe(403);
     const client = await clientToken(server, 'shop', 'qa');
     expect((await scrape(client)).status).toBe(403);
+
+    const created = await server.api<{ token: string }>('POST', '/api/tokens', {
+      name: 'prometheus',
+      role: 'metrics',
+    });
+    expect(created.status).toBe(201);
+    const metrics = `Bearer ${created.body.token}`;
+    const s = await scrape(metrics);
+    expect(s.status).toBe(200);
+    expect(s.text).toBe((await scrape()).text);
+    const as = (method: string, path: string, body?: object) =>
+      fetch(`${server.url}${path}`, {
+        method,
+        headers: {
+          authorization: metrics,
+          ...(body && { 'content-type': 'application/json' }),
+        },
+        ...(body && { body: JSON.stringify(body) }),
+      });
+    expect((await as('GET', '/api/metrics?app=shop')).status).toBe(200);
+    for (const [method, path, body] of [
+      ['GET', '/api/metrics/events'],
+      ['GET', '/api/apps'],
+      ['GET', '/api/incidents'],
+      ['GET', '/api/events'],
+      ['POST', '/api/tokens', { name: 'escalate', role: 'admin' }],
+      ['POST', '/api/incidents', { app: 'shop', env: 'qa' }],
+      ['POST', '/api/apps/shop/environments/production/rollback', { confirm: true }],
+      ['POST', '/metrics'],
+    ] as const) {
+      const res = await as(method, path, body);
+      expect(res.status, `${method} ${path}`).toBe(403);
+      expect(((await res.json()) as { message: string }).message).toContain(
+        'a metrics token may only read the delivery metrics (GET /metrics, GET /api/metrics)',
+      );
+    }
+    const refused = await server.api('POST', '/api/tokens', { name: 'x', role: 'metrics', app: 'shop' });
+    expect(refused.status).toBe(400);
   });
 
   it("answers valid text exposition with prom-client's content type, the same on every scrape", async () => {
@@ -263,11 +329,16 @@ describe.each(engines)('Prometheus /metrics on $name', (engine) => {
       ['gantry_build_duration_seconds', 'HISTOGRAM'],
       ['gantry_build_queue_seconds', 'HISTOGRAM'],
       ['gantry_rollback_duration_seconds', 'HISTOGRAM'],
+      ['gantry_commits_delivered_total', 'COUNTER'],
+      ['gantry_lead_time_p50_seconds', 'GAUGE'],
+      ['gantry_lead_time_p90_seconds', 'GAUGE'],
+      ['gantry_lead_time_p95_seconds', 'GAUGE'],
+      ['gantry_lead_time_window_commits', 'GAUGE'],
       ['gantry_incidents_open', 'GAUGE'],
       ['gantry_toggle_evaluations_total', 'COUNTER'],
       ['gantry_build_slo_seconds', 'GAUGE'],
       ['gantry_rollback_slo_seconds', 'GAUGE'],
-      ['gantry_lead_time_seconds', 'SUMMARY'],
+      ['gantry_releases_total', 'COUNTER'],
     ]);
     // Filled from the database each time: nothing accumulates in memory between scrapes.
     expect((await scrape()).text).toBe(s.text);
@@ -353,9 +424,9 @@ describe.each(engines)('Prometheus /metrics on $name', (engine) => {
     expect(s.value('gantry_rollback_slo_seconds')).toBe(60);
   });
 
-  it('summarises lead time with exact quantiles over the last 28 days', async () => {
+  it('gives lead time over the last 28 days as gauges with exact quantiles, and counts delivered commits', async () => {
     const s = await scrape();
-    expect(s.family('gantry_lead_time_seconds').help).toContain('last 28 days');
+    expect(s.family('gantry_lead_time_p50_seconds').help).toContain('last 28 days');
     const shop = await server.gantry.apps.get('shop');
     const commits = await server.gantry.database.db
       .selectFrom('commits')
@@ -371,17 +442,20 @@ describe.each(engines)('Prometheus /metrics on $name', (engine) => {
         return (Date.parse(by.finishedAt!) - Date.parse(c.committed_at)) / 1000;
       })
       .sort((a, b) => a - b);
-    const lead = s.series('gantry_lead_time_seconds', { app: 'shop', env: 'production' });
-    expect(Number(lead.count)).toBe(3);
-    expect(Number(lead.sum)).toBeCloseTo(
-      leads.reduce((a, b) => a + b, 0),
-      3,
-    );
-    expect(Object.keys(lead.quantiles!).sort()).toEqual(['0.5', '0.9', '0.95']);
-    for (const q of [0.5, 0.9, 0.95])
-      expect(Number(lead.quantiles![String(q)])).toBeCloseTo(quantile(leads, q), 3);
-    for (const env of ['qa', 'staging'])
-      expect(Number(s.series('gantry_lead_time_seconds', { app: 'shop', env }).count)).toBe(3);
+    const prodLabels = { app: 'shop', env: 'production' };
+    expect(s.value('gantry_lead_time_window_commits', prodLabels)).toBe(3);
+    for (const [name, q] of [
+      ['p50', 0.5],
+      ['p90', 0.9],
+      ['p95', 0.95],
+    ] as const)
+      expect(s.value(`gantry_lead_time_${name}_seconds`, prodLabels)).toBeCloseTo(quantile(leads, q), 3);
+    for (const env of ['qa', 'staging']) {
+      expect(s.value('gantry_lead_time_window_commits', { app: 'shop', env })).toBe(3);
+      expect(s.value('gantry_commits_delivered_total', { app: 'shop', env })).toBe(3);
+    }
+    // Every commit is delivered once per environment, whatever the rollbacks.
+    expect(s.value('gantry_commits_delivered_total', prodLabels)).toBe(3);
   });
 
   it('counts toggle evaluations reported by SDKs', async () => {
@@ -401,5 +475,51 @@ describe.each(engines)('Prometheus /metrics on $name', (engine) => {
     const after = await scrape();
     expect(after.value('gantry_incidents_open', { app: 'shop', env: 'production' })).toBe(0);
     checkExposition(after.text);
+  });
+  it.runIf(PROMTOOL)("passes `promtool check metrics` (Prometheus's own linter)", async () => {
+    const s = await scrape();
+    const res = spawnSync(PROMTOOL!, ['check', 'metrics'], { input: s.text, encoding: 'utf8' });
+    expect(`${res.stdout}${res.stderr}`).toBe('');
+    expect(res.status).toBe(0);
+  });
+
+  it('only grows its counters, histograms and summaries: new deployments, and a month later', async () => {
+    const exporter = (now: number) =>
+      new PrometheusExporter({
+        db: server.gantry.database.db,
+        apps: server.gantry.apps,
+        metrics: server.gantry.metrics,
+        now: () => now,
+      });
+    const text = async (now: number) => (await exporter(now).collect()).metrics();
+    const before = cumulative(await text(Date.now()));
+    expect(before.size).toBeGreaterThan(20);
+
+    const v4 = await app.pushFiles({ VERSION: 'v4' }, 'v4');
+    await server.api('POST', '/api/apps/shop/sync');
+    expect((await deployedTo(server, 'qa', v4)).status).toBe('succeeded');
+    await deploy('staging', v4);
+    await deploy('production', v4);
+    const rb = await server.api<Deployment>('POST', '/api/apps/shop/environments/production/rollback', {
+      confirm: true,
+    });
+    expect((await deploymentDone(server, rb.body.id)).status).toBe('succeeded');
+
+    // Now, and 29 days on: the lead-time window holds no commit any more, and nothing may go down.
+    for (const later of [Date.now(), Date.now() + 29 * 86_400_000]) {
+      const after = await text(later);
+      checkExposition(after);
+      const grown = cumulative(after);
+      for (const [series, value] of before)
+        expect(
+          grown.get(series),
+          `${series} went from ${value} to ${grown.get(series)}`,
+        ).toBeGreaterThanOrEqual(value);
+    }
+    const month = await text(Date.now() + 29 * 86_400_000);
+    expect(month).toMatch(/^gantry_lead_time_window_commits\{app="shop",env="production"\} 0$/m);
+    expect(month).not.toMatch(/^gantry_lead_time_p50_seconds\{app="shop",env="production"\}/m);
+    // gantry.yaml's commit, v1, v2, and with v4 the broken commit under it.
+    expect(month).toMatch(/^gantry_commits_delivered_total\{app="shop",env="production"\} 5$/m);
   });
 });

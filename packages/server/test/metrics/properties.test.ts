@@ -54,6 +54,29 @@ describe('properties over seeded random histories', () => {
   });
 
   it.each(seeds)(
+    'seed %i: recovery time is never negative, also with incidents linked to any deployment',
+    async (seed) => {
+      const h = randomHistory(seed);
+      const r = rng(seed * 7);
+      const prod = h.deployments.filter((d) => d.env === 'production' && d.status === 'succeeded');
+      // Link incidents to random deployments, which may have finished long after the incident.
+      const linked: MetricsInput = {
+        ...h,
+        incidents: h.incidents.map((i) =>
+          r() < 0.7 && prod.length ? { ...i, deploymentId: prod[Math.floor(r() * prod.length)]!.id } : i,
+        ),
+      };
+      for (const input of [h, linked]) {
+        const rec = await recoveryTime(input, scope);
+        for (const x of rec.recoveries) {
+          expect(x.failedAt).toBeLessThanOrEqual(x.finishedAt);
+          if (x.recoveryMs !== null) expect(x.recoveryMs).toBeGreaterThanOrEqual(0);
+        }
+      }
+    },
+  );
+
+  it.each(seeds)(
     'seed %i: every commit gets at most one lead time, never negative by construction',
     async (seed) => {
       const lt = await leadTime(randomHistory(seed), scope);

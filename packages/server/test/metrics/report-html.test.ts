@@ -1,3 +1,4 @@
+import { humanRate } from '@gantry/contracts';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -5,6 +6,7 @@ import {
   type MetricsReport,
   reportFromEvents,
 } from '../../src/features/metrics/engine/index.js';
+import { durationTickLabels } from '../../src/features/metrics/report-format.js';
 import {
   durationTicks,
   escapeHtml,
@@ -119,9 +121,51 @@ const rich = input({
   ],
 });
 
+interface Layout {
+  viewport: number;
+  scrollWidth: number;
+  /** Elements reaching past the viewport's left or right edge. */
+  beyond: string[];
+  charts: { chart: string; width: number; inner: number; clipped: string[] }[];
+}
+
+/**
+ * Measures the page in the browser (plain JavaScript: the project's TypeScript has no DOM library):
+ * what sticks out of the viewport, each chart's width against its card's content width, and the chart
+ * text that sticks out of its SVG (it would be cut off).
+ */
+const LAYOUT = `(() => {
+  const viewport = document.documentElement.clientWidth;
+  const out = (r, box) => r.left < box.left - 0.5 || r.right > box.right + 0.5;
+  const whole = { left: 0, right: viewport };
+  return {
+    viewport,
+    scrollWidth: document.documentElement.scrollWidth,
+    beyond: [...document.querySelectorAll('body *')]
+      .filter((e) => out(e.getBoundingClientRect(), whole))
+      .map((e) => e.tagName),
+    charts: [...document.querySelectorAll('figure.chart > svg')].map((svg) => {
+      const fig = svg.parentElement;
+      const style = getComputedStyle(fig);
+      const box = svg.getBoundingClientRect();
+      return {
+        chart: fig.getAttribute('data-chart'),
+        width: box.width,
+        inner: fig.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight),
+        clipped: [...svg.querySelectorAll('text')]
+          .filter((t) => getComputedStyle(t).display !== 'none')
+          .filter((t) => out(t.getBoundingClientRect(), box))
+          .map((t) => t.textContent),
+      };
+    }),
+  };
+})()`;
+
 let browser: Browser;
 let full: MetricsReport;
 let empty: MetricsReport;
+/** Builds of half a second, rollbacks of 0.4 s, against the default 10 min and 1 min SLOs. */
+let subSecond: MetricsReport;
 
 interface Rendered {
   page: Page;
@@ -130,8 +174,8 @@ interface Rendered {
 }
 
 /** The HTML in a fresh page with every request blocked (and recorded) and dialogs recorded. */
-async function open(html: string): Promise<Rendered> {
-  const page = await browser.newPage({ viewport: { width: 1600, height: 1200 } });
+async function open(html: string, width = 1600): Promise<Rendered> {
+  const page = await browser.newPage({ viewport: { width, height: 1200 } });
   const requests: string[] = [];
   const dialogs: string[] = [];
   page.on('request', (r) => requests.push(r.url()));
@@ -150,6 +194,22 @@ beforeAll(async () => {
   const scope = { app: 'web', from: at(0), to: at(28), bucket: 'week' as const };
   full = await reportFromEvents(rich, scope);
   empty = await reportFromEvents(rich, { ...scope, from: at(140), to: at(168) });
+  const ms = (day: number, h: number, milliseconds: number) =>
+    new Date(Date.parse(at(day, h)) + milliseconds).toISOString();
+  const quick = input({
+    commits: [commit(1, at(0)), commit(2, at(1)), commit(3, at(8))],
+    deployments: [
+      deploy('A', 1, at(0, 10)),
+      deploy('B', 2, at(1, 10)),
+      deploy('RB1', 1, ms(1, 11, 400), { trigger: 'rollback', requestedAt: at(1, 11), startedAt: at(1, 11) }),
+      deploy('C', 3, at(8, 10)),
+      deploy('RB2', 2, ms(8, 11, 350), { trigger: 'rollback', requestedAt: at(8, 11), startedAt: at(8, 11) }),
+    ],
+    builds: [300, 450, 800].map((d, i) =>
+      build(`q${i}`, 7 * i, 0, { startedAt: at(7 * i, 9, 1), finishedAt: ms(7 * i, 9, 60_000 + d) }),
+    ),
+  });
+  subSecond = await reportFromEvents(quick, scope);
   if (CHROMIUM)
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -198,10 +258,10 @@ describe.runIf(CHROMIUM)('renderReportHtml in Chromium', () => {
       const fig = page.locator(`figure[data-chart="${id}"]`);
       expect(await fig.count(), id).toBe(1);
       expect(await fig.getAttribute('data-empty'), id).toBeNull();
-      const box = await fig.locator('svg').boundingBox();
+      const box = await fig.locator(':scope > svg').boundingBox();
       expect(box && box.width > 0 && box.height > 0, id).toBe(true);
       expect(await fig.locator('figcaption').textContent(), id).not.toBe('');
-      expect(await fig.locator('g.legend text').count(), id).toBeGreaterThan(0);
+      expect(await fig.locator('ul.legend li').count(), id).toBeGreaterThan(0);
       expect(await fig.locator('[data-axis="y"] text.tick').count(), id).toBeGreaterThan(1);
       expect(await fig.locator('[data-axis="x"] text.tick').count(), id).toBeGreaterThan(0);
     }
@@ -214,7 +274,9 @@ describe.runIf(CHROMIUM)('renderReportHtml in Chromium', () => {
     expect(await chart('deployments', 'rect[data-bar="rollbacks"]')).toBe(
       s.filter((p) => p.rollbacks).length,
     );
-    expect(await chart('deployments', 'rect[data-bar="releases"]')).toBe(s.filter((p) => p.releases).length);
+    expect(await chart('deployments', 'rect[data-bar="releases"]')).toBe(
+      s.filter((p) => p.releasesApplied).length,
+    );
     expect(await chart('deployments', 'rect[data-bar="toggles-on"]')).toBe(
       s.filter((p) => p.togglesOn).length,
     );
@@ -308,7 +370,7 @@ describe.runIf(CHROMIUM)('renderReportHtml in Chromium', () => {
     expect(await page.locator('[data-bands-source]').textContent()).toBe(full.bands.source);
 
     const bands: Record<string, string | null> = {
-      deploymentsPerDay: full.bands.deploymentFrequency,
+      deploymentDaysPerWeek: full.bands.deploymentFrequency,
       leadTimeMedianMs: full.bands.leadTime,
       changeFailureRate: full.bands.changeFailureRate,
       recoveryMedianMs: full.bands.recoveryTime,
@@ -348,7 +410,7 @@ describe.runIf(CHROMIUM)('renderReportHtml in Chromium', () => {
     }
     // Commits never seen are counted over the whole history, so the note stays (and says so).
     expect(await count(page, '[data-skipped]')).toBe(empty.skipped.unknownShas > 0 ? 1 : 0);
-    expect(await count(page, 'tr[data-metric]')).toBe(8);
+    expect(await count(page, 'tr[data-metric]')).toBe(Object.keys(empty.trend).length);
     const all = (await page.content()) + ((await page.locator('body').textContent()) ?? '');
     expect(all).not.toMatch(/NaN|Infinity|undefined/);
     expect(requests).toEqual([]);
@@ -364,6 +426,88 @@ describe.runIf(CHROMIUM)('renderReportHtml in Chromium', () => {
     expect(renderReportHtml({ ...empty, skipped: { ...empty.skipped, clockSkew: 2 } })).toContain(
       'data-skipped',
     );
+  });
+
+  it('fits its charts to their cards, and a 420 px window without overflowing it', async () => {
+    const html = renderReportHtml([full, subSecond], { generatedAt: '2024-01-29T08:00:00Z' });
+    for (const width of [420, 1600]) {
+      const { page } = await open(html, width);
+      const layout = (await page.evaluate(LAYOUT)) as Layout;
+      expect(layout.viewport).toBe(width);
+      expect(layout.scrollWidth, `${width} px`).toBe(layout.viewport);
+      expect(layout.beyond, `${width} px`).toEqual([]);
+      expect(layout.charts).toHaveLength(12);
+      for (const c of layout.charts) {
+        // Each chart fills its card (width 100%), whatever the card's width.
+        expect(c.width, `${c.chart} at ${width} px`).toBeCloseTo(c.inner, 0);
+        expect(c.clipped, `${c.chart} at ${width} px`).toEqual([]);
+      }
+      if (width === 1600) expect(layout.charts[0]!.width).toBeGreaterThan(720);
+      await page.close();
+    }
+  });
+
+  it('scales build and rollback times to the data: sub-second points stand clear of zero, the SLO is said to be above', async () => {
+    const { page } = await open(renderReportHtml(subSecond));
+    for (const id of ['build-time', 'rollback-time']) {
+      const fig = page.locator(`figure[data-chart="${id}"]`);
+      expect(await fig.locator('[data-slo-line]').count(), id).toBe(0);
+      expect(await fig.locator('[data-slo-above] text').textContent(), id).toMatch(
+        /^↑ SLO (10|1) min, above this scale$/,
+      );
+      const bottom = Number(await fig.locator('[data-axis="x"] line').first().getAttribute('y1'));
+      const ys = await fig
+        .locator('circle[data-point]')
+        .evaluateAll((els) => els.map((e) => Number(e.getAttribute('cy'))));
+      expect(ys.length, id).toBeGreaterThan(0);
+      // The largest point is at least halfway up the plot; none lies on the axis.
+      expect(bottom - Math.min(...ys), id).toBeGreaterThan(90);
+      for (const y of ys) expect(bottom - y, id).toBeGreaterThan(20);
+      const ticks = await fig.locator('[data-axis="y"] text.tick').allTextContents();
+      expect(ticks[0], id).toBe('0 ms');
+      expect(
+        ticks.every((t) => t.endsWith(' ms')),
+        id,
+      ).toBe(true);
+    }
+    // Minutes-long builds under a 10 min SLO: the axis starts at "0 min", not "0 ms".
+    const { page: rich } = await open(renderReportHtml(full));
+    for (const id of ['lead-time', 'recovery', 'build-time']) {
+      const ticks = await rich
+        .locator(`figure[data-chart="${id}"] [data-axis="y"] text.tick`)
+        .allTextContents();
+      const unit = ticks[0]!.split(' ')[1];
+      expect(ticks[0], id).not.toBe('0 ms');
+      expect(
+        ticks.every((t) => t.endsWith(` ${unit}`)),
+        `${id}: ${ticks}`,
+      ).toBe(true);
+    }
+    await page.close();
+    await rich.close();
+  });
+
+  it('has the rows of the CLI: deployment days with the raw rate beside them, and time to restore', async () => {
+    const { page } = await open(renderReportHtml(full));
+    const rows = await page
+      .locator('tr[data-metric]')
+      .evaluateAll((els) => els.map((e) => e.getAttribute('data-metric')));
+    expect(rows.slice(0, 2)).toEqual(['deploymentDaysPerWeek', 'deploymentsPerDay']);
+    const cell = (key: string, sel: string) => page.locator(`tr[data-metric="${key}"] ${sel}`).textContent();
+    expect(await cell('deploymentDaysPerWeek', 'td.value')).toBe(
+      `${full.deploymentFrequency.deploymentDays.medianPerWeek} days/week`,
+    );
+    expect(await cell('deploymentDaysPerWeek', '[data-band]')).toBe(full.bands.deploymentFrequency);
+    // One rate convention with the CLI: 12 deployments in 28 days is 3 a week, not "0.43 / day".
+    expect(full.deploymentFrequency.perDay).toBeCloseTo(12 / 28);
+    expect(await cell('deploymentsPerDay', 'td.value')).toBe('3/week');
+    const ttr = full.timeToRestore;
+    expect(ttr.n).toBeGreaterThan(0);
+    expect(await cell('timeToRestoreMedianMs', 'td.value')).toBe(formatDuration(ttr.median));
+    expect(await cell('timeToRestoreMedianMs', 'td.detail')).toContain(
+      `${ttr.n} resolved, ${ttr.open.length} open`,
+    );
+    await page.close();
   });
 
   it('escapes names from users: they show as text, nothing runs, nothing loads', async () => {
@@ -423,6 +567,33 @@ describe('formatting and scales', () => {
       expect(t[t.length - 1]).toBeGreaterThanOrEqual(max);
       expect(t.length).toBeLessThanOrEqual(7);
     }
+    // Tick labels in one unit, the largest the step is a whole number of.
+    expect(durationTickLabels(durationTicks(25 * 60_000))).toEqual([
+      '0 min',
+      '5 min',
+      '10 min',
+      '15 min',
+      '20 min',
+      '25 min',
+    ]);
+    expect(durationTickLabels(durationTicks(90_000))).toEqual(['0 s', '30 s', '60 s', '90 s']);
+    expect(durationTickLabels(durationTicks(450))).toEqual([
+      '0 ms',
+      '100 ms',
+      '200 ms',
+      '300 ms',
+      '400 ms',
+      '500 ms',
+    ]);
+    expect(durationTickLabels(durationTicks(5 * 3_600_000))[0]).toBe('0 h');
+    // Rates: the CLI's convention, per day from one a day, else per week.
+    expect([humanRate(0.18), humanRate(10 / 7), humanRate(12), humanRate(0), humanRate(null)]).toEqual([
+      '1.3/week',
+      '1.4/day',
+      '12/day',
+      '0/week',
+      '—',
+    ]);
     const y = linearScale(0, 100, 200, 0);
     expect([y(0), y(50), y(100)]).toEqual([200, 100, 0]);
     expect(linearScale(5, 5, 10, 20)(5)).toBe(10);

@@ -10,12 +10,17 @@ export function tokensRoutes(r: TypedApp, g: Gantry): void {
       schema: {
         tags: ['auth'],
         summary:
-          'Create an API token; it is shown once and stored hashed. A hook token names its app; unknown fields are refused',
+          'Create an API token; it is shown once and stored hashed. A hook token names its app; a metrics token may only read the metrics (Prometheus); unknown fields are refused',
         // Strict: an unknown field (a `kind` meant as a role, a misspelt `role`) must not fall back to admin.
         body: z
           .object({
             name: z.string().min(1).max(100),
-            role: z.enum(['admin', 'hook']).default('admin'),
+            role: z
+              .enum(['admin', 'hook', 'metrics'])
+              .default('admin')
+              .describe(
+                'admin: every route; hook: notify pushes of one app; metrics: read GET /metrics and GET /api/metrics only',
+              ),
             app: z.string().min(1).optional().describe('the app a hook token may report pushes for'),
           })
           .strict(),

@@ -24,6 +24,39 @@ export interface OpenIncident {
   deploymentId?: string | null;
   title?: string | null;
   actor: string;
+  /** When it began, to record an incident after the fact (ISO-8601 with a zone); default now. */
+  openedAt?: string | null;
+  /** When it was resolved, for an incident recorded after the fact; it is then opened and resolved. */
+  resolvedAt?: string | null;
+}
+
+/** How far ahead of this server's clock a given time may be (the caller's clock may run ahead). */
+export const CLOCK_SLACK_MS = 60_000;
+const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
+
+/** A time given with a request, as ISO-8601 UTC; refused when malformed or in the future. */
+function givenTime(field: string, value: string, now: number): string {
+  const t = Date.parse(value);
+  if (!ISO.test(value) || Number.isNaN(t))
+    throw new InvalidInput(
+      `${field}: expected an ISO-8601 time with a zone, e.g. 2026-01-01T09:00:00Z, got "${value}"`,
+      { field },
+    );
+  if (t > now + CLOCK_SLACK_MS)
+    throw new InvalidInput(
+      `${field}: ${value} is in the future (this server's clock says ${new Date(now).toISOString()})`,
+      { field },
+    );
+  return new Date(t).toISOString();
+}
+
+/** Recovery and time to restore would come out negative: refused (docs/metrics.md, "Bad input"). */
+function checkOrder(openedAt: string, resolvedAt: string): void {
+  if (Date.parse(resolvedAt) < Date.parse(openedAt))
+    throw new InvalidInput(
+      `resolvedAt: ${resolvedAt} is before the incident opened (${openedAt}); an incident cannot be resolved before it opens`,
+      { field: 'resolvedAt', openedAt, resolvedAt },
+    );
 }
 
 export interface IncidentFilter {
@@ -63,21 +96,37 @@ export class IncidentService {
         );
       }
     }
+    const now = Date.now();
+    const openedAt = r.openedAt ? givenTime('openedAt', r.openedAt, now) : undefined;
+    const resolvedAt = r.resolvedAt ? givenTime('resolvedAt', r.resolvedAt, now) : undefined;
+    if (resolvedAt) checkOrder(openedAt ?? new Date(now).toISOString(), resolvedAt);
     const incident = await this.d.store.insert({
       appId: app.id,
       env: r.env,
       deploymentId,
       title: r.title?.trim() || `Incident in ${app.name}/${r.env}`,
       openedBy: r.actor,
+      ...(openedAt && { openedAt }),
     });
     await this.event('incident.opened', app.id, incident, r.actor);
-    return incident;
+    return resolvedAt ? this.resolve(incident.id, r.actor, resolvedAt) : incident;
   }
 
-  async resolve(id: string, actor: string): Promise<Incident> {
+  /**
+   * Resolves an open incident, now or at `resolvedAt` (ISO-8601 with a zone), which may not be before
+   * it opened. Resolved "now" by a server whose clock is behind the one that opened it, it is resolved
+   * at its opening rather than before it.
+   */
+  async resolve(id: string, actor: string, resolvedAt?: string | null): Promise<Incident> {
     const before = await this.get(id);
+    const now = Date.now();
+    let at: string;
+    if (resolvedAt) {
+      at = givenTime('resolvedAt', resolvedAt, now);
+      if (!before.resolvedAt) checkOrder(before.openedAt, at);
+    } else at = new Date(Math.max(now, Date.parse(before.openedAt))).toISOString();
     // The update is guarded by `resolved_at IS NULL`, so of two racing resolves one wins.
-    if (before.resolvedAt || !(await this.d.store.resolve(id, actor))) {
+    if (before.resolvedAt || !(await this.d.store.resolve(id, actor, at))) {
       const now = await this.get(id);
       throw new Conflict(
         `incident ${id} was already resolved by ${now.resolvedBy} at ${now.resolvedAt}; open a new one if it is back`,

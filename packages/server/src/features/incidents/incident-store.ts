@@ -6,6 +6,8 @@ export interface NewIncident {
   deploymentId: string | null;
   title: string;
   openedBy: string;
+  /** ISO-8601 UTC; default now. */
+  openedAt?: string;
 }
 
 export interface IncidentQuery {
@@ -31,8 +33,8 @@ export interface IncidentStore {
   find(id: string): Promise<Incident | undefined>;
   /** Newest first. */
   list(q: IncidentQuery): Promise<Incident[]>;
-  /** Status-guarded open → resolved; false when it was resolved already. */
-  resolve(id: string, by: string): Promise<boolean>;
+  /** Status-guarded open → resolved at `at` (ISO-8601 UTC); false when it was resolved already. */
+  resolve(id: string, by: string, at: string): Promise<boolean>;
   /** Every incident of an app (by name) and environment, oldest first. */
   listForMetrics(filter: { app?: string; env?: string }): Promise<MetricsIncident[]>;
 }

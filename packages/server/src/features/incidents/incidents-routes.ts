@@ -4,6 +4,8 @@ import { actorOf, type TypedApp } from '../../http/route-kit.js';
 
 const idParam = z.object({ id: z.string() });
 const actorField = z.string().max(200).optional().describe('who asked, e.g. the CLI user');
+const timeField = (what: string) =>
+  z.string().max(64).optional().describe(`${what} (ISO-8601 with a zone; not in the future); default now`);
 
 export function incidentsRoutes(r: TypedApp, g: Gantry): void {
   const actor = (req: Parameters<typeof actorOf>[0], asked?: string) =>
@@ -22,6 +24,14 @@ export function incidentsRoutes(r: TypedApp, g: Gantry): void {
           deploymentId: z.string().optional(),
           title: z.string().max(500).optional().describe('default: "Incident in <app>/<env>"'),
           actor: actorField,
+          openedAt: timeField('when it began, to record an incident after the fact'),
+          resolvedAt: z
+            .string()
+            .max(64)
+            .optional()
+            .describe(
+              'when it was resolved, for an incident recorded after the fact (ISO-8601 with a zone); not before openedAt (400)',
+            ),
         }),
       },
     },
@@ -38,12 +48,12 @@ export function incidentsRoutes(r: TypedApp, g: Gantry): void {
     {
       schema: {
         tags: ['incidents'],
-        summary: 'Resolve an open incident (once)',
+        summary: 'Resolve an open incident (once); a resolvedAt before it opened is refused (400)',
         params: idParam,
-        body: z.strictObject({ actor: actorField }).nullish(),
+        body: z.strictObject({ actor: actorField, resolvedAt: timeField('when it was resolved') }).nullish(),
       },
     },
-    async (req) => g.incidents.resolve(req.params.id, actor(req, req.body?.actor)),
+    async (req) => g.incidents.resolve(req.params.id, actor(req, req.body?.actor), req.body?.resolvedAt),
   );
 
   r.get(

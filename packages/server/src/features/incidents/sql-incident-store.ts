@@ -28,7 +28,7 @@ export class SqlIncidentStore implements IncidentStore {
         env: i.env,
         deployment_id: i.deploymentId,
         title: i.title,
-        opened_at: nowIso(),
+        opened_at: i.openedAt ?? nowIso(),
         opened_by: i.openedBy,
         resolved_at: null,
         resolved_by: null,
@@ -53,10 +53,10 @@ export class SqlIncidentStore implements IncidentStore {
     return (await query.execute()).map(toIncident);
   }
 
-  async resolve(id: string, by: string): Promise<boolean> {
+  async resolve(id: string, by: string, at: string): Promise<boolean> {
     const res = await this.db
       .updateTable('incidents')
-      .set({ resolved_at: nowIso(), resolved_by: by })
+      .set({ resolved_at: at, resolved_by: by })
       .where('id', '=', id)
       .where('resolved_at', 'is', null)
       .executeTakeFirst();

@@ -1,5 +1,5 @@
 import { buildStatuses, deploymentStatuses, deploymentTriggers } from '@gantry/contracts';
-import { type ParseError, parseTree, printParseErrorCode } from 'jsonc-parser';
+import { findNodeAtLocation, type ParseError, parseTree, printParseErrorCode } from 'jsonc-parser';
 import { z } from 'zod';
 import type { MetricsInput } from './engine/index.js';
 
@@ -56,6 +56,7 @@ const schemas = {
     at: time,
     enabledBefore: z.boolean(),
     enabledAfter: z.boolean(),
+    release: id.optional(),
   }),
 } as const;
 
@@ -84,6 +85,28 @@ export interface EventsFileNotes {
   incidentsWithUnknownDeployment: string[];
   /** `remediates` naming a deployment the file does not have: the link is ignored. */
   unknownRemediates: string[];
+}
+
+type JsonPath = (string | number)[];
+
+/** A problem, and where in the file it is: the field's value, else its record. */
+interface Problem {
+  text: string;
+  path?: JsonPath;
+}
+
+/**
+ * The problems as lines, each record's with ` (at line:column)` of the field (or of the record when the
+ * field is missing). The file is parsed into a tree only here, when something is wrong.
+ */
+function located(text: string, problems: Problem[]): string[] {
+  if (!problems.some((p) => p.path)) return problems.map((p) => p.text);
+  const root = parseTree(text, [], { disallowComments: true, allowTrailingComma: false });
+  return problems.map((p) => {
+    if (!p.path || !root) return p.text;
+    const node = findNodeAtLocation(root, p.path) ?? findNodeAtLocation(root, p.path.slice(0, 2));
+    return node ? `${p.text} (at ${lineCol(text, node.offset)})` : p.text;
+  });
 }
 
 function lineCol(text: string, pos: number): string {
@@ -129,22 +152,26 @@ export function parseEventsFile(
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
     throw new EventsFileError(file, [`expected one JSON object with the lists ${KINDS.join(', ')}`]);
-  const problems: string[] = [];
+  const problems: Problem[] = [];
+  const fail = () => new EventsFileError(file, located(text, problems));
   const obj = raw as Record<string, unknown>;
   for (const key of Object.keys(obj)) {
     if (!KINDS.includes(key as Kind))
-      problems.push(`unknown kind of event "${key}"; the kinds are ${KINDS.join(', ')}`);
+      problems.push({
+        text: `unknown kind of event "${key}"; the kinds are ${KINDS.join(', ')}`,
+        path: [key],
+      });
   }
   const out: Record<string, unknown[]> = {};
   for (const kind of KINDS) {
     const list = obj[kind];
     if (list === undefined) {
-      if (REQUIRED.includes(kind)) problems.push(`missing "${kind}" (a list, possibly empty)`);
+      if (REQUIRED.includes(kind)) problems.push({ text: `missing "${kind}" (a list, possibly empty)` });
       out[kind] = [];
       continue;
     }
     if (!Array.isArray(list)) {
-      problems.push(`"${kind}" must be a list`);
+      problems.push({ text: `"${kind}" must be a list`, path: [kind] });
       continue;
     }
     out[kind] = [];
@@ -157,11 +184,14 @@ export function parseEventsFile(
           const missing =
             issue.path.length === 1 &&
             (record as Record<string, unknown>)?.[String(issue.path[0])] === undefined;
-          problems.push(`${label(kind, i, record)}: ${field}: ${missing ? 'missing' : issue.message}`);
+          problems.push({
+            text: `${label(kind, i, record)}: ${field}: ${missing ? 'missing' : issue.message}`,
+            path: [kind, i, ...issue.path.map((p) => (typeof p === 'number' ? p : String(p)))],
+          });
         }
     });
   }
-  if (problems.length) throw new EventsFileError(file, problems);
+  if (problems.length) throw fail();
   const input = out as unknown as Required<MetricsInput>;
 
   const unique = (kind: 'deployments' | 'incidents' | 'builds') => {
@@ -169,7 +199,10 @@ export function parseEventsFile(
     input[kind].forEach((r, i) => {
       const first = seen.get(r.id);
       if (first !== undefined)
-        problems.push(`${kind}[${i}] (id "${r.id}"): the same id as ${kind}[${first}]`);
+        problems.push({
+          text: `${kind}[${i}] (id "${r.id}"): the same id as ${kind}[${first}]`,
+          path: [kind, i, 'id'],
+        });
       else seen.set(r.id, i);
     });
   };
@@ -184,7 +217,10 @@ export function parseEventsFile(
   ) => {
     for (const [an, a, bn, b] of pairs)
       if (a && b && Date.parse(b) < Date.parse(a))
-        problems.push(`${kind}[${i}] (id "${rid}"): ${bn} (${b}) is before ${an} (${a})`);
+        problems.push({
+          text: `${kind}[${i}] (id "${rid}"): ${bn} (${b}) is before ${an} (${a})`,
+          path: [kind, i, bn],
+        });
   };
   input.deployments.forEach((d, i) => {
     ordered('deployments', i, d.id, [
@@ -199,7 +235,11 @@ export function parseEventsFile(
       ['startedAt', b.startedAt, 'finishedAt', b.finishedAt],
     ]);
   });
-  if (problems.length) throw new EventsFileError(file, problems);
+  // Time to restore and recovery would come out negative (docs/metrics.md, "Bad input").
+  input.incidents.forEach((inc, i) => {
+    ordered('incidents', i, inc.id, [['openedAt', inc.openedAt, 'resolvedAt', inc.resolvedAt]]);
+  });
+  if (problems.length) throw fail();
 
   const ids = new Set(input.deployments.map((d) => d.id));
   return {

@@ -5,10 +5,15 @@
  * scrapes.
  *
  * Cost per scrape: counts, open incidents and toggle evaluations are GROUP BY queries; durations need
- * one row per finished build and per rollback (date arithmetic differs between the engines); the
- * classification reads the ledger facts of each environment once (linear, no commit graph).
+ * one row per finished build and per rollback (date arithmetic differs between the engines); releases
+ * one row per applied release and environment and one per toggle change (its JSON says whether it
+ * switched a toggle on outside a release); the classification reads the ledger facts of each
+ * environment once (linear, no commit graph).
+ *
+ * Counters and histograms are counts over all history, so they only grow; a figure over a sliding
+ * window (lead time over the last 28 days) is a gauge, whose value may go down.
  */
-import { Counter, Gauge, Histogram, type Metric, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Db } from '../../db/database.js';
 import type { Gantry } from '../../gantry.js';
 import type { TypedApp } from '../../http/route-kit.js';
@@ -20,13 +25,19 @@ import {
   type History,
   summarize,
 } from './engine/index.js';
+import { SqlMetricsStore } from './sql-metrics-store.js';
 
-/** The window of the lead-time summary, ending at the scrape. */
+/** The window of the lead-time gauges, ending at the scrape. */
 export const LEAD_TIME_WINDOW_DAYS = 28;
 export const BUILD_DURATION_BUCKETS = [10, 30, 60, 120, 300, 600, 900, 1800, 3600];
 export const BUILD_QUEUE_BUCKETS = [1, 5, 10, 30, 60, 120, 300, 600, 1800, 3600];
 export const ROLLBACK_DURATION_BUCKETS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
-export const LEAD_TIME_QUANTILES = [0.5, 0.9, 0.95] as const;
+/** The lead-time gauges: a windowed figure is a gauge, since it can go down (docs/metrics.md). */
+export const LEAD_TIME_GAUGES = [
+  ['p50', 'median'],
+  ['p90', 'p90'],
+  ['p95', 'p95'],
+] as const;
 
 const DAY_MS = 86_400_000;
 /** Deployment statuses that are final. */
@@ -49,33 +60,6 @@ export interface PrometheusDeps {
     ): Promise<{ history: History; samples: { at: Float64Array; lead: Float64Array } }>;
   };
   now?: () => number;
-}
-
-interface SummaryPoint {
-  labels: Record<string, string>;
-  quantiles: [number, number][];
-  sum: number;
-  count: number;
-}
-
-/**
- * A summary whose quantiles are computed exactly elsewhere (prom-client's Summary estimates them
- * over a sliding window of observations in memory). The registry formats any object with `get()`.
- */
-function exactSummary(registry: Registry, name: string, help: string, points: SummaryPoint[]): void {
-  const values = points.flatMap((p) => [
-    ...p.quantiles.map(([q, value]) => ({ labels: { ...p.labels, quantile: String(q) }, value })),
-    { metricName: `${name}_sum`, labels: p.labels, value: p.sum },
-    { metricName: `${name}_count`, labels: p.labels, value: p.count },
-  ]);
-  const metric = {
-    name,
-    help,
-    type: 'summary',
-    aggregator: 'sum',
-    get: async () => ({ name, help, type: 'summary', aggregator: 'sum', values }),
-  };
-  registry.registerMetric(metric as unknown as Metric);
 }
 
 export class PrometheusExporter {
@@ -112,6 +96,31 @@ export class PrometheusExporter {
       help: 'Rollback time, requested to finished, of finished rollbacks (trigger rollback, or classified as a rollback by the metrics engine), by result (the final status)',
       labelNames: ['app', 'env', 'result'] as const,
       buckets: ROLLBACK_DURATION_BUCKETS,
+      registers,
+    });
+    const delivered = new Counter({
+      name: 'gantry_commits_delivered_total',
+      help: 'Commits that reached the environment for the first time (the commits lead time is measured on), by app and environment',
+      labelNames: ['app', 'env'] as const,
+      registers,
+    });
+    const lastDays = `over the last ${LEAD_TIME_WINDOW_DAYS} days`;
+    const leadGauges = LEAD_TIME_GAUGES.map(
+      ([name, key]) =>
+        [
+          key,
+          new Gauge({
+            name: `gantry_lead_time_${name}_seconds`,
+            help: `Lead time for changes ${lastDays}, ${name}: commit to its first successful deployment of the environment, exact (interpolated) from the metrics engine; absent when no commit was delivered in the window`,
+            labelNames: ['app', 'env'] as const,
+            registers,
+          }),
+        ] as const,
+    );
+    const leadCommits = new Gauge({
+      name: 'gantry_lead_time_window_commits',
+      help: `Commits delivered ${lastDays} with a lead time (clock-skewed ones left out): what the lead-time gauges are computed from`,
+      labelNames: ['app', 'env'] as const,
       registers,
     });
     const incidentsOpen = new Gauge({
@@ -162,10 +171,10 @@ export class PrometheusExporter {
       deployments.inc({ app: app.name, env: r.env, kind, result: r.status }, Number(r.n));
     }
 
-    const lead: SummaryPoint[] = [];
     const from = now - LEAD_TIME_WINDOW_DAYS * DAY_MS;
     for (const k of [...scopes.keys()].sort()) {
       const { app, env } = scopes.get(k)!;
+      const labels = { app: app.name, env };
       // No builds are needed here (buildsFrom = to): they are read for every app at once below.
       const { history, samples } = await this.d.metrics.history(app, env, {
         samplesFrom: from,
@@ -173,16 +182,16 @@ export class PrometheusExporter {
         buildsFrom: new Date(now).toISOString(),
       });
       const kinds = new Map<DeploymentKind, number>();
+      let commits = 0;
       for (const d of history.deployments) {
         kinds.set(d.kind, (kinds.get(d.kind) ?? 0) + 1);
+        commits += d.newCommits;
         // Rollbacks asked for by trigger are observed below, whatever their outcome.
         if (d.kind === 'rollback' && d.trigger !== 'rollback')
-          rollbackDuration.observe(
-            { app: app.name, env, result: 'succeeded' },
-            seconds(d.finishedAt - d.requestedAt),
-          );
+          rollbackDuration.observe({ ...labels, result: 'succeeded' }, seconds(d.finishedAt - d.requestedAt));
       }
-      for (const [kind, n] of kinds) deployments.inc({ app: app.name, env, kind, result: 'succeeded' }, n);
+      for (const [kind, n] of kinds) deployments.inc({ ...labels, kind, result: 'succeeded' }, n);
+      delivered.inc(labels, commits);
 
       // As the report: commits delivered in [from, now), clock-skewed ones (negative) left out.
       const leads: number[] = [];
@@ -192,21 +201,10 @@ export class PrometheusExporter {
         if (at >= from && at < now && ms >= 0) leads.push(ms / 1000);
       }
       const s = summarize(leads);
-      const q = [s.median, s.p90, s.p95];
-      lead.push({
-        labels: { app: app.name, env },
-        quantiles: s.n ? LEAD_TIME_QUANTILES.map((quantile, i) => [quantile, q[i]!]) : [],
-        sum: leads.reduce((a, b) => a + b, 0),
-        count: s.n,
-      });
-      incidentsOpen.set({ app: app.name, env }, 0);
+      for (const [key, gauge] of leadGauges) if (s[key] !== null) gauge.set(labels, s[key]);
+      leadCommits.set(labels, s.n);
+      incidentsOpen.set(labels, 0);
     }
-    exactSummary(
-      registry,
-      'gantry_lead_time_seconds',
-      `Lead time for changes, commit to its first successful deployment of the environment, over the last ${LEAD_TIME_WINDOW_DAYS} days: exact quantiles from the metrics engine (interpolated), _sum and _count over the same window`,
-      lead,
-    );
 
     const rollbacks = await db
       .selectFrom('deployments')
@@ -277,6 +275,21 @@ export class PrometheusExporter {
       toggleEvaluations.inc({ app, env: r.env, toggle: r.toggle, result: 'yes' }, Number(r.yes));
       toggleEvaluations.inc({ app, env: r.env, toggle: r.toggle, result: 'no' }, Number(r.no));
     }
+
+    // The one count of releases (docs/metrics.md, "Release frequency"); summed over kind it is the
+    // report's releaseFrequency.releases over all time.
+    const releases = new Counter({
+      name: 'gantry_releases_total',
+      help: 'Releases: the times a change reached users without a deployment, by app, environment and kind (release: a release applied, counted once however many toggles it changed; toggle: a toggle switched on outside a release)',
+      labelNames: ['app', 'env', 'kind'] as const,
+      registers,
+    });
+    for (const r of await new SqlMetricsStore(db).releaseCounts()) {
+      const app = name(r.appId);
+      if (!app) continue;
+      releases.inc({ app, env: r.env, kind: 'release' }, r.releasesApplied);
+      releases.inc({ app, env: r.env, kind: 'toggle' }, r.togglesOn);
+    }
     return registry;
   }
 }
@@ -289,7 +302,7 @@ export function prometheusRoutes(r: TypedApp, g: Gantry): void {
       schema: {
         tags: ['metrics'],
         summary:
-          'Prometheus scrape endpoint: deployments by kind and result, build and rollback time histograms, lead-time summary, open incidents, toggle evaluations, SLOs (docs/metrics.md)',
+          'Prometheus scrape endpoint: deployments by kind and result, build and rollback time histograms, commits delivered, lead-time gauges over the last 28 days, open incidents, toggle evaluations, releases, SLOs (docs/metrics.md)',
       },
     },
     async (_req, reply) => {

@@ -3,6 +3,7 @@ import type { Bucket, MetricsReport, SeriesPoint } from './engine/index.js';
 import {
   bucketName,
   bucketTick,
+  durationTickLabels,
   durationTicks,
   esc,
   formatDuration,
@@ -16,9 +17,12 @@ import {
 // ---------------------------------------------------------------------------------------------------------
 // SVG pieces
 
+// The drawing's own units: the SVG scales to its card (width 100%, height from the viewBox), so
+// these are proportions, not pixels. The left margin leaves room for tick labels at the larger font
+// a narrow screen gets (CSS).
 const W = 720;
-const H = 260;
-const M = { left: 64, right: 24, top: 34, bottom: 42 };
+const H = 240;
+const M = { left: 72, right: 24, top: 16, bottom: 42 };
 const PLOT = { x0: M.left, x1: W - M.right, y0: H - M.bottom, y1: M.top };
 
 /** Coordinates with one decimal; anything not finite becomes 0 so no attribute can read "NaN". */
@@ -33,25 +37,24 @@ interface LegendItem {
   swatch: Swatch;
 }
 
-function legend(items: LegendItem[]): string {
-  let x = M.left;
-  const y = 14;
-  const parts = items.map((item) => {
-    const at = x;
-    x += 30 + item.label.length * 6.4;
-    const mark =
-      item.swatch === 'bar'
-        ? `<rect x="${at}" y="${y - 5}" width="12" height="10" class="${item.cls}"/>`
-        : item.swatch === 'line' || item.swatch === 'dash'
-          ? `<line x1="${at}" y1="${y}" x2="${at + 14}" y2="${y}" class="${item.cls}${item.swatch === 'dash' ? ' dashed' : ''}"/>`
-          : item.swatch === 'dot'
-            ? `<circle cx="${at + 6}" cy="${y}" r="4" class="${item.cls}"/>`
-            : item.swatch === 'triangle'
-              ? `<path d="${triangle(at + 6, y)}" class="${item.cls}"/>`
-              : `<path d="${cross(at + 6, y)}" class="${item.cls}"/>`;
-    return `${mark}<text x="${at + 18}" y="${y + 4}">${esc(item.label)}</text>`;
-  });
-  return `<g class="legend">${parts.join('')}</g>`;
+/**
+ * The legend, in HTML under the caption: it wraps on a narrow screen and keeps the page's font size,
+ * where text inside the SVG scales down with the chart. Each swatch is a small SVG of its own.
+ */
+function legendHtml(items: LegendItem[]): string {
+  const mark = (item: LegendItem) =>
+    item.swatch === 'bar'
+      ? `<rect x="1" y="2" width="12" height="10" class="${item.cls}"/>`
+      : item.swatch === 'line' || item.swatch === 'dash'
+        ? `<line x1="0" y1="7" x2="14" y2="7" class="${item.cls}${item.swatch === 'dash' ? ' dashed' : ''}"/>`
+        : item.swatch === 'dot'
+          ? `<circle cx="7" cy="7" r="4" class="${item.cls}"/>`
+          : `<path d="${item.swatch === 'triangle' ? triangle(7, 7) : cross(7, 7)}" class="${item.cls}"/>`;
+  const li = items.map(
+    (item) =>
+      `<li><svg class="swatch" viewBox="0 0 14 14" width="14" height="14" aria-hidden="true">${mark(item)}</svg>${esc(item.label)}</li>`,
+  );
+  return `<ul class="legend">${li.join('')}</ul>`;
 }
 
 const cross = (x: number, y: number, r = 5) =>
@@ -94,8 +97,9 @@ function thin<T>(items: T[], max = 9): T[] {
   return items.filter((_, i) => i % every === 0);
 }
 
+/** Fills its card's width at any size; the height follows from the viewBox. */
 export const svg = (label: string, body: string) =>
-  `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${esc(label)}">${body}</svg>`;
+  `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="100%" preserveAspectRatio="xMidYMid meet" role="img" aria-label="${esc(label)}">${body}</svg>`;
 
 /** Buckets as equal bands along x. */
 function bandX(series: SeriesPoint[]) {
@@ -131,11 +135,33 @@ function timeX(r: MetricsReport) {
 const STRIP = 22;
 const STRIP_Y = PLOT.y1 + 8;
 
-/** A duration y axis from 0; with `strip`, the top STRIP pixels are left for markers without a value. */
+/**
+ * A duration y axis from 0, labelled in one unit ("0 min … 25 min"); with `strip`, the top STRIP
+ * units are left for markers without a value.
+ */
 function durationAxis(maxMs: number, strip = false) {
   const ticks = durationTicks(maxMs);
-  const y = linearScale(0, ticks[ticks.length - 1]!, PLOT.y0, PLOT.y1 + (strip ? STRIP : 0));
-  return { y, ticks: ticks.map((v) => ({ at: y(v), label: formatDuration(v) })) };
+  const top = ticks[ticks.length - 1]!;
+  const y = linearScale(0, top, PLOT.y0, PLOT.y1 + (strip ? STRIP : 0));
+  const labels = durationTickLabels(ticks);
+  return { y, top, ticks: ticks.map((v, i) => ({ at: y(v), label: labels[i]! })) };
+}
+
+/**
+ * The y scale of a chart against an SLO: scaled to the data, so sub-second points do not lie flat
+ * under a 10-minute SLO. The SLO is drawn when it is within twice the largest point (the axis then
+ * reaches it); above that the chart says where it is instead.
+ */
+function sloAxis(dataMaxMs: number, sloMs: number, strip = false) {
+  const inRange = sloMs <= 2 * dataMaxMs;
+  const axis = durationAxis(inRange ? Math.max(dataMaxMs, sloMs) : dataMaxMs, strip);
+  const drawn = sloMs <= axis.top;
+  const mark = drawn ? sloLine(axis.y(sloMs), sloMs) : sloAbove(sloMs, axis.top);
+  /** The legend's SLO key: only when its line is drawn. */
+  const key: LegendItem[] = drawn
+    ? [{ label: `SLO ${formatDuration(sloMs)}`, cls: 'c-slo', swatch: 'dash' }]
+    : [];
+  return { ...axis, mark, key };
 }
 
 function stripLabel(label: string): string {
@@ -155,6 +181,14 @@ export function line(points: { i: number; x: number; y: number }[], cls: string,
     .join('');
   if (!d.includes('L')) return '';
   return `<path d="${d}" class="${cls}" fill="none"${attrs}/>`;
+}
+
+/** An SLO far above every point: said at the top of the chart, not drawn. */
+function sloAbove(sloMs: number, topMs: number): string {
+  return (
+    `<g class="slo" data-slo-above="${esc(sloMs)}"><text x="${PLOT.x1}" y="${n1(PLOT.y1 - 4)}" text-anchor="end" class="slo-label">↑ SLO ${esc(formatDuration(sloMs))}, above this scale</text>` +
+    `${tip(`SLO: ${formatDuration(sloMs)}, ${Math.round(sloMs / Math.max(1, topMs))}× the top of this scale; every point is within it`)}</g>`
+  );
 }
 
 function sloLine(y: number, sloMs: number): string {
@@ -182,6 +216,7 @@ interface Chart {
   caption: string;
   /** The SVG, or null when the window holds nothing to draw. */
   svg: string | null;
+  legend?: LegendItem[];
   empty: string;
 }
 
@@ -190,7 +225,7 @@ export function figure(c: Chart): string {
   if (c.svg === null) {
     return `<figure class="chart" data-chart="${c.id}" data-empty="true">${head}<p class="empty">No data in this window: ${esc(c.empty)}.</p></figure>`;
   }
-  return `<figure class="chart" data-chart="${c.id}">${head}${c.svg}</figure>`;
+  return `<figure class="chart" data-chart="${c.id}">${head}${legendHtml(c.legend ?? [])}${c.svg}</figure>`;
 }
 
 const per = (bucket: Bucket) => (bucket === 'day' ? 'day' : bucket === 'week' ? 'week' : 'month');
@@ -201,10 +236,10 @@ export function deploymentsChart(r: MetricsReport): Chart {
     id: 'deployments',
     title: `Deployments and releases per ${per(r.bucket)}`,
     caption:
-      'Deployments (rollbacks shown apart at the bottom of each deployment bar), releases applied and toggles switched on, counted apart.',
+      'Deployments (rollbacks shown apart at the bottom of each deployment bar) and, counted apart, releases: releases applied and toggles switched on outside a release.',
     empty: 'no deployments, releases or toggles switched on',
   };
-  const top = maxOf(s.flatMap((p) => [p.deployments, p.releases, p.togglesOn]));
+  const top = maxOf(s.flatMap((p) => [p.deployments, p.releasesApplied, p.togglesOn]));
   if (top === 0) return { ...base, svg: null };
   const ticks = niceTicks(top, 5, true);
   const y = linearScale(0, ticks[ticks.length - 1]!, PLOT.y0, PLOT.y1);
@@ -237,9 +272,16 @@ export function deploymentsChart(r: MetricsReport): Chart {
           `${name}: ${plural(p.rollbacks, 'rollback')} (counted in the ${plural(p.deployments, 'deployment')})`,
         ),
       );
-    if (p.releases > 0)
+    if (p.releasesApplied > 0)
       out.push(
-        bar(i, 1, p.releases, 'c-release', 'releases', `${name}: ${plural(p.releases, 'release')} applied`),
+        bar(
+          i,
+          1,
+          p.releasesApplied,
+          'c-release',
+          'releases',
+          `${name}: ${plural(p.releasesApplied, 'release')} applied (${plural(p.releases, 'release')} in all)`,
+        ),
       );
     if (p.togglesOn > 0)
       out.push(
@@ -249,25 +291,23 @@ export function deploymentsChart(r: MetricsReport): Chart {
           p.togglesOn,
           'c-toggle',
           'toggles-on',
-          `${name}: ${plural(p.togglesOn, 'toggle')} switched on`,
+          `${name}: ${plural(p.togglesOn, 'toggle')} switched on outside a release (${plural(p.releases, 'release')} in all)`,
         ),
       );
     return out.join('');
   });
-  const body =
-    legend([
-      { label: 'deployments', cls: 'c-deploy', swatch: 'bar' },
-      { label: 'of which rollbacks', cls: 'c-rollback', swatch: 'bar' },
-      { label: 'releases applied', cls: 'c-release', swatch: 'bar' },
-      { label: 'toggles switched on', cls: 'c-toggle', swatch: 'bar' },
-    ]) +
-    axes(
-      ticks.map((v) => ({ at: y(v), label: String(v) })),
-      bandTicks(r),
-      'count',
-    ) +
-    `<g class="marks">${bars.join('')}</g>`;
-  return { ...base, svg: svg(base.title, body) };
+  const keys: LegendItem[] = [
+    { label: 'deployments', cls: 'c-deploy', swatch: 'bar' },
+    { label: 'of which rollbacks', cls: 'c-rollback', swatch: 'bar' },
+    { label: 'releases applied', cls: 'c-release', swatch: 'bar' },
+    { label: 'toggles switched on alone', cls: 'c-toggle', swatch: 'bar' },
+  ];
+  const body = `${axes(
+    ticks.map((v) => ({ at: y(v), label: String(v) })),
+    bandTicks(r),
+    'count',
+  )}<g class="marks">${bars.join('')}</g>`;
+  return { ...base, legend: keys, svg: svg(base.title, body) };
 }
 
 export function leadTimeChart(r: MetricsReport): Chart {
@@ -292,14 +332,14 @@ export function leadTimeChart(r: MetricsReport): Chart {
           (b ? `, p90 ${formatDuration(b.p90)}, ${plural(b.n, 'commit')}` : ''),
       )}</circle>`,
   );
+  const keys: LegendItem[] = [
+    { label: 'median', cls: 'c-lead', swatch: 'line' },
+    { label: 'p90', cls: 'c-lead-p90', swatch: 'dash' },
+  ];
   const body =
-    legend([
-      { label: 'median', cls: 'c-lead', swatch: 'line' },
-      { label: 'p90', cls: 'c-lead-p90', swatch: 'dash' },
-    ]) +
     axes(ticks, bandTicks(r), 'lead time') +
     `<g class="marks">${line(p90, 'c-lead-p90 dashed', ' data-line="lead-time-p90"')}${line(medians, 'c-lead', ' data-line="lead-time"')}${dots.join('')}</g>`;
-  return { ...base, svg: svg(base.title, body) };
+  return { ...base, legend: keys, svg: svg(base.title, body) };
 }
 
 export function changeFailureChart(r: MetricsReport): Chart {
@@ -334,18 +374,16 @@ export function changeFailureChart(r: MetricsReport): Chart {
       : `<line x1="${PLOT.x0}" x2="${PLOT.x1}" y1="${n1(y(cfr.rate))}" y2="${n1(y(cfr.rate))}" class="c-ref dashed" data-line="window-rate">${tip(
           `whole window: ${formatPercent(cfr.rate)}`,
         )}</line>`;
-  const body =
-    legend([
-      { label: 'failed ÷ deployments', cls: 'c-cfr', swatch: 'bar' },
-      { label: 'whole window', cls: 'c-ref', swatch: 'dash' },
-    ]) +
-    axes(
-      [0, 0.25, 0.5, 0.75, 1].map((v) => ({ at: y(v), label: formatPercent(v) })),
-      bandTicks(r),
-      'change failure rate',
-    ) +
-    `<g class="marks">${bars.join('')}${overall}</g>`;
-  return { ...base, svg: svg(base.title, body) };
+  const keys: LegendItem[] = [
+    { label: 'failed ÷ deployments', cls: 'c-cfr', swatch: 'bar' },
+    { label: 'whole window', cls: 'c-ref', swatch: 'dash' },
+  ];
+  const body = `${axes(
+    [0, 0.25, 0.5, 0.75, 1].map((v) => ({ at: y(v), label: formatPercent(v) })),
+    bandTicks(r),
+    'change failure rate',
+  )}<g class="marks">${bars.join('')}${overall}</g>`;
+  return { ...base, legend: keys, svg: svg(base.title, body) };
 }
 
 export function recoveryChart(r: MetricsReport): Chart {
@@ -390,16 +428,16 @@ export function recoveryChart(r: MetricsReport): Chart {
       `${v.deploymentId} (failed ${when}): recovered in ${formatDuration(v.recoveryMs)}`,
     )}</circle>`;
   });
+  const keys: LegendItem[] = [
+    { label: 'each recovery', cls: 'c-recovery', swatch: 'dot' },
+    { label: `median per ${per(r.bucket)}`, cls: 'c-recovery-median', swatch: 'line' },
+    { label: 'open (not recovered)', cls: 'c-open', swatch: 'triangle' },
+  ];
   const body =
-    legend([
-      { label: 'each recovery', cls: 'c-recovery', swatch: 'dot' },
-      { label: `median per ${per(r.bucket)}`, cls: 'c-recovery-median', swatch: 'line' },
-      { label: 'open (not recovered)', cls: 'c-open', swatch: 'triangle' },
-    ]) +
     axes(ticks, x.ticks, 'recovery time') +
     (open ? stripLabel('open') : '') +
     `<g class="marks">${medians.join('')}${points.join('')}</g>`;
-  return { ...base, svg: svg(base.title, body) };
+  return { ...base, legend: keys, svg: svg(base.title, body) };
 }
 
 export function buildTimeChart(r: MetricsReport): Chart {
@@ -417,8 +455,9 @@ export function buildTimeChart(r: MetricsReport): Chart {
   };
   const present = s.flatMap((p, i) => (p.buildP50Ms === null && p.buildP95Ms === null ? [] : [{ p, i }]));
   if (present.length === 0) return { ...base, svg: null };
-  const { y, ticks } = durationAxis(
-    maxOf([b.sloMs, ...present.flatMap(({ p }) => [p.buildP50Ms, p.buildP95Ms])]),
+  const { y, ticks, mark, key } = sloAxis(
+    maxOf(present.flatMap(({ p }) => [p.buildP50Ms, p.buildP95Ms])),
+    b.sloMs,
   );
   const x = bandX(s);
   // p95 drawn first and larger, so it still shows where p50 equals it (a single build).
@@ -446,21 +485,21 @@ export function buildTimeChart(r: MetricsReport): Chart {
         .join('')
     );
   };
+  const keys: LegendItem[] = [
+    { label: 'p50', cls: 'c-p50', swatch: 'line' },
+    { label: 'p95', cls: 'c-p95', swatch: 'line' },
+    ...key,
+  ];
   const body =
-    legend([
-      { label: 'p50', cls: 'c-p50', swatch: 'line' },
-      { label: 'p95', cls: 'c-p95', swatch: 'line' },
-      { label: `SLO ${formatDuration(b.sloMs)}`, cls: 'c-slo', swatch: 'dash' },
-    ]) +
     axes(ticks, bandTicks(r), 'build time') +
-    `<g class="marks">${sloLine(y(b.sloMs), b.sloMs)}${series('buildP95Ms', 'p95', 'c-p95', 'build-p95', 5.5)}${series(
+    `<g class="marks">${mark}${series('buildP95Ms', 'p95', 'c-p95', 'build-p95', 5.5)}${series(
       'buildP50Ms',
       'p50',
       'c-p50',
       'build-p50',
       4,
     )}</g>`;
-  return { ...base, svg: svg(base.title, body) };
+  return { ...base, legend: keys, svg: svg(base.title, body) };
 }
 
 export function rollbackChart(r: MetricsReport): Chart {
@@ -477,7 +516,7 @@ export function rollbackChart(r: MetricsReport): Chart {
   };
   if (rb.points.length === 0) return { ...base, svg: null };
   const failed = rb.points.some((p) => p.durationMs === null);
-  const { y, ticks } = durationAxis(maxOf([rb.sloMs, ...rb.points.map((p) => p.durationMs)]), failed);
+  const { y, ticks, mark, key } = sloAxis(maxOf(rb.points.map((p) => p.durationMs)), rb.sloMs, failed);
   const x = timeX(r);
   const points = rb.points.map((p) => {
     const cx = x.scale(Date.parse(p.requestedAt));
@@ -491,15 +530,15 @@ export function rollbackChart(r: MetricsReport): Chart {
       `${p.id} (requested ${when}): ${formatDuration(p.durationMs)}, ${within ? 'within' : 'over'} the SLO`,
     )}</circle>`;
   });
+  const keys: LegendItem[] = [
+    { label: 'within SLO', cls: 'c-ok', swatch: 'dot' },
+    { label: 'over SLO', cls: 'c-breach', swatch: 'dot' },
+    { label: 'failed (breach)', cls: 'c-failed', swatch: 'cross' },
+    ...key,
+  ];
   const body =
-    legend([
-      { label: 'within SLO', cls: 'c-ok', swatch: 'dot' },
-      { label: 'over SLO', cls: 'c-breach', swatch: 'dot' },
-      { label: 'failed (breach)', cls: 'c-failed', swatch: 'cross' },
-      { label: `SLO ${formatDuration(rb.sloMs)}`, cls: 'c-slo', swatch: 'dash' },
-    ]) +
     axes(ticks, x.ticks, 'rollback time') +
     (failed ? stripLabel('failed') : '') +
-    `<g class="marks">${sloLine(y(rb.sloMs), rb.sloMs)}${points.join('')}</g>`;
-  return { ...base, svg: svg(base.title, body) };
+    `<g class="marks">${mark}${points.join('')}</g>`;
+  return { ...base, legend: keys, svg: svg(base.title, body) };
 }

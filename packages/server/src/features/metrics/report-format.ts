@@ -101,6 +101,24 @@ const DURATION_STEPS = [
   ...[1, 2, 7, 14, 30, 60, 90, 180, 365].map((n) => n * DAY),
 ];
 
+const TICK_UNITS: [size: number, name: string][] = [
+  [DAY, 'd'],
+  [HOUR, 'h'],
+  [MINUTE, 'min'],
+  [SECOND, 's'],
+  [1, 'ms'],
+];
+
+/**
+ * Labels of duration ticks in one unit, the largest that the step is a whole number of: "0 min",
+ * "5 min", "10 min" (not "0 ms", "5 min"), "0 s", "30 s", "60 s", "90 s". Sub-second steps stay in ms.
+ */
+export function durationTickLabels(ticks: number[]): string[] {
+  const step = ticks.length > 1 ? ticks[1]! - ticks[0]! : (ticks[0] ?? 0);
+  const [size, name] = TICK_UNITS.find(([size]) => step >= size && step % size === 0) ?? [1, 'ms'];
+  return ticks.map((t) => `${Number((t / size).toPrecision(12))} ${name}`);
+}
+
 /**
  * Ticks from 0 covering maxMs at a step people read as a duration (1 s, 15 s, 5 min, 6 h, 7 d…), at most
  * `target` steps. A max that is not a positive number gives [0, 1 s].

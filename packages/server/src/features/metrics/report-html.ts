@@ -3,6 +3,7 @@
  * no font, no image, no network) for one or more metrics reports. Pure: the same reports and options
  * give the same bytes. Every string that comes from the data is escaped.
  */
+import { humanDaysPerWeek, humanRate } from '@gantry/contracts';
 import type { Band, Headline, MetricsReport, Trend } from './engine/index.js';
 import {
   buildTimeChart,
@@ -58,7 +59,10 @@ function formatHeadline(key: keyof Headline, v: number | null): string {
   if (v === null) return '—';
   switch (key) {
     case 'deploymentsPerDay':
-      return `${formatNumber(v)} / day`;
+      // One convention with the CLI: per day from one a day, else per week.
+      return humanRate(v);
+    case 'deploymentDaysPerWeek':
+      return humanDaysPerWeek(v);
     case 'changeFailureRate':
     case 'reworkRate':
       return formatPercent(v);
@@ -74,7 +78,9 @@ function formatChange(key: keyof Headline, change: number): string {
   const abs = Math.abs(change);
   switch (key) {
     case 'deploymentsPerDay':
-      return `${sign}${formatNumber(abs)} / day`;
+      return `${sign}${humanRate(abs)}`;
+    case 'deploymentDaysPerWeek':
+      return `${sign}${humanDaysPerWeek(abs)}`;
     case 'changeFailureRate':
     case 'reworkRate':
       return `${sign}${trimZero((abs * 100).toFixed(1))} pp`;
@@ -106,11 +112,22 @@ function headlineRows(r: MetricsReport): Row[] {
   const rf = r.releaseFrequency;
   return [
     {
-      key: 'deploymentsPerDay',
-      name: 'Deployment frequency',
-      value: formatHeadline('deploymentsPerDay', df.perDay),
-      detail: `${plural(df.deployments, 'deployment')}, of which ${plural(df.rollbacks, 'rollback')}`,
+      // The band's basis (docs/metrics.md, "Deployment frequency"), with the raw rate beside it.
+      key: 'deploymentDaysPerWeek',
+      name: 'Deployment frequency (deployment days)',
+      value: formatHeadline('deploymentDaysPerWeek', df.deploymentDays.medianPerWeek),
+      detail:
+        df.deploymentDays.medianPerWeek === null
+          ? 'the window is shorter than a week'
+          : `days with a deployment of a new change, median of ${plural(df.deploymentDays.weeks.length, 'week')}; rollbacks not counted`,
       band: r.bands.deploymentFrequency,
+    },
+    {
+      key: 'deploymentsPerDay',
+      name: 'Deployments (raw rate)',
+      value: formatHeadline('deploymentsPerDay', df.perDay),
+      detail: `${plural(df.deployments, 'deployment')}, ${df.rollbacks} of them ${df.rollbacks === 1 ? 'a rollback' : 'rollbacks'}; the band is read from deployment days`,
+      band: 'n/a',
     },
     {
       key: 'leadTimeMedianMs',
@@ -134,13 +151,24 @@ function headlineRows(r: MetricsReport): Row[] {
       band: r.bands.recoveryTime,
     },
     {
+      key: 'timeToRestoreMedianMs',
+      name: 'Time to restore (incidents, median)',
+      value: formatDuration(r.timeToRestore.median),
+      detail: `incident opened → resolved; p90 ${formatDuration(r.timeToRestore.p90)}, ${r.timeToRestore.n} resolved, ${r.timeToRestore.open.length} open`,
+      band: 'n/a',
+    },
+    {
       key: 'reworkRate',
       name: 'Rework rate',
       value: formatPercent(rw.rate),
       detail: `${rw.remediating} of ${plural(rw.deployments, 'deployment')} remediating: ${plural(
         rw.byKind.rollback,
         'rollback',
-      )}, ${plural(rw.byKind.revert, 'revert')}, ${plural(rw.byKind['fix-forward'], 'fix-forward')}`,
+      )}, ${plural(rw.byKind.revert, 'revert')}, ${plural(rw.byKind['fix-forward'], 'fix-forward')}${
+        rw.rollForwards
+          ? `; ${plural(rw.rollForwards, 'roll-forward')} (a rollback to newer code) not counted: ${rw.rollForwards === 1 ? 'it remediates' : 'they remediate'} nothing`
+          : ''
+      }`,
       band: 'n/a',
     },
     {
@@ -163,9 +191,9 @@ function headlineRows(r: MetricsReport): Row[] {
     },
     {
       key: 'releases',
-      name: 'Releases applied',
+      name: 'Releases',
       value: formatNumber(rf.releases),
-      detail: `${plural(rf.togglesOn, 'toggle')} switched on; both counted apart from deployments`,
+      detail: `${plural(rf.releasesApplied, 'release')} applied and ${plural(rf.togglesOn, 'toggle')} switched on outside a release; counted apart from deployments`,
       band: 'n/a',
     },
   ];
@@ -242,7 +270,7 @@ function section(r: MetricsReport, index: number): string {
 const CSS = `
 :root{color-scheme:light;--fg:#1f2328;--muted:#656d76;--line:#d0d7de;--bg:#fff}
 *{box-sizing:border-box}
-body{margin:0;padding:24px;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--fg);background:var(--bg)}
+body{margin:0;padding:24px;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--fg);background:var(--bg);overflow-wrap:anywhere}
 header{border-bottom:1px solid var(--line);margin-bottom:16px;padding-bottom:8px}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:24px 0 8px}
 .muted{color:var(--muted)}
@@ -258,10 +286,12 @@ table.headline td.detail{color:var(--muted)}
 .band-medium{background:#fff8c5;color:#7d4e00}.band-low{background:#ffebe9;color:#a40e26}
 .trend-better{color:#116329}.trend-worse{color:#a40e26}.trend-same,.trend-none{color:var(--muted)}
 .note{background:#fff8c5;border:1px solid #d4a72c;padding:6px 10px;border-radius:6px;max-width:1100px}
-.charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(100%,740px),1fr));gap:16px}
-figure.chart{margin:0;border:1px solid var(--line);border-radius:6px;padding:10px}
+.charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(100%,600px),1fr));gap:16px}
+figure.chart{margin:0;border:1px solid var(--line);border-radius:6px;padding:10px;min-width:0}
 figure.chart figcaption{margin-bottom:6px}figure.chart figcaption span{display:block;color:var(--muted);font-size:12px}
-figure.chart svg{display:block;max-width:100%;height:auto}
+figure.chart>svg{display:block;width:100%;height:auto}
+ul.legend{display:flex;flex-wrap:wrap;gap:2px 14px;margin:0 0 4px;padding:0;list-style:none;font-size:12px}
+ul.legend li{display:flex;align-items:center;gap:5px}svg.swatch{flex:none}
 p.empty{margin:24px 0;padding:24px;text-align:center;color:var(--muted);border:1px dashed var(--line);border-radius:6px}
 svg text{font:11px system-ui,sans-serif;fill:var(--fg)}svg .tick{fill:var(--muted)}
 svg .axis{stroke:#8c959f}svg .grid{stroke:#eaeef2}
@@ -276,6 +306,15 @@ svg circle.c-p95{fill:#f58518}svg path.c-p95,svg line.c-p95{stroke:#f58518;strok
 svg .c-slo{stroke:#a40e26;stroke-width:1.5}svg .slo-label{fill:#a40e26;font-weight:600}
 svg .c-ok{fill:#54a24b}svg .c-breach{fill:#f58518}svg .c-failed{stroke:#a40e26;stroke-width:2.5;fill:none}
 footer{margin-top:24px;color:var(--muted);font-size:12px}
+@media (max-width:640px){
+body{padding:12px}
+table.headline thead{display:none}
+table.headline,table.headline caption,table.headline tbody,table.headline tr,table.headline th,table.headline td{display:block}
+table.headline tr{border-bottom:1px solid var(--line);padding:6px 0}
+table.headline th,table.headline td{border:0;padding:1px 0}
+table.headline td.value{white-space:normal}
+svg text{font-size:16px}svg .axis-title{display:none}
+}
 `;
 
 /**

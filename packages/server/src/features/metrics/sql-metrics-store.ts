@@ -1,3 +1,4 @@
+import type { ReleaseStatus } from '@gantry/contracts';
 import type { Db } from '../../db/database.js';
 import type {
   BuildEvent,
@@ -35,7 +36,20 @@ interface ToggleChangeData {
   env?: string;
   before?: { enabled?: boolean };
   after?: { enabled?: boolean };
+  /** Set when a release made the change, applying it or reverting it. */
+  release?: string;
 }
+
+/**
+ * A toggle switched on outside a release: one of the two things counted as a release (the other is a
+ * release applied; docs/metrics.md, "Release frequency"). A release's own changes and its revert's are not.
+ */
+function switchedOnAlone(data: ToggleChangeData): boolean {
+  return !data.release && !data.before?.enabled && Boolean(data.after?.enabled);
+}
+
+/** Releases count once they are applied; a reverted one was applied. Drafts, scheduled, failed and cancelled ones never. */
+const APPLIED: ReleaseStatus[] = ['applied', 'reverted'];
 
 /** A successful deployment as the ledger needs it. */
 export interface LedgerDeployment {
@@ -405,12 +419,49 @@ export class SqlMetricsStore {
       .distinct()
       .where('release_changes.app_id', '=', appId)
       .where('release_changes.env', '=', env)
+      .where('releases.status', 'in', APPLIED)
       .where('releases.applied_at', 'is not', null)
       .execute();
     return rows.map((r) => ({ key: r.id, at: ms(r.applied_at!) }));
   }
 
-  /** Times toggles of the app were switched on in the environment, from the event log. */
+  /**
+   * The same two counts as `releasesApplied` and `togglesSwitchedOn`, for every app's environment
+   * at once and over all time (Prometheus `gantry_releases_total`).
+   */
+  async releaseCounts(): Promise<
+    { appId: string; env: string; releasesApplied: number; togglesOn: number }[]
+  > {
+    const out = new Map<string, { appId: string; env: string; releasesApplied: number; togglesOn: number }>();
+    const at = (appId: string, env: string) => {
+      const k = `${appId}\u0000${env}`;
+      const v = out.get(k) ?? { appId, env, releasesApplied: 0, togglesOn: 0 };
+      out.set(k, v);
+      return v;
+    };
+    const releases = await this.db
+      .selectFrom('releases')
+      .innerJoin('release_changes', 'release_changes.release_id', 'releases.id')
+      .select(['release_changes.app_id', 'release_changes.env', 'releases.id'])
+      .distinct()
+      .where('releases.status', 'in', APPLIED)
+      .where('releases.applied_at', 'is not', null)
+      .execute();
+    for (const r of releases) at(r.app_id, r.env).releasesApplied++;
+    const toggles = await this.db
+      .selectFrom('events')
+      .select(['app_id', 'data'])
+      .where('type', '=', 'toggle.changed')
+      .where('app_id', 'is not', null)
+      .execute();
+    for (const t of toggles) {
+      const data = JSON.parse(t.data) as ToggleChangeData;
+      if (data.env && switchedOnAlone(data)) at(t.app_id!, data.env).togglesOn++;
+    }
+    return [...out.values()];
+  }
+
+  /** Times toggles of the app were switched on in the environment outside a release, from the event log. */
   async togglesSwitchedOn(appId: string, env: string): Promise<number[]> {
     const rows = await this.db
       .selectFrom('events')
@@ -421,7 +472,7 @@ export class SqlMetricsStore {
     const out: number[] = [];
     for (const r of rows) {
       const data = JSON.parse(r.data) as ToggleChangeData;
-      if (data.env === env && !data.before?.enabled && data.after?.enabled) out.push(ms(r.created_at));
+      if (data.env === env && switchedOnAlone(data)) out.push(ms(r.created_at));
     }
     return out;
   }
@@ -463,6 +514,7 @@ export class SqlMetricsStore {
       .select(['releases.name', 'release_changes.env', 'releases.applied_at'])
       .distinct()
       .where('release_changes.app_id', '=', appId)
+      .where('releases.status', 'in', APPLIED)
       .where('releases.applied_at', 'is not', null)
       .execute();
     const toggles = await this.db
@@ -513,6 +565,7 @@ export class SqlMetricsStore {
             at: t.created_at,
             enabledBefore: Boolean(data.before.enabled),
             enabledAfter: Boolean(data.after.enabled),
+            ...(data.release && { release: data.release }),
           },
         ];
       }),

@@ -58,11 +58,68 @@ export function releasesRoutes(r: TypedApp, g: Gantry): void {
     async (req) => g.releases.schedule(req.params.name, req.body.at, actorOf(req)),
   );
 
-  r.post('/api/releases/:name/apply', { schema: { tags: ['releases'], params: nameParam } }, async (req) =>
-    g.releases.apply(req.params.name, actorOf(req)),
+  r.delete(
+    '/api/releases/:name/changes/:idx',
+    {
+      schema: {
+        tags: ['releases'],
+        summary:
+          'Remove a change (its `idx`) from a draft or scheduled release; 409 with the release in `details` when it is neither',
+        params: z.object({ name: z.string(), idx: z.coerce.number().int().min(0) }),
+      },
+    },
+    async (req) => g.releases.removeChange(req.params.name, req.params.idx, actorOf(req)),
   );
 
-  r.post('/api/releases/:name/revert', { schema: { tags: ['releases'], params: nameParam } }, async (req) =>
-    g.releases.revert(req.params.name, actorOf(req)),
+  r.post(
+    '/api/releases/:name/unschedule',
+    {
+      schema: {
+        tags: ['releases'],
+        summary:
+          'A scheduled release back to a draft; 409 with the release in `details` when it is not scheduled',
+        params: nameParam,
+      },
+    },
+    async (req) => g.releases.unschedule(req.params.name, actorOf(req)),
+  );
+
+  r.post(
+    '/api/releases/:name/cancel',
+    {
+      schema: {
+        tags: ['releases'],
+        summary:
+          'Cancel a draft, scheduled or failed release (an applied one is reverted instead); 409 with the release in `details` otherwise',
+        params: nameParam,
+      },
+    },
+    async (req) => g.releases.cancel(req.params.name, actorOf(req)),
+  );
+
+  r.post(
+    '/api/releases/:name/apply',
+    {
+      schema: {
+        tags: ['releases'],
+        summary:
+          'Apply every change in one transaction; exactly one of concurrent applies wins, the others get 409 with the release in `details`',
+        params: nameParam,
+      },
+    },
+    async (req) => g.releases.apply(req.params.name, actorOf(req)),
+  );
+
+  r.post(
+    '/api/releases/:name/revert',
+    {
+      schema: {
+        tags: ['releases'],
+        summary:
+          'Restore the state each toggle had before the release; exactly one of concurrent reverts wins, the others get 409 with the release in `details`',
+        params: nameParam,
+      },
+    },
+    async (req) => g.releases.revert(req.params.name, actorOf(req)),
   );
 }

@@ -6,6 +6,7 @@ import { newId, nowIso } from '../../ids.js';
 export class SqlReleaseStore {
   constructor(private readonly db: Db) {}
 
+  /** Inserts a draft; a name already taken (also by a concurrent insert) throws a unique violation. */
   async insert(name: string, notes: string, actor: string): Promise<Release> {
     await this.db
       .insertInto('releases')
@@ -26,6 +27,11 @@ export class SqlReleaseStore {
   }
 
   async findByName(name: string): Promise<Release | undefined> {
+    return (await this.findWithAppIds(name))?.release;
+  }
+
+  /** The release and, per change (in order), the id of its app. */
+  async findWithAppIds(name: string): Promise<{ release: Release; appIds: string[] } | undefined> {
     const r = await this.db.selectFrom('releases').selectAll().where('name', '=', name).executeTakeFirst();
     if (!r) return undefined;
     const changes = await this.db
@@ -36,7 +42,7 @@ export class SqlReleaseStore {
       .where('release_id', '=', r.id)
       .orderBy('idx')
       .execute();
-    return {
+    const release: Release = {
       id: r.id,
       name: r.name,
       notes: r.notes,
@@ -58,6 +64,7 @@ export class SqlReleaseStore {
         }),
       ),
     };
+    return { release, appIds: changes.map((c) => c.app_id) };
   }
 
   async list(): Promise<Release[]> {
@@ -95,27 +102,64 @@ export class SqlReleaseStore {
       .execute();
   }
 
-  async setStatus(
+  /**
+   * Moves the release from one of `from` to `to` with one guarded update
+   * (`UPDATE … WHERE id = ? AND status IN (…)`); false when its status is not (or no longer) one of
+   * `from`. On PostgreSQL the row stays locked until the transaction ends, so a concurrent
+   * transition waits and then finds the new status; SQLite runs one write transaction at a time.
+   */
+  async transition(
     id: string,
-    status: ReleaseStatus,
+    from: readonly ReleaseStatus[],
+    to: ReleaseStatus,
     extra: {
       scheduledAt?: string | null;
       appliedAt?: string;
       revertedAt?: string;
       error?: string | null;
+      /** Only when it is scheduled for this time or earlier (the scheduler). */
+      dueBy?: string;
     } = {},
-  ): Promise<void> {
-    await this.db
+  ): Promise<boolean> {
+    let q = this.db
       .updateTable('releases')
       .set({
-        status,
+        status: to,
         ...(extra.scheduledAt !== undefined && { scheduled_at: extra.scheduledAt }),
         ...(extra.appliedAt !== undefined && { applied_at: extra.appliedAt }),
         ...(extra.revertedAt !== undefined && { reverted_at: extra.revertedAt }),
         ...(extra.error !== undefined && { error: extra.error }),
       })
       .where('id', '=', id)
-      .execute();
+      .where('status', 'in', [...from]);
+    if (extra.dueBy !== undefined) q = q.where('scheduled_at', '<=', extra.dueBy);
+    const res = await q.executeTakeFirst();
+    return Number(res.numUpdatedRows) === 1;
+  }
+
+  /**
+   * Holds the release while its changes are edited, when its status is one of `allowed`: the same
+   * guarded update, changing nothing, so an apply cannot start until the edit commits (and an edit
+   * waiting behind an apply finds it applied).
+   */
+  async hold(id: string, allowed: readonly ReleaseStatus[]): Promise<boolean> {
+    const res = await this.db
+      .updateTable('releases')
+      .set((eb) => ({ status: eb.ref('status') }))
+      .where('id', '=', id)
+      .where('status', 'in', [...allowed])
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) === 1;
+  }
+
+  /** Removes one change; false when the release has no change with that number. */
+  async removeChange(releaseId: string, idx: number): Promise<boolean> {
+    const res = await this.db
+      .deleteFrom('release_changes')
+      .where('release_id', '=', releaseId)
+      .where('idx', '=', idx)
+      .executeTakeFirst();
+    return Number(res.numDeletedRows) === 1;
   }
 
   /** Scheduled releases whose time has come. */

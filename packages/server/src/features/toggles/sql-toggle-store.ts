@@ -95,38 +95,40 @@ export class SqlToggleStore implements ToggleStore {
 
   async patchEnvironment(toggleId: string, env: string, p: EnvironmentPatch): Promise<void> {
     const now = nowIso();
-    const existing = await this.db
-      .selectFrom('toggle_environments')
-      .selectAll()
-      .where('toggle_id', '=', toggleId)
-      .where('env', '=', env)
+    // Insert-or-nothing, then update: two transactions creating the row at once (a release applied
+    // twice, a toggle changed by two people) must not fail on the primary key.
+    const created = await this.db
+      .insertInto('toggle_environments')
+      .values({
+        toggle_id: toggleId,
+        env,
+        enabled: p.enabled ? 1 : 0,
+        strategies: JSON.stringify(p.strategies ?? []),
+        variants: JSON.stringify(p.variants ?? []),
+        updated_at: now,
+        enabled_since: p.enabled ? now : null,
+      })
+      .onConflict((oc) => oc.columns(['toggle_id', 'env']).doNothing())
       .executeTakeFirst();
-    if (!existing) {
-      await this.db
-        .insertInto('toggle_environments')
-        .values({
-          toggle_id: toggleId,
-          env,
-          enabled: p.enabled ? 1 : 0,
-          strategies: JSON.stringify(p.strategies ?? []),
-          variants: JSON.stringify(p.variants ?? []),
-          updated_at: now,
-          enabled_since: p.enabled ? now : null,
-        })
-        .execute();
-      return;
-    }
-    const switchedOn = p.enabled === true && Number(existing.enabled) === 0;
+    if (Number(created.numInsertedOrUpdatedRows ?? 0) > 0) return;
     await this.db
       .updateTable('toggle_environments')
-      .set({
+      .set((eb) => ({
         ...(p.enabled !== undefined && { enabled: p.enabled ? 1 : 0 }),
         ...(p.strategies !== undefined && { strategies: JSON.stringify(p.strategies) }),
         ...(p.variants !== undefined && { variants: JSON.stringify(p.variants) }),
-        ...(switchedOn && { enabled_since: now }),
+        // Decided by the row as the update finds it, not by an earlier read.
+        ...(p.enabled === true && {
+          enabled_since: eb
+            .case()
+            .when('toggle_environments.enabled', '=', 0)
+            .then(now)
+            .else(eb.ref('toggle_environments.enabled_since'))
+            .end(),
+        }),
         ...(p.enabled === false && { enabled_since: null }),
         updated_at: now,
-      })
+      }))
       .where('toggle_id', '=', toggleId)
       .where('env', '=', env)
       .execute();

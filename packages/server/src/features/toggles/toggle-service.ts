@@ -29,13 +29,34 @@ export interface ToggleInput {
 
 /** One change to one toggle in one environment; a release is a list of these. */
 export interface ToggleChange {
-  app: AppRecord;
+  app: Pick<AppRecord, 'id' | 'name'>;
   toggle: string;
   env: string;
-  patch: EnvironmentPatch;
+  /**
+   * The change, or how to make it from the toggle's state in `env` as read inside the transaction
+   * (a rollout keeps the other strategies of the state it replaces, not of an earlier read).
+   */
+  patch: EnvironmentPatch | ((current: EnvState) => EnvironmentPatch);
 }
 
 type Tx = { store: ToggleStore; events: SqlEventStore; trx: Db };
+
+/** What a caller of `transaction` may do inside it. */
+export interface ToggleTransaction {
+  /** The transaction, for the caller's own stores; never query the root database inside it. */
+  trx: Db;
+  /** Appends an event in the transaction; it is published after the commit. */
+  events: Pick<SqlEventStore, 'append'>;
+  /**
+   * Makes the changes in order (each toggle.changed event carries `extra`) and bumps the revision of
+   * each environment touched, once, at the end; returns each toggle's state before its change.
+   */
+  change(
+    changes: ToggleChange[],
+    actor: string,
+    extra?: Record<string, unknown>,
+  ): Promise<{ before: EnvState[]; after: Toggle[] }>;
+}
 
 /**
  * Toggles and their per-environment state. Every change runs in one transaction that also bumps
@@ -66,7 +87,12 @@ export class ToggleService {
       const events = new SqlEventStore(trx, { publish: (e) => appended.push(e) });
       const store = new SqlToggleStore(trx);
       const out = await fn({ store, events, trx });
-      const unique = new Map(touched.map((t) => [`${t.appId}\u0000${t.env}`, t]));
+      // One order for every transaction, so two that touch the same environments cannot deadlock here.
+      const unique = new Map(
+        touched
+          .map((t) => [`${t.appId}\u0000${t.env}`, t] as const)
+          .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+      );
       for (const t of unique.values())
         bumped.push({ ...t, revision: await store.bumpRevision(t.appId, t.env) });
       return out;
@@ -139,6 +165,21 @@ export class ToggleService {
     }, envs);
   }
 
+  /**
+   * Runs `fn` in one transaction with the toggles: what it reads and guards there (a release's status)
+   * and the toggle changes it makes commit together or not at all. Events are published after the commit.
+   */
+  async transaction<T>(fn: (t: ToggleTransaction) => Promise<T>): Promise<T> {
+    const touched: { appId: string; env: string }[] = [];
+    return this.tx(async ({ store, events, trx }) => {
+      const change: ToggleTransaction['change'] = async (changes, actor, extra = {}) => {
+        touched.push(...changes.map((c) => ({ appId: c.app.id, env: c.env })));
+        return this.change(store, events, changes, actor, extra);
+      };
+      return fn({ trx, events, change });
+    }, touched);
+  }
+
   /** Applies several environment changes atomically (one revision per environment touched). */
   async applyChanges(
     changes: ToggleChange[],
@@ -147,33 +188,44 @@ export class ToggleService {
     /** Runs inside the same transaction, after the changes, with each toggle's state before them. */
     alsoInTx?: (trx: Db, before: EnvState[]) => Promise<void>,
   ): Promise<Toggle[]> {
-    const touched = changes.map((c) => ({ appId: c.app.id, env: c.env }));
-    return this.tx(async ({ store, events, trx }) => {
-      const out: Toggle[] = [];
-      const befores: EnvState[] = [];
-      for (const c of changes) {
-        const before = await this.mustFind(store, c.app, c.toggle);
-        if (before.archivedAt) throw new InvalidInput(`toggle "${c.toggle}" is archived`);
-        if (c.patch.strategies) {
-          const ids = new Set((await store.segments(c.app.id)).map((s) => s.id));
-          checkStrategies(c.patch.strategies, ids);
-        }
-        if (c.patch.variants) checkVariants(c.patch.variants);
-        befores.push(envState(before, c.env));
-        await store.patchEnvironment(before.id, c.env, c.patch);
-        const after = (await store.find(c.app.id, c.toggle))!;
-        await events.append({
-          type: 'toggle.changed',
-          appId: c.app.id,
-          subject: c.toggle,
-          actor,
-          data: { env: c.env, before: envState(before, c.env), after: envState(after, c.env), ...extra },
-        });
-        out.push(after);
+    return this.transaction(async ({ trx, change }) => {
+      const { before, after } = await change(changes, actor, extra);
+      await alsoInTx?.(trx, before);
+      return after;
+    });
+  }
+
+  private async change(
+    store: ToggleStore,
+    events: SqlEventStore,
+    changes: ToggleChange[],
+    actor: string,
+    extra: Record<string, unknown>,
+  ): Promise<{ before: EnvState[]; after: Toggle[] }> {
+    const out: Toggle[] = [];
+    const befores: EnvState[] = [];
+    for (const c of changes) {
+      const before = await this.mustFind(store, c.app, c.toggle);
+      if (before.archivedAt) throw new InvalidInput(`toggle "${c.toggle}" is archived`);
+      const patch = typeof c.patch === 'function' ? c.patch(envState(before, c.env)) : c.patch;
+      if (patch.strategies) {
+        const ids = new Set((await store.segments(c.app.id)).map((s) => s.id));
+        checkStrategies(patch.strategies, ids);
       }
-      await alsoInTx?.(trx, befores);
-      return out;
-    }, touched);
+      if (patch.variants) checkVariants(patch.variants);
+      befores.push(envState(before, c.env));
+      await store.patchEnvironment(before.id, c.env, patch);
+      const after = (await store.find(c.app.id, c.toggle))!;
+      await events.append({
+        type: 'toggle.changed',
+        appId: c.app.id,
+        subject: c.toggle,
+        actor,
+        data: { env: c.env, before: envState(before, c.env), after: envState(after, c.env), ...extra },
+      });
+      out.push(after);
+    }
+    return { before: befores, after: out };
   }
 
   async setEnvironment(app: AppRecord, name: string, env: string, patch: EnvironmentPatch, actor: string) {
@@ -286,7 +338,11 @@ export class ToggleService {
     );
   }
 
-  private async mustFind(store: ToggleStore, app: AppRecord, name: string): Promise<Toggle> {
+  private async mustFind(
+    store: ToggleStore,
+    app: Pick<AppRecord, 'id' | 'name'>,
+    name: string,
+  ): Promise<Toggle> {
     const t = await store.find(app.id, name);
     if (!t) throw new NotFound(`no toggle "${name}" in app ${app.name}; see \`gantry toggles list\``);
     return t;

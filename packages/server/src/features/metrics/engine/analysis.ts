@@ -29,7 +29,7 @@ export interface History extends Classification {
   builds: ScopedBuild[];
   /** Releases applied in the environment (`key` tells one release from another when apps are combined). */
   releases: { key: string; at: number }[];
-  /** Times toggles were switched on in the environment. */
+  /** Times toggles were switched on in the environment outside a release (not by one, nor by its revert). */
   togglesOn: number[];
 }
 
@@ -112,7 +112,7 @@ export async function analyze(
       .filter((r) => r.env === env && (r.app === undefined || r.app === scope.app))
       .map((r) => ({ key: `${r.name}@${r.appliedAt}`, at: ms(r.appliedAt) })),
     togglesOn: (input.toggleChanges ?? [])
-      .filter((t) => t.app === scope.app && t.env === env && !t.enabledBefore && t.enabledAfter)
+      .filter((t) => t.app === scope.app && t.env === env && !t.release && !t.enabledBefore && t.enabledAfter)
       .map((t) => ms(t.at)),
   });
   return { history, leadSamples };

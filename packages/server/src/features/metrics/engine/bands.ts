@@ -9,7 +9,12 @@ export type Band = 'elite' | 'high' | 'medium' | 'low';
 export const BANDS_SOURCE = 'DORA 2023 State of DevOps Report clusters (convention)';
 
 export interface KeyValues {
+  /** The raw rate, shown beside the band; the band is read from deployment days (below). */
   deploymentsPerDay: number | null;
+  /** Median number of days with a deployment of a new change in the window's whole weeks. */
+  deploymentDaysPerWeek: number | null;
+  /** Median number of such days in the window's whole 4-week periods (or in all its whole weeks). */
+  deploymentDaysPerMonth: number | null;
   leadTimeMedianMs: number | null;
   changeFailureRate: number | null;
   recoveryMedianMs: number | null;
@@ -32,14 +37,25 @@ const under = (v: number | null, cuts: [number, number, number]) =>
 const atMost = (v: number | null, cuts: [number, number, number]) =>
   v === null ? null : pick((c) => v <= c, cuts);
 
+/**
+ * DORA asks "how often does your organization deploy code to production?": on demand (daily or more),
+ * between once a day and once a week, between once a week and once a month, less. Read from deployment
+ * days as the Four Keys dashboards do: the typical (median) week has a deployment day on every working
+ * day (5), or on at least one day; else the typical 4-week period has at least one. A rollback is not a
+ * deployment day: it ships nothing new.
+ */
+function frequencyBand(perWeek: number | null, perMonth: number | null): Band | null {
+  if (perWeek === null) return null;
+  if (perWeek >= 5) return 'elite';
+  if (perWeek >= 1) return 'high';
+  return perMonth !== null && perMonth >= 1 ? 'medium' : 'low';
+}
+
 export function bandFor(values: KeyValues): Bands {
-  const f = values.deploymentsPerDay;
   return {
     source: BANDS_SOURCE,
     values,
-    // On demand (≥ 1/day), ≥ 1/week, ≥ 1/month, less.
-    deploymentFrequency:
-      f === null ? null : f >= 1 ? 'elite' : f >= 1 / 7 ? 'high' : f >= 1 / 30 ? 'medium' : 'low',
+    deploymentFrequency: frequencyBand(values.deploymentDaysPerWeek, values.deploymentDaysPerMonth),
     leadTime: under(values.leadTimeMedianMs, [DAY_MS, 7 * DAY_MS, 30 * DAY_MS]),
     changeFailureRate: atMost(values.changeFailureRate, [0.05, 0.1, 0.15]),
     recoveryTime: under(values.recoveryMedianMs, [HOUR_MS, DAY_MS, 7 * DAY_MS]),

@@ -40,6 +40,7 @@ export {
   type ChangeFailureRate,
   DEFAULT_BUILD_SLO_MS,
   DEFAULT_ROLLBACK_SLO_MS,
+  type DeploymentDays,
   type DeploymentFrequency,
   type LeadTime,
   type LeadTimeStats,

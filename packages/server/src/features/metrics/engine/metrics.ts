@@ -16,10 +16,68 @@ export interface DeploymentFrequency {
   deployments: number;
   /** Included in `deployments`, and shown apart. */
   rollbacks: number;
+  /** The raw rate: deployments (rollbacks included) ÷ the window's length in days. */
   perDay: number | null;
   buckets: { start: string; deployments: number; rollbacks: number }[];
-  /** Distinct UTC days with at least one deployment, per ISO week overlapping the window. */
-  deploymentDaysPerWeek: { weekStart: string; days: number }[];
+  /** What the DORA band is read from (docs/metrics.md, "Deployment frequency"). */
+  deploymentDays: DeploymentDays;
+}
+
+/**
+ * Days with at least one successful deployment of a new change (a change, revert or fix-forward; not a
+ * rollback or a redeploy), counted in whole weeks and whole 4-week periods of UTC days, counted back
+ * from the window's last day.
+ */
+export interface DeploymentDays {
+  /** Distinct UTC days of the window with a deployment of a new change. */
+  days: number;
+  /** Each whole week of the window, newest last, with its number of deployment days (0–7). */
+  weeks: { start: string; days: number }[];
+  /** Median of `weeks`; null when the window is shorter than a week. */
+  medianPerWeek: number | null;
+  /**
+   * Each whole 4-week period of the window, newest last; a window shorter than four weeks (but at
+   * least one) is one period.
+   */
+  months: { start: string; days: number }[];
+  /** Median of `months`; null when the window is shorter than a week. */
+  medianPerMonth: number | null;
+}
+
+const NOT_NEW: readonly DeploymentKind[] = ['rollback', 'redeploy'];
+
+/** The start of the UTC day after t, or t when t is a UTC midnight. */
+const dayCeil = (t: number) => Math.ceil(t / DAY_MS) * DAY_MS;
+
+/** Counts deployment days per period of `size` days, counted back from the end of the window's last day. */
+function periods(days: Set<number>, w: Window, size: number): { start: string; days: number }[] {
+  const end = dayCeil(w.to);
+  const out: { start: string; days: number }[] = [];
+  for (let start = end - size * DAY_MS; start >= w.from; start -= size * DAY_MS) {
+    let n = 0;
+    for (let d = start; d < start + size * DAY_MS; d += DAY_MS) if (days.has(d)) n++;
+    out.unshift({ start: iso(start), days: n });
+  }
+  return out;
+}
+
+export function deploymentDays(h: History, w: Window): DeploymentDays {
+  const days = new Set<number>();
+  for (const d of h.deployments)
+    if (inWindow(d.finishedAt, w) && !NOT_NEW.includes(d.kind)) days.add(bucketStart(d.finishedAt, 'day'));
+  const weeks = periods(days, w, 7);
+  let months = periods(days, w, 28);
+  if (!months.length && weeks.length)
+    months = [
+      { start: weeks[0]!.start, days: [...days].filter((d) => d >= Date.parse(weeks[0]!.start)).length },
+    ];
+  return {
+    days: days.size,
+    weeks,
+    medianPerWeek: summarize(weeks.map((x) => x.days)).median,
+    months,
+    medianPerMonth: summarize(months.map((x) => x.days)).median,
+  };
 }
 
 /** Anchor: deployment finished. */
@@ -27,7 +85,6 @@ export function deploymentFrequency(h: History, w: Window, bucket: Bucket): Depl
   const inside = h.deployments.filter((d) => inWindow(d.finishedAt, w));
   const rollbacks = (ds: typeof inside) => ds.filter((d) => d.kind === 'rollback').length;
   const b = new Buckets(w, bucket);
-  const weeks = new Buckets(w, 'week');
   return {
     deployments: inside.length,
     rollbacks: rollbacks(inside),
@@ -39,12 +96,7 @@ export function deploymentFrequency(h: History, w: Window, bucket: Bucket): Depl
         deployments: ds.length,
         rollbacks: rollbacks(ds),
       })),
-    deploymentDaysPerWeek: weeks
-      .group(inside, (d) => d.finishedAt)
-      .map((ds, i) => ({
-        weekStart: iso(weeks.starts[i]!),
-        days: new Set(ds.map((d) => bucketStart(d.finishedAt, 'day'))).size,
-      })),
+    deploymentDays: deploymentDays(h, w),
   };
 }
 
@@ -138,7 +190,14 @@ export function changeFailureRate(h: History, w: Window): ChangeFailureRate {
 
 export interface Recovery {
   deploymentId: string;
+  /** The failed deployment's finish: the anchor. */
   finishedAt: number;
+  /**
+   * When the failure began: the deployment's finish, or the opening of an incident linked to it when
+   * that came first (the deployment was still rolling out). Recovery is measured from here, so it is
+   * never negative.
+   */
+  failedAt: number;
   recoveredAt: number | null;
   recoveryMs: number | null;
 }
@@ -159,11 +218,15 @@ export function recoveryTime(h: History, w: Window): RecoveryTime {
     const resolved = f.incidents.map((i) => i.resolvedAt);
     if (resolved.length && resolved.every((t) => t !== null)) ends.push(Math.max(...(resolved as number[])));
     const end = ends.length ? Math.min(...ends) : null;
+    // Incidents resolve no earlier than they open (input refuses the rest), and a remediation finishes
+    // after the deployment it remediates: from the earliest start, every end is at or after it.
+    const failedAt = Math.min(f.finishedAt, ...f.incidents.map((i) => i.openedAt));
     recoveries.push({
       deploymentId: f.id,
       finishedAt: f.finishedAt,
+      failedAt,
       recoveredAt: end,
-      recoveryMs: end === null ? null : end - f.finishedAt,
+      recoveryMs: end === null ? null : Math.max(0, end - failedAt),
     });
   }
   recoveries.sort((a, b) => a.finishedAt - b.finishedAt || (a.deploymentId < b.deploymentId ? -1 : 1));
@@ -202,6 +265,11 @@ export interface ReworkRate {
   deployments: number;
   rate: number | null;
   byKind: Record<'rollback' | 'revert' | 'fix-forward', number>;
+  /**
+   * Rollbacks (by SHA) that remediate nothing: re-deploying newer code after a rollback. Counted among
+   * the rollbacks of deployment frequency, not as rework.
+   */
+  rollForwards: number;
 }
 
 /** Anchor: the deployment's finish. */
@@ -214,6 +282,7 @@ export function reworkRate(h: History, w: Window): ReworkRate {
     deployments: inside.length,
     rate: ratio(remediating.length, inside.length),
     byKind: { rollback: count('rollback'), revert: count('revert'), 'fix-forward': count('fix-forward') },
+    rollForwards: inside.filter((d) => d.kind === 'rollback' && d.remediatesIds.length === 0).length,
   };
 }
 
@@ -306,10 +375,18 @@ export function buildTime(h: History, w: Window, sloMs?: number, bucket: Bucket 
   };
 }
 
+/**
+ * The one count of releases (docs/metrics.md, "Release frequency"): the times a change reached users
+ * without a deployment. `releases` = `releasesApplied` + `togglesOn`, and it is what the headline, the
+ * CLI, the HTML report and Prometheus (`gantry_releases_total`, summed over `kind`) all count.
+ */
 export interface ReleaseFrequency {
   releases: number;
+  /** Releases applied: each counts once, however many toggles it changed. */
+  releasesApplied: number;
+  /** Toggles switched on outside a release; a release's own changes and reverts are not counted here. */
   togglesOn: number;
-  buckets: { start: string; releases: number; togglesOn: number }[];
+  buckets: { start: string; releases: number; releasesApplied: number; togglesOn: number }[];
 }
 
 /** Counted apart from deployments and never summed into them. Anchors: applied, switched on. */
@@ -317,12 +394,16 @@ export function releaseFrequency(h: History, w: Window, bucket: Bucket): Release
   const b = new Buckets(w, bucket);
   const r = b.group(h.releases, (x) => x.at);
   const t = b.group(h.togglesOn, (x) => x);
+  const releasesApplied = r.reduce((s, xs) => s + xs.length, 0);
+  const togglesOn = t.reduce((s, xs) => s + xs.length, 0);
   return {
-    releases: r.reduce((s, xs) => s + xs.length, 0),
-    togglesOn: t.reduce((s, xs) => s + xs.length, 0),
+    releases: releasesApplied + togglesOn,
+    releasesApplied,
+    togglesOn,
     buckets: b.starts.map((start, i) => ({
       start: iso(start),
-      releases: r[i]!.length,
+      releases: r[i]!.length + t[i]!.length,
+      releasesApplied: r[i]!.length,
       togglesOn: t[i]!.length,
     })),
   };

@@ -34,10 +34,15 @@ export interface ReportOptions {
 
 /** The headline numbers, compared against the previous window of the same length. */
 export interface Headline {
+  /** Median days with a deployment of a new change per whole week: the basis of the DORA band. */
+  deploymentDaysPerWeek: number | null;
+  /** The raw rate, rollbacks included. */
   deploymentsPerDay: number | null;
   leadTimeMedianMs: number | null;
   changeFailureRate: number | null;
   recoveryMedianMs: number | null;
+  /** Incidents opened → resolved (the classic MTTR view), median. */
+  timeToRestoreMedianMs: number | null;
   reworkRate: number | null;
   rollbackP95Ms: number | null;
   buildP95Ms: number | null;
@@ -62,7 +67,9 @@ export interface SeriesPoint {
   changeFailureRate: number | null;
   leadTimeMedianMs: number | null;
   recoveryMedianMs: number | null;
+  /** releasesApplied + togglesOn: the one count of releases (ReleaseFrequency). */
   releases: number;
+  releasesApplied: number;
   togglesOn: number;
   buildP50Ms: number | null;
   buildP95Ms: number | null;
@@ -98,7 +105,7 @@ export interface MetricsReport {
 }
 
 /** Higher is better for these; lower is better for the rest. */
-const HIGHER_IS_BETTER = new Set<keyof Headline>(['deploymentsPerDay', 'releases']);
+const HIGHER_IS_BETTER = new Set<keyof Headline>(['deploymentDaysPerWeek', 'deploymentsPerDay', 'releases']);
 
 function headline(
   h: History,
@@ -136,10 +143,12 @@ function headline(
   return {
     parts,
     headline: {
+      deploymentDaysPerWeek: parts.deploymentFrequency.deploymentDays.medianPerWeek,
       deploymentsPerDay: parts.deploymentFrequency.perDay,
       leadTimeMedianMs: lead.median,
       changeFailureRate: parts.changeFailureRate.rate,
       recoveryMedianMs: parts.recoveryTime.median,
+      timeToRestoreMedianMs: parts.timeToRestore.median,
       reworkRate: parts.reworkRate.rate,
       rollbackP95Ms: parts.rollbackTime.p95,
       buildP95Ms: parts.buildTime.p95,
@@ -204,6 +213,7 @@ export function metricsReport(
       leadTimeMedianMs: lead.current.buckets[i]?.median ?? null,
       recoveryMedianMs: summarize(rec).median,
       releases: rel.releases,
+      releasesApplied: rel.releasesApplied,
       togglesOn: rel.togglesOn,
       buildP50Ms: build.median,
       buildP95Ms: build.p95,
@@ -220,6 +230,8 @@ export function metricsReport(
     ...now.parts,
     bands: bandFor({
       deploymentsPerDay: now.headline.deploymentsPerDay,
+      deploymentDaysPerWeek: now.parts.deploymentFrequency.deploymentDays.medianPerWeek,
+      deploymentDaysPerMonth: now.parts.deploymentFrequency.deploymentDays.medianPerMonth,
       leadTimeMedianMs: now.headline.leadTimeMedianMs,
       changeFailureRate: now.headline.changeFailureRate,
       recoveryMedianMs: now.headline.recoveryMedianMs,

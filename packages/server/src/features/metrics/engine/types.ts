@@ -58,6 +58,8 @@ export interface ToggleChangeEvent {
   at: string;
   enabledBefore: boolean;
   enabledAfter: boolean;
+  /** The release that made this change (applying or reverting it); counted with the release, not alone. */
+  release?: string;
 }
 
 export interface MetricsInput {
