@@ -88,9 +88,17 @@ async function series(d: DeployBench, env: string, standby: number, n: number): 
   const requests: number[] = [];
   const done: Deployment[] = [];
   try {
+    // Each rollback goes back to the release the one before left: a plain rollback never returns to a
+    // release rolled back from, so from the second on the target is named (`gantry rollback --to`).
+    let back: string | null = null;
     for (let i = 0; i < n; i++) {
       const asked = performance.now();
-      const rb = await d.bench.api<Deployment>('POST', `/api/apps/${d.app}/environments/${env}/rollback`, {});
+      const rb: Deployment = await d.bench.api<Deployment>(
+        'POST',
+        `/api/apps/${d.app}/environments/${env}/rollback`,
+        back ? { to: back } : {},
+      );
+      back = rb.previousSha;
       const accepted = performance.now();
       const servedAt = await untilAllServe(agent, port, d.versionOf(rb.sha), STREAK);
       const finished = await d.waitDone(rb.id);

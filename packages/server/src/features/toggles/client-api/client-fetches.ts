@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
+import { BatchedWriter } from './batched-writer.js';
 import type { ClientFetch, ClientUsageStore } from './client-usage-store.js';
 
 const MAX_TRACKED = 100_000;
@@ -14,18 +15,18 @@ const header = (req: FastifyRequest, name: string): string | undefined => {
  * the instances whose revision changed about once a second, and an unchanged one at most once per
  * `refreshMs` (its last-seen time), so polling SDKs cost no database write per poll.
  */
-export class ClientFetchTracker {
+export class ClientFetchTracker extends BatchedWriter {
   private pending = new Map<string, ClientFetch>();
   private readonly written = new Map<string, { etag: string; at: number }>();
-  private timer: NodeJS.Timeout | undefined;
-  private flushing: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly store: ClientUsageStore,
     private readonly logger: Logger,
-    private readonly flushMs = 1000,
+    flushMs = 1000,
     private readonly refreshMs = 60_000,
-  ) {}
+  ) {
+    super(flushMs);
+  }
 
   /** Notes a fetch from the SDK headers (`unleash-appname`, `unleash-instanceid`); others are not SDKs. */
   record(
@@ -57,28 +58,7 @@ export class ClientFetchTracker {
     this.schedule();
   }
 
-  /** Writes what is noted so far (tests and shutdown). */
-  flush(): Promise<void> {
-    this.flushing = this.flushing.then(() => this.write());
-    return this.flushing;
-  }
-
-  async close(): Promise<void> {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    await this.flush();
-  }
-
-  private schedule(): void {
-    if (this.timer) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      void this.flush();
-    }, this.flushMs);
-    this.timer.unref();
-  }
-
-  private async write(): Promise<void> {
+  protected async write(): Promise<void> {
     const fetches = [...this.pending.values()];
     this.pending = new Map();
     if (fetches.length === 0) return;

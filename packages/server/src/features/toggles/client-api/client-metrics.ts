@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { BatchedWriter } from './batched-writer.js';
 import type { ClientInstance, ClientUsageStore, UsageCount } from './client-usage-store.js';
 
 export interface MetricsBucket {
@@ -24,18 +25,18 @@ export function hourOf(start: string | number, now = Date.now()): string {
  * Register and metrics requests only queue here; a timer folds the queue into hourly counts and
  * writes them about once a second, so SDK traffic never waits on the database.
  */
-export class ClientMetricsIngest {
+export class ClientMetricsIngest extends BatchedWriter {
   private buckets: MetricsBucket[] = [];
   private registrations = new Map<string, ClientInstance>();
-  private timer: NodeJS.Timeout | undefined;
-  private flushing: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly store: ClientUsageStore,
     private readonly logger: Logger,
-    private readonly flushMs = 1000,
+    flushMs = 1000,
     readonly maxQueued = 50_000,
-  ) {}
+  ) {
+    super(flushMs);
+  }
 
   /** False when the queue is full (the caller answers 429 and the SDK keeps its counts). */
   addMetrics(bucket: MetricsBucket): boolean {
@@ -50,28 +51,7 @@ export class ClientMetricsIngest {
     this.schedule();
   }
 
-  /** Writes everything queued so far (tests and shutdown). */
-  flush(): Promise<void> {
-    this.flushing = this.flushing.then(() => this.write());
-    return this.flushing;
-  }
-
-  async close(): Promise<void> {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    await this.flush();
-  }
-
-  private schedule(): void {
-    if (this.timer) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      void this.flush();
-    }, this.flushMs);
-    this.timer.unref();
-  }
-
-  private async write(): Promise<void> {
+  protected async write(): Promise<void> {
     const buckets = this.buckets;
     const registrations = [...this.registrations.values()];
     this.buckets = [];
