@@ -130,9 +130,3 @@ export function killGroup(pid: number | undefined, sig: NodeJS.Signals): void {
 function signalNumber(sig: NodeJS.Signals): number {
   return sig === 'SIGKILL' ? 9 : sig === 'SIGTERM' ? 15 : sig === 'SIGINT' ? 2 : 1;
 }
-
-export function lastLines(text: string, n: number): string {
-  const lines = text.split('\n');
-  if (lines.at(-1) === '') lines.pop();
-  return lines.slice(-n).join('\n');
-}

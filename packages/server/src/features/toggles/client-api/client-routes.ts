@@ -1,41 +1,8 @@
-import { z } from 'zod';
 import type { Gantry } from '../../../gantry.js';
 import type { TypedApp } from '../../../http/route-kit.js';
 import { prefixedView } from './client-features-cache.js';
 import { clientOf, formFor, matchesEtag } from './client-principal.js';
-
-const date = z.union([z.string(), z.number()]).refine((v) => !Number.isNaN(new Date(v).getTime()), {
-  error: 'expected a date-time',
-});
-const count = z.number().int().min(0);
-
-export const registerBody = z.object({
-  appName: z.string().min(1).max(255),
-  instanceId: z.string().max(255).optional(),
-  sdkVersion: z.string().max(255).optional(),
-  strategies: z.array(z.string().max(255)).max(200).optional(),
-  interval: z.number().min(0).optional(),
-  started: date.optional(),
-});
-
-export const metricsBody = z.object({
-  appName: z.string().min(1).max(255),
-  instanceId: z.string().max(255).optional(),
-  bucket: z.object({
-    start: date,
-    stop: date,
-    toggles: z.record(
-      z.string().min(1).max(255),
-      z.object({ yes: count, no: count, variants: z.record(z.string().max(255), count).optional() }),
-    ),
-  }),
-});
-
-export const tooMany = () =>
-  Object.assign(new Error('too many requests for this client token; retry later'), {
-    statusCode: 429,
-    code: 'TooManyRequests',
-  });
+import { metricsBody, queueMetrics, queueRegistration, registerBody, tooMany } from './sdk-reports.js';
 
 /** The Unleash client API that server-side SDKs poll, register with and report metrics to. */
 export function clientRoutes(r: TypedApp, g: Gantry): void {
@@ -72,20 +39,9 @@ export function clientRoutes(r: TypedApp, g: Gantry): void {
     async (req, reply) => {
       const { tokenId, tokenName, appId, env } = clientOf(req);
       if (!api.limiter.take(tokenId)) throw tooMany();
-      const b = req.body;
-      const started = b.started === undefined ? null : new Date(b.started).toISOString();
-      api.metrics.addRegistration({
-        appId,
-        env,
-        appName: b.appName,
-        instanceId: b.instanceId ?? String(req.headers['unleash-instanceid'] ?? 'unknown'),
-        sdkVersion: b.sdkVersion ?? (req.headers['unleash-sdk'] as string | undefined) ?? null,
-        strategies: b.strategies ?? [],
-        intervalMs: b.interval ?? null,
-        startedAt: started,
-        lastSeenAt: new Date().toISOString(),
-        tokenId,
-        tokenName,
+      queueRegistration(api, { appId, env, tokenId, tokenName }, req.body, {
+        instanceId: String(req.headers['unleash-instanceid'] ?? 'unknown'),
+        sdkVersion: req.headers['unleash-sdk'] as string | undefined,
       });
       return reply.code(202).send();
     },
@@ -100,16 +56,8 @@ export function clientRoutes(r: TypedApp, g: Gantry): void {
     async (req, reply) => {
       const { tokenId, appId, env } = clientOf(req);
       if (!api.limiter.take(tokenId)) throw tooMany();
-      const b = req.body;
-      const queued = api.metrics.addMetrics({
-        appId,
-        env,
-        appName: b.appName,
-        instanceId: b.instanceId ?? (req.headers['unleash-instanceid'] as string | undefined),
-        start: b.bucket.start,
-        toggles: b.bucket.toggles,
-      });
-      if (!queued) throw tooMany();
+      const instanceId = req.body.instanceId ?? (req.headers['unleash-instanceid'] as string | undefined);
+      queueMetrics(api, { appId, env }, req.body, instanceId);
       return reply.code(202).send();
     },
   );

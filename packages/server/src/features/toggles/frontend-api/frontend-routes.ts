@@ -5,17 +5,23 @@ import { NotAllowed, NotFound } from '../../../errors.js';
 import type { Gantry } from '../../../gantry.js';
 import type { TypedApp } from '../../../http/route-kit.js';
 import { matchesEtag } from '../client-api/client-principal.js';
-import { metricsBody, registerBody, tooMany } from '../client-api/client-routes.js';
+import {
+  metricsBody,
+  queueMetrics,
+  queueRegistration,
+  registerBody,
+  tooMany,
+} from '../client-api/sdk-reports.js';
 import { frontendContext } from './frontend-context.js';
 import { type FrontendToggle, FrontendTogglesCache } from './frontend-toggles.js';
 
 /** The app and environment the request's frontend token is fixed to (the auth hook checked the role). */
-function frontendOf(req: FastifyRequest): { tokenId: string; appId: string; env: string } {
+function frontendOf(req: FastifyRequest): { tokenId: string; tokenName: string; appId: string; env: string } {
   const p = req.principal;
   if (p?.role !== 'frontend' || !p.appId || !p.env) {
     throw new NotAllowed('this endpoint needs a frontend token (`gantry tokens create --kind frontend`)');
   }
-  return { tokenId: p.tokenId, appId: p.appId, env: p.env };
+  return { tokenId: p.tokenId, tokenName: p.name, appId: p.appId, env: p.env };
 }
 
 /** The body's hash: the answer depends on the revision, the context and, for random stickiness, chance. */
@@ -87,16 +93,7 @@ export function frontendRoutes(r: TypedApp, g: Gantry): void {
     async (req, reply) => {
       const { tokenId, appId, env } = frontendOf(req);
       if (!api.limiter.take(tokenId)) throw tooMany();
-      const b = req.body;
-      const queued = api.metrics.addMetrics({
-        appId,
-        env,
-        appName: b.appName,
-        instanceId: b.instanceId,
-        start: b.bucket.start,
-        toggles: b.bucket.toggles,
-      });
-      if (!queued) throw tooMany();
+      queueMetrics(api, { appId, env }, req.body, req.body.instanceId);
       return reply.code(202).send();
     },
   );
@@ -105,19 +102,11 @@ export function frontendRoutes(r: TypedApp, g: Gantry): void {
     '/api/frontend/client/register',
     { bodyLimit: 1024 * 1024, schema: { ...summary('A frontend SDK starts'), body: registerBody } },
     async (req, reply) => {
-      const { tokenId, appId, env } = frontendOf(req);
+      const { tokenId, tokenName, appId, env } = frontendOf(req);
       if (!api.limiter.take(tokenId)) throw tooMany();
-      const b = req.body;
-      api.metrics.addRegistration({
-        appId,
-        env,
-        appName: b.appName,
-        instanceId: b.instanceId ?? 'browser',
-        sdkVersion: b.sdkVersion ?? (req.headers['unleash-sdk'] as string | undefined) ?? null,
-        strategies: b.strategies ?? [],
-        intervalMs: b.interval ?? null,
-        startedAt: b.started === undefined ? null : new Date(b.started).toISOString(),
-        lastSeenAt: new Date().toISOString(),
+      queueRegistration(api, { appId, env, tokenId, tokenName }, req.body, {
+        instanceId: 'browser',
+        sdkVersion: req.headers['unleash-sdk'] as string | undefined,
       });
       return reply.code(202).send();
     },
