@@ -141,7 +141,7 @@ export class ReleaseService {
     await this.toggles.transaction(async ({ trx, events }) => {
       const store = this.store(trx);
       const id = await this.idOf(store, name);
-      if (!(await store.transition(id, ['draft', 'scheduled'], 'scheduled', { scheduledAt })))
+      if (!(await store.transition(id, EDITABLE, 'scheduled', { scheduledAt })))
         throw await this.conflict(store, name, 'scheduled');
       const r = (await store.findByName(name))!;
       if (r.changes.length === 0)
