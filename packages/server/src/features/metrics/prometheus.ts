@@ -26,6 +26,7 @@ import {
   summarize,
 } from './engine/index.js';
 import { SqlMetricsStore } from './sql-metrics-store.js';
+import { ToggleSwitchTally } from './toggle-switch-tally.js';
 
 /** The window of the lead-time gauges, ending at the scrape. */
 export const LEAD_TIME_WINDOW_DAYS = 28;
@@ -63,6 +64,8 @@ export interface PrometheusDeps {
 }
 
 export class PrometheusExporter {
+  private readonly toggleSwitches = new ToggleSwitchTally();
+
   constructor(private readonly d: PrometheusDeps) {}
 
   /** A new registry holding every family, read from the database now. */
@@ -284,11 +287,15 @@ export class PrometheusExporter {
       labelNames: ['app', 'env', 'kind'] as const,
       registers,
     });
-    for (const r of await new SqlMetricsStore(db).releaseCounts()) {
+    const store = new SqlMetricsStore(db);
+    for (const r of await store.releasesAppliedCounts()) {
       const app = name(r.appId);
-      if (!app) continue;
-      releases.inc({ app, env: r.env, kind: 'release' }, r.releasesApplied);
-      releases.inc({ app, env: r.env, kind: 'toggle' }, r.togglesOn);
+      if (app) releases.inc({ app, env: r.env, kind: 'release' }, r.count);
+    }
+    for (const [key, n] of await this.toggleSwitches.counts(store, now)) {
+      const [appId, env] = key.split('\u0000') as [string, string];
+      const app = name(appId);
+      if (app) releases.inc({ app, env, kind: 'toggle' }, n);
     }
     return registry;
   }

@@ -425,40 +425,48 @@ export class SqlMetricsStore {
     return rows.map((r) => ({ key: r.id, at: ms(r.applied_at!) }));
   }
 
-  /**
-   * The same two counts as `releasesApplied` and `togglesSwitchedOn`, for every app's environment
-   * at once and over all time (Prometheus `gantry_releases_total`).
-   */
-  async releaseCounts(): Promise<
-    { appId: string; env: string; releasesApplied: number; togglesOn: number }[]
-  > {
-    const out = new Map<string, { appId: string; env: string; releasesApplied: number; togglesOn: number }>();
-    const at = (appId: string, env: string) => {
-      const k = `${appId}\u0000${env}`;
-      const v = out.get(k) ?? { appId, env, releasesApplied: 0, togglesOn: 0 };
-      out.set(k, v);
-      return v;
-    };
-    const releases = await this.db
+  /** Releases applied, per app and environment, over all time (Prometheus `gantry_releases_total`). */
+  async releasesAppliedCounts(): Promise<{ appId: string; env: string; count: number }[]> {
+    const rows = await this.db
       .selectFrom('releases')
       .innerJoin('release_changes', 'release_changes.release_id', 'releases.id')
-      .select(['release_changes.app_id', 'release_changes.env', 'releases.id'])
-      .distinct()
+      .select((eb) => [
+        'release_changes.app_id',
+        'release_changes.env',
+        eb.fn.count<number | string>('releases.id').distinct().as('n'),
+      ])
       .where('releases.status', 'in', APPLIED)
       .where('releases.applied_at', 'is not', null)
+      .groupBy(['release_changes.app_id', 'release_changes.env'])
       .execute();
-    for (const r of releases) at(r.app_id, r.env).releasesApplied++;
-    const toggles = await this.db
+    return rows.map((r) => ({ appId: r.app_id, env: r.env, count: Number(r.n) }));
+  }
+
+  /**
+   * `toggle.changed` events after the event `afterId`, oldest first, each reduced to whether it
+   * switched a toggle on outside a release (what `gantry_releases_total{kind="toggle"}` counts).
+   */
+  async toggleSwitchesAfter(
+    afterId: number,
+  ): Promise<{ id: number; appId: string; env: string | null; at: number; on: boolean }[]> {
+    const rows = await this.db
       .selectFrom('events')
-      .select(['app_id', 'data'])
+      .select(['id', 'app_id', 'data', 'created_at'])
       .where('type', '=', 'toggle.changed')
       .where('app_id', 'is not', null)
+      .where('id', '>', afterId)
+      .orderBy('id')
       .execute();
-    for (const t of toggles) {
-      const data = JSON.parse(t.data) as ToggleChangeData;
-      if (data.env && switchedOnAlone(data)) at(t.app_id!, data.env).togglesOn++;
-    }
-    return [...out.values()];
+    return rows.map((r) => {
+      const data = JSON.parse(r.data) as ToggleChangeData;
+      return {
+        id: Number(r.id),
+        appId: r.app_id!,
+        env: data.env ?? null,
+        at: ms(r.created_at),
+        on: switchedOnAlone(data),
+      };
+    });
   }
 
   /** Times toggles of the app were switched on in the environment outside a release, from the event log. */
