@@ -1,4 +1,5 @@
 import type { ClientFeaturesCache, FeaturesEntry } from '../client-api/client-features-cache.js';
+import { CompiledPerEntry } from '../client-api/compiled-per-entry.js';
 import { type ToggleContext, ToggleEvaluator, type VariantPayload } from '../evaluator/index.js';
 
 /** One toggle as the Frontend API answers it: only enabled toggles are listed. */
@@ -53,20 +54,9 @@ export class FrontendToggles {
   }
 }
 
-/** Compiled toggles per client-features cache entry, so they go when the entry does. */
-export class FrontendTogglesCache {
-  readonly #compiled = new WeakMap<FeaturesEntry, FrontendToggles>();
-
-  constructor(private readonly features: ClientFeaturesCache) {}
-
-  async get(appId: string, env: string): Promise<FrontendToggles> {
-    const entry =
-      this.features.fresh(appId, env, 'segments') ?? (await this.features.get(appId, env, 'segments'));
-    let toggles = this.#compiled.get(entry);
-    if (!toggles) {
-      toggles = new FrontendToggles(entry);
-      this.#compiled.set(entry, toggles);
-    }
-    return toggles;
+/** Frontend toggles compiled once per (app, environment, revision). */
+export class FrontendTogglesCache extends CompiledPerEntry<FrontendToggles> {
+  constructor(features: ClientFeaturesCache) {
+    super(features, (entry) => new FrontendToggles(entry));
   }
 }
