@@ -287,9 +287,9 @@ export class ReleaseService {
   }
 
   private async idOf(store: SqlReleaseStore, name: string): Promise<string> {
-    const r = await store.findByName(name);
-    if (!r) throw notFound(name);
-    return r.id;
+    const id = await store.idByName(name);
+    if (!id) throw notFound(name);
+    return id;
   }
 
   /** The 409 for a transition the release's current status does not allow, with the release as details. */

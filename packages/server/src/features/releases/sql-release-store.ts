@@ -26,6 +26,12 @@ export class SqlReleaseStore {
     return (await this.findByName(name))!;
   }
 
+  /** The id of the release with this name, without its changes. */
+  async idByName(name: string): Promise<string | undefined> {
+    const r = await this.db.selectFrom('releases').select('id').where('name', '=', name).executeTakeFirst();
+    return r?.id;
+  }
+
   async findByName(name: string): Promise<Release | undefined> {
     return (await this.findWithAppIds(name))?.release;
   }
