@@ -88,36 +88,41 @@ export class ClientUsageStore {
 
   /** What instances fetched; an instance that never registered gets a row of its own. */
   async recordFetches(fetches: ClientFetch[]): Promise<void> {
-    for (const f of fetches) {
-      const fetched = {
+    // One upsert per batch (the tracker keys fetches by instance, so no row comes twice in one).
+    for (let at = 0; at < fetches.length; at += 500) {
+      const rows = fetches.slice(at, at + 500).map((f) => ({
+        app_id: f.appId,
+        env: f.env,
+        app_name: f.appName,
+        instance_id: f.instanceId,
+        sdk_version: f.sdkVersion,
+        strategies: '[]',
+        interval_ms: null,
+        started_at: null,
+        first_seen_at: f.at,
+        last_seen_at: f.at,
         token_id: f.tokenId,
         token_name: f.tokenName,
         fetch_revision: f.revision,
         fetch_etag: f.etag,
         fetch_mode: f.mode,
         fetch_at: f.at,
-      };
+      }));
       await this.db
         .insertInto('toggle_clients')
-        .values({
-          app_id: f.appId,
-          env: f.env,
-          app_name: f.appName,
-          instance_id: f.instanceId,
-          sdk_version: f.sdkVersion,
-          strategies: '[]',
-          interval_ms: null,
-          started_at: null,
-          first_seen_at: f.at,
-          last_seen_at: f.at,
-          ...fetched,
-        })
+        .values(rows)
         .onConflict((oc) =>
-          oc.columns(['app_id', 'env', 'app_name', 'instance_id']).doUpdateSet({
-            ...fetched,
-            last_seen_at: f.at,
-            ...(f.sdkVersion && { sdk_version: f.sdkVersion }),
-          }),
+          oc.columns(['app_id', 'env', 'app_name', 'instance_id']).doUpdateSet((eb) => ({
+            token_id: eb.ref('excluded.token_id'),
+            token_name: eb.ref('excluded.token_name'),
+            fetch_revision: eb.ref('excluded.fetch_revision'),
+            fetch_etag: eb.ref('excluded.fetch_etag'),
+            fetch_mode: eb.ref('excluded.fetch_mode'),
+            fetch_at: eb.ref('excluded.fetch_at'),
+            last_seen_at: eb.ref('excluded.last_seen_at'),
+            // A fetch without an `unleash-sdk` header keeps the version the instance told before.
+            sdk_version: eb.fn.coalesce('excluded.sdk_version', 'toggle_clients.sdk_version'),
+          })),
         )
         .execute();
     }
