@@ -67,7 +67,15 @@ stop_pid() { # pidfile name
 registry_up() { curl -fsS -m 2 -o /dev/null "http://$REGISTRY/v2/" 2>/dev/null; }
 engine_up() { [ -S "$SOCK" ] && [ "$(curl -sS -m 2 --unix-socket "$SOCK" http://d/_ping 2>/dev/null)" = OK ]; }
 
+# Callers race (vitest's global setup, CI, a developer's shell): one set-up or stop at a time.
+lock() {
+  mkdir -p "$DIR" 2>/dev/null || die "cannot create $DIR (set GANTRY_CONTAINERS_DIR to a writable folder)"
+  exec 9>>"$DIR/setup.lock"
+  flock -w 900 9 || die "another scripts/containers/setup.sh still holds $DIR/setup.lock after 900 s"
+}
+
 if [ "$mode" = stop ]; then
+  lock
   stop_pid "$DIR/run/podman-service.pid" "podman system service"
   stop_pid "$DIR/run/registry.pid" "registry"
   rm -f "$SOCK"
@@ -77,6 +85,8 @@ if [ "$mode" = status ]; then
   registry_up && engine_up && alive "$DIR/run/registry.pid" && exit 0
   exit 1
 fi
+
+lock
 
 # --- 1. packages -------------------------------------------------------------------------------
 PACKAGES=(podman runc catatonit slirp4netns netavark aardvark-dns iptables buildah docker-registry skopeo busybox-static uidmap curl)
@@ -199,7 +209,7 @@ if ! alive "$DIR/run/registry.pid"; then
   fi
   say "starting registry on $REGISTRY"
   : > "$DIR/logs/registry.log"
-  (setsid docker-registry serve "$DIR/registry/config.yml" </dev/null >>"$DIR/logs/registry.log" 2>&1 &
+  (setsid docker-registry serve "$DIR/registry/config.yml" </dev/null >>"$DIR/logs/registry.log" 2>&1 9>&- &
    echo $! > "$DIR/run/registry.pid")
 fi
 if ! registry_up; then
@@ -211,7 +221,7 @@ if ! engine_up; then
   rm -f "$SOCK"
   say "starting podman system service on $SOCK"
   : > "$DIR/logs/podman-service.log"
-  (setsid podman system service --time=0 "unix://$SOCK" </dev/null >>"$DIR/logs/podman-service.log" 2>&1 &
+  (setsid podman system service --time=0 "unix://$SOCK" </dev/null >>"$DIR/logs/podman-service.log" 2>&1 9>&- &
    echo $! > "$DIR/run/podman-service.pid")
   wait_for "podman system service on $SOCK (/_ping)" engine_up 60 "$DIR/logs/podman-service.log"
 fi
