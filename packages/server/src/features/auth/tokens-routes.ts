@@ -1,9 +1,16 @@
 import { z } from 'zod';
 import { InvalidInput } from '../../errors.js';
-import type { Gantry } from '../../gantry.js';
 import { actorOf, type TypedApp } from '../../http/route-kit.js';
+import type { AppService } from '../apps/app-service.js';
+import type { TokenService } from './token-service.js';
 
-export function tokensRoutes(r: TypedApp, g: Gantry): void {
+/** What the token routes use; the composition root (gantry.ts) passes these among all its services. */
+export interface TokensRoutesDeps {
+  apps: Pick<AppService, 'get'>;
+  tokens: Pick<TokenService, 'create'>;
+}
+
+export function tokensRoutes(r: TypedApp, g: TokensRoutesDeps): void {
   r.post(
     '/api/tokens',
     {

@@ -1,13 +1,21 @@
 import { Readable } from 'node:stream';
 import { buildStatuses } from '@gantry/contracts';
 import { z } from 'zod';
-import type { Gantry } from '../../gantry.js';
 import { actorOf, type TypedApp } from '../../http/route-kit.js';
+import type { AppService } from '../apps/app-service.js';
 import { streamBuildLogs } from './build-logs.js';
+import type { BuildService } from './build-service.js';
 
 const idParam = z.object({ id: z.string() });
 
-export function buildsRoutes(r: TypedApp, g: Gantry): void {
+/** What the build routes use; the composition root (gantry.ts) passes these among all its services. */
+export interface BuildsRoutesDeps {
+  apps: Pick<AppService, 'get'>;
+  /** Whole, for the log stream (streamBuildLogs). */
+  builds: BuildService;
+}
+
+export function buildsRoutes(r: TypedApp, g: BuildsRoutesDeps): void {
   r.get(
     '/api/builds',
     {

@@ -1,9 +1,16 @@
 import { z } from 'zod';
 import { NotAllowed } from '../../errors.js';
-import type { Gantry } from '../../gantry.js';
 import { actorOf, type TypedApp } from '../../http/route-kit.js';
+import type { AppService } from '../apps/app-service.js';
+import type { CommitService } from './commit-service.js';
 
-export function hooksRoutes(r: TypedApp, g: Gantry): void {
+/** What the git hook route uses; the composition root (gantry.ts) passes these among all its services. */
+export interface HooksRoutesDeps {
+  apps: Pick<AppService, 'get'>;
+  commits: Pick<CommitService, 'ingest'>;
+}
+
+export function hooksRoutes(r: TypedApp, g: HooksRoutesDeps): void {
   r.post(
     '/api/hooks/git',
     {

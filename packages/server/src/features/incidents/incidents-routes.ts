@@ -1,13 +1,18 @@
 import { z } from 'zod';
-import type { Gantry } from '../../gantry.js';
 import { actorOf, type TypedApp } from '../../http/route-kit.js';
+import type { IncidentService } from './incident-service.js';
 
 const idParam = z.object({ id: z.string() });
 const actorField = z.string().max(200).optional().describe('who asked, e.g. the CLI user');
 const timeField = (what: string) =>
   z.string().max(64).optional().describe(`${what} (ISO-8601 with a zone; not in the future); default now`);
 
-export function incidentsRoutes(r: TypedApp, g: Gantry): void {
+/** What the incident routes use; the composition root (gantry.ts) passes these among all its services. */
+export interface IncidentsRoutesDeps {
+  incidents: Pick<IncidentService, 'open' | 'resolve' | 'list' | 'get'>;
+}
+
+export function incidentsRoutes(r: TypedApp, g: IncidentsRoutesDeps): void {
   const actor = (req: Parameters<typeof actorOf>[0], asked?: string) =>
     asked ? `${asked} (${actorOf(req)})` : actorOf(req);
 

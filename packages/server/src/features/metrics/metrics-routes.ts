@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { Gantry } from '../../gantry.js';
 import type { TypedApp } from '../../http/route-kit.js';
+import type { MetricsService } from './metrics-service.js';
 
 const ms = z.coerce.number().int().positive();
 
@@ -17,7 +17,12 @@ export const metricsQuery = z.strictObject({
     .describe('how long after a deployment an incident is blamed on it; default 24 h'),
 });
 
-export function metricsRoutes(r: TypedApp, g: Gantry): void {
+/** What the metrics routes use; the composition root (gantry.ts) passes these among all its services. */
+export interface MetricsRoutesDeps {
+  metrics: Pick<MetricsService, 'report' | 'exportEvents'>;
+}
+
+export function metricsRoutes(r: TypedApp, g: MetricsRoutesDeps): void {
   r.get(
     '/api/metrics',
     {

@@ -14,8 +14,7 @@
  * window (lead time over the last 28 days) is a gauge, whose value may go down.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { Db } from '../../db/database.js';
-import type { Gantry } from '../../gantry.js';
+import type { Database, Db } from '../../db/database.js';
 import type { TypedApp } from '../../http/route-kit.js';
 import type { AppRecord } from '../apps/app-store.js';
 import {
@@ -301,7 +300,14 @@ export class PrometheusExporter {
   }
 }
 
-export function prometheusRoutes(r: TypedApp, g: Gantry): void {
+/** What the scrape route uses; the composition root (gantry.ts) passes these among all its services. */
+export interface PrometheusRoutesDeps {
+  database: Pick<Database, 'db'>;
+  apps: PrometheusDeps['apps'];
+  metrics: PrometheusDeps['metrics'];
+}
+
+export function prometheusRoutes(r: TypedApp, g: PrometheusRoutesDeps): void {
   const exporter = new PrometheusExporter({ db: g.database.db, apps: g.apps, metrics: g.metrics });
   r.get(
     '/metrics',

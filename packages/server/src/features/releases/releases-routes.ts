@@ -1,11 +1,28 @@
 import { releaseChangeSchema } from '@gantry/contracts';
 import { z } from 'zod';
-import type { Gantry } from '../../gantry.js';
 import { actorOf, type TypedApp } from '../../http/route-kit.js';
+import type { ReleaseService } from './release-service.js';
 
 const nameParam = z.object({ name: z.string() });
 
-export function releasesRoutes(r: TypedApp, g: Gantry): void {
+/** What the release routes use; the composition root (gantry.ts) passes these among all its services. */
+export interface ReleasesRoutesDeps {
+  releases: Pick<
+    ReleaseService,
+    | 'list'
+    | 'create'
+    | 'get'
+    | 'add'
+    | 'schedule'
+    | 'removeChange'
+    | 'unschedule'
+    | 'cancel'
+    | 'apply'
+    | 'revert'
+  >;
+}
+
+export function releasesRoutes(r: TypedApp, g: ReleasesRoutesDeps): void {
   r.get('/api/releases', { schema: { tags: ['releases'] } }, async () => g.releases.list());
 
   r.post(
