@@ -1,10 +1,19 @@
 import { z } from 'zod';
-import type { Gantry } from '../../gantry.js';
 import type { TypedApp } from '../../http/route-kit.js';
+import type { AppService } from '../apps/app-service.js';
 import { appEnvironmentNames } from '../environments/environment-status.js';
+import type { ToggleService } from './toggle-service.js';
+
+/** What these routes use; the composition root (gantry.ts) passes them among all its services. */
+export interface ToggleEnvironmentRoutesDeps {
+  apps: Pick<AppService, 'get'>;
+  toggles: Pick<ToggleService, 'list'>;
+  envStore: Parameters<typeof appEnvironmentNames>[0]['envs'];
+  deployments: Parameters<typeof appEnvironmentNames>[0]['service'];
+}
 
 /** The columns of `gantry toggles list`: environments along the promotion path. */
-export function toggleEnvironmentRoutes(r: TypedApp, g: Gantry): void {
+export function toggleEnvironmentRoutes(r: TypedApp, g: ToggleEnvironmentRoutesDeps): void {
   r.get(
     '/api/apps/:app/toggle-environments',
     {

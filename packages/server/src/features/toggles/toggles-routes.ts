@@ -8,11 +8,11 @@ import {
 } from '@gantry/contracts';
 import { z } from 'zod';
 import { InvalidInput } from '../../errors.js';
-import type { Gantry } from '../../gantry.js';
 import { actorOf, type TypedApp } from '../../http/route-kit.js';
+import type { AppService } from '../apps/app-service.js';
 import { importUnleashState } from './toggle-import.js';
 import { diffEnvironments, staleToggles } from './toggle-reports.js';
-import { envState } from './toggle-service.js';
+import { envState, type ToggleService } from './toggle-service.js';
 
 const appParam = z.object({ app: z.string() });
 const toggleParam = z.object({ app: z.string(), name: z.string() });
@@ -22,7 +22,25 @@ const envParam = z.object({
   env: z.string().regex(/^[a-z0-9][a-z0-9-]*$/),
 });
 
-export function togglesRoutes(r: TypedApp, g: Gantry): void {
+/** What these routes use; the composition root (gantry.ts) passes them among all its services. */
+export interface TogglesRoutesDeps {
+  apps: Pick<AppService, 'get'>;
+  toggles: Pick<
+    ToggleService,
+    | 'list'
+    | 'get'
+    | 'create'
+    | 'update'
+    | 'setEnvironment'
+    | 'rollout'
+    | 'archive'
+    | 'upsertSegment'
+    | 'readStore'
+    | 'importState'
+  >;
+}
+
+export function togglesRoutes(r: TypedApp, g: TogglesRoutesDeps): void {
   r.get(
     '/api/apps/:app/toggles',
     {
@@ -174,7 +192,15 @@ export function togglesRoutes(r: TypedApp, g: Gantry): void {
   );
 }
 
-export function toggleReportRoutes(r: TypedApp, g: Gantry): void {
+/** What these routes use; the composition root (gantry.ts) passes them among all its services. */
+export interface ToggleReportRoutesDeps {
+  apps: Pick<AppService, 'get'>;
+  toggles: Pick<ToggleService, 'get' | 'list' | 'setEnvironment'>;
+  /** Last time SDKs reported each toggle in an app's environment, when usage metrics are collected. */
+  toggleUsage?: (appId: string, env: string) => Promise<Map<string, string> | undefined>;
+}
+
+export function toggleReportRoutes(r: TypedApp, g: ToggleReportRoutesDeps): void {
   r.post(
     '/api/apps/:app/toggles/:name/copy',
     {

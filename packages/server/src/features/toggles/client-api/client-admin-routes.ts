@@ -1,13 +1,24 @@
 import { z } from 'zod';
-import type { Gantry } from '../../../gantry.js';
 import { actorOf, type TypedApp } from '../../../http/route-kit.js';
+import type { AppService } from '../../apps/app-service.js';
+import type { TokenService } from '../../auth/token-service.js';
+import type { ToggleService } from '../toggle-service.js';
+import type { ClientApi } from './client-api.js';
 
 const envName = z
   .string()
   .regex(/^[a-z0-9][a-z0-9-]*$/, 'an environment name: lowercase letters, digits, "-"');
 
 /** Admin side of the client API: SDK tokens, registered instances and usage counts. */
-export function clientAdminRoutes(r: TypedApp, g: Gantry): void {
+/** What these routes use; the composition root (gantry.ts) passes them among all its services. */
+export interface ClientAdminRoutesDeps {
+  apps: Pick<AppService, 'get'>;
+  tokens: Pick<TokenService, 'createClientToken'>;
+  toggles: Pick<ToggleService, 'get'>;
+  clientApi: Pick<ClientApi, 'watcher' | 'usage'>;
+}
+
+export function clientAdminRoutes(r: TypedApp, g: ClientAdminRoutesDeps): void {
   r.post(
     '/api/apps/:app/client-tokens',
     {

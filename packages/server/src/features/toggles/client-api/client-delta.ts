@@ -1,9 +1,14 @@
-import type { Gantry } from '../../../gantry.js';
 import type { TypedApp } from '../../../http/route-kit.js';
+import type { ClientApi } from './client-api.js';
 import { clientOf, formFor } from './client-principal.js';
 
+/** What these routes use; the composition root (gantry.ts) passes them among all its services. */
+export interface ClientDeltaRoutesDeps {
+  clientApi: Pick<ClientApi, 'features' | 'delta' | 'fetches'>;
+}
+
 /** `GET /api/client/delta`: the token's environment as Unleash delta events. */
-export function clientDeltaRoutes(r: TypedApp, g: Gantry): void {
+export function clientDeltaRoutes(r: TypedApp, g: ClientDeltaRoutesDeps): void {
   r.get(
     '/api/client/delta',
     {

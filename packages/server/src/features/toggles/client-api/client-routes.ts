@@ -1,11 +1,17 @@
-import type { Gantry } from '../../../gantry.js';
 import type { TypedApp } from '../../../http/route-kit.js';
+import type { ClientApi } from './client-api.js';
 import { prefixedView } from './client-features-cache.js';
 import { clientOf, formFor, matchesEtag } from './client-principal.js';
 import { metricsBody, queueMetrics, queueRegistration, registerBody, tooMany } from './sdk-reports.js';
 
+/** What these routes use; the composition root (gantry.ts) passes them among all its services. */
+export interface ClientRoutesDeps {
+  /** Whole, for the report queues (sdk-reports.ts). */
+  clientApi: ClientApi;
+}
+
 /** The Unleash client API that server-side SDKs poll, register with and report metrics to. */
-export function clientRoutes(r: TypedApp, g: Gantry): void {
+export function clientRoutes(r: TypedApp, g: ClientRoutesDeps): void {
   const api = g.clientApi;
 
   r.get(

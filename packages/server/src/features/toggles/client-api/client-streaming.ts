@@ -1,16 +1,25 @@
-import type { Gantry } from '../../../gantry.js';
 import type { EventStreams } from '../../../http/event-stream.js';
 import type { TypedApp } from '../../../http/route-kit.js';
+import type { ClientApi } from './client-api.js';
 import type { FeaturesEntry } from './client-features-cache.js';
 import { clientOf, formFor } from './client-principal.js';
 import { type DeltaEvent, deltaEvents, hydration } from './delta-events.js';
+
+/** What these routes use; the composition root (gantry.ts) passes them among all its services. */
+export interface ClientStreamingRoutesDeps {
+  clientApi: Pick<ClientApi, 'features' | 'fetches' | 'watcher'>;
+}
 
 /**
  * Unleash's streaming mode (`experimentalMode: { type: 'streaming' }` in unleash-client): SSE with
  * `unleash-connected` carrying a hydration and `unleash-updated` carrying the delta to each newer
  * revision of the token's environment.
  */
-export function clientStreamingRoutes(r: TypedApp, g: Gantry, streams: EventStreams): void {
+export function clientStreamingRoutes(
+  r: TypedApp,
+  g: ClientStreamingRoutesDeps,
+  streams: EventStreams,
+): void {
   r.get(
     '/api/client/streaming',
     { schema: { tags: ['client'], summary: 'Server-sent toggle updates in Unleash streaming format' } },

@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { NotAllowed, NotFound } from '../../../errors.js';
-import type { Gantry } from '../../../gantry.js';
 import type { TypedApp } from '../../../http/route-kit.js';
+import type { ClientApi } from '../client-api/client-api.js';
 import { matchesEtag } from '../client-api/client-principal.js';
 import {
   metricsBody,
@@ -31,11 +31,17 @@ function etagOf(body: string): string {
 
 const summary = (s: string) => ({ tags: ['frontend'], summary: s });
 
+/** What these routes use; the composition root (gantry.ts) passes them among all its services. */
+export interface FrontendRoutesDeps {
+  /** Whole, for the report queues (sdk-reports.ts). */
+  clientApi: ClientApi;
+}
+
 /**
  * Unleash's Frontend API for browser and mobile SDKs (`unleash-proxy-client` and its wrappers):
  * toggles evaluated here for the context the SDK sends, only the enabled ones, with their variants.
  */
-export function frontendRoutes(r: TypedApp, g: Gantry): void {
+export function frontendRoutes(r: TypedApp, g: FrontendRoutesDeps): void {
   const cache = new FrontendTogglesCache(g.clientApi.features);
   const api = g.clientApi;
 

@@ -1,9 +1,14 @@
-import type { Gantry } from '../../../gantry.js';
 import type { EventStreams } from '../../../http/event-stream.js';
 import type { TypedApp } from '../../../http/route-kit.js';
+import type { ClientApi } from '../client-api/client-api.js';
 import { clientOf } from '../client-api/client-principal.js';
 
 const REFETCH = JSON.stringify({ type: 'refetchEvaluation' });
+
+/** What these routes use; the composition root (gantry.ts) passes them among all its services. */
+export interface OfrepEventsRoutesDeps {
+  clientApi: Pick<ClientApi, 'watcher'>;
+}
 
 /**
  * OFREP's refetch notice (ADR-0008 event format) over server-sent events: one `message` per newer
@@ -11,7 +16,7 @@ const REFETCH = JSON.stringify({ type: 'refetchEvaluation' });
  * re-POST the bulk endpoint. Not advertised as `eventStreams`, since a browser's EventSource cannot
  * send the token.
  */
-export function ofrepEventsRoutes(r: TypedApp, g: Gantry, streams: EventStreams): void {
+export function ofrepEventsRoutes(r: TypedApp, g: OfrepEventsRoutesDeps, streams: EventStreams): void {
   r.get(
     '/ofrep/v1/events',
     {

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { GantryError } from '../../../errors.js';
-import type { Gantry } from '../../../gantry.js';
 import { errorHandler } from '../../../http/error-mapper.js';
 import type { TypedApp } from '../../../http/route-kit.js';
+import type { ClientApi } from '../client-api/client-api.js';
 import { clientOf, matchesEtag } from '../client-api/client-principal.js';
 import { OfrepFlagsCache } from './ofrep-cache.js';
 import { isContextError, toToggleContext } from './ofrep-context.js';
@@ -48,7 +48,12 @@ function bulkEtag(env: string, revision: number, raw: Buffer | undefined): strin
 }
 
 /** OpenFeature Remote Evaluation Protocol, evaluated here with the token's app and environment. */
-export function ofrepRoutes(r: TypedApp, g: Gantry): void {
+/** What these routes use; the composition root (gantry.ts) passes them among all its services. */
+export interface OfrepRoutesDeps {
+  clientApi: Pick<ClientApi, 'features'>;
+}
+
+export function ofrepRoutes(r: TypedApp, g: OfrepRoutesDeps): void {
   const cache = new OfrepFlagsCache(g.clientApi.features);
 
   r.post(
