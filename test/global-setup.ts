@@ -1,6 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { request } from 'node:http';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 
 const DEFAULT_PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
@@ -26,6 +28,7 @@ export default async function setup(): Promise<(() => Promise<void>) | undefined
   browser();
   sandbox();
   promtool();
+  await containers();
   const url = process.env.TEST_PG_URL || DEFAULT_PG_URL;
   const problem = await reachable(url);
   if (!problem) {
@@ -105,6 +108,86 @@ function sandbox(): void {
   process.stdout.write(
     `\n*** Sandbox suites: OFF — ${path} is missing or does not work. Install it with \`apt-get install -y bubblewrap\`; CI always runs them.\n\n`,
   );
+}
+
+const CONTAINERS_SETUP = fileURLToPath(new URL('../scripts/containers/setup.sh', import.meta.url));
+/** What the container suites need; scripts/containers/setup.sh --env prints them all. */
+const CONTAINER_VARS = [
+  'DOCKER_HOST',
+  'GANTRY_TEST_REGISTRY',
+  'GANTRY_TEST_BASE_BUSYBOX',
+  'GANTRY_TEST_BASE_NODE',
+];
+
+/**
+ * The container suites (podman's Docker Engine API, a local registry, the gantry-base images) as
+ * Chromium: on when scripts/containers/setup.sh can set them up here (or DOCKER_HOST and the
+ * GANTRY_TEST_* variables already point at a working set-up), required in CI
+ * (GANTRY_REQUIRE_CONTAINERS=1). The exports land in process.env, so the workers inherit them.
+ */
+async function containers(): Promise<void> {
+  const required = process.env.GANTRY_REQUIRE_CONTAINERS === '1';
+  const off = (reason: string): void => {
+    if (required) throw new Error(`Containers are required for the tests but not available: ${reason}`);
+    for (const name of CONTAINER_VARS) if (name !== 'DOCKER_HOST') delete process.env[name];
+    process.stdout.write(
+      `\n*** Container suites: OFF — ${reason}\n*** Run scripts/containers/setup.sh (as root it installs its packages); CI always runs them.\n\n`,
+    );
+  };
+  if (!CONTAINER_VARS.every((name) => process.env[name])) {
+    const installed = ['/usr/bin/podman', '/usr/bin/docker-registry'].every((path) => existsSync(path));
+    // In CI the script runs anyway: it installs what is missing, or says why it cannot.
+    if (!installed && !required) return off('podman or docker-registry is not installed.');
+    const run = spawnSync('bash', [CONTAINERS_SETUP, '--env'], {
+      encoding: 'utf8',
+      timeout: 900_000,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    if (run.status !== 0) {
+      const why = (run.stderr || run.error?.message || `exit ${run.status ?? run.signal}`).trim();
+      return off(`scripts/containers/setup.sh failed:\n${why}`);
+    }
+    for (const [name, value] of parseExports(run.stdout)) process.env[name] = value;
+  }
+  const ping = await enginePing(process.env.DOCKER_HOST ?? '');
+  if (ping !== null)
+    return off(`the Docker Engine API on ${process.env.DOCKER_HOST} does not answer /_ping (${ping}).`);
+  process.stdout.write(
+    `Container suites: on (${process.env.DOCKER_HOST}, registry ${process.env.GANTRY_TEST_REGISTRY})\n`,
+  );
+}
+
+/** `export NAME='value'` lines, as scripts/containers/setup.sh --env prints them. */
+function parseExports(text: string): [string, string][] {
+  const out: [string, string][] = [];
+  for (const line of text.split('\n')) {
+    const [, name, value] = /^export ([A-Za-z_][A-Za-z0-9_]*)='(.*)'$/.exec(line) ?? [];
+    if (name && value !== undefined) out.push([name, value.replaceAll(`'\\''`, `'`)]);
+  }
+  return out;
+}
+
+/** null when the engine at `dockerHost` (unix:// or tcp://) answers OK to /_ping, else why not. */
+function enginePing(dockerHost: string): Promise<string | null> {
+  const target = dockerHost.startsWith('unix://')
+    ? { socketPath: dockerHost.slice('unix://'.length) }
+    : (() => {
+        const u = new URL(dockerHost.replace(/^tcp:/, 'http:'));
+        return { host: u.hostname, port: Number(u.port) || 2375 };
+      })();
+  return new Promise((resolve) => {
+    const req = request({ ...target, path: '/_ping', timeout: 5_000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        body += chunk;
+      });
+      res.on('end', () => resolve(res.statusCode === 200 ? null : `HTTP ${res.statusCode}: ${body.trim()}`));
+    });
+    req.on('timeout', () => req.destroy(new Error('timed out after 5 s')));
+    req.on('error', (e) => resolve(e.message));
+    req.end();
+  });
 }
 
 async function dropRunSchemas(url: string, run: string): Promise<void> {

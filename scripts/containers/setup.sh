@@ -78,6 +78,8 @@ if [ "$mode" = stop ]; then
   lock
   stop_pid "$DIR/run/podman-service.pid" "podman system service"
   stop_pid "$DIR/run/registry.pid" "registry"
+  # Rootless podman keeps a pause process holding its user namespace; it lives in tmp_dir.
+  [ "$uid" -eq 0 ] || stop_pid "$DIR/podman/tmp/pause.pid" "podman's rootless pause process"
   rm -f "$SOCK"
   exit 0
 fi
@@ -194,9 +196,10 @@ http:
   headers: { X-Content-Type-Options: [nosniff] }"
 
 # --- 4. registry and API service ----------------------------------------------------------------
-wait_for() { # what check seconds log
+wait_for() { # what check seconds log pidfile
   local deadline=$(( $(date +%s) + $3 ))
   until $2; do
+    alive "$5" || die "$1 exited before answering" "$4"
     [ "$(date +%s)" -lt "$deadline" ] || die "$1 did not answer within $3 s" "$4"
     sleep 0.1
   done
@@ -213,7 +216,7 @@ if ! alive "$DIR/run/registry.pid"; then
    echo $! > "$DIR/run/registry.pid")
 fi
 if ! registry_up; then
-  wait_for "the registry on http://$REGISTRY/v2/" registry_up 30 "$DIR/logs/registry.log"
+  wait_for "the registry on http://$REGISTRY/v2/" registry_up 30 "$DIR/logs/registry.log" "$DIR/run/registry.pid"
 fi
 
 if ! engine_up; then
@@ -223,7 +226,7 @@ if ! engine_up; then
   : > "$DIR/logs/podman-service.log"
   (setsid podman system service --time=0 "unix://$SOCK" </dev/null >>"$DIR/logs/podman-service.log" 2>&1 9>&- &
    echo $! > "$DIR/run/podman-service.pid")
-  wait_for "podman system service on $SOCK (/_ping)" engine_up 60 "$DIR/logs/podman-service.log"
+  wait_for "podman system service on $SOCK (/_ping)" engine_up 60 "$DIR/logs/podman-service.log" "$DIR/run/podman-service.pid"
 fi
 
 # --- 5. base images -----------------------------------------------------------------------------
