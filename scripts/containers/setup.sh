@@ -13,6 +13,7 @@
 #   scripts/containers/setup.sh            set up; a summary on stderr
 #   scripts/containers/setup.sh --env      set up; shell exports on stdout: eval "$(scripts/containers/setup.sh --env)"
 #   scripts/containers/setup.sh --stop     stop the API service and the registry (by pid file)
+#   scripts/containers/setup.sh --purge    --stop, then delete the state folder (images, registry data)
 #   scripts/containers/setup.sh --status   exit 0 when both answer, 1 otherwise
 # Progress goes to stderr; stdout only carries the exports of --env. Quiet when warm.
 set -euo pipefail
@@ -22,8 +23,9 @@ case "${1:-}" in
   '' ) ;;
   --env ) mode=env ;;
   --stop ) mode=stop ;;
+  --purge ) mode=purge ;;
   --status ) mode=status ;;
-  -h|--help ) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h|--help ) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   * ) echo "setup.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
 esac
 
@@ -50,15 +52,22 @@ die() {
   exit 1
 }
 
-alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# A pid that runs (a zombie does not count: orphans here are reaped late by PID 1).
+running() {
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  stat=${stat##*) }
+  [ "${stat%% *}" != Z ]
+}
+alive() { [ -f "$1" ] && running "$(cat "$1")"; }
 
 stop_pid() { # pidfile name
   if alive "$1"; then
     local pid
     pid=$(cat "$1")
     kill "$pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -0 "$pid" 2>/dev/null && kill -9 "$pid" 2>/dev/null || true
+    for _ in $(seq 1 100); do running "$pid" || break; sleep 0.05; done
+    running "$pid" && kill -9 "$pid" 2>/dev/null || true
     say "stopped $2 (pid $pid)"
   fi
   rm -f "$1"
@@ -74,13 +83,20 @@ lock() {
   flock -w 900 9 || die "another scripts/containers/setup.sh still holds $DIR/setup.lock after 900 s"
 }
 
-if [ "$mode" = stop ]; then
+if [ "$mode" = stop ] || [ "$mode" = purge ]; then
   lock
   stop_pid "$DIR/run/podman-service.pid" "podman system service"
   stop_pid "$DIR/run/registry.pid" "registry"
   # Rootless podman keeps a pause process holding its user namespace; it lives in tmp_dir.
   [ "$uid" -eq 0 ] || stop_pid "$DIR/podman/tmp/pause.pid" "podman's rootless pause process"
   rm -f "$SOCK"
+  if [ "$mode" = purge ]; then
+    # Podman's overlay driver leaves a private bind mount of its home (and container rootfs mounts).
+    awk -v d="$DIR/" 'index($2, d) == 1 { print $2 }' /proc/self/mounts | sort -r |
+      while read -r m; do umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true; done
+    rm -rf "$DIR"
+    say "removed $DIR"
+  fi
   exit 0
 fi
 if [ "$mode" = status ]; then
