@@ -1,8 +1,33 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { ServerConfig } from '../../config/server-config.js';
+import type { Database } from '../../db/database.js';
 import { Conflict } from '../../errors.js';
-import type { Gantry } from '../../gantry.js';
+import type { EventStore } from '../../events/event-store.js';
+import type { ArtifactService } from '../artifacts/artifact-service.js';
+import type { TokenService } from '../auth/token-service.js';
+import type { BuildService } from '../builds/build-service.js';
+import type { Deployer } from '../deployments/deployer.js';
+import type { DeploymentStore } from '../deployments/deployment-store.js';
+import type { DriverRegistry } from '../deployments/driver-registry.js';
+import type { EnvironmentStore } from '../environments/environment-store.js';
+import type { AppService } from './app-service.js';
 import type { AppRecord } from './app-store.js';
+
+/** What removing an app touches; the composition root (gantry.ts) passes these among all its services. */
+export interface AppRemovalDeps {
+  config: Pick<ServerConfig, 'dataDir'>;
+  database: Pick<Database, 'db'>;
+  events: Pick<EventStore, 'append'>;
+  apps: Pick<AppService, 'markRemoved' | 'removeMirror'>;
+  tokens: Pick<TokenService, 'revokeForApp'>;
+  builds: Pick<BuildService, 'cancel'>;
+  artifacts: Pick<ArtifactService, 'deleteUnusedBlobs'>;
+  envStore: Pick<EnvironmentStore, 'list'>;
+  deploymentStore: Pick<DeploymentStore, 'lastSucceeded' | 'list'>;
+  deployer: Pick<Deployer, 'specFor' | 'context'>;
+  drivers: Pick<DriverRegistry, 'get'>;
+}
 
 export interface RemoveAppOptions {
   /** Stop the app's running environments through their drivers (otherwise running ones refuse). */
@@ -45,7 +70,7 @@ export const APP_TABLES = [
 ] as const;
 
 /** Environments of the app where something serves (the driver's own health says so). */
-async function runningEnvironments(g: Gantry, app: AppRecord): Promise<string[]> {
+async function runningEnvironments(g: AppRemovalDeps, app: AppRecord): Promise<string[]> {
   const out: string[] = [];
   for (const record of await g.envStore.list(app.id)) {
     if (record.activeDeploymentId) {
@@ -67,7 +92,7 @@ async function runningEnvironments(g: Gantry, app: AppRecord): Promise<string[]>
   return out;
 }
 
-async function stopEnvironment(g: Gantry, app: AppRecord, env: string): Promise<void> {
+async function stopEnvironment(g: AppRemovalDeps, app: AppRecord, env: string): Promise<void> {
   const ref =
     (await g.deploymentStore.lastSucceeded(app.id, env)) ??
     (await g.deploymentStore.list({ appId: app.id, env, limit: 1 }))[0];
@@ -81,7 +106,7 @@ async function stopEnvironment(g: Gantry, app: AppRecord, env: string): Promise<
 }
 
 /** Cancels the app's queued and running builds and waits (bounded) until none runs. */
-async function cancelBuilds(g: Gantry, app: AppRecord, actor: string): Promise<string[]> {
+async function cancelBuilds(g: AppRemovalDeps, app: AppRecord, actor: string): Promise<string[]> {
   const db = g.database.db;
   const active = async () =>
     (
@@ -110,7 +135,7 @@ async function cancelBuilds(g: Gantry, app: AppRecord, actor: string): Promise<s
  * added again at once.
  */
 export async function removeApp(
-  g: Gantry,
+  g: AppRemovalDeps,
   app: AppRecord,
   opts: RemoveAppOptions,
   actor: string,

@@ -1,7 +1,10 @@
 import { z } from 'zod';
-import type { Gantry } from '../../gantry.js';
 import { actorOf, type TypedApp } from '../../http/route-kit.js';
-import { removeApp } from './app-removal.js';
+import type { TokenService } from '../auth/token-service.js';
+import type { CommitService } from '../commits/commit-service.js';
+import type { CommitStore } from '../commits/commit-store.js';
+import { type AppRemovalDeps, removeApp } from './app-removal.js';
+import type { AppService } from './app-service.js';
 import type { AppRecord } from './app-store.js';
 
 const appParam = z.object({ app: z.string().describe('app name or id') });
@@ -11,7 +14,15 @@ export function publicApp({ webhookSecret: _secret, removedAt: _removed, ...app 
   return app;
 }
 
-export function appsRoutes(r: TypedApp, g: Gantry): void {
+/** What these routes use; the composition root (gantry.ts) passes them among all its services. */
+export interface AppsRoutesDeps extends AppRemovalDeps {
+  apps: Pick<AppService, 'list' | 'add' | 'get' | 'getById' | 'markRemoved' | 'removeMirror'>;
+  commits: Pick<CommitService, 'ingest'>;
+  commitStore: Pick<CommitStore, 'list' | 'pushes'>;
+  tokens: Pick<TokenService, 'create' | 'revokeForApp'>;
+}
+
+export function appsRoutes(r: TypedApp, g: AppsRoutesDeps): void {
   r.get('/api/apps', { schema: { tags: ['apps'], summary: 'List apps' } }, async () =>
     (await g.apps.list()).map(publicApp),
   );

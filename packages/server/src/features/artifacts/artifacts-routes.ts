@@ -1,10 +1,17 @@
 import { z } from 'zod';
-import type { Gantry } from '../../gantry.js';
 import { actorOf, type TypedApp } from '../../http/route-kit.js';
+import type { AppService } from '../apps/app-service.js';
+import type { ArtifactService } from './artifact-service.js';
 
 const idParam = z.object({ id: z.string() });
 
-export function artifactsRoutes(r: TypedApp, g: Gantry): void {
+/** What these routes use; the composition root (gantry.ts) passes them among all its services. */
+export interface ArtifactsRoutesDeps {
+  apps: Pick<AppService, 'get'>;
+  artifacts: Pick<ArtifactService, 'list' | 'get' | 'open' | 'prune'>;
+}
+
+export function artifactsRoutes(r: TypedApp, g: ArtifactsRoutesDeps): void {
   r.get(
     '/api/artifacts',
     {

@@ -1,16 +1,47 @@
 import { hostname } from 'node:os';
 import { deploymentStatuses } from '@gantry/contracts';
+import type { Logger } from 'pino';
 import { z } from 'zod';
-import type { Gantry } from '../../gantry.js';
 import { checkEnvironmentName, checkTagName } from '../../git/ref-names.js';
 import type { RepoMirror } from '../../git/repo-mirror.js';
 import { actorOf, type TypedApp } from '../../http/route-kit.js';
+import type { AppService } from '../apps/app-service.js';
+import type { ArtifactService } from '../artifacts/artifact-service.js';
+import type { SeenTagStore } from '../environments/environment-store.js';
 import { deployTagName } from './deploy-tags.js';
+import type { Deployer } from './deployer.js';
 import { knownReleases } from './deployment-plan.js';
+import type { DeploymentRecovery } from './deployment-recovery.js';
+import type { DeploymentService } from './deployment-service.js';
+import type { DeploymentStore } from './deployment-store.js';
+import type { DriverRegistry } from './driver-registry.js';
+import type { TagDeployer } from './tag-deployer.js';
 
 const appEnv = z.object({ app: z.string(), env: z.string() });
 
-async function untag(g: Gantry, mirror: RepoMirror, tag: string): Promise<void> {
+/** What these routes use; the composition root (gantry.ts) passes them among all its services. */
+export interface DeploymentsRoutesDeps {
+  logger: Pick<Logger, 'warn'>;
+  apps: Pick<AppService, 'get' | 'mirrorOf'>;
+  artifacts: Pick<ArtifactService, 'findCurrent'>;
+  envStore: Pick<SeenTagStore, 'markSeen'>;
+  /** Whole, for the releases a plan keeps (knownReleases). */
+  deploymentStore: DeploymentStore;
+  deployments: Pick<
+    DeploymentService,
+    'checkRemediates' | 'refusal' | 'configAt' | 'request' | 'get' | 'rollback'
+  >;
+  deployer: Pick<Deployer, 'specFor'>;
+  drivers: Pick<DriverRegistry, 'get'>;
+  tagDeployer: Pick<TagDeployer, 'patternFor'>;
+  recovery: Pick<DeploymentRecovery, 'fromTags'>;
+}
+
+async function untag(
+  g: Pick<DeploymentsRoutesDeps, 'logger'>,
+  mirror: RepoMirror,
+  tag: string,
+): Promise<void> {
   await mirror
     .deleteTag(tag)
     .catch((error: unknown) =>
@@ -18,7 +49,7 @@ async function untag(g: Gantry, mirror: RepoMirror, tag: string): Promise<void> 
     );
 }
 
-export function deploymentsRoutes(r: TypedApp, g: Gantry): void {
+export function deploymentsRoutes(r: TypedApp, g: DeploymentsRoutesDeps): void {
   r.post(
     '/api/apps/:app/deployments',
     {

@@ -1,13 +1,26 @@
 import { z } from 'zod';
 import { NotFound } from '../../errors.js';
-import type { Gantry } from '../../gantry.js';
 import { checkEnvironmentName } from '../../git/ref-names.js';
 import { actorOf, type TypedApp } from '../../http/route-kit.js';
+import type { AppService } from '../apps/app-service.js';
 import type { AppRecord } from '../apps/app-store.js';
+import type { DeploymentService } from '../deployments/deployment-service.js';
 import { environmentNames } from './environment-specs.js';
-import { environmentStates } from './environment-status.js';
+import { environmentStates, type StatusDeps } from './environment-status.js';
+import type { EnvironmentStore } from './environment-store.js';
 
 const appEnv = z.object({ app: z.string(), env: z.string() });
+
+/** What these routes use; the composition root (gantry.ts) passes them among all its services. */
+export interface EnvironmentsRoutesDeps {
+  apps: Pick<AppService, 'get' | 'list'>;
+  envStore: StatusDeps['envs'];
+  deploymentStore: StatusDeps['deployments'];
+  deployments: StatusDeps['service'];
+  deployer: StatusDeps['deployer'];
+  drivers: StatusDeps['drivers'];
+  commitStore: StatusDeps['commits'];
+}
 
 /**
  * The environment a lock or hold route names, checked before any row is written: a valid name that
@@ -15,7 +28,7 @@ const appEnv = z.object({ app: z.string(), env: z.string() });
  * cleared). Anything else is a 400 or 404 with the reason.
  */
 export async function declaredEnvironment(
-  g: Gantry,
+  g: { envStore: Pick<EnvironmentStore, 'find'>; deployments: Pick<DeploymentService, 'configAt'> },
   app: AppRecord,
   env: string,
   opts: { orKnown?: boolean } = {},
@@ -32,7 +45,7 @@ export async function declaredEnvironment(
   );
 }
 
-export function environmentsRoutes(r: TypedApp, g: Gantry): void {
+export function environmentsRoutes(r: TypedApp, g: EnvironmentsRoutesDeps): void {
   const deps = () => ({
     envs: g.envStore,
     deployments: g.deploymentStore,

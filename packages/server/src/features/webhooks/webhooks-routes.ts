@@ -3,11 +3,12 @@ import type { FastifyError } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { InvalidInput, NotFound, Unauthenticated } from '../../errors.js';
-import type { Gantry } from '../../gantry.js';
 import { errorHandler } from '../../http/error-mapper.js';
 import { parseJsonBody } from '../../http/json-body.js';
 import type { TypedApp } from '../../http/route-kit.js';
+import type { AppService } from '../apps/app-service.js';
 import type { AppRecord } from '../apps/app-store.js';
+import type { CommitService } from '../commits/commit-service.js';
 import {
   headerValue,
   normaliseRepoUrl,
@@ -21,6 +22,12 @@ import {
 
 /** GitHub's own limit for a delivery; GitLab and Gitea send less. */
 export const WEBHOOK_BODY_LIMIT = 25 * 1024 * 1024;
+
+/** What these routes use; the composition root (gantry.ts) passes them among all its services. */
+export interface WebhooksRoutesDeps {
+  apps: Pick<AppService, 'get' | 'list'>;
+  commits: Pick<CommitService, 'ingest'>;
+}
 
 /**
  * One answer for an unknown app and a wrong signature, so the route does not reveal which apps
@@ -45,7 +52,7 @@ function verify(provider: WebhookProvider, raw: Buffer, headers: WebhookHeaders,
  * (without `?app=`) every app whose secret verifies. Empty means refused.
  */
 async function signedBy(
-  g: Gantry,
+  g: WebhooksRoutesDeps,
   provider: WebhookProvider,
   raw: Buffer,
   headers: WebhookHeaders,
@@ -79,7 +86,7 @@ function bodyOf(raw: Buffer, contentType: string | undefined): unknown {
   }
 }
 
-export function webhooksRoutes(r: TypedApp, g: Gantry): void {
+export function webhooksRoutes(r: TypedApp, g: WebhooksRoutesDeps): void {
   // Its own scope: the body stays bytes (the global parser would parse JSON before any check).
   void r.register(async (scope) => {
     scope.removeAllContentTypeParsers();
