@@ -35,8 +35,8 @@ DIR=${GANTRY_CONTAINERS_DIR:-$default_dir}
 PORT=${GANTRY_CONTAINERS_REGISTRY_PORT:-5000}
 REGISTRY=127.0.0.1:$PORT
 BUSYBOX_REF=$REGISTRY/gantry-base/busybox:1
-NODE_REF=$REGISTRY/gantry-base/node:20
 SOCK=$DIR/podman.sock
+[ "${#SOCK}" -le 100 ] || { echo "setup.sh: $SOCK is too long for a unix socket path (108 bytes at most): choose a shorter GANTRY_CONTAINERS_DIR" >&2; exit 1; }
 export CONTAINERS_CONF=$DIR/containers.conf
 export CONTAINERS_STORAGE_CONF=$DIR/storage.conf
 export CONTAINERS_REGISTRIES_CONF=$DIR/registries.conf
@@ -59,10 +59,18 @@ running() {
   stat=${stat##*) }
   [ "${stat%% *}" != Z ]
 }
-alive() { [ -f "$1" ] && running "$(cat "$1")"; }
+# The process in a pid file runs; with a second argument, its command line must also hold it (our
+# services name $DIR in theirs, so a pid reused after a reboot does not count).
+alive() {
+  [ -f "$1" ] || return 1
+  local pid
+  pid=$(cat "$1")
+  running "$pid" || return 1
+  [ -z "${2:-}" ] || [[ "$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" == *"$2"* ]]
+}
 
-stop_pid() { # pidfile name
-  if alive "$1"; then
+stop_pid() { # pidfile name [cmdline-needle]
+  if alive "$1" "${3:-}"; then
     local pid
     pid=$(cat "$1")
     kill "$pid" 2>/dev/null || true
@@ -85,8 +93,8 @@ lock() {
 
 if [ "$mode" = stop ] || [ "$mode" = purge ]; then
   lock
-  stop_pid "$DIR/run/podman-service.pid" "podman system service"
-  stop_pid "$DIR/run/registry.pid" "registry"
+  stop_pid "$DIR/run/podman-service.pid" "podman system service" "$DIR"
+  stop_pid "$DIR/run/registry.pid" "registry" "$DIR"
   # Rootless podman keeps a pause process holding its user namespace; it lives in tmp_dir.
   [ "$uid" -eq 0 ] || stop_pid "$DIR/podman/tmp/pause.pid" "podman's rootless pause process"
   rm -f "$SOCK"
@@ -100,7 +108,7 @@ if [ "$mode" = stop ] || [ "$mode" = purge ]; then
   exit 0
 fi
 if [ "$mode" = status ]; then
-  registry_up && engine_up && alive "$DIR/run/registry.pid" && exit 0
+  registry_up && engine_up && alive "$DIR/run/registry.pid" "$DIR" && exit 0
   exit 1
 fi
 
@@ -126,6 +134,10 @@ fi
 BUSYBOX_BIN=/bin/busybox
 ldd "$BUSYBOX_BIN" >/dev/null 2>&1 && die "$BUSYBOX_BIN is dynamically linked: install busybox-static"
 NODE_BIN=$(readlink -f "$(command -v node)") || die "no node on PATH (the node base image copies it)"
+NODE_VERSION=$("$NODE_BIN" --version) || die "$NODE_BIN --version failed"
+NODE_MAJOR=${NODE_VERSION#v}
+NODE_MAJOR=${NODE_MAJOR%%.*}
+NODE_REF=$REGISTRY/gantry-base/node:$NODE_MAJOR
 
 # --- 2. can containers run here at all? ---------------------------------------------------------
 if [ "$uid" -ne 0 ]; then
@@ -215,13 +227,13 @@ http:
 wait_for() { # what check seconds log pidfile
   local deadline=$(( $(date +%s) + $3 ))
   until $2; do
-    alive "$5" || die "$1 exited before answering" "$4"
+    alive "$5" "$DIR" || die "$1 exited before answering" "$4"
     [ "$(date +%s)" -lt "$deadline" ] || die "$1 did not answer within $3 s" "$4"
     sleep 0.1
   done
 }
 
-if ! alive "$DIR/run/registry.pid"; then
+if ! alive "$DIR/run/registry.pid" "$DIR"; then
   if registry_up; then
     die "something else already answers on http://$REGISTRY/v2/ (not this script's registry, no live pid in $DIR/run/registry.pid);
   stop it, or choose another port with GANTRY_CONTAINERS_REGISTRY_PORT"
@@ -236,7 +248,7 @@ if ! registry_up; then
 fi
 
 if ! engine_up; then
-  stop_pid "$DIR/run/podman-service.pid" "a podman service that does not answer"
+  stop_pid "$DIR/run/podman-service.pid" "a podman service that does not answer" "$DIR"
   rm -f "$SOCK"
   say "starting podman system service on $SOCK"
   : > "$DIR/logs/podman-service.log"
