@@ -46,7 +46,14 @@ export interface EnvironmentSpec {
   config: Record<string, string>;
   /** How many previous releases to keep running warm (process driver; default 1). */
   standby: number;
-  run?: { command: string; portEnv: string; health: { path: string; timeoutMs: number } };
+  run?: {
+    /** How the process driver starts the app. The container driver runs the image's own command. */
+    command: string;
+    portEnv: string;
+    health: { path: string; timeoutMs: number };
+    /** Resource limits (container driver): memory in bytes, CPUs as a fraction of cores. */
+    limits?: { memoryBytes?: number; cpus?: number };
+  };
   /** Command driver scripts. */
   commands?: { deploy?: string; health?: string; stop?: string };
 }
@@ -55,7 +62,39 @@ export interface Release {
   env: EnvironmentSpec;
   sha: string;
   deploymentId: string;
-  artifact: { path: string; digest: string };
+  artifact: ReleaseArtifact;
+}
+
+/** A tar.gz on this machine, or an OCI image in a registry; `digest` identifies either. */
+export type ReleaseArtifact = TarballArtifact | ImageArtifact;
+
+export interface TarballArtifact {
+  kind?: 'tarball';
+  /** The .tar.gz file on this machine. */
+  path: string;
+  /** sha256 of the tarball. */
+  digest: string;
+}
+
+export interface ImageArtifact {
+  kind: 'image';
+  /** Always by digest: `<registry>/<repository>@sha256:…`, never a tag. */
+  reference: string;
+  /** The image manifest's sha256, as the registry reports it. */
+  digest: string;
+  /** Pull settings for the registry: skip TLS verification only when the registry is marked insecure. */
+  registry?: { insecure?: boolean; auth?: { username: string; password: string } };
+}
+
+/** The tarball of a release, or an error naming the driver that cannot run an image. */
+export function tarballOf(release: Release, driver: string): TarballArtifact {
+  const a = release.artifact;
+  if (a.kind === 'image') {
+    throw new Error(
+      `the ${driver} driver runs tar.gz artifacts, but ${release.sha.slice(0, 12)} was built as an image (${a.reference}); use driver: container for image artifacts`,
+    );
+  }
+  return a;
 }
 
 export interface RunningRelease {

@@ -117,14 +117,17 @@ export function createCommandDriver(opts: CommandDriverOptions = {}): Driver {
       env: target.env,
       sha: previous.sha,
       deploymentId: previous.deploymentId,
-      artifact: { path: previous.artifact, digest: previous.digest },
+      artifact:
+        previous.kind === 'image'
+          ? { kind: 'image', reference: previous.artifact, digest: previous.digest }
+          : { path: previous.artifact, digest: previous.digest },
     };
     ctx.logger.warn('deployment failed; deploying the previous release again', {
       failed: target.sha,
       previous: previous.sha,
     });
     try {
-      await access(previous.artifact);
+      if (previous.kind !== 'image') await access(previous.artifact);
       await install(back, ctx, false);
     } catch (err) {
       const why = err instanceof Error ? err.message : String(err);
@@ -241,7 +244,10 @@ function scriptOf(env: EnvironmentSpec, name: ScriptName): string {
 }
 
 function scriptRelease(release: Release): ScriptRelease {
-  return { sha: release.sha, digest: release.artifact.digest, artifact: release.artifact.path };
+  const a = release.artifact;
+  return a.kind === 'image'
+    ? { sha: release.sha, digest: a.digest, artifact: a.reference, kind: 'image' }
+    : { sha: release.sha, digest: a.digest, artifact: a.path, kind: 'tarball' };
 }
 
 function healthTimeout(env: EnvironmentSpec): number {

@@ -13,7 +13,9 @@ export type ScriptName = 'deploy' | 'health' | 'stop';
 export interface ScriptRelease {
   sha: string;
   digest: string;
+  /** The tarball's path, or the image reference (`registry/repo@sha256:…`). */
   artifact: string;
+  kind?: 'tarball' | 'image';
 }
 
 export interface ScriptRun {
@@ -64,7 +66,7 @@ export async function runScript(run: ScriptRun): Promise<StepOutcome> {
   await mkdir(env.HOME!, { recursive: true });
   const wrapper = run.sandbox?.wrap({
     readWrite: [workdir],
-    readOnly: run.release ? [resolve(run.release.artifact)] : [],
+    readOnly: run.release && run.release.kind !== 'image' ? [resolve(run.release.artifact)] : [],
     cwd: workdir,
     env,
     network: true,
@@ -95,6 +97,8 @@ export function scriptEnv(
       GANTRY_SHA: release.sha,
       GANTRY_ARTIFACT: release.artifact,
       GANTRY_ARTIFACT_DIGEST: release.digest,
+      GANTRY_ARTIFACT_KIND: release.kind ?? 'tarball',
+      ...(release.kind === 'image' && { GANTRY_IMAGE: release.artifact }),
     }),
   });
 }

@@ -6,6 +6,8 @@ export interface CommandState {
   sha: string;
   digest: string;
   artifact: string;
+  /** Absent in state written before images existed: a tarball. */
+  kind?: 'tarball' | 'image';
   deploymentId: string;
   deployedAt: string;
 }

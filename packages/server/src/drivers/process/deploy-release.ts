@@ -1,5 +1,5 @@
 import { mkdir } from 'node:fs/promises';
-import type { DeployResult, DriverContext, Release } from '@gantry/driver-api';
+import { type DeployResult, type DriverContext, type Release, tarballOf } from '@gantry/driver-api';
 import { assertSafeSha, type DriverKit, envUrl, requireRun } from './driver-kit.js';
 import { type ReleaseProcess, readEnvState } from './env-state.js';
 import { isReleaseProcess } from './find-release-processes.js';
@@ -58,7 +58,7 @@ export async function deployRelease(
   }
 
   ctx.phase('unpack');
-  await ensureUnpacked(workdir, sha, target.artifact);
+  await ensureUnpacked(workdir, sha, tarballOf(target, 'process'));
   throwIfCancelled(ctx, sha);
   ctx.phase('start');
   const stale = (await readEnvState(workdir)).processes[sha];

@@ -1,5 +1,11 @@
 import { mkdir } from 'node:fs/promises';
-import type { DeployResult, DriverContext, EnvironmentSpec, Release } from '@gantry/driver-api';
+import {
+  type DeployResult,
+  type DriverContext,
+  type EnvironmentSpec,
+  type Release,
+  tarballOf,
+} from '@gantry/driver-api';
 import { assertSafeSha, type DriverKit, envUrl, requireRun } from './driver-kit.js';
 import { readEnvState, updateEnvState } from './env-state.js';
 import { isReleaseProcess } from './find-release-processes.js';
@@ -56,7 +62,7 @@ async function startAgain(
 ): Promise<number> {
   const { workdir } = ctx;
   ctx.phase('unpack');
-  await ensureUnpacked(workdir, serving.sha, serving.artifact);
+  await ensureUnpacked(workdir, serving.sha, tarballOf(serving, 'process'));
   ctx.phase('start');
   const launched = await launchRelease({
     workdir,

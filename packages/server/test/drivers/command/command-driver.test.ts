@@ -3,7 +3,7 @@ import { mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { DriverContext, EnvironmentSpec, Release } from '@gantry/driver-api';
+import { type DriverContext, type EnvironmentSpec, type Release, tarballOf } from '@gantry/driver-api';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createCommandDriver, planCommandDeploy } from '../../../src/drivers/command/command-driver.js';
 import { InvalidInput } from '../../../src/errors.js';
@@ -126,7 +126,8 @@ describe('command driver: deploy', () => {
     expect(vars).toMatchObject({
       LOG_LEVEL: 'debug',
       GANTRY_SHA: GOOD,
-      GANTRY_ARTIFACT: release.artifact.path,
+      GANTRY_ARTIFACT: tarballOf(release, 'command').path,
+      GANTRY_ARTIFACT_KIND: 'tarball',
       GANTRY_ARTIFACT_DIGEST: release.artifact.digest,
       GANTRY_ENV: 'qa',
       GANTRY_APP: 'shop',
@@ -193,7 +194,7 @@ describe('command driver: deploy', () => {
     const driver = createCommandDriver();
     const good = await s.release(GOOD);
     await driver.deploy(good, s.ctx());
-    await rm(good.artifact.path);
+    await rm(tarballOf(good, 'command').path);
     await expect(driver.deploy(await s.release(BAD), s.ctx())).rejects.toThrow(
       new RegExp(
         `code 1 and wrote nothing\\nDeploying the previous release ${GOOD} again failed too: ENOENT`,

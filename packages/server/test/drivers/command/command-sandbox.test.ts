@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { DriverContext, EnvironmentSpec, Release } from '@gantry/driver-api';
+import { type DriverContext, type EnvironmentSpec, type Release, tarballOf } from '@gantry/driver-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCommandDriver } from '../../../src/drivers/command/command-driver.js';
 import { createSandbox, type Sandbox } from '../../../src/sandbox/host-sandbox.js';
@@ -78,7 +78,7 @@ describe.skipIf(!HAS_BWRAP)('command driver scripts in the sandbox', () => {
     await driver.deploy(release, context(workdir));
     const log = await readFile(join(workdir, 'command.log'), 'utf8');
     expect(log).toContain('key=declared-credential');
-    expect(log).toContain(`GANTRY_ARTIFACT=${release.artifact.path}`);
+    expect(log).toContain(`GANTRY_ARTIFACT=${tarballOf(release, 'command').path}`);
     expect(log).toContain(`GANTRY_ARTIFACT_DIGEST=${release.artifact.digest}`);
     expect(log).toContain(`GANTRY_SHA=${SHA}`);
     expect(log).toContain(`GANTRY_WORKDIR=${workdir}`);
