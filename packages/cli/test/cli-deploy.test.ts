@@ -1,5 +1,6 @@
 import type { Deployment, EnvironmentState } from '@gantry/contracts';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppFixture } from '../../server/test/support/app-fixture.js';
 import {
   createDeployableApp,
@@ -132,18 +133,23 @@ describe('gantry deploy checks the request before it pushes a tag', () => {
   });
 
   it('a tag pushed for a request the server then fails is deleted again', async () => {
-    const spy = vi
-      .spyOn(server.gantry.deployments, 'request')
-      .mockRejectedValueOnce(new Error('database went away'));
+    // A real failure after the gates passed and the tag was pushed: the database refuses the row.
+    const db = server.gantry.database.db;
+    await sql`CREATE TRIGGER no_deployments BEFORE INSERT ON deployments BEGIN SELECT RAISE(ABORT, 'database went away'); END`.execute(
+      db,
+    );
+    const seenBefore = await db.selectFrom('seen_tags').select('name').execute();
     try {
       const res = await cli.run(['deploy', 'qa', v1.slice(0, 8)]);
       expect(res.code).toBe(1);
-      expect(spy).toHaveBeenCalledWith(
-        expect.objectContaining({ tag: expect.stringMatching(/^deploy\/qa\//) }),
-      );
     } finally {
-      spy.mockRestore();
+      await sql`DROP TRIGGER no_deployments`.execute(db);
     }
+    // The tag was made and pushed (it is remembered as seen)…
+    const seenAfter = await db.selectFrom('seen_tags').select('name').execute();
+    const made = seenAfter.map((t) => t.name).filter((t) => !seenBefore.some((b) => b.name === t));
+    expect(made).toEqual([expect.stringMatching(/^deploy\/qa\//)]);
+    // …and is gone again, from the repository and the mirror.
     const tags = await deployTags();
     expect(tags.remote.filter((t) => t.startsWith('deploy/qa/'))).toEqual([]);
     expect(tags.mirror.filter((t) => t.startsWith('deploy/qa/'))).toEqual([]);
