@@ -1,10 +1,18 @@
 import { eventTypes } from '@gantry/contracts';
 import { z } from 'zod';
-import type { Gantry } from '../gantry.js';
+import type { EventBus } from '../events/event-bus.js';
+import type { EventStore } from '../events/event-store.js';
+import type { AppService } from '../features/apps/app-service.js';
 import type { EventStreams } from './event-stream.js';
 import type { TypedApp } from './route-kit.js';
 
-export function eventsRoutes(r: TypedApp, g: Gantry, streams: EventStreams): void {
+export interface EventsRoutesDeps {
+  apps: Pick<AppService, 'get'>;
+  events: Pick<EventStore, 'list' | 'lastId'>;
+  bus: Pick<EventBus, 'waitForNext'>;
+}
+
+export function eventsRoutes(r: TypedApp, g: EventsRoutesDeps, streams: EventStreams): void {
   const query = z.object({
     after: z.coerce.number().int().min(0).optional(),
     app: z.string().optional(),

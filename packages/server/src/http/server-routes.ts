@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { z } from 'zod';
-import type { Gantry } from '../gantry.js';
+import type { Sandbox } from '../sandbox/host-sandbox.js';
 import { sandboxModes } from '../sandbox/sandbox.js';
 import type { TypedApp } from './route-kit.js';
 
@@ -15,8 +15,12 @@ const serverInfo = z.object({
   }),
 });
 
+export interface ServerRoutesDeps {
+  sandbox: Pick<Sandbox, 'status'>;
+}
+
 /** `GET /api/server`: what this server is and where it runs builds (`gantry status` warns from it). */
-export function serverRoutes(r: TypedApp, g: Gantry): void {
+export function serverRoutes(r: TypedApp, g: ServerRoutesDeps): void {
   r.get(
     '/api/server',
     {
