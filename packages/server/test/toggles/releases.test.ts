@@ -161,6 +161,43 @@ describe.each(engines)('releases on $name', (engine) => {
     expect(await qaStates()).toEqual(before);
   });
 
+  it('applies releases that touch the same toggles in opposite orders at once, without a deadlock', async () => {
+    // Each pair: one release changes search then legacy, the other legacy then search.
+    const pairs = ['a', 'b', 'c', 'd'];
+    for (const p of pairs) {
+      for (const [name, order] of [
+        [`fwd-${p}`, ['search', 'legacy']],
+        [`rev-${p}`, ['legacy', 'search']],
+      ] as const) {
+        await server.api('POST', '/api/releases', { name });
+        for (const toggle of order)
+          await server.api('POST', `/api/releases/${name}/changes`, {
+            app: 'shop',
+            toggle,
+            env: 'staging',
+            change: { enabled: name.startsWith('fwd') },
+          });
+      }
+    }
+    const results = await Promise.all(
+      pairs.flatMap((p) => [
+        server.api<{ message?: string }>('POST', `/api/releases/fwd-${p}/apply`),
+        server.api<{ message?: string }>('POST', `/api/releases/rev-${p}/apply`),
+      ]),
+    );
+    expect(results.map((r) => `${r.status} ${r.body.message ?? ''}`.trim())).toEqual(Array(8).fill('200'));
+    for (const p of pairs) {
+      expect(await eventsOf('release.applied', `fwd-${p}`)).toBe(1);
+      expect(await eventsOf('release.applied', `rev-${p}`)).toBe(1);
+    }
+    // Each release applied whole: search and legacy agree (both from the release applied last).
+    const staging = async (name: string) =>
+      (await server.api<Toggle>('GET', `/api/apps/shop/toggles/${name}`)).body.environments.find(
+        (e) => e.env === 'staging',
+      )?.enabled;
+    expect(await staging('search')).toBe(await staging('legacy'));
+  });
+
   it('creates a toggle-environment row once when eight changes race to create it', async () => {
     const results = await together(8, () =>
       server.api('PUT', '/api/apps/shop/toggles/search/environments/staging', { enabled: true }),

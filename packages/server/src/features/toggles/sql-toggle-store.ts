@@ -15,7 +15,22 @@ import { newId, nowIso } from '../../ids.js';
 import type { EnvironmentPatch, NewToggle, ToggleStore } from './toggle-store.js';
 
 export class SqlToggleStore implements ToggleStore {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    /** The engine locks rows (`SELECT … FOR UPDATE`): PostgreSQL. */
+    private readonly rowLocks = false,
+  ) {}
+
+  async lockInOrder(keys: { appId: string; name: string }[]): Promise<void> {
+    if (!this.rowLocks || keys.length < 2) return;
+    await this.db
+      .selectFrom('toggles')
+      .select('id')
+      .where((eb) => eb.or(keys.map((k) => eb.and([eb('app_id', '=', k.appId), eb('name', '=', k.name)]))))
+      .orderBy('id')
+      .forUpdate()
+      .execute();
+  }
 
   async insert(t: NewToggle): Promise<Toggle> {
     const id = newId('tgl');

@@ -69,6 +69,8 @@ export class ToggleService {
   constructor(
     private readonly db: Db,
     private readonly bus: EventBus,
+    /** PostgreSQL: lock toggle rows in one order before changing several (see ToggleStore.lockInOrder). */
+    private readonly rowLocks = false,
   ) {}
 
   /** Called after a commit with the environments whose revision moved (caches, live updates). */
@@ -85,7 +87,7 @@ export class ToggleService {
     const bumped: { appId: string; env: string; revision: number }[] = [];
     const result = await this.db.transaction().execute(async (trx) => {
       const events = new SqlEventStore(trx, { publish: (e) => appended.push(e) });
-      const store = new SqlToggleStore(trx);
+      const store = new SqlToggleStore(trx, this.rowLocks);
       const out = await fn({ store, events, trx });
       // One order for every transaction, so two that touch the same environments cannot deadlock here.
       const unique = new Map(
@@ -204,6 +206,7 @@ export class ToggleService {
   ): Promise<{ before: EnvState[]; after: Toggle[] }> {
     const out: Toggle[] = [];
     const befores: EnvState[] = [];
+    await store.lockInOrder(changes.map((c) => ({ appId: c.app.id, name: c.toggle })));
     for (const c of changes) {
       const before = await this.mustFind(store, c.app, c.toggle);
       if (before.archivedAt) throw new InvalidInput(`toggle "${c.toggle}" is archived`);

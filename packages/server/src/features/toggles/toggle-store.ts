@@ -26,6 +26,12 @@ export interface EnvironmentPatch {
 }
 
 export interface ToggleStore {
+  /**
+   * Locks these toggles' rows until the transaction ends, in one order (by id) for every caller,
+   * so two transactions changing the same toggles in opposite orders wait instead of deadlocking.
+   * A no-op where the engine locks the whole database for a write (SQLite).
+   */
+  lockInOrder(keys: { appId: string; name: string }[]): Promise<void>;
   insert(t: NewToggle): Promise<Toggle>;
   find(appId: string, name: string): Promise<Toggle | undefined>;
   list(appId: string, opts?: { includeArchived?: boolean }): Promise<Toggle[]>;
