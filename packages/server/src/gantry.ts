@@ -3,6 +3,7 @@ import pino, { type Logger } from 'pino';
 import type { ServerConfig } from './config/server-config.js';
 import { type Database, openDatabase } from './db/database.js';
 import { createCommandDriver } from './drivers/command/command-driver.js';
+import { createContainerDriver } from './drivers/container/container-driver.js';
 import { createProcessDriver } from './drivers/process/process-driver.js';
 import { EventBus } from './events/event-bus.js';
 import { SqlEventStore } from './events/sql-event-store.js';
@@ -130,7 +131,8 @@ export async function createGantry(config: ServerConfig, opts: CreateGantryOptio
   const deploymentStore = new SqlDeploymentStore(db);
   const drivers = new DriverRegistry()
     .register(createProcessDriver({ baseEnv: appEnvironment(process.env) }))
-    .register(createCommandDriver({ sandbox }));
+    .register(createCommandDriver({ sandbox }))
+    .register(createContainerDriver());
   const deployments = new DeploymentService(
     deploymentStore,
     envStore,
@@ -153,7 +155,7 @@ export async function createGantry(config: ServerConfig, opts: CreateGantryOptio
   });
   const tagDeployer = new TagDeployer(envStore, deployments);
   const recovery = new DeploymentRecovery(apps, deploymentStore, envStore, tagDeployer, artifacts);
-  const toggles = new ToggleService(db, bus, caps.supportsSkipLocked);
+  const toggles = new ToggleService(db, bus);
   const releases = new ReleaseService(db, apps, toggles, events, logger);
   const clientApi = createClientApi(db, toggles, logger);
   const incidents = createIncidentService(db, {

@@ -1,0 +1,63 @@
+import { Writable } from 'node:stream';
+import type { DriverLogger } from '@gantry/driver-api';
+import type Docker from 'dockerode';
+
+const MAX_LINE = 16_384;
+
+/**
+ * Streams a container's output, line by line, into the deployment's log while the deployment runs.
+ * The engine keeps the container's own log (`docker logs <name>`) for what comes after.
+ * Returns a function that stops following; it resolves once the lines seen so far were written.
+ */
+export async function followLogs(
+  docker: Docker,
+  id: string,
+  name: string,
+  logger: DriverLogger,
+): Promise<() => Promise<void>> {
+  let stream: NodeJS.ReadableStream & { destroy?: () => void };
+  try {
+    stream = (await docker
+      .getContainer(id)
+      .logs({ follow: true, stdout: true, stderr: true })) as unknown as NodeJS.ReadableStream;
+  } catch (err) {
+    logger.warn(`cannot follow the logs of container ${name}: ${(err as Error).message}`);
+    return async () => undefined;
+  }
+  const out = lineWriter((line) => logger.info(`${name}: ${line}`, { container: name, stream: 'stdout' }));
+  const err = lineWriter((line) => logger.info(`${name}: ${line}`, { container: name, stream: 'stderr' }));
+  docker.modem.demuxStream(stream, out, err);
+  stream.on('error', () => undefined);
+  return async () => {
+    // Lines already in flight arrive within a moment; the follow itself never ends by itself.
+    await new Promise((r) => setTimeout(r, 100));
+    stream.removeAllListeners('data');
+    stream.destroy?.();
+    out.end();
+    err.end();
+  };
+}
+
+function lineWriter(onLine: (line: string) => void): Writable {
+  let pending = '';
+  const flush = (all: boolean) => {
+    const lines = pending.split('\n');
+    pending = all ? '' : (lines.pop() ?? '');
+    for (const line of lines) if (line.length) onLine(line.slice(0, MAX_LINE));
+    if (pending.length > MAX_LINE) {
+      onLine(`${pending.slice(0, MAX_LINE)} … [line cut]`);
+      pending = '';
+    }
+  };
+  return new Writable({
+    write(chunk: Buffer, _enc, done) {
+      pending += chunk.toString('utf8');
+      flush(false);
+      done();
+    },
+    final(done) {
+      flush(true);
+      done();
+    },
+  });
+}
