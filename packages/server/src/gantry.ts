@@ -155,7 +155,7 @@ export async function createGantry(config: ServerConfig, opts: CreateGantryOptio
   });
   const tagDeployer = new TagDeployer(envStore, deployments);
   const recovery = new DeploymentRecovery(apps, deploymentStore, envStore, tagDeployer, artifacts);
-  const toggles = new ToggleService(db, bus);
+  const toggles = new ToggleService(db, bus, caps.supportsSkipLocked);
   const releases = new ReleaseService(db, apps, toggles, events, logger);
   const clientApi = createClientApi(db, toggles, logger);
   const incidents = createIncidentService(db, {
