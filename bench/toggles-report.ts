@@ -53,6 +53,20 @@ export function togglesTable(t: TogglesVsUnleash): string[] {
       t.ratios.features304,
     ),
     row(
+      `Delta API: \`GET /api/client/delta\` → 200, a hydration (${kb(bytes('delta200'))})`,
+      'delta200',
+      'delta200',
+      t.ratios.delta200,
+      unleash?.delta200 ? '' : ' ‡',
+    ),
+    row(
+      '`GET /api/client/delta` → 304 (revision in `If-None-Match`)',
+      'delta304',
+      'delta304',
+      t.ratios.delta304,
+      unleash?.delta304 ? '' : ' ‡',
+    ),
+    row(
       `Frontend API: \`POST /api/frontend\` with a context (${kb(bytes('frontend'))})`,
       'frontend',
       'frontend',
@@ -81,6 +95,11 @@ export function togglesTable(t: TogglesVsUnleash): string[] {
       `its column is the nearest equivalent, the Frontend API \`POST /api/frontend\`, which evaluates every toggle for the posted context ` +
       `(${kb(unleash?.frontend?.bytes)}).`,
   );
+  if (!unleash?.delta200)
+    out.push(
+      '',
+      `‡ unleash-server's open-source build does not serve the delta API (\`GET /api/client/delta\` with its client token and UNLEASH_EXPERIMENTAL_DELTA_API=true answers ${t.unleashDelta?.split(' ')[0] ?? '–'}), so there is no ratio; Gantry's rows measure what an SDK in delta mode costs beside its full \`/api/client/features\` rows above.`,
+    );
   const failed = t.targets.flatMap((target) =>
     Object.entries(target.endpoints).flatMap(([e, f]) =>
       f.rounds.some((r) => r.failed > 0)

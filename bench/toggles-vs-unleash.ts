@@ -6,7 +6,14 @@ import { CONTEXT, createInUnleash, OFREP_KEY, SEGMENTS, TOGGLES } from './toggle
 import { startUnleashServer, type UnleashServer } from './unleash-server.js';
 
 /** What is loaded: the Unleash client API and Frontend API on both, OFREP on Gantry. */
-export type Endpoint = 'features200' | 'features304' | 'ofrepSingle' | 'ofrepBulk' | 'frontend';
+export type Endpoint =
+  | 'features200'
+  | 'features304'
+  | 'delta200'
+  | 'delta304'
+  | 'ofrepSingle'
+  | 'ofrepBulk'
+  | 'frontend';
 
 export interface Target {
   server: 'gantry-sqlite' | 'gantry-postgres' | 'unleash-server';
@@ -21,11 +28,19 @@ export interface TogglesVsUnleash extends LoadSettings {
   ofrepKey: string;
   /** What unleash-server answers to an OFREP request (with its admin token, allowed everywhere): it has no such route. */
   unleashOfrep: string | null;
+  /** What unleash-server answers to `GET /api/client/delta` (its delta API, with the experimental flag on). */
+  unleashDelta: string | null;
   targets: Target[];
   /** Gantry on SQLite ÷ unleash-server, requests/s. */
   ratios: Partial<
     Record<
-      'features200' | 'features304' | 'frontend' | 'ofrepSingleVsFrontend' | 'ofrepBulkVsFrontend',
+      | 'features200'
+      | 'features304'
+      | 'delta200'
+      | 'delta304'
+      | 'frontend'
+      | 'ofrepSingleVsFrontend'
+      | 'ofrepBulkVsFrontend',
       number
     >
   >;
@@ -75,6 +90,7 @@ export async function benchTogglesVsUnleash(o: TogglesVsUnleashOptions = {}): Pr
     unleashVersion: null,
     ofrepKey: OFREP_KEY,
     unleashOfrep: null,
+    unleashDelta: null,
     targets: [],
     ratios: {},
     evaluator,
@@ -100,7 +116,14 @@ export async function benchTogglesVsUnleash(o: TogglesVsUnleashOptions = {}): Pr
         body: OFREP_BODY,
       });
       result.unleashOfrep = `${ofrep.status} ${(await ofrep.text()).slice(0, 120)}`;
-      plans.push({ target: { server: 'unleash-server', endpoints: {} }, requests: unleashRequests(unleash) });
+      const delta = await fetch(`${unleash.url}/api/client/delta`, {
+        headers: { authorization: unleash.clientToken, ...SDK_HEADERS },
+      });
+      result.unleashDelta = `${delta.status} ${(await delta.text()).slice(0, 120)}`;
+      plans.push({
+        target: { server: 'unleash-server', endpoints: {} },
+        requests: unleashRequests(unleash, delta.status === 200),
+      });
     }
 
     const engines: { server: Target['server']; url?: string }[] = [{ server: 'gantry-sqlite' }];
@@ -126,9 +149,10 @@ export async function benchTogglesVsUnleash(o: TogglesVsUnleashOptions = {}): Pr
 
     for (const { target, requests } of plans) {
       for (const [name, req] of entries(requests)) {
-        if (name === 'features304') {
-          const { etag } = await probe({ ...requests.features200!, status: 200 });
-          if (!etag) throw new Error(`${target.server}: no ETag on /api/client/features`);
+        if (name === 'features304' || name === 'delta304') {
+          const full = name === 'features304' ? requests.features200! : requests.delta200!;
+          const { etag } = await probe({ ...full, status: 200 });
+          if (!etag) throw new Error(`${target.server}: no ETag on ${new URL(full.url).pathname}`);
           req.headers['if-none-match'] = etag;
         }
         const { bytes } = await probe(req);
@@ -157,7 +181,15 @@ export async function benchTogglesVsUnleash(o: TogglesVsUnleashOptions = {}): Pr
   }
 }
 
-const ENDPOINTS: Endpoint[] = ['features200', 'features304', 'ofrepSingle', 'ofrepBulk', 'frontend'];
+const ENDPOINTS: Endpoint[] = [
+  'features200',
+  'features304',
+  'delta200',
+  'delta304',
+  'ofrepSingle',
+  'ofrepBulk',
+  'frontend',
+];
 const ZERO = { requestsPerSec: 0, p50Ms: 0, p99Ms: 0, maxMs: 0, requests: 0, failed: 0 };
 
 function entries<T>(r: Partial<Record<Endpoint, T>>): [Endpoint, T][] {
@@ -173,6 +205,8 @@ function gantryRequests(
   return {
     features200: features(url, token),
     features304: { ...features(url, token), status: 304 },
+    delta200: delta(url, token),
+    delta304: { ...delta(url, token), status: 304 },
     ofrepSingle: {
       method: 'POST',
       url: `${url}/ofrep/v1/evaluate/flags/${OFREP_KEY}`,
@@ -202,11 +236,25 @@ function frontendRequest(url: string, token: string): LoadRequest {
   };
 }
 
-function unleashRequests(u: UnleashServer): Partial<Record<Endpoint, LoadRequest>> {
+function unleashRequests(u: UnleashServer, servesDelta: boolean): Partial<Record<Endpoint, LoadRequest>> {
   return {
     features200: features(u.url, u.clientToken),
     features304: { ...features(u.url, u.clientToken), status: 304 },
+    ...(servesDelta && {
+      delta200: delta(u.url, u.clientToken),
+      delta304: { ...delta(u.url, u.clientToken), status: 304 },
+    }),
     frontend: frontendRequest(u.url, u.frontendToken),
+  };
+}
+
+/** `GET /api/client/delta` as unleash-client sends it in delta mode: a hydration, or 304 with the revision. */
+function delta(url: string, token: string): LoadRequest {
+  return {
+    method: 'GET',
+    url: `${url}/api/client/delta`,
+    headers: { authorization: token, ...SDK_HEADERS },
+    status: 200,
   };
 }
 
@@ -297,6 +345,8 @@ function ratios(targets: Target[]): TogglesVsUnleash['ratios'] {
   const out: TogglesVsUnleash['ratios'] = {
     features200: ratio(g?.features200, u?.features200),
     features304: ratio(g?.features304, u?.features304),
+    delta200: ratio(g?.delta200, u?.delta200),
+    delta304: ratio(g?.delta304, u?.delta304),
     frontend: ratio(g?.frontend, u?.frontend),
     ofrepSingleVsFrontend: ratio(g?.ofrepSingle, u?.frontend),
     ofrepBulkVsFrontend: ratio(g?.ofrepBulk, u?.frontend),

@@ -70,6 +70,8 @@ export async function startUnleashServer(scope: Scope, pgUrl: string): Promise<U
       NODE_ENV: 'production',
       SEND_TELEMETRY: 'false',
       CHECK_VERSION: 'false',
+      // Its delta API (`/api/client/delta`) is behind this flag; the bench asks whether it answers.
+      UNLEASH_EXPERIMENTAL_DELTA_API: 'true',
       INIT_ADMIN_API_TOKENS: adminToken,
       INIT_BACKEND_API_TOKENS: clientToken,
       INIT_FRONTEND_API_TOKENS: frontendToken,
