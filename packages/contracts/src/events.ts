@@ -9,6 +9,8 @@ export const eventTypes = [
   'app.added',
   /** `data`: `{ name, purged, stoppedEnvironments }`; without purge the app's history stays. */
   'app.removed',
+  /** `data`: `{ registry }`: the app's own registry (AppRegistry, no secrets), or null when it uses the server's again. */
+  'app.registry_changed',
   'push.received',
   'commit.recorded',
   'build.queued',

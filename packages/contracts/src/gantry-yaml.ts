@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { closestWord } from './config-issues.js';
 import { boundedDurationSchema } from './duration.js';
+import { checkImageRules, imageSchema, limitsSchema } from './image-config.js';
 import { relativePathSchema } from './relative-path.js';
 
 /** Names of apps and environments: lowercase letters, digits and dashes. */
@@ -76,7 +77,9 @@ export const buildSchema = z
       }),
     artifact: z
       .strictObject({ path: relativePathSchema('the folder to pack into the artifact') })
-      .describe('what the build produces, e.g. { path: dist }'),
+      .describe('what the build produces, e.g. { path: dist }')
+      .optional(),
+    image: imageSchema.optional(),
     cache: z.array(relativePathSchema('a folder kept between builds')).default(() => []),
     cache_key: z
       .array(relativePathSchema('a lock file whose contents key the cache'))
@@ -108,7 +111,7 @@ export const buildSchema = z
 
 export const runSchema = z
   .strictObject({
-    command: commandSchema('the shell command that starts the app, e.g. node server.js'),
+    command: commandSchema('the shell command that starts the app, e.g. node server.js').optional(),
     port_env: z
       .string()
       .describe('the environment variable that tells the app its port')
@@ -129,6 +132,7 @@ export const runSchema = z
       })
       .describe('the health check, e.g. { path: /healthz, timeout: 30s }')
       .prefault({}),
+    limits: limitsSchema.optional(),
   })
   .describe('how to start the app, e.g. { command: node server.js }');
 
@@ -316,6 +320,7 @@ export const gantryYamlSchema = z
     tags: tagsSchema.prefault({}),
     revert: revertSchema.prefault({}),
   })
+  .superRefine(checkImageRules)
   .describe('the settings of gantry.yaml, e.g. build: { steps: …, artifact: { path: dist } }');
 
 /** gantry.yaml as written (durations as strings or seconds, defaults not applied). */
@@ -323,3 +328,13 @@ export type GantryYamlInput = z.input<typeof gantryYamlSchema>;
 /** gantry.yaml after validation: defaults applied, durations in milliseconds. */
 export type GantryYaml = z.output<typeof gantryYamlSchema>;
 export type GantryBuildStep = GantryYaml['build']['steps'][number];
+
+/**
+ * What the build produces: an OCI image (`build.image`), or the `artifact.path` folder as a tar.gz.
+ *
+ * @example
+ * artifactKind(config); // 'image' | 'tarball'
+ */
+export function artifactKind(config: Pick<GantryYaml, 'build'>): 'image' | 'tarball' {
+  return config.build.image ? 'image' : 'tarball';
+}

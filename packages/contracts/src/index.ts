@@ -4,6 +4,7 @@ export * from './error-summary.js';
 export * from './events.js';
 export * from './gantry-yaml.js';
 export * from './human-duration.js';
+export * from './image-config.js';
 export * from './parse-gantry-yaml.js';
 export * from './resources.js';
 export * from './toggles.js';

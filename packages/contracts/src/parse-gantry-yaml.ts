@@ -168,13 +168,27 @@ function configWarnings(config: GantryYaml, at: Locate): ConfigIssue[] {
         message: `${scripts.join(', ')} ${scripts.length > 1 ? 'are' : 'is'} only used by the command driver; this environment uses the ${env.driver} driver, so ${scripts.length > 1 ? 'they are' : 'it is'} ignored`,
       });
     }
-    if (env.driver === 'process' && config.run === undefined) {
+    if (env.driver === 'process' && config.build.image) {
+      warnings.push({
+        ...at(['environments', name]),
+        message:
+          'the process driver runs tar.gz artifacts, but build.image makes this artifact an image; use driver: container',
+      });
+    } else if (env.driver === 'process' && config.run === undefined) {
       warnings.push({
         ...at(['environments', name]),
         message:
           'the process driver starts the artifact with run.command, but there is no run section; add e.g. run: { command: node server.js }',
       });
     }
+  }
+  const image = config.build.image;
+  if (image && image.base === undefined && config.run?.command !== undefined) {
+    warnings.push({
+      ...at(['run', 'command']),
+      message:
+        "run.command is not used when a Dockerfile builds the image: the image's own ENTRYPOINT/CMD runs; set CMD in the Dockerfile, or remove run.command",
+    });
   }
   return warnings;
 }

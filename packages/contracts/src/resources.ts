@@ -9,6 +9,24 @@ export interface App {
   createdAt: string;
 }
 
+/**
+ * Where an app's images go instead of the server's registry (GANTRY_REGISTRY). Set by an admin
+ * (`gantry app registry`), never by gantry.yaml: a commit must not choose where credentials are sent.
+ * The password is named, never stored: an environment variable of the server, or a file.
+ *
+ * @example
+ * const r: AppRegistry = { url: 'registry.example.com/team', insecure: false, username: 'ci', passwordEnv: 'SHOP_REGISTRY_PASSWORD', passwordFile: null };
+ */
+export interface AppRegistry {
+  /** `host[:port][/prefix]`; images go to `<host>/<prefix>/<app>` unless build.image.repository says otherwise. */
+  url: string;
+  /** Plain HTTP (or TLS without verification): only when asked. */
+  insecure: boolean;
+  username: string | null;
+  passwordEnv: string | null;
+  passwordFile: string | null;
+}
+
 export interface Commit {
   appId: string;
   sha: string;
@@ -73,12 +91,26 @@ export interface Build {
   steps?: BuildStep[];
 }
 
+export const artifactKinds = ['tarball', 'image'] as const;
+/** A tar.gz kept by Gantry, or an OCI image kept in a registry. */
+export type ArtifactKind = (typeof artifactKinds)[number];
+
+/**
+ * The output of one build. `digest` is the sha256 of the tar.gz, or of the image manifest (the digest
+ * the registry reports); `size` is the tar.gz's bytes, or the image's config and layers as stored.
+ *
+ * @example
+ * const a: Artifact = { id: 'art_1', appId: 'app_1', app: 'shop', sha: 'c0ffee…', kind: 'image', digest: 'sha256:ab…', reference: 'registry.example.com/shop@sha256:ab…', size: 4_200_000, buildId: 'bld_1', createdAt: '2026-01-01T00:00:00.000Z', current: true, prunedAt: null };
+ */
 export interface Artifact {
   id: string;
   appId: string;
   app: string;
   sha: string;
+  kind: ArtifactKind;
   digest: string;
+  /** Images only: `<registry>/<repository>@sha256:…`, always by digest; null for a tarball. */
+  reference: string | null;
   size: number;
   buildId: string;
   createdAt: string;

@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import {
+  artifactKind,
   type ConfigIssue,
   formatConfigIssue,
   formatDuration,
   gantryYamlSchema,
   parseDuration,
   parseGantryYaml,
+  parseMemory,
 } from '../src/index.js';
 
 const designSample = `app: shop
@@ -105,7 +107,7 @@ describe('parseGantryYaml: valid files', () => {
     const { config } = configOf(
       'build:\n  steps: [{ name: t, run: x }]\n  artifact: { path: ./out/../dist/ }\n',
     );
-    expect(config.build.artifact.path).toBe('dist');
+    expect(config.build.artifact?.path).toBe('dist');
     expect(config.build.cache).toEqual([]);
     expect(config.build.timeout).toBe(600_000);
     expect(config.build.mode).toBe('latest');
@@ -537,5 +539,125 @@ environments:
 
   it.each(['deploy/{env}/*', 'releases/{env}-*', 'v{env}_*'])('accepts tags.pattern %j', (p) => {
     expect(configOf(`${header}tags: { pattern: "${p}" }\n`).config.tags.pattern).toBe(p);
+  });
+});
+
+describe('parseGantryYaml: build.image and run.limits', () => {
+  const steps = 'build:\n  steps: [{ name: a, run: b }]\n';
+
+  it('builds from ./Dockerfile with neither key, and needs neither artifact nor run.command then', () => {
+    const { config, warnings } = configOf(`${steps}  image: {}\nrun: { port_env: APP_PORT }\n`);
+    expect(config.build.image).toEqual({});
+    expect(config.build.artifact).toBeUndefined();
+    expect(config.run).toEqual({
+      port_env: 'APP_PORT',
+      health: { path: '/healthz', timeout: 30_000 },
+    });
+    expect(artifactKind(config)).toBe('image');
+    expect(warnings).toEqual([]);
+  });
+
+  it('takes a Dockerfile path and a repository, and warns that run.command is not used', () => {
+    const { config, warnings } = configOf(
+      `${steps}  image: { dockerfile: ./docker/Dockerfile, repository: team/shop-api }\nrun: { command: node x.js }\n`,
+    );
+    expect(config.build.image).toEqual({ dockerfile: 'docker/Dockerfile', repository: 'team/shop-api' });
+    expect(warnings.map((w) => [...where(w), w.message])).toEqual([
+      [
+        4,
+        17,
+        'run.command',
+        "run.command is not used when a Dockerfile builds the image: the image's own ENTRYPOINT/CMD runs; set CMD in the Dockerfile, or remove run.command",
+      ],
+    ]);
+  });
+
+  it('takes a base image with the artifact folder and run.command', () => {
+    const { config } = configOf(
+      `${steps}  artifact: { path: dist }\n  image: { base: "127.0.0.1:5000/gantry-base/node:20" }\nrun: { command: node server.js }\n`,
+    );
+    expect(config.build.image).toEqual({ base: '127.0.0.1:5000/gantry-base/node:20' });
+    expect(config.build.artifact).toEqual({ path: 'dist' });
+    expect(artifactKind(config)).toBe('image');
+  });
+
+  it('refuses a base image without artifact or run.command, and both dockerfile and base', () => {
+    expect(errorsOf(`${steps}  image: { base: node:20 }\n`).map((e) => [...where(e), e.message])).toEqual([
+      [
+        2,
+        3,
+        'build',
+        'missing required key "artifact": with image.base the artifact folder is copied into the image; add e.g. artifact: { path: dist }',
+      ],
+      [
+        3,
+        18,
+        'build.image.base',
+        'an image built from a base runs run.command as its entrypoint; add e.g. run: { command: node server.js }',
+      ],
+    ]);
+    const both = errorsOf(
+      `${steps}  artifact: { path: dist }\n  image: { dockerfile: Dockerfile, base: node:20 }\nrun: { command: x }\n`,
+    );
+    expect(both.map(where)).toEqual([[4, 42, 'build.image.base']]);
+    expect(both[0]?.message).toContain('use either dockerfile');
+  });
+
+  it('still needs artifact without an image, and run.command in a run section of a tarball', () => {
+    const missing = errorsOf(steps);
+    expect(missing.map(where)).toEqual([[2, 3, 'build']]);
+    expect(missing[0]?.message).toContain('missing required key "artifact"');
+    expect(missing[0]?.message).toContain('image: { dockerfile: Dockerfile }');
+    const noCommand = errorsOf(`${steps}  artifact: { path: dist }\nrun: { port_env: PORT }\n`);
+    expect(noCommand.map((e) => [...where(e), e.message])).toEqual([
+      [
+        4,
+        6,
+        'run',
+        'missing required key "command" (the shell command that starts the app, e.g. node server.js)',
+      ],
+    ]);
+  });
+
+  it('refuses a bad repository or base with the reason and where', () => {
+    const errors = errorsOf(
+      `${steps}  image: { repository: Team/Shop, base: "no spaces allowed" }\n  artifact: { path: . }\nrun: { command: x }\n`,
+    );
+    expect(errors.map(where)).toEqual([
+      [3, 24, 'build.image.repository'],
+      [3, 41, 'build.image.base'],
+    ]);
+    expect(errors[0]?.message).toContain('is not a repository name');
+    expect(errors[1]?.message).toContain('is not an image reference');
+  });
+
+  it('warns that the process driver cannot run an image', () => {
+    const { warnings } = configOf(`${steps}  image: {}\nenvironments:\n  qa: { auto_deploy: true }\n`);
+    expect(warnings.map((w) => w.message)).toEqual([
+      'the process driver runs tar.gz artifacts, but build.image makes this artifact an image; use driver: container',
+    ]);
+  });
+
+  it('reads run.limits: memory with units or in bytes, cpus as a fraction', () => {
+    const limits = (text: string) =>
+      configOf(`${header.replace('node server.js }', `node server.js, limits: ${text} }`)}`).config.run
+        ?.limits;
+    expect(limits('{ memory: 256m, cpus: 0.5 }')).toEqual({ memory: 268_435_456, cpus: 0.5 });
+    expect(limits('{ memory: 1G }')).toEqual({ memory: 1024 ** 3 });
+    expect(limits('{ memory: 10485760 }')).toEqual({ memory: 10_485_760 });
+    expect(parseMemory('512m')).toBe(512 * 1024 ** 2);
+    expect(() => parseMemory('512k')).toThrow('below 6m');
+  });
+
+  it.each([
+    ['{ memory: 1k }', 'run.limits.memory', 'below 6m'],
+    ['{ memory: lots }', 'run.limits.memory', 'is not a memory size'],
+    ['{ cpus: 0 }', 'run.limits.cpus', 'expected a number of CPUs > 0'],
+    ['{ cpus: "1" }', 'run.limits.cpus', 'expected a number'],
+    ['{ swap: 1g }', 'run.limits.swap', 'unknown key "swap"'],
+  ])('refuses run.limits %s', (text, path, reason) => {
+    const errors = errorsOf(`${header.replace('node server.js }', `node server.js, limits: ${text} }`)}`);
+    expect(errors.map((e) => e.path)).toEqual([path]);
+    expect(errors[0]?.message).toContain(reason);
   });
 });

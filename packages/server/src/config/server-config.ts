@@ -1,5 +1,22 @@
-import { resolve } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
+import { parseRegistryAddress } from '../containers/registry.js';
 import { type SandboxMode, sandboxModes } from '../sandbox/sandbox.js';
+
+/** The server's registry for image artifacts (GANTRY_REGISTRY…); an app may have its own. */
+export interface ServerRegistry {
+  /** As configured, `host[:port][/prefix]`, for messages. */
+  url: string;
+  /** `host[:port]`, with a scheme when one was given. */
+  host: string;
+  /** Images go to `<prefix>/<app>`; empty for none. */
+  prefix: string;
+  /** GANTRY_REGISTRY_INSECURE=1: plain HTTP. TLS is on otherwise. */
+  insecure: boolean;
+  username?: string;
+  password?: string;
+  /** GANTRY_REGISTRY_PASSWORD_FILE: read each time it is used, so a rotated password is picked up. */
+  passwordFile?: string;
+}
 
 export interface ServerConfig {
   dataDir: string;
@@ -40,6 +57,8 @@ export interface ServerConfig {
    * Frontend API (`/api/frontend`); no other route answers cross-origin requests.
    */
   frontendCorsOrigins: string[];
+  /** GANTRY_REGISTRY (`host[:port][/prefix]`) and friends: where image artifacts are pushed. */
+  registry?: ServerRegistry;
 }
 
 export interface ConfigResult {
@@ -93,6 +112,51 @@ function size(env: NodeJS.ProcessEnv, key: string, fallback: number, errors: str
   return Number(m[1]) * SIZE_UNIT[m[2]!.toLowerCase()]!;
 }
 
+function flag(env: NodeJS.ProcessEnv, key: string, errors: string[]): boolean {
+  const raw = env[key]?.trim().toLowerCase();
+  if (raw === undefined || raw === '' || raw === '0' || raw === 'false') return false;
+  if (raw === '1' || raw === 'true') return true;
+  errors.push(`${key}=${env[key]}: expected 1 or 0`);
+  return false;
+}
+
+/** GANTRY_REGISTRY, GANTRY_REGISTRY_INSECURE, _USERNAME, _PASSWORD or _PASSWORD_FILE. */
+function registry(env: NodeJS.ProcessEnv, errors: string[]): ServerRegistry | undefined {
+  const url = env.GANTRY_REGISTRY?.trim();
+  const username = env.GANTRY_REGISTRY_USERNAME || undefined;
+  const password = env.GANTRY_REGISTRY_PASSWORD || undefined;
+  const passwordFile = env.GANTRY_REGISTRY_PASSWORD_FILE || undefined;
+  const insecure = flag(env, 'GANTRY_REGISTRY_INSECURE', errors);
+  if (!url) {
+    if (username || password || passwordFile)
+      errors.push(
+        'GANTRY_REGISTRY_USERNAME/PASSWORD are set but GANTRY_REGISTRY is not: set the registry too',
+      );
+    return undefined;
+  }
+  let address: { host: string; prefix: string };
+  try {
+    address = parseRegistryAddress(url);
+  } catch (e) {
+    errors.push(`GANTRY_REGISTRY=${url}: ${(e as Error).message}`);
+    return undefined;
+  }
+  if (password && passwordFile)
+    errors.push('GANTRY_REGISTRY_PASSWORD and GANTRY_REGISTRY_PASSWORD_FILE are both set: keep one');
+  if ((password || passwordFile) && !username)
+    errors.push('a registry password is set but GANTRY_REGISTRY_USERNAME is not: set the user name too');
+  if (passwordFile && !isAbsolute(passwordFile))
+    errors.push(`GANTRY_REGISTRY_PASSWORD_FILE=${passwordFile}: expected an absolute path`);
+  return {
+    url,
+    ...address,
+    insecure,
+    ...(username && { username }),
+    ...(password && { password }),
+    ...(passwordFile && { passwordFile }),
+  };
+}
+
 /** The only reader of process.env for the server. Flags from the CLI override the environment. */
 export function loadServerConfig(
   overrides: Partial<ServerConfig> = {},
@@ -136,6 +200,7 @@ export function loadServerConfig(
         .split(',')
         .map((o) => o.trim())
         .filter((o) => o !== ''),
+    registry: 'registry' in overrides ? overrides.registry : registry(env, errors),
   };
   if (!sandboxModes.includes(config.buildsSandbox)) {
     errors.push(`--sandbox ${config.buildsSandbox}: expected one of ${sandboxModes.join(', ')}`);

@@ -37,6 +37,39 @@ export interface ManifestInfo {
   size: number;
 }
 
+/** A registry address as configured: `host[:port][/prefix]`, optionally with `https://` or `http://`. */
+export interface RegistryAddress {
+  /** `host[:port]`, with the scheme when one was given. */
+  host: string;
+  /** The repository prefix, e.g. `team` (images go to `<prefix>/<app>`); empty for none. */
+  prefix: string;
+}
+
+const HOST =
+  /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+const PREFIX = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$/;
+
+/**
+ * Parses `host[:port][/prefix]` (as GANTRY_REGISTRY and `gantry app registry` take it), or throws an
+ * Error that says what was expected.
+ */
+export function parseRegistryAddress(input: string): RegistryAddress {
+  const raw = input.trim();
+  const scheme = /^(https?):\/\//i.exec(raw)?.[0] ?? '';
+  const rest = raw.slice(scheme.length).replace(/\/+$/, '');
+  const [host = '', ...path] = rest.split('/');
+  const prefix = path.join('/');
+  const expected = 'expected host[:port][/prefix], e.g. registry.example.com/team or 127.0.0.1:5000';
+  if (!HOST.test(host))
+    throw new Error(`registry ${JSON.stringify(input)}: "${host}" is not a host[:port]; ${expected}`);
+  if (prefix && !PREFIX.test(prefix)) {
+    throw new Error(
+      `registry ${JSON.stringify(input)}: the prefix "${prefix}" is not a repository path (lowercase letters, digits, . _ - and /); ${expected}`,
+    );
+  }
+  return { host: `${scheme.toLowerCase()}${host}`, prefix };
+}
+
 /** `host[:port]` without a scheme: how image references name the registry. */
 export function registryName(host: string): string {
   return host.replace(/^[a-z]+:\/\//, '').replace(/\/+$/, '');

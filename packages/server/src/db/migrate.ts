@@ -10,6 +10,7 @@ import { incidents } from './migrations/007-incidents.js';
 import { metrics } from './migrations/008-metrics.js';
 import { appRemovalAndHookApps } from './migrations/009-app-removal-and-hook-apps.js';
 import { toggleClientFetches } from './migrations/010-toggle-client-fetches.js';
+import { imageArtifacts } from './migrations/011-image-artifacts.js';
 
 /** One ordered list of migrations for both engines; engine differences come in through `caps`. */
 function migrations(caps: DialectCapabilities): Record<string, Migration> {
@@ -24,6 +25,7 @@ function migrations(caps: DialectCapabilities): Record<string, Migration> {
     '008-metrics': metrics(caps),
     '009-app-removal-and-hook-apps': appRemovalAndHookApps,
     '010-toggle-client-fetches': toggleClientFetches,
+    '011-image-artifacts': imageArtifacts,
   };
 }
 

@@ -12,6 +12,8 @@ export interface AppsTable {
   created_at: string;
   /** Set when the app was removed with its history kept; its name then holds a tombstone. */
   removed_at: string | null;
+  /** JSON AppRegistry set by an admin: where this app's images go instead of the server's registry. */
+  registry: string | null;
 }
 
 export interface CommitsTable {
@@ -85,6 +87,9 @@ export interface ArtifactsTable {
   created_at: string;
   current: number; // 1 for the artifact a SHA resolves to (a --rebuild makes a new current one)
   pruned_at: string | null;
+  kind: Generated<string>; // 'tarball' | 'image'
+  /** Images: `<registry>/<repository>@sha256:…`; null for tarballs. */
+  reference: string | null;
 }
 
 export interface EventsTable {

@@ -135,6 +135,53 @@ describe.each(engines)('stores on $name', (engine) => {
     expect((await artifacts.list({ appId, includePruned: true })).length).toBe(2);
   });
 
+  it('keeps the kind and reference of an image artifact; tarballs stay the default kind', async () => {
+    const artifacts = new SqlArtifactStore(database.db);
+    const tarball = await artifacts.insertCurrent({
+      appId,
+      sha: 't',
+      digest: 'sha256:t',
+      size: 1,
+      buildId: 'b1',
+    });
+    const digest = `sha256:${'a'.repeat(64)}`;
+    const image = await artifacts.insertCurrent({
+      appId,
+      sha: 'i',
+      kind: 'image',
+      digest,
+      reference: `127.0.0.1:5000/shop@${digest}`,
+      size: 4_200_000_000,
+      buildId: 'b2',
+    });
+    expect([tarball.kind, tarball.reference]).toEqual(['tarball', null]);
+    expect(await artifacts.findCurrent(appId, 'i')).toMatchObject({
+      kind: 'image',
+      digest,
+      reference: `127.0.0.1:5000/shop@${digest}`,
+      size: 4_200_000_000,
+    });
+    // Images have no blob of Gantry's to keep.
+    expect([...(await artifacts.liveDigests())]).toEqual(['sha256:t']);
+    expect((await artifacts.find(image.id))?.current).toBe(true);
+  });
+
+  it("sets and clears an app's own registry", async () => {
+    const apps = new SqlAppStore(database.db);
+    expect((await apps.findById(appId))?.registry).toBeNull();
+    const registry = {
+      url: 'registry.example.com/team',
+      insecure: false,
+      username: 'ci',
+      passwordEnv: 'SHOP_REGISTRY_PASSWORD',
+      passwordFile: null,
+    };
+    await apps.setRegistry(appId, registry);
+    expect((await apps.findById(appId))?.registry).toEqual(registry);
+    await apps.setRegistry(appId, null);
+    expect((await apps.findById(appId))?.registry).toBeNull();
+  });
+
   it('inserts commits once and records pushes', async () => {
     const commits = new SqlCommitStore(database.db);
     const c = {

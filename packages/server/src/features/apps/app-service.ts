@@ -2,11 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import type { AppRegistry } from '@gantry/contracts';
 import { Conflict, InvalidInput, NotFound } from '../../errors.js';
 import type { EventStore } from '../../events/event-store.js';
 import { checkBranchName, hasControlCharacter } from '../../git/ref-names.js';
 import { RepoMirror } from '../../git/repo-mirror.js';
 import { newId } from '../../ids.js';
+import { type AppRegistryInput, checkAppRegistry } from './app-registry.js';
 import type { AppRecord, AppStore } from './app-store.js';
 
 export interface AddAppInput {
@@ -117,6 +119,27 @@ export class AppService {
     const app = await this.apps.findById(id);
     if (!app) throw new NotFound(`no app with id "${id}"`);
     return app;
+  }
+
+  /**
+   * Sets where the app's images go (or, with null, the server's registry again). Admins only, through
+   * the API: gantry.yaml cannot name a registry, so a commit cannot send credentials elsewhere.
+   */
+  async setRegistry(
+    app: AppRecord,
+    input: AppRegistryInput | null,
+    actor: string,
+  ): Promise<AppRegistry | null> {
+    const registry = input && checkAppRegistry(input);
+    await this.apps.setRegistry(app.id, registry);
+    await this.events.append({
+      type: 'app.registry_changed',
+      appId: app.id,
+      subject: app.id,
+      actor,
+      data: { registry },
+    });
+    return registry;
   }
 
   moveHead(appId: string, expected: string | null, next: string): Promise<boolean> {

@@ -1,4 +1,4 @@
-import type { App } from '@gantry/contracts';
+import type { App, AppRegistry } from '@gantry/contracts';
 
 export interface NewApp {
   id: string;
@@ -13,6 +13,8 @@ export interface AppRecord extends App {
   webhookSecret: string;
   /** Set once the app was removed with its history kept; such an app is found by id only. */
   removedAt?: string | null;
+  /** Where this app's images go instead of the server's registry (admin-set; never from gantry.yaml). */
+  registry?: AppRegistry | null;
 }
 
 export interface AppStore {
@@ -25,6 +27,8 @@ export interface AppStore {
   findById(id: string): Promise<AppRecord | undefined>;
   /** Marks the app removed and frees its name for a new app; false when it was removed already. */
   markRemoved(app: { id: string; name: string }): Promise<boolean>;
+  /** Sets the app's own registry, or clears it (null) so the server's is used. */
+  setRegistry(id: string, registry: AppRegistry | null): Promise<void>;
   /** Moves the recorded head only if it is still `expected`; false when another writer won. */
   moveHead(id: string, expected: string | null, next: string): Promise<boolean>;
 }

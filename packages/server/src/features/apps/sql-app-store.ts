@@ -1,7 +1,9 @@
+import type { AppRegistry } from '@gantry/contracts';
 import type { Selectable } from 'kysely';
 import type { Db } from '../../db/database.js';
 import type { AppsTable } from '../../db/schema.js';
 import { nowIso } from '../../ids.js';
+import { parseStoredRegistry } from './app-registry.js';
 import type { AppRecord, AppStore, NewApp } from './app-store.js';
 
 export class SqlAppStore implements AppStore {
@@ -18,6 +20,7 @@ export class SqlAppStore implements AppStore {
       head_sha: null,
       created_at: nowIso(),
       removed_at: null,
+      registry: null,
     };
     await this.db.insertInto('apps').values(row).execute();
     return toApp(row);
@@ -55,6 +58,14 @@ export class SqlAppStore implements AppStore {
     return Number(res.numUpdatedRows) === 1;
   }
 
+  async setRegistry(id: string, registry: AppRegistry | null): Promise<void> {
+    await this.db
+      .updateTable('apps')
+      .set({ registry: registry && JSON.stringify(registry) })
+      .where('id', '=', id)
+      .execute();
+  }
+
   async moveHead(id: string, expected: string | null, next: string): Promise<boolean> {
     const res = await this.db
       .updateTable('apps')
@@ -77,5 +88,6 @@ function toApp(r: Selectable<AppsTable>): AppRecord {
     createdAt: r.created_at,
     webhookSecret: r.webhook_secret,
     removedAt: r.removed_at ?? null,
+    registry: parseStoredRegistry(r.registry ?? null),
   };
 }

@@ -1,9 +1,13 @@
-import type { Artifact } from '@gantry/contracts';
+import type { Artifact, ArtifactKind } from '@gantry/contracts';
 
 export interface NewArtifact {
   appId: string;
   sha: string;
+  /** Default `tarball`. */
+  kind?: ArtifactKind;
   digest: string;
+  /** Images: `<registry>/<repository>@sha256:…`. */
+  reference?: string | null;
   size: number;
   buildId: string;
 }
@@ -15,6 +19,6 @@ export interface ArtifactStore {
   find(id: string): Promise<Artifact | undefined>;
   list(q: { appId?: string; sha?: string; limit?: number; includePruned?: boolean }): Promise<Artifact[]>;
   markPruned(id: string): Promise<void>;
-  /** Digests still referenced by an artifact that is not pruned. */
+  /** Digests of tarballs still referenced by an artifact that is not pruned. */
   liveDigests(): Promise<Set<string>>;
 }

@@ -1,4 +1,4 @@
-import type { Artifact } from '@gantry/contracts';
+import type { Artifact, ArtifactKind } from '@gantry/contracts';
 import type { Selectable } from 'kysely';
 import type { Db } from '../../db/database.js';
 import type { ArtifactsTable } from '../../db/schema.js';
@@ -33,7 +33,9 @@ export class SqlArtifactStore implements ArtifactStore {
           id,
           app_id: a.appId,
           sha: a.sha,
+          kind: a.kind ?? 'tarball',
           digest: a.digest,
+          reference: a.reference ?? null,
           size: a.size,
           build_id: a.buildId,
           created_at: nowIso(),
@@ -88,6 +90,7 @@ export class SqlArtifactStore implements ArtifactStore {
       .selectFrom('artifacts')
       .select('digest')
       .where('pruned_at', 'is', null)
+      .where('kind', '=', 'tarball')
       .execute();
     return new Set(rows.map((r) => r.digest));
   }
@@ -99,7 +102,9 @@ function toArtifact(r: ArtifactRow): Artifact {
     appId: r.app_id,
     app: r.app_name,
     sha: r.sha,
+    kind: r.kind as ArtifactKind,
     digest: r.digest,
+    reference: r.reference ?? null,
     size: Number(r.size),
     buildId: r.build_id,
     createdAt: r.created_at,

@@ -27,17 +27,27 @@ export function toEnvironmentSpec(
     port: env.port ?? port,
     config: Object.fromEntries(Object.entries(env.config ?? {}).map(([k, v]) => [k, String(v)])),
     standby: env.standby ?? 1,
-    run: config.run
-      ? {
-          command: config.run.command,
-          portEnv: config.run.port_env ?? 'PORT',
-          health: {
-            path: config.run.health?.path ?? '/healthz',
-            timeoutMs: config.run.health?.timeout ?? 30_000,
-          },
-        }
-      : undefined,
+    run: runSpec(config),
     commands: { deploy: env.deploy, health: env.health, stop: env.stop },
+  };
+}
+
+/**
+ * How the app starts: `run` as written; an image built from a Dockerfile needs no run section (its
+ * own CMD runs, on PORT, health /healthz), so it gets the defaults with no command.
+ */
+function runSpec(config: GantryYaml): EnvironmentSpec['run'] {
+  const run = config.run;
+  if (!run && !config.build.image) return undefined;
+  const limits = run?.limits && {
+    ...(run.limits.memory !== undefined && { memoryBytes: run.limits.memory }),
+    ...(run.limits.cpus !== undefined && { cpus: run.limits.cpus }),
+  };
+  return {
+    command: run?.command ?? '',
+    portEnv: run?.port_env ?? 'PORT',
+    health: { path: run?.health?.path ?? '/healthz', timeoutMs: run?.health?.timeout ?? 30_000 },
+    ...(limits && { limits }),
   };
 }
 
