@@ -87,7 +87,8 @@ export async function startContainer(
     await updateContainerState(workdir, (s) => {
       s.containers[name] = record;
     });
-    const stopLogs = await followLogs(docker, id, name, ctx.logger);
+    // Followed once it runs: podman ends a follow of a container that has not started at once.
+    let stopLogs: () => Promise<void> = async () => undefined;
     const discard = async () => {
       await stopLogs();
       await stopAndRemove(docker, id, 0);
@@ -104,6 +105,7 @@ export async function startContainer(
       if (attempt === 1 && /address already in use/i.test(reason)) continue;
       throw new Error(`container ${name} of ${short} could not start: ${reason}`);
     }
+    stopLogs = await followLogs(docker, id, name, ctx.logger);
     ctx.logger.info(`started container ${name} (${id.slice(0, 12)}) of ${short} on 127.0.0.1:${port}`);
     ctx.phase('health');
     const watcher = exitWatcher(docker, id);

@@ -2,7 +2,14 @@ import type { ImageArtifact } from '@gantry/driver-api';
 import { describeDriverConformance } from '@gantry/driver-api/conformance';
 import { createContainerDriver } from '../../../src/drivers/container/container-driver.js';
 import { containersAvailable, describeContainers } from '../../support/container-fixtures.js';
-import { buildImage, cleanupContainers, freePort, releaseOf, served, trackWorkdir } from './container-fixtures.js';
+import {
+  buildImage,
+  cleanupContainers,
+  freePort,
+  releaseOf,
+  served,
+  trackWorkdir,
+} from './container-fixtures.js';
 
 // Each version's image is built once, on first use (the suite asks for v1, v2 and a broken v3).
 const images = new Map<string, Promise<ImageArtifact>>();

@@ -96,7 +96,7 @@ const server = http.createServer((req, res) => {
   if (req.url.startsWith('/config/')) return res.end(process.env[req.url.slice(8)] ?? '');
   res.end(VERSION);
 });
-server.listen(Number(process.env.PORT), '127.0.0.1', () => console.log(VERSION + ' listening on ' + process.env.PORT));
+server.listen(Number(process.env.PORT), process.env.LISTEN_HOST || '127.0.0.1', () => console.log(VERSION + ' listening on ' + process.env.PORT));
 const crash = Number(process.env.CRASH_AFTER_MS ?? 0);
 if (crash > 0) setTimeout(() => { console.error(VERSION + ' crashing on purpose'); process.exit(3); }, crash);
 process.on('SIGTERM', () => { server.close(() => process.exit(0)); server.closeIdleConnections(); });
