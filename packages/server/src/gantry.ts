@@ -11,11 +11,13 @@ import { AppService } from './features/apps/app-service.js';
 import { SqlAppStore } from './features/apps/sql-app-store.js';
 import { LocalBlobStore } from './features/artifacts/artifact-blob-store.js';
 import { ArtifactService } from './features/artifacts/artifact-service.js';
+import { ImageRegistries } from './features/artifacts/image-registries.js';
 import { SqlArtifactStore } from './features/artifacts/sql-artifact-store.js';
 import { TokenService } from './features/auth/token-service.js';
 import { BuildCache } from './features/builds/build-cache.js';
 import { BuildRunner } from './features/builds/build-runner.js';
 import { BuildService } from './features/builds/build-service.js';
+import { ImageBuilder } from './features/builds/image-build.js';
 import { SqlBuildStore } from './features/builds/sql-build-store.js';
 import { CommitPoller } from './features/commits/commit-poller.js';
 import { CommitService } from './features/commits/commit-service.js';
@@ -109,7 +111,9 @@ export async function createGantry(config: ServerConfig, opts: CreateGantryOptio
   const builds = new BuildService(buildStore, artifactStore, apps, events, config.dataDir);
   const commitStore = new SqlCommitStore(db);
   const commits = new CommitService(apps, commitStore, events, builds);
-  const artifacts = new ArtifactService(artifactStore, blobs, events);
+  // Passwords an admin names by variable (`gantry app registry --password-env`) come from here.
+  const registries = new ImageRegistries(config.registry, process.env);
+  const artifacts = new ArtifactService(artifactStore, blobs, events, registries);
   const tokens = new TokenService(db, events);
   const runner = new BuildRunner({
     builds: buildStore,
@@ -125,6 +129,7 @@ export async function createGantry(config: ServerConfig, opts: CreateGantryOptio
     concurrency: config.runnerConcurrency,
     staleAfterMs: config.staleAfterMs,
     maxAttempts: config.buildsMaxAttempts,
+    images: new ImageBuilder({ builds: buildStore, events, registries, logger }),
   });
   const poller = new CommitPoller(apps, commits, logger);
   const envStore = new SqlEnvironmentStore(db);

@@ -1,9 +1,12 @@
 import type { Readable } from 'node:stream';
 import type { Artifact } from '@gantry/contracts';
-import { NotFound } from '../../errors.js';
+import type { ReleaseArtifact } from '@gantry/driver-api';
+import { Conflict, NotFound } from '../../errors.js';
 import type { EventStore } from '../../events/event-store.js';
+import type { AppRecord } from '../apps/app-store.js';
 import type { ArtifactStore } from './artifact-store.js';
 import type { BlobStore } from './blob-store.js';
+import { type ImageRegistries, referenceParts } from './image-registries.js';
 
 /** Artifact ids that something else still needs (deployments keep what environments run or ran). */
 export type RetentionSource = () => Promise<Set<string>>;
@@ -21,6 +24,8 @@ export class ArtifactService {
     private readonly store: ArtifactStore,
     private readonly blobs: BlobStore,
     private readonly events: EventStore,
+    /** Where image artifacts live; without it an image cannot be checked or deployed. */
+    private readonly registries?: ImageRegistries,
   ) {}
 
   addRetention(source: RetentionSource): void {
@@ -41,13 +46,55 @@ export class ArtifactService {
     return this.store.findCurrent(appId, sha);
   }
 
-  /** The artifact as a file on this machine, for drivers. */
+  /** A tarball artifact as a file on this machine, for drivers; an image has none. */
   async localPath(artifact: Artifact): Promise<string> {
+    if (artifact.kind === 'image') throw new Conflict(imageHasNoFile(artifact));
     return this.blobs.localPath(artifact.digest);
+  }
+
+  /** What a driver gets: the tarball's file, or the image by digest with the registry's pull settings. */
+  async releaseArtifact(app: AppRecord, artifact: Artifact): Promise<ReleaseArtifact> {
+    if (artifact.kind !== 'image' || !artifact.reference)
+      return { path: await this.localPath(artifact), digest: artifact.digest };
+    const registry = await this.registries?.forReference(app, artifact.reference);
+    return {
+      kind: 'image',
+      reference: artifact.reference,
+      digest: artifact.digest,
+      registry: {
+        insecure: registry?.config.insecure ?? false,
+        ...(registry?.config.auth && { auth: registry.config.auth }),
+      },
+    };
+  }
+
+  /**
+   * For an image: that its digest still resolves in its registry, or a Conflict saying it does not
+   * (deleted, or the registry cannot be asked). Tarballs pass.
+   */
+  async checkAvailable(app: AppRecord, artifact: Artifact): Promise<void> {
+    if (artifact.kind !== 'image' || !artifact.reference) return;
+    const { repository, digest } = referenceParts(artifact.reference);
+    const rebuild = `rebuild with \`gantry build ${artifact.sha.slice(0, 12)} --rebuild\``;
+    if (!this.registries)
+      throw new Conflict(`cannot check image ${artifact.reference}: this server has no registry settings`);
+    const found = await (await this.registries.forReference(app, artifact.reference))
+      .client()
+      .manifestDigest(repository, digest)
+      .catch((e: unknown) => {
+        throw new Conflict(
+          `cannot check that image ${artifact.reference} of ${artifact.sha.slice(0, 12)} still exists: ${e instanceof Error ? e.message : String(e)}`,
+        );
+      });
+    if (found === null)
+      throw new Conflict(
+        `the image of ${artifact.sha.slice(0, 12)} (${artifact.reference}) was deleted from the registry; ${rebuild}, then deploy again`,
+      );
   }
 
   async open(id: string): Promise<{ artifact: Artifact; stream: Readable }> {
     const artifact = await this.get(id);
+    if (artifact.kind === 'image') throw new Conflict(imageHasNoFile(artifact));
     if (artifact.prunedAt || !(await this.blobs.has(artifact.digest))) {
       throw new NotFound(
         `artifact ${id} was pruned; rebuild its commit with \`gantry build ${artifact.sha} --rebuild\``,
@@ -56,10 +103,6 @@ export class ArtifactService {
     return { artifact, stream: this.blobs.open(artifact.digest) };
   }
 
-  /**
-   * Prunes artifacts that are no longer current (replaced by a rebuild) or older than the newest
-   * `keepPerApp` of their app, unless a retention source (deployments) still needs them.
-   */
   /** Deletes the blobs of these digests that no live artifact row uses any more (after an app's purge). */
   async deleteUnusedBlobs(digests: Iterable<string>): Promise<number> {
     const live = await this.store.liveDigests();
@@ -72,6 +115,11 @@ export class ArtifactService {
     return deleted;
   }
 
+  /**
+   * Prunes artifacts that are no longer current (replaced by a rebuild) or older than the newest
+   * `keepPerApp` of their app, unless a retention source (deployments) still needs them. An image is
+   * only marked pruned: it stays in its registry, whose own retention (or an operator) deletes it.
+   */
   async prune(opts: { keepPerApp?: number; actor: string; dryRun?: boolean }): Promise<PruneResult> {
     const keepPerApp = opts.keepPerApp ?? 20;
     const kept = new Set<string>();
@@ -90,7 +138,7 @@ export class ArtifactService {
       for (const a of candidates) await this.store.markPruned(a.id);
       const live = await this.store.liveDigests();
       for (const a of candidates) {
-        if (!live.has(a.digest) && (await this.blobs.has(a.digest))) {
+        if (a.kind !== 'image' && !live.has(a.digest) && (await this.blobs.has(a.digest))) {
           await this.blobs.delete(a.digest);
           freedBytes += a.size;
         }
@@ -99,10 +147,14 @@ export class ArtifactService {
           appId: a.appId,
           subject: a.id,
           actor: opts.actor,
-          data: { sha: a.sha, digest: a.digest },
+          data: { sha: a.sha, digest: a.digest, kind: a.kind, reference: a.reference },
         });
       }
     }
     return { pruned: candidates, kept: all.length - candidates.length, freedBytes };
   }
+}
+
+function imageHasNoFile(a: Artifact): string {
+  return `artifact ${a.id} is an image, not a tar.gz: pull it from its registry by digest (\`docker pull ${a.reference}\`)`;
 }

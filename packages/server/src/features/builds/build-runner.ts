@@ -8,13 +8,16 @@ import type { Logger } from 'pino';
 import type { EventStore } from '../../events/event-store.js';
 import type { Sandbox } from '../../sandbox/host-sandbox.js';
 import type { AppService } from '../apps/app-service.js';
+import type { AppRecord } from '../apps/app-store.js';
 import { packDirectory } from '../artifacts/artifact-pack.js';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import type { BlobStore } from '../artifacts/blob-store.js';
 import type { BuildCache } from './build-cache.js';
+import { BuildFailure } from './build-failure.js';
 import { insideWorktree, OutsideWorktree, readRootFile, STEP_HOME, stepSandbox } from './build-sandbox.js';
 import type { BuildService } from './build-service.js';
 import type { BuildStore } from './build-store.js';
+import { type ImageBuilder, imageStep } from './image-build.js';
 import { killGroup, runStep } from './run-step.js';
 
 export interface BuildRunnerDeps {
@@ -34,16 +37,8 @@ export interface BuildRunnerDeps {
   /** `builds.max_attempts`: a build interrupted on this attempt fails instead of being queued again. */
   maxAttempts?: number;
   heartbeatMs?: number;
-}
-
-class BuildFailure extends Error {
-  constructor(
-    message: string,
-    readonly exitCode: number | null = null,
-    readonly status: 'failed' | 'cancelled' = 'failed',
-  ) {
-    super(message);
-  }
+  /** Builds `build.image` artifacts; without it such a build fails saying images are not set up. */
+  images?: ImageBuilder;
 }
 
 /** Claims queued builds and runs them; survives restarts through heartbeats and the sweeper. */
@@ -203,17 +198,14 @@ export class BuildRunner {
         : null;
       if (cacheKey) await this.d.cache.restore(app.id, cacheKey, config.build.cache ?? [], workdir);
       await this.runSteps(build, config, workdir, ac.signal, { name: app.name, mirror: mirror.path });
-      const tmp = this.d.blobs.tmpPath();
-      const packed = await this.pack(workdir, config.build.artifact.path, tmp).catch((e: unknown) => {
-        throw new BuildFailure(e instanceof Error ? e.message : String(e));
-      });
-      await this.d.blobs.put(tmp, packed.digest);
+      const made = config.build.image
+        ? await this.image(build, app, config, workdir, ac.signal)
+        : await this.tarball(workdir, config.build.artifact?.path ?? '.');
       const artifact = await this.d.artifacts.insertCurrent({
         appId: app.id,
         sha: build.sha,
-        digest: packed.digest,
-        size: packed.size,
         buildId: build.id,
+        ...made,
       });
       await this.d.builds.finish(build.id, { status: 'succeeded', exitCode: 0, artifactId: artifact.id });
       await this.d.events.append({
@@ -221,14 +213,14 @@ export class BuildRunner {
         appId: app.id,
         subject: artifact.id,
         actor: 'runner',
-        data: { sha: build.sha, digest: packed.digest, size: packed.size, buildId: build.id },
+        data: { sha: build.sha, buildId: build.id, ...made },
       });
       await this.d.events.append({
         type: 'build.succeeded',
         appId: app.id,
         subject: build.id,
         actor: 'runner',
-        data: { sha: build.sha, artifactId: artifact.id, digest: packed.digest },
+        data: { sha: build.sha, artifactId: artifact.id, digest: made.digest, kind: made.kind },
       });
       await this.d.service.pushBuildSucceeded(build).catch((err: unknown) => {
         log.error({ err }, 'auto-deploy after the build failed');
@@ -244,6 +236,38 @@ export class BuildRunner {
       await mirror.removeWorktree(workdir).catch(() => undefined);
       await rm(workdir, { recursive: true, force: true }).catch(() => undefined);
     }
+  }
+
+  private async tarball(workdir: string, path: string) {
+    const tmp = this.d.blobs.tmpPath();
+    const packed = await this.pack(workdir, path, tmp).catch((e: unknown) => {
+      throw new BuildFailure(e instanceof Error ? e.message : String(e));
+    });
+    await this.d.blobs.put(tmp, packed.digest);
+    return { kind: 'tarball' as const, digest: packed.digest, size: packed.size, reference: null };
+  }
+
+  /** The image step (features/builds/image-build.ts): after the steps, outside the sandbox. */
+  private async image(
+    build: Build,
+    app: AppRecord,
+    config: GantryYaml,
+    workdir: string,
+    signal: AbortSignal,
+  ) {
+    if (!this.d.images) throw new BuildFailure('build.image is set but this server does not build images');
+    const idx = config.build.steps.length;
+    const image = await this.d.images.run({
+      build,
+      app,
+      config,
+      workdir,
+      idx,
+      logFile: this.d.service.logPath(build.id, idx),
+      signal,
+      source: app.repoUrl,
+    });
+    return { kind: 'image' as const, ...image };
   }
 
   private async loadConfig(workdir: string, sha: string): Promise<GantryYaml> {
@@ -271,7 +295,8 @@ export class BuildRunner {
     app: { name: string; mirror: string },
   ) {
     const steps = config.build.steps;
-    await this.d.builds.insertSteps(b.id, steps);
+    const all = config.build.image ? [...steps, imageStep(config.build.image)] : steps;
+    await this.d.builds.insertSteps(b.id, all);
     const deadline = Date.parse(b.startedAt ?? new Date().toISOString()) + b.sloMs * 2;
     const { env, wrapper, logLine } = await stepSandbox(this.d.sandbox, b, config, app, cwd);
     const firstLog = this.d.service.logPath(b.id, 0);
@@ -310,7 +335,7 @@ export class BuildRunner {
       });
       await this.event(b, 'build.step.finished', { idx, name: step.name, status, exitCode: out.exitCode });
       if (ok) continue;
-      for (let rest = idx + 1; rest < steps.length; rest++)
+      for (let rest = idx + 1; rest < all.length; rest++)
         await this.d.builds.updateStep(b.id, rest, { status: 'skipped' });
       if (out.stoppedBy === 'abort') throw signal.reason ?? new Error('cancelled');
       const why =
