@@ -35,7 +35,7 @@ export function togglesTable(t: TogglesVsUnleash): string[] {
     versus: Endpoint,
     ratio: number | undefined,
     mark2 = '',
-    target = GOAL,
+    target: number | null = GOAL,
   ) =>
     `| ${label} | ${cells(sqlite?.[e])} | ${cells(postgres?.[e])} | ${cells(unleash?.[versus], mark2)} | ${ratio === undefined ? '–' : `${ratio}×`} | ${goal(ratio, target)} |`;
   const bytes = (e: Endpoint) => sqlite?.[e]?.bytes;
@@ -58,6 +58,7 @@ export function togglesTable(t: TogglesVsUnleash): string[] {
       'delta200',
       t.ratios.delta200,
       unleash?.delta200 ? '' : ' ‡',
+      unleash?.delta200 ? GOAL : null,
     ),
     row(
       '`GET /api/client/delta` → 304 (revision in `If-None-Match`)',
@@ -65,6 +66,7 @@ export function togglesTable(t: TogglesVsUnleash): string[] {
       'delta304',
       t.ratios.delta304,
       unleash?.delta304 ? '' : ' ‡',
+      unleash?.delta304 ? GOAL : null,
     ),
     row(
       `Frontend API: \`POST /api/frontend\` with a context (${kb(bytes('frontend'))})`,
@@ -122,7 +124,8 @@ function cells(f: LoadFigure | undefined, suffix = ''): string {
   return f ? `${n(f.requestsPerSec)}${suffix} | ${Math.round(f.p99Ms)} ms` : '– | –';
 }
 
-function goal(ratio: number | undefined, target = GOAL): string {
+function goal(ratio: number | undefined, target: number | null = GOAL): string {
+  if (target === null) return '–';
   return ratio === undefined ? `≥ ${target}×` : `≥ ${target}× ${mark(ratio >= target)}`;
 }
 
