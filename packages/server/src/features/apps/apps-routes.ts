@@ -3,6 +3,7 @@ import { actorOf, type TypedApp } from '../../http/route-kit.js';
 import type { TokenService } from '../auth/token-service.js';
 import type { CommitService } from '../commits/commit-service.js';
 import type { CommitStore } from '../commits/commit-store.js';
+import { appRegistryRoutes } from './app-registry-routes.js';
 import { type AppRemovalDeps, removeApp } from './app-removal.js';
 import type { AppService } from './app-service.js';
 import type { AppRecord } from './app-store.js';
@@ -10,19 +11,25 @@ import type { AppRecord } from './app-store.js';
 const appParam = z.object({ app: z.string().describe('app name or id') });
 
 /** The app as the API shows it: the webhook secret only on creation and to admins who ask. */
-export function publicApp({ webhookSecret: _secret, removedAt: _removed, ...app }: AppRecord) {
+export function publicApp({
+  webhookSecret: _secret,
+  removedAt: _removed,
+  registry: _registry,
+  ...app
+}: AppRecord) {
   return app;
 }
 
 /** What these routes use; the composition root (gantry.ts) passes them among all its services. */
 export interface AppsRoutesDeps extends AppRemovalDeps {
-  apps: Pick<AppService, 'list' | 'add' | 'get' | 'getById' | 'markRemoved' | 'removeMirror'>;
+  apps: Pick<AppService, 'list' | 'add' | 'get' | 'getById' | 'markRemoved' | 'removeMirror' | 'setRegistry'>;
   commits: Pick<CommitService, 'ingest'>;
   commitStore: Pick<CommitStore, 'list' | 'pushes'>;
   tokens: Pick<TokenService, 'create' | 'revokeForApp'>;
 }
 
 export function appsRoutes(r: TypedApp, g: AppsRoutesDeps): void {
+  appRegistryRoutes(r, g);
   r.get('/api/apps', { schema: { tags: ['apps'], summary: 'List apps' } }, async () =>
     (await g.apps.list()).map(publicApp),
   );

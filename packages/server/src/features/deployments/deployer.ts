@@ -199,7 +199,7 @@ export class Deployer {
         env: spec,
         sha: dep.sha,
         deploymentId: dep.id,
-        artifact: { path: await this.d.artifacts.localPath(artifact), digest: artifact.digest },
+        artifact: await this.d.artifacts.releaseArtifact(app, artifact),
       };
       const ctx = this.context(app, dep.env, signal, onPhase);
       await mkdir(ctx.workdir, { recursive: true });
@@ -338,7 +338,7 @@ export class Deployer {
           env: spec,
           sha: target.sha,
           deploymentId: target.id,
-          artifact: { path: await this.d.artifacts.localPath(artifact), digest: artifact.digest },
+          artifact: await this.d.artifacts.releaseArtifact(app, artifact),
         },
         ctx,
       );

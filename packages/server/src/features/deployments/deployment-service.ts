@@ -7,7 +7,7 @@ import type {
   RollbackChoice,
 } from '@gantry/contracts';
 import { errorSummary, formatConfigIssue, parseGantryYaml } from '@gantry/contracts';
-import { InvalidInput, NotAllowed, NotFound } from '../../errors.js';
+import { Conflict, InvalidInput, NotAllowed, NotFound } from '../../errors.js';
 import type { EventStore } from '../../events/event-store.js';
 import type { AppService } from '../apps/app-service.js';
 import type { AppRecord } from '../apps/app-store.js';
@@ -40,6 +40,9 @@ export interface DeployRequest {
   /** Protected environments need an explicit yes from a person (CLI `--yes` or its prompt). */
   confirmed?: boolean;
 }
+
+/** Triggers where someone waits for the answer, so a refusal that is not a gate is an error, not a row. */
+const ANSWERED: readonly DeploymentTrigger[] = ['cli', 'api', 'rollback'];
 
 /**
  * The only path by which an artifact reaches an environment: every request passes the same gates
@@ -134,6 +137,13 @@ export class DeploymentService {
 
     const refused = await this.gates(r, parsed, envConfig, artifact);
     if (refused !== null || !envConfig) return reject(refused ?? `environment "${r.env}" is not declared`);
+    const gone = artifact && (await this.imageGone(r.app, artifact));
+    if (gone) {
+      // A person asking gets the reason and nothing is recorded (no row, event or tag); a tag or an
+      // auto-deploy has no one to answer, so its refusal is recorded.
+      if (ANSWERED.includes(r.trigger)) throw new Conflict(gone);
+      return reject(gone);
+    }
     const env = await this.environment(r.app, r.env);
     if (r.trigger === 'auto' && env.hold) {
       if (env.hold.sha === r.sha) {
@@ -165,7 +175,19 @@ export class DeploymentService {
   async refusal(r: DeployRequest): Promise<string | null> {
     const parsed = await this.parsedConfigAt(r.app, r.sha);
     const artifact = await this.artifacts.findCurrent(r.app.id, r.sha);
-    return this.gates(r, parsed, environmentOf(parsed.config, r.env), artifact);
+    const refused = await this.gates(r, parsed, environmentOf(parsed.config, r.env), artifact);
+    return refused ?? (artifact ? this.imageGone(r.app, artifact) : null);
+  }
+
+  /** For an image artifact: why it cannot be deployed (deleted from its registry, or it cannot be asked), or null. */
+  private async imageGone(app: AppRecord, artifact: Artifact): Promise<string | null> {
+    return this.artifacts.checkAvailable(app, artifact).then(
+      () => null,
+      (e: unknown) => {
+        if (e instanceof Conflict) return e.message;
+        throw e;
+      },
+    );
   }
 
   private async gates(
