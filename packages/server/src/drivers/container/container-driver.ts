@@ -20,6 +20,7 @@ import { readContainerState, updateContainerState, writeContainerState } from '.
 import { ContainerSupervisor } from './container-supervisor.js';
 import { deployContainer, runningContainers } from './deploy-container.js';
 import { planContainerDeploy } from './plan-container-deploy.js';
+import { restartContainer } from './restart-container.js';
 import { restoreContainers } from './restore-containers.js';
 
 export interface ContainerDriverOptions {
@@ -45,6 +46,7 @@ export interface ContainerDriver extends Driver {
 }
 
 interface Attached {
+  env: EnvironmentSpec;
   report: DriverContext['report'];
   logger: DriverLogger;
 }
@@ -58,8 +60,9 @@ interface Attached {
 export function createContainerDriver(opts: ContainerDriverOptions = {}): ContainerDriver {
   const locks = new KeyedMutex();
   const attached = new Map<string, Attached>();
-  const attach = (ctx: DriverContext) =>
-    attached.set(ctx.workdir, { report: ctx.report, logger: ctx.logger });
+  // Crash reports happen outside any deployment, so they go to the context of the latest call.
+  const attach = (env: EnvironmentSpec, ctx: DriverContext) =>
+    attached.set(ctx.workdir, { env, report: ctx.report, logger: ctx.logger });
   let engine: Promise<Engine> | null = null;
   const getEngine = (): Promise<Engine> => {
     engine ??= (opts.connect ?? (() => connectEngine()))().catch((err: unknown) => {
@@ -71,7 +74,8 @@ export function createContainerDriver(opts: ContainerDriverOptions = {}): Contai
   const supervisor = new ContainerSupervisor(
     {
       status: async (name) => containerStatus((await getEngine()).docker, name),
-      restart: (workdir, name) => locks.run(workdir, () => restartCrashed(kit, workdir, name)),
+      restart: (workdir, name) =>
+        locks.run(workdir, () => restartContainer(kit, workdir, name, attached.get(workdir))),
       report: (workdir, event) => attached.get(workdir)?.report(event),
       gaveUp: (workdir, name) =>
         locks.run(workdir, async () => {
@@ -99,13 +103,13 @@ export function createContainerDriver(opts: ContainerDriverOptions = {}): Contai
     plan: planContainerDeploy,
     deploy(target: Release, ctx: DriverContext): Promise<DeployResult> {
       return locks.run(ctx.workdir, () => {
-        attach(ctx);
+        attach(target.env, ctx);
         return deployContainer(kit, target, ctx);
       });
     },
     restore(env: EnvironmentSpec, serving: Release, ctx: DriverContext): Promise<DeployResult> {
       return locks.run(ctx.workdir, () => {
-        attach(ctx);
+        attach(env, ctx);
         return restoreContainers(kit, env, serving, ctx);
       });
     },
@@ -165,19 +169,4 @@ async function stopEnvironment(kit: ContainerKit, env: EnvironmentSpec, workdir:
   }
   await stopProxy(workdir, { forget: true });
   await writeContainerState(workdir, { ...state, serving: null, standby: [], containers: {} });
-}
-
-/** The supervisor's restart: the same container started again (same port, so the proxy needs no change). */
-async function restartCrashed(kit: ContainerKit, workdir: string, name: string): Promise<boolean> {
-  const state = await readContainerState(workdir);
-  const rec = state.containers[name];
-  if (!rec || (state.serving !== name && !state.standby.includes(name))) return false;
-  const { docker } = await kit.engine();
-  try {
-    await docker.getContainer(rec.id).start();
-  } catch (err) {
-    // 304: it runs already (someone started it); anything else is a failed restart.
-    if ((err as { statusCode?: number }).statusCode !== 304) throw err;
-  }
-  return true;
 }

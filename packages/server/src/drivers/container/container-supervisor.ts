@@ -11,8 +11,9 @@ export interface WatchedContainer {
 export interface ContainerSupervisorHooks {
   /** Whether it runs; null when the container is gone. Throws when the engine cannot say. */
   status(name: string): Promise<{ running: boolean; exitCode: number | null } | null>;
-  /** Starts it again; resolves false when it is no longer wanted. Throws when it failed. */
-  restart(workdir: string, name: string): Promise<boolean>;
+  /** Starts it again; resolves the name to watch from now on (a container made again has a new one),
+   *  or null when it is no longer wanted. Throws when it failed. */
+  restart(workdir: string, name: string): Promise<string | null>;
   report(workdir: string, event: DriverEvent): void;
   gaveUp(workdir: string, name: string): Promise<void>;
   warn(workdir: string, msg: string): void;
@@ -109,9 +110,14 @@ export class ContainerSupervisor {
 
   private async restart(w: Watch): Promise<void> {
     try {
-      const wanted = await this.hooks.restart(w.workdir, w.name);
+      const next = await this.hooks.restart(w.workdir, w.name);
       if (!this.current(w)) return;
-      if (!wanted) return void this.watches.delete(key(w.workdir, w.name));
+      if (!next) return void this.watches.delete(key(w.workdir, w.name));
+      if (next !== w.name) {
+        this.watches.delete(key(w.workdir, w.name));
+        w.name = next;
+        this.watches.set(key(w.workdir, next), w);
+      }
       w.upSince = Date.now();
       this.observe(w);
       this.hooks.report(w.workdir, { type: 'restarted', sha: w.sha });

@@ -4,7 +4,7 @@ import type Docker from 'dockerode';
 import { assertSafeSha, envUrl } from '../process/driver-kit.js';
 import { probeHealth } from '../process/health-check.js';
 import { shortSha, standbyCount } from '../process/plan-process-deploy.js';
-import { openProxy, setProxyUpstream } from '../process/proxy-control.js';
+import { openProxy, readProxyState, setProxyUpstream } from '../process/proxy-control.js';
 import { type ContainerKit, requireContainerRun } from './container-kit.js';
 import { environmentFilter, LABEL } from './container-labels.js';
 import { imageOf, listContainers, pullImage } from './container-ops.js';
@@ -69,9 +69,9 @@ export async function restoreContainers(
     chosen = started.record;
   }
   ctx.phase('switch');
-  if (upstream?.port !== chosen.port || upstream.sha !== sha) {
-    await setProxyUpstream(workdir, { port: chosen.port, sha });
-  }
+  // Always, even when it looked right: a switch a killed Gantry sent just before it died may still
+  // land in the proxy after we read its state; this one arrives after it.
+  await setProxyUpstream(workdir, { port: chosen.port, sha });
   kit.supervisor.watch({ workdir, name: chosen.name, sha });
   // As after a switch: what served before (a deployment Gantry did not see finish) stays warm.
   const servingName = chosen.name;
@@ -90,6 +90,10 @@ export async function restoreContainers(
   ctx.phase('drain');
   await stopUnwanted(kit, docker, env, new Set([servingName, ...standby]), ctx);
   ctx.phase('cleanup');
+  const final = await readProxyState(workdir);
+  if (final?.upstream?.port !== chosen.port || final.upstream.sha !== sha) {
+    await setProxyUpstream(workdir, { port: chosen.port, sha });
+  }
   ctx.logger.info(
     `${adopted ? 'adopted' : 'started'} container ${servingName} of ${shortSha(sha)}; warm standby: ${standby.join(', ') || 'none'}`,
   );

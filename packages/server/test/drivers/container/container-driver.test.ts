@@ -93,6 +93,25 @@ describeContainers('container driver', { timeout: 120_000 }, () => {
     expect(t.lines.some((l) => l.includes('v1 listening on'))).toBe(true);
   });
 
+  it('with bridge networking, publishes the container port on 127.0.0.1 only', async () => {
+    const bridged = createContainerDriver({ ...fast, network: 'bridge', containerPort: 8080 });
+    try {
+      const t = await testEnv({ config: { LISTEN_HOST: '0.0.0.0' } });
+      await bridged.deploy(releaseOf(t.env, 'v1', v1), t.ctx);
+      expect(await served(t.env.port)).toBe('v1');
+      const [listed] = await envContainers(t.env);
+      const info = await (await docker()).getContainer(listed!.Id).inspect();
+      expect(info.HostConfig.NetworkMode).toBe('bridge');
+      expect(info.Config.Env).toContain('PORT=8080');
+      expect(info.HostConfig.PortBindings).toEqual({
+        '8080/tcp': [{ HostIp: '127.0.0.1', HostPort: listed!.Labels[LABEL.port] }],
+      });
+      await bridged.stop(t.env, t.ctx);
+    } finally {
+      await bridged.close();
+    }
+  });
+
   it('keeps the previous container warm: a rollback is a switch; older containers are drained and removed', async () => {
     const t = await testEnv();
     const r1 = releaseOf(t.env, 'v1', v1);
@@ -126,6 +145,21 @@ describeContainers('container driver', { timeout: 120_000 }, () => {
     expect(await waitFor(async () => (await served(t.env.port)) ?? undefined, 'v1 serving again')).toBe('v1');
     await driver.stop(t.env, t.ctx);
     expect(await envContainers(t.env)).toEqual([]);
+  });
+
+  it('creates a container removed by hand again, and the proxy follows it', async () => {
+    const t = await testEnv();
+    const release = releaseOf(t.env, 'v1', v1);
+    await driver.deploy(release, t.ctx);
+    const [first] = await envContainers(t.env);
+    await (await docker()).getContainer(first!.Id).remove({ force: true });
+    await waitFor(() => t.events.find((e) => e.type === 'restarted'), 'a restart event');
+    expect(t.events[0]).toMatchObject({ type: 'crashed', sha: release.sha });
+    expect(await served(t.env.port)).toBe('v1');
+    const [again, ...more] = await envContainers(t.env);
+    expect(more).toEqual([]);
+    expect(again!.Names[0]).toMatch(new RegExp(`gantry-${t.env.app}-qa-${release.sha.slice(0, 12)}-2$`));
+    expect((await driver.health(t.env, t.ctx)).healthy).toBe(true);
   });
 
   it('refuses an image whose digest no longer resolves, naming it; the old container keeps serving', async () => {

@@ -42,9 +42,10 @@ async function gantryKilledAt(workdir: string, releases: Release[], until: strin
 
 /** After restore: the proxy forwards to exactly one running container of `release`; at most `standby` more run. */
 async function expectOneServing(t: TestEnv, release: Release, version: string): Promise<void> {
-  expect(await served(t.env.port)).toBe(version);
   const proxy = await readProxyState(t.workdir);
   const containers = await envContainers(t.env);
+  const seen = { proxy: proxy?.upstream, containers: containers.map((c) => [c.Labels[LABEL.port], c.State]) };
+  expect(await served(t.env.port), JSON.stringify(seen)).toBe(version);
   const onProxy = containers.filter((c) => Number(c.Labels[LABEL.port]) === proxy?.upstream?.port);
   expect(onProxy).toHaveLength(1);
   expect(onProxy[0]!.Labels[LABEL.sha]).toBe(release.sha);
