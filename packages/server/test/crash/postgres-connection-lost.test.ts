@@ -3,6 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import pg from 'pg';
+import pino from 'pino';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { postgresApplicationName } from '../../src/db/dialects/postgres.js';
 import { createApp, finishedBuild, yamlWithSteps } from '../support/app-fixture.js';
@@ -21,9 +22,13 @@ describe.each(engines.filter((e) => e.name === 'postgres'))('PostgreSQL drops th
   let admin: pg.Client;
   let appName: string;
   let schema: string;
+  /** What the server logged at warn and above, one JSON line each. */
+  let logged: string[];
 
   beforeEach(async () => {
-    server = await startTestServer(engine);
+    logged = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => void logged.push(line) });
+    server = await startTestServer(engine, {}, logger);
     const { rows } = await sql<{ s: string }>`select current_schema() as s`.execute(
       server.gantry.database.db,
     );
@@ -59,8 +64,11 @@ describe.each(engines.filter((e) => e.name === 'postgres'))('PostgreSQL drops th
   it('while idle: the server keeps serving and the next query reconnects', async () => {
     expect((await server.api('GET', '/api/apps')).status).toBe(200);
     expect(await terminateAll()).toBeGreaterThan(0);
-    // Let the pool see its idle connections close (that event killed the process before).
-    await new Promise((r) => setTimeout(r, 200));
+    // The pool sees its idle connections close (that event killed the process before) and says so.
+    await waitFor(
+      async () => logged.some((l) => l.includes('a PostgreSQL connection was lost')) || undefined,
+      'the server to log the lost idle connection',
+    );
     const res = await server.api<unknown[]>('GET', '/api/apps');
     expect(res.status).toBe(200);
     expect((await server.api('POST', '/api/tokens', { name: 'after' })).status).toBe(201);

@@ -1,4 +1,4 @@
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { loadServerConfig, type ServerConfig } from '../../src/config/server-config.js';
 import { type RunningServer, startServer } from '../../src/start-server.js';
 import { freshSchemaName, releaseSchema, type TestEngine } from './engines.js';
@@ -15,6 +15,8 @@ export interface TestServer extends RunningServer {
 export async function startTestServer(
   engine: TestEngine = { name: 'sqlite' },
   overrides: Partial<ServerConfig> = {},
+  /** The server's logger; default pino at TEST_LOG_LEVEL (silent). */
+  logger?: Logger,
 ): Promise<TestServer> {
   const dataDir = await makeTempDir('gantry-data-');
   const schema = engine.name === 'postgres' ? freshSchemaName() : undefined;
@@ -29,7 +31,7 @@ export async function startTestServer(
     },
     {},
   );
-  const server = await startServer(config, { schema, logger: pino({ level: config.logLevel }) });
+  const server = await startServer(config, { schema, logger: logger ?? pino({ level: config.logLevel }) });
   const token = server.adminToken!;
   return {
     ...server,

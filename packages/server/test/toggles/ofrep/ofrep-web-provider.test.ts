@@ -100,9 +100,22 @@ describe.each(engines)('the real OpenFeature OFREP web provider against Gantry o
   });
 
   it('evaluates again for a new context', async () => {
-    await OpenFeature.setContext('web', { targetingKey: 'someone-else' });
-    const colour = client.getStringValue('button-colour:payload', '#000');
-    expect(colour).toMatch(/^#(00f|0f0)$/);
-    expect(client.getStringValue('button-colour:variant', 'none')).toBe(colour === '#0f0' ? 'green' : 'blue');
+    // 'vip' gets green by override; find a key the server puts in blue, so that only a new
+    // evaluation for the new context can turn the provider's answer blue.
+    const token = await clientToken(server, 'shop', 'production');
+    let blueKey: string | undefined;
+    for (let i = 0; i < 50 && !blueKey; i++) {
+      const res = await fetch(`${server.url}/ofrep/v1/evaluate/flags/button-colour:variant`, {
+        method: 'POST',
+        headers: { authorization: token, 'content-type': 'application/json' },
+        body: JSON.stringify({ context: { targetingKey: `user-${i}` } }),
+      });
+      if (((await res.json()) as { value?: string }).value === 'blue') blueKey = `user-${i}`;
+    }
+    expect(blueKey).toBeDefined();
+    expect(client.getStringValue('button-colour:variant', 'none')).toBe('green');
+    await OpenFeature.setContext('web', { targetingKey: blueKey! });
+    expect(client.getStringValue('button-colour:variant', 'none')).toBe('blue');
+    expect(client.getStringValue('button-colour:payload', '#000')).toBe('#00f');
   });
 });
