@@ -1,7 +1,7 @@
 import type { App } from '@gantry/contracts';
 import { confirmOnTerminal } from '../confirm.js';
-import { client } from '../context.js';
-import { ago, printJson, short, table } from '../output.js';
+import { CliError, client } from '../context.js';
+import { ago, printJson, safeText, short, table } from '../output.js';
 
 export async function appAdd(
   name: string,
@@ -86,5 +86,63 @@ export async function appRemove(
       (res.cancelledBuilds.length ? `; cancelled builds ${res.cancelledBuilds.join(', ')}` : '') +
       (res.purged ? '; its history was deleted' : '; its history (deployments, builds, events) stays') +
       '\n',
+  );
+}
+
+interface RegistryAnswer {
+  registry: {
+    url: string;
+    insecure: boolean;
+    username: string | null;
+    passwordEnv: string | null;
+    passwordFile: string | null;
+  } | null;
+}
+
+/**
+ * `gantry app registry <name> [url]`: shows, sets or (with --clear) forgets where the app's images go.
+ * The password is only ever named: a variable of the server's environment or a file on the server.
+ */
+export async function appRegistry(
+  name: string,
+  url: string | undefined,
+  opts: {
+    insecure?: boolean;
+    username?: string;
+    passwordEnv?: string;
+    passwordFile?: string;
+    clear?: boolean;
+    json?: boolean;
+  },
+): Promise<void> {
+  const api = await client();
+  const path = `/api/apps/${encodeURIComponent(name)}/registry`;
+  if (opts.clear && url) throw new CliError('give a registry or --clear, not both');
+  const res = opts.clear
+    ? await api.delete<RegistryAnswer>(path)
+    : url
+      ? await api.put<RegistryAnswer>(path, {
+          url,
+          insecure: Boolean(opts.insecure),
+          username: opts.username ?? null,
+          passwordEnv: opts.passwordEnv ?? null,
+          passwordFile: opts.passwordFile ?? null,
+        })
+      : await api.get<RegistryAnswer>(path);
+  if (opts.json) return printJson(res);
+  const r = res.registry;
+  if (!r) {
+    process.stdout.write(
+      `${name}: images go to the server's registry (GANTRY_REGISTRY); set one with \`gantry app registry ${name} <host[:port][/prefix]>\`\n`,
+    );
+    return;
+  }
+  const login = r.username
+    ? `as ${r.username}${r.passwordEnv ? `, password from $${r.passwordEnv}` : r.passwordFile ? `, password from ${r.passwordFile}` : ', no password'}`
+    : 'without credentials';
+  process.stdout.write(
+    safeText(
+      `${name}: images go to ${r.url}/${name} (${r.insecure ? 'plain HTTP, insecure' : 'TLS'}), ${login}\n`,
+    ),
   );
 }

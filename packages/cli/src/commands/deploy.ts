@@ -5,6 +5,7 @@ import type { ApiClient } from '../api-client.js';
 import { confirmOnTerminal } from '../confirm.js';
 import { CliError, client, pickApp, qs } from '../context.js';
 import { ago, duration, printJson, progress, progressDone, safeText, short, table } from '../output.js';
+import { imageReferences, shortReference } from './artifacts.js';
 
 const PHASE_WORDS: Record<string, string> = {
   unpack: 'unpacking',
@@ -212,11 +213,18 @@ export async function statusCommand(opts: { app?: string; json?: boolean }): Pro
     : await api.get<EnvironmentState[]>('/api/status');
   await warnWithoutSandbox(api);
   if (opts.json) return printJson(states);
+  const images = await imageReferences(
+    api,
+    states.filter((s) => s.current?.artifactId).map((s) => s.app),
+  );
+  const imageOf = (d: Deployment | null | undefined) =>
+    shortReference(d?.artifactId && images.get(d.artifactId));
   table(
     states.map((s) => ({
       app: s.app,
       env: s.env,
       sha: short(s.current?.sha),
+      image: imageOf(s.current),
       commit: (s.commit?.message ?? '').split('\n')[0]!.slice(0, 40),
       age: ago(s.current?.finishedAt),
       by: s.current?.actor ?? '',
@@ -232,7 +240,7 @@ export async function statusCommand(opts: { app?: string; json?: boolean }): Pro
         .filter(Boolean)
         .join('; '),
     })),
-    ['app', 'env', 'sha', 'commit', 'age', 'by', 'health', 'url', 'notes'],
+    ['app', 'env', 'sha', ...(images.size ? ['image'] : []), 'commit', 'age', 'by', 'health', 'url', 'notes'],
   );
 }
 
@@ -260,10 +268,14 @@ export async function historyCommand(env: string, opts: { app?: string; limit?: 
   const app = await pickApp(api, opts.app);
   const list = await api.get<Deployment[]>(`/api/deployments${qs({ app, env, limit: opts.limit })}`);
   if (opts.json) return printJson(list);
+  const images = list.some((d) => d.artifactId)
+    ? await imageReferences(api, [app])
+    : new Map<string, string>();
   table(
     list.map((d) => ({
       id: d.id,
       sha: short(d.sha),
+      image: shortReference(d.artifactId && images.get(d.artifactId)),
       from: short(d.previousSha),
       trigger: d.trigger,
       status: d.status + (d.kind ? ` (${d.kind})` : ''),
@@ -272,7 +284,18 @@ export async function historyCommand(env: string, opts: { app?: string; limit?: 
       took: d.startedAt && d.finishedAt ? duration(Date.parse(d.finishedAt) - Date.parse(d.startedAt)) : '',
       note: (d.error ?? d.tag ?? '').split('\n')[0] ?? '',
     })),
-    ['id', 'sha', 'from', 'trigger', 'status', 'by', 'when', 'took', 'note'],
+    [
+      'id',
+      'sha',
+      ...(images.size ? ['image'] : []),
+      'from',
+      'trigger',
+      'status',
+      'by',
+      'when',
+      'took',
+      'note',
+    ],
   );
 }
 

@@ -7,9 +7,16 @@ import type { ServerConfig } from '../../src/config/server-config.js';
 import { engineOptions } from '../../src/containers/engine.js';
 import { RegistryClient } from '../../src/containers/registry.js';
 import { createApp, finishedBuild } from '../support/app-fixture.js';
-import { baseImages, describeContainers, dockerHost, registry } from '../support/container-fixtures.js';
+import {
+  baseImages,
+  describeContainers,
+  dockerHost,
+  dockerSocket,
+  registry,
+} from '../support/container-fixtures.js';
 import { engines } from '../support/engines.js';
 import { cleanupAll, git } from '../support/git-fixtures.js';
+import { HAS_BWRAP } from '../support/sandbox-fixtures.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 
 afterAll(cleanupAll);
@@ -41,10 +48,17 @@ const logsOf = async (server: TestServer, id: string) =>
 const events = async (server: TestServer, type: string) =>
   (await server.api<GantryEvent[]>('GET', '/api/events?limit=1000')).body.filter((e) => e.type === type);
 
+/** A step sees neither the engine's address nor (in the sandbox) its socket, nor the registry credentials. */
+const noEngineCheck = [
+  'test -z "$DOCKER_HOST$GANTRY_REGISTRY$GANTRY_REGISTRY_PASSWORD"',
+  ...(HAS_BWRAP && dockerSocket ? [`test ! -e ${dockerSocket}`] : []),
+].join(' && ');
+
 const DOCKERFILE_APP = (env: string) => `app: shop
 build:
   steps:
     - { name: package, run: "mkdir -p out && echo $GANTRY_SHA > out/sha.txt && echo secret > secret.txt" }
+    - { name: no-engine, run: ${JSON.stringify(noEngineCheck)} }
   image: {}
 environments:
   ${env}: { driver: container }
@@ -74,6 +88,7 @@ describeContainers.each(engines)('image builds on $name', (engine) => {
     expect(build.status, `${build.error}\n${log}`).toBe('succeeded');
     expect(build.steps?.map((s) => [s.name, s.status])).toEqual([
       ['package', 'succeeded'],
+      ['no-engine', 'succeeded'],
       ['image', 'succeeded'],
     ]);
     expect(log).toContain('==> image\n');
