@@ -8,12 +8,18 @@ import type {
   Release,
   RunningRelease,
 } from '@gantry/driver-api';
-import { connectEngine, type Engine } from '../../containers/engine.js';
+import Docker from 'dockerode';
+import { connectEngine, type Engine, engineOptions } from '../../containers/engine.js';
 import { KeyedMutex } from '../../lib/keyed-mutex.js';
 import { probeHealth } from '../process/health-check.js';
 import { readProxyState, stopProxy } from '../process/proxy-control.js';
 import { DEFAULT_SUPERVISION, type SupervisionOptions } from '../process/supervisor.js';
-import { type ContainerKit, type ContainerNetwork, requireContainerRun } from './container-kit.js';
+import {
+  type ContainerKit,
+  type ContainerNetwork,
+  type DriverEngine,
+  requireContainerRun,
+} from './container-kit.js';
 import { environmentFilter } from './container-labels.js';
 import { containerStatus, listContainers, stopAndRemove } from './container-ops.js';
 import { readContainerState, updateContainerState, writeContainerState } from './container-state.js';
@@ -63,12 +69,19 @@ export function createContainerDriver(opts: ContainerDriverOptions = {}): Contai
   // Crash reports happen outside any deployment, so they go to the context of the latest call.
   const attach = (env: EnvironmentSpec, ctx: DriverContext) =>
     attached.set(ctx.workdir, { env, report: ctx.report, logger: ctx.logger });
-  let engine: Promise<Engine> | null = null;
-  const getEngine = (): Promise<Engine> => {
-    engine ??= (opts.connect ?? (() => connectEngine()))().catch((err: unknown) => {
-      engine = null; // an engine started later is found at the next use
-      throw err;
-    });
+  let engine: Promise<DriverEngine> | null = null;
+  const getEngine = (): Promise<DriverEngine> => {
+    engine ??= (opts.connect ?? (() => connectEngine()))().then(
+      (found) => ({
+        ...found,
+        docker: new Docker({ ...engineOptions(found.endpoint), timeout: 120_000 }),
+        streams: new Docker(engineOptions(found.endpoint)),
+      }),
+      (err: unknown) => {
+        engine = null; // an engine started later is found at the next use
+        throw err;
+      },
+    );
     return engine;
   };
   const supervisor = new ContainerSupervisor(

@@ -1,4 +1,5 @@
 import type { EnvironmentSpec } from '@gantry/driver-api';
+import type Docker from 'dockerode';
 import type { Engine } from '../../containers/engine.js';
 import type { ContainerSupervisor } from './container-supervisor.js';
 
@@ -16,10 +17,19 @@ import type { ContainerSupervisor } from './container-supervisor.js';
  */
 export type ContainerNetwork = 'host' | 'bridge';
 
+/**
+ * The engine as the driver uses it. `connectEngine`'s client drops a connection after 10 s without
+ * data, shorter than a graceful stop (`stopTimeoutS`) or a quiet app's log; so `docker` allows
+ * two minutes, and `streams` (log follows, which end when the deployment does) has no limit.
+ */
+export interface DriverEngine extends Engine {
+  streams: Docker;
+}
+
 /** What the parts of the container driver share: settled options, the engine and the one supervisor. */
 export interface ContainerKit {
   /** Connected at first use, so a server without an engine starts; throws EngineUnavailable. */
-  engine(): Promise<Engine>;
+  engine(): Promise<DriverEngine>;
   nodePath: string;
   network: ContainerNetwork;
   containerPort: number;
@@ -40,3 +50,6 @@ export function requireContainerRun(env: EnvironmentSpec): ContainerRun {
   }
   return run;
 }
+
+/** A deployment stopped by its signal; what served before still serves. */
+export class DeploymentCancelled extends Error {}

@@ -1,6 +1,7 @@
 import type { ImageArtifact, Release } from '@gantry/driver-api';
 import type Docker from 'dockerode';
 import { followProgress } from '../../containers/engine.js';
+import { DeploymentCancelled } from './container-kit.js';
 
 /** Docker API errors carry the HTTP status; 404 (no such container) and 304 (already so) are often fine. */
 export function statusOf(err: unknown): number | undefined {
@@ -51,7 +52,7 @@ export async function pullImage(
     );
     await followProgress(docker, stream, onLine);
   } catch (err) {
-    if (signal.aborted) throw err;
+    if (signal.aborted) throw new DeploymentCancelled(`the pull of ${image.reference} was cancelled`);
     const local = await docker
       .getImage(image.reference)
       .inspect()

@@ -5,7 +5,12 @@ import { assertSafeSha, envUrl } from '../process/driver-kit.js';
 import { waitHealthy } from '../process/health-check.js';
 import { shortSha } from '../process/plan-process-deploy.js';
 import { openProxy, setProxyUpstream } from '../process/proxy-control.js';
-import { type ContainerKit, type ContainerRun, requireContainerRun } from './container-kit.js';
+import {
+  type ContainerKit,
+  type ContainerRun,
+  DeploymentCancelled,
+  requireContainerRun,
+} from './container-kit.js';
 import { containerStatus, imageOf, pullImage, stopAndRemove } from './container-ops.js';
 import {
   type ContainerRecord,
@@ -15,7 +20,7 @@ import {
 } from './container-state.js';
 import { planContainerDeploy } from './plan-container-deploy.js';
 import { retireAfterSwitch } from './retire-containers.js';
-import { DeploymentCancelled, startContainer } from './start-container.js';
+import { startContainer } from './start-container.js';
 
 /**
  * Makes `target` serve its environment: a health check and a switch when its container still runs

@@ -3,13 +3,11 @@ import type Docker from 'dockerode';
 import { freePort } from '../process/free-port.js';
 import { waitHealthy } from '../process/health-check.js';
 import { seconds, shortSha } from '../process/plan-process-deploy.js';
-import { type ContainerKit, requireContainerRun } from './container-kit.js';
+import { type ContainerKit, DeploymentCancelled, requireContainerRun } from './container-kit.js';
 import { containerLabels, containerName } from './container-labels.js';
 import { followLogs } from './container-logs.js';
 import { containerStatus, lastLogLines, reasonOf, statusOf, stopAndRemove } from './container-ops.js';
 import { type ContainerRecord, updateContainerState } from './container-state.js';
-
-export class DeploymentCancelled extends Error {}
 
 export interface StartedContainer {
   record: ContainerRecord;
@@ -105,7 +103,7 @@ export async function startContainer(
       if (attempt === 1 && /address already in use/i.test(reason)) continue;
       throw new Error(`container ${name} of ${short} could not start: ${reason}`);
     }
-    stopLogs = await followLogs(docker, id, name, ctx.logger);
+    stopLogs = await followLogs((await kit.engine()).streams, id, name, ctx.logger);
     ctx.logger.info(`started container ${name} (${id.slice(0, 12)}) of ${short} on 127.0.0.1:${port}`);
     ctx.phase('health');
     const watcher = exitWatcher(docker, id);

@@ -35,13 +35,24 @@ export function docker(): Promise<Docker> {
  * Builds the sample app (a server.js on the node base image) through the engine's API, pushes it
  * to the test registry and returns an image release pinned by the registry's manifest digest. The
  * app answers its version on / and on /healthz (500 when unhealthy), `CRASH_AFTER_MS` in its
- * environment makes it exit with code 3 that long after it starts, and it logs each request.
+ * environment makes it exit with code 3 that long after it starts, and it prints a line once it listens.
  */
-export async function buildImage(version: string, app: AppBehaviour = {}): Promise<ImageArtifact> {
+export function buildImage(version: string, app: AppBehaviour = {}): Promise<ImageArtifact> {
+  // One build at a time per test file: podman's build cache lookups race with images that change.
+  const next = builds.then(() => buildAndPush(version, app));
+  builds = next.catch(() => undefined);
+  return next;
+}
+
+let builds: Promise<unknown> = Promise.resolve();
+
+async function buildAndPush(version: string, app: AppBehaviour): Promise<ImageArtifact> {
   const d = await docker();
-  const tag = `${registry}/${REPOSITORY}:${version}-${randomBytes(4).toString('hex')}`;
+  const nonce = randomBytes(4).toString('hex');
+  const tag = `${registry}/${REPOSITORY}:${version}-${nonce}`;
   const context = pack();
-  context.entry({ name: 'server.js' }, appSource(version, app));
+  // The nonce makes each build's image its own, so that test files building at once never share one.
+  context.entry({ name: 'server.js' }, `// build ${nonce}\n${appSource(version, app)}`);
   context.entry(
     { name: 'Dockerfile' },
     [
@@ -53,18 +64,19 @@ export async function buildImage(version: string, app: AppBehaviour = {}): Promi
     ].join('\n'),
   );
   context.finalize();
-  const build = await d.buildImage(context as unknown as NodeJS.ReadableStream, { t: tag, pull: false });
+  const build = await d.buildImage(context as unknown as NodeJS.ReadableStream, {
+    t: tag,
+    pull: false,
+    nocache: true,
+  });
   await followProgress(d, build, () => undefined);
   const push = await d.getImage(tag).push({ tlsVerify: false } as Record<string, unknown>);
   await followProgress(d, push, () => undefined);
   const client = new RegistryClient({ host: registry, insecure: true });
   const digest = await client.manifestDigest(REPOSITORY, tag.slice(tag.lastIndexOf(':') + 1));
   if (!digest) throw new Error(`the registry does not have ${tag} after the push`);
-  // Only the registry's copy is used from here on: pulls go by digest.
-  await d
-    .getImage(tag)
-    .remove()
-    .catch(() => undefined);
+  // The local image stays: removing images while other test files build makes podman's builds fail
+  // ("layer not known"). Deployments still pull by digest from the registry.
   return {
     kind: 'image',
     reference: `${registry}/${REPOSITORY}@${digest}`,
