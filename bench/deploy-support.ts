@@ -14,6 +14,14 @@ createServer((req, res) => {
 }).listen(Number(process.env.PORT), '127.0.0.1');
 `;
 
+/** How the app is built and run; the default is a tar.gz artifact run by the process driver. */
+export interface DeployBenchOptions {
+  /** Build an image from this base with the artifact folder (`build.image.base`) and run it with `driver: container`. */
+  image?: { base: string };
+  /** For the server's loadServerConfig, e.g. GANTRY_REGISTRY (an image needs a registry). */
+  serverEnv?: NodeJS.ProcessEnv;
+}
+
 export interface BenchEnv {
   name: string;
   /** Warm standbys kept after a switch; Gantry's default is 1. */
@@ -34,6 +42,8 @@ export interface DeployBench {
   /** Creates an annotated tag on `sha` in the work clone and pushes it; Date.now() when the push returned. */
   pushTag(tag: string, sha: string): Promise<number>;
   versionOf(sha: string): string;
+  /** Commits the next version, pushes it and waits until its build succeeded; its SHA. */
+  addVersion(): Promise<string>;
 }
 
 /**
@@ -46,8 +56,9 @@ export async function createDeployBench(
   name: string,
   envs: BenchEnv[],
   versions: number,
+  opts: DeployBenchOptions = {},
 ): Promise<DeployBench> {
-  const bench = await startBenchServer(scope);
+  const bench = await startBenchServer(scope, undefined, opts.serverEnv);
   scope.defer(() => bench.server.gantry.deployer.stopAllEnvironments());
   const portList = await freePortsBelowEphemeral(envs.length);
   const ports = Object.fromEntries(envs.map((e, i) => [e.name, portList[i]!]));
@@ -57,7 +68,7 @@ export async function createDeployBench(
   await git(['init', '--quiet', '--bare', '--initial-branch=main', bare]);
   await git(['init', '--quiet', '--initial-branch=main', work]);
   await git(['remote', 'add', 'origin', bare], work);
-  await writeFile(join(work, 'gantry.yaml'), deployYaml(envs, ports));
+  await writeFile(join(work, 'gantry.yaml'), deployYaml(envs, ports, opts));
   await writeFile(join(work, 'server.js'), BENCH_SERVER_JS);
 
   const shas: string[] = [];
@@ -71,7 +82,8 @@ export async function createDeployBench(
     return sha;
   };
   const built = async (sha: string) => {
-    const until = Date.now() + 30_000;
+    // An image build (context, engine build, push) takes seconds, more on a loaded machine.
+    const until = Date.now() + (opts.image ? 300_000 : 30_000);
     for (;;) {
       const [b] = await bench.api<Build[]>('GET', `/api/builds?app=${name}&sha=${sha}`);
       if (b && isFinished(b)) {
@@ -128,23 +140,33 @@ export async function createDeployBench(
       if (i < 0) throw new Error(`unknown SHA ${sha}`);
       return `v${i + 1}`;
     },
+    async addVersion() {
+      const sha = await commit();
+      await git(['push', '--quiet', 'origin', 'main'], work);
+      await built(sha);
+      return sha;
+    },
   };
 }
 
-function deployYaml(envs: BenchEnv[], ports: Record<string, number>): string {
+function deployYaml(envs: BenchEnv[], ports: Record<string, number>, opts: DeployBenchOptions): string {
+  const driver = opts.image ? ', driver: container' : '';
   const lines = envs.map(
     (e) =>
-      `  ${e.name}: { port: ${ports[e.name]}${e.standby === undefined ? '' : `, standby: ${e.standby}`} }`,
+      `  ${e.name}: { port: ${ports[e.name]}${e.standby === undefined ? '' : `, standby: ${e.standby}`}${driver} }`,
   );
+  // The image's entrypoint is run.command in /app (the artifact folder); the app binds 127.0.0.1:$PORT,
+  // which the container driver's default host networking serves unchanged.
+  const image = opts.image ? `\n  image: { base: ${JSON.stringify(opts.image.base)} }` : '';
   return `build:
   steps:
     - { name: package, run: "mkdir -p dist && cp server.js VERSION dist/" }
-  artifact: { path: dist }
+  artifact: { path: dist }${image}
   mode: every
 run:
   command: node server.js
   port_env: PORT
-  health: { path: /healthz, timeout: 10s }
+  health: { path: /healthz, timeout: ${opts.image ? 30 : 10}s }
 environments:
 ${lines.join('\n')}
 `;

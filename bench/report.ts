@@ -1,5 +1,7 @@
 import type { ApiListBuilds, EngineLoad } from './api-list-builds.js';
 import type { BuildOverhead } from './build-overhead.js';
+import type { ContainersBench } from './containers.js';
+import { containersTable } from './containers-report.js';
 import type { Machine } from './machine.js';
 import type { MetricsBench } from './metrics-history.js';
 import type { PackThroughput } from './pack-throughput.js';
@@ -24,6 +26,8 @@ export interface BenchResults {
   rollback?: RollbackTime;
   tagDeploy?: TagDeploy;
   switchLoad?: SwitchLoad;
+  /** The container driver and image builds; `skipped` with the reason where no engine or registry answers. */
+  containers?: ContainersBench;
   toggles?: TogglesVsUnleash;
   togglePropagation?: PropagationResult;
   metrics?: MetricsBench;
@@ -99,6 +103,8 @@ export function renderResults(r: BenchResults): string {
     }
     for (const skip of a.skipped) out.push('', `${skip.engine} skipped: ${skip.reason}`);
   }
+  if (r.containers)
+    out.push(...containersTable(r.containers, { rollback: r.rollback, switchLoad: r.switchLoad }));
   if (r.toggles) out.push(...togglesTable(r.toggles));
   if (r.metrics) out.push(...metricsTable(r.metrics));
   for (const f of r.failures) out.push('', `**${f.bench} failed:** ${f.error.split('\n')[0]}`);

@@ -3,7 +3,7 @@ import { pathToFileURL } from 'node:url';
 import type { Deployment } from '@gantry/contracts';
 import { type AppBoot, measureAppBoot } from './app-boot.js';
 import { phaseMedians } from './deploy-phases.js';
-import { createDeployBench, type DeployBench } from './deploy-support.js';
+import { createDeployBench, type DeployBench, type DeployBenchOptions } from './deploy-support.js';
 import { untilAllServe } from './http-probe.js';
 import { median, percentile, Scope, sleep } from './support.js';
 
@@ -38,6 +38,13 @@ export interface RollbackTime {
   coldMeetsGoal: boolean;
 }
 
+export interface RollbackOptions {
+  /** How the app is built and run (default: the process driver). */
+  deploy?: DeployBenchOptions;
+  /** The release's own start without Gantry, which a cold rollback cannot avoid; default measureAppBoot. */
+  boot?: (scope: Scope, d: DeployBench) => Promise<AppBoot>;
+}
+
 const STREAK = 20;
 const WARM_GOAL_MS = 1_000;
 const COLD_OVERHEAD_GOAL_MS = 300;
@@ -48,7 +55,11 @@ const SETTLE_MS = 50;
  * (`standby: 0`, so the old release must boot again) back and forth between two releases, and
  * times each rollback from the accepted request to the old release answering every request.
  */
-export async function benchRollbackTime(rollbacks = 20, coldRollbacks = 20): Promise<RollbackTime> {
+export async function benchRollbackTime(
+  rollbacks = 20,
+  coldRollbacks = 20,
+  opts: RollbackOptions = {},
+): Promise<RollbackTime> {
   const scope = new Scope();
   try {
     const d = await createDeployBench(
@@ -56,13 +67,14 @@ export async function benchRollbackTime(rollbacks = 20, coldRollbacks = 20): Pro
       'bench-rollback',
       [{ name: 'warm' }, { name: 'cold', standby: 0 }],
       2,
+      opts.deploy,
     );
     for (const env of ['warm', 'cold']) {
       for (const sha of d.shas) await d.deploy(env, sha);
     }
     const warm = await series(d, 'warm', 1, rollbacks);
     const cold = await series(d, 'cold', 0, coldRollbacks);
-    const boot = await measureAppBoot(scope, 10);
+    const boot = await (opts.boot ?? ((s) => measureAppBoot(s, 10)))(scope, d);
     const coldOverheadMedianMs = cold.medianMs - boot.medianMs;
     return {
       streak: STREAK,

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import { benchApiListBuilds } from './api-list-builds.js';
 import { benchBuildOverhead } from './build-overhead.js';
+import { benchContainers } from './containers.js';
 import { describeMachine } from './machine.js';
 import { benchMetrics } from './metrics-history.js';
 import { benchPackThroughput } from './pack-throughput.js';
@@ -58,6 +59,15 @@ const BENCHES: { name: string; run(r: BenchResults): Promise<void> }[] = [
     name: 'switch-load',
     async run(r) {
       r.switchLoad = await benchSwitchLoad(20, 10);
+    },
+  },
+  {
+    // After rollback and switch-load, whose figures of this run the report puts beside these.
+    name: 'containers',
+    async run(r) {
+      r.containers = {};
+      await benchContainers(r.containers);
+      if (r.containers.skipped) process.stdout.write(`skipped (${r.containers.skipped}) `);
     },
   },
   {

@@ -48,8 +48,15 @@ export interface BenchServer {
   api<T>(method: string, path: string, body?: unknown): Promise<T>;
 }
 
-/** A real server on a free loopback port with its own data dir and, on PostgreSQL, its own schema. */
-export async function startBenchServer(scope: Scope, databaseUrl?: string): Promise<BenchServer> {
+/**
+ * A real server on a free loopback port with its own data dir and, on PostgreSQL, its own schema.
+ * `env` is what loadServerConfig reads besides the fixed overrides (e.g. GANTRY_REGISTRY); not process.env.
+ */
+export async function startBenchServer(
+  scope: Scope,
+  databaseUrl?: string,
+  env: NodeJS.ProcessEnv = {},
+): Promise<BenchServer> {
   const dataDir = await scope.tempDir('data');
   let schema: string | undefined;
   if (databaseUrl) {
@@ -57,10 +64,11 @@ export async function startBenchServer(scope: Scope, databaseUrl?: string): Prom
     const name = schema;
     scope.defer(() => dropSchema(databaseUrl, name));
   }
-  const { config } = loadServerConfig(
+  const { config, errors } = loadServerConfig(
     { dataDir, port: 0, databaseUrl, defaultPollIntervalMs: 0, logLevel: 'silent' },
-    {},
+    env,
   );
+  if (errors.length) throw new Error(`bench server config: ${errors.join('; ')}`);
   const server = await startServer(config, { schema, logger: pino({ level: 'silent' }) });
   scope.defer(() => server.stop());
   const token = server.adminToken!;

@@ -1,6 +1,6 @@
 import { pathToFileURL } from 'node:url';
 import type { Deployment } from '@gantry/contracts';
-import { createDeployBench, type DeployBench } from './deploy-support.js';
+import { createDeployBench, type DeployBench, type DeployBenchOptions } from './deploy-support.js';
 import { type LoadCounts, startLoad } from './load.js';
 import { median, Scope, sleep } from './support.js';
 
@@ -31,7 +31,11 @@ const WARMUP_MS = 300;
  * `switches` times (a new release deployed, then rolled back, and again) with the default warm
  * standby, then `leanSwitches` times with `standby: 0`, where every switch stops the release that served.
  */
-export async function benchSwitchLoad(switches = 20, leanSwitches = 10): Promise<SwitchLoad> {
+export async function benchSwitchLoad(
+  switches = 20,
+  leanSwitches = 10,
+  opts: { deploy?: DeployBenchOptions } = {},
+): Promise<SwitchLoad> {
   const scope = new Scope();
   try {
     const d = await createDeployBench(
@@ -39,8 +43,10 @@ export async function benchSwitchLoad(switches = 20, leanSwitches = 10): Promise
       'bench-load',
       [{ name: 'steady' }, { name: 'lean', standby: 0 }],
       3,
+      opts.deploy,
     );
-    const runs = [await run(d, 'steady', 1, switches), await run(d, 'lean', 0, leanSwitches)];
+    const runs = [await run(d, 'steady', 1, switches)];
+    if (leanSwitches > 0) runs.push(await run(d, 'lean', 0, leanSwitches));
     return { clients: CLIENTS, runs, goalFailed: 0, meetsGoal: runs.every((r) => r.failed === 0) };
   } finally {
     await scope.close();
