@@ -50,7 +50,13 @@ export async function pullImage(
         : undefined,
       opts,
     );
-    await followProgress(docker, stream, onLine);
+    // Docker reports each layer's progress many times a second; the deployment log keeps the steps.
+    let last = '';
+    await followProgress(docker, stream, (line) => {
+      if (/\[[=> ]*\]/.test(line) || line === last) return;
+      last = line;
+      onLine(line);
+    });
   } catch (err) {
     if (signal.aborted) throw new DeploymentCancelled(`the pull of ${image.reference} was cancelled`);
     const local = await docker

@@ -2,12 +2,12 @@ import { mkdir } from 'node:fs/promises';
 import type { DeployResult, DriverContext, EnvironmentSpec, Release } from '@gantry/driver-api';
 import type Docker from 'dockerode';
 import { assertSafeSha, envUrl } from '../process/driver-kit.js';
-import { probeHealth } from '../process/health-check.js';
+import { probeHealth, waitHealthy } from '../process/health-check.js';
 import { shortSha, standbyCount } from '../process/plan-process-deploy.js';
 import { openProxy, readProxyState, setProxyUpstream } from '../process/proxy-control.js';
-import { type ContainerKit, requireContainerRun } from './container-kit.js';
+import { type ContainerKit, type ContainerRun, requireContainerRun } from './container-kit.js';
 import { environmentFilter, LABEL } from './container-labels.js';
-import { imageOf, listContainers, pullImage } from './container-ops.js';
+import { imageOf, listContainers, pullImage, reasonOf, statusOf } from './container-ops.js';
 import {
   type ContainerRecord,
   type readContainerState,
@@ -15,7 +15,7 @@ import {
   updateContainerState,
 } from './container-state.js';
 import { stopUnwanted } from './retire-containers.js';
-import { startContainer } from './start-container.js';
+import { exitWatcher, startContainer } from './start-container.js';
 
 /**
  * After Gantry (re)starts: finds the environment's containers by their labels, adopts the proxy and
@@ -60,6 +60,17 @@ export async function restoreContainers(
     }
   }
   const adopted = !!chosen;
+  // After a reboot its container is there but stopped: starting it again needs no pull.
+  const stopped = Object.values(before.state.containers)
+    .filter((rec) => rec.sha === sha && sameDigest(rec.digest, image.digest) && !running.has(rec.name))
+    .sort((a, b) => order(a) - order(b) || b.createdAt.localeCompare(a.createdAt));
+  for (const rec of chosen ? [] : stopped.slice(0, 1)) {
+    ctx.phase('start');
+    if (await startAgain(docker, run, rec, ctx)) {
+      chosen = rec;
+      running.add(rec.name);
+    }
+  }
   if (!chosen) {
     ctx.phase('unpack');
     await pullImage(docker, image, ctx.signal, (line) => ctx.logger.info(`pull: ${line}`));
@@ -75,10 +86,15 @@ export async function restoreContainers(
   kit.supervisor.watch({ workdir, name: chosen.name, sha });
   // As after a switch: what served before (a deployment Gantry did not see finish) stays warm.
   const servingName = chosen.name;
-  const warm = [before.state.serving, ...before.state.standby].filter(
-    (n): n is string => !!n && n !== servingName && running.has(n),
+  const warm = [...new Set([before.state.serving, ...before.state.standby])].filter(
+    (n): n is string => !!n && n !== servingName && !!before.state.containers[n],
   );
-  const standby = [...new Set(warm)].slice(0, standbyCount(env));
+  const standby: string[] = [];
+  for (const name of warm) {
+    if (standby.length >= standbyCount(env)) break;
+    const rec = before.state.containers[name]!;
+    if (running.has(name) || (await startAgain(docker, run, rec, ctx))) standby.push(name);
+  }
   await updateContainerState(workdir, (s) => {
     s.serving = servingName;
     s.standby = standby;
@@ -135,4 +151,36 @@ async function adoptLabelled(
     }
   });
   return { state, running };
+}
+
+/** Starts a stopped container of the environment again and waits until it answers its health path. */
+async function startAgain(
+  docker: Docker,
+  run: ContainerRun,
+  rec: ContainerRecord,
+  ctx: DriverContext,
+): Promise<boolean> {
+  try {
+    await docker.getContainer(rec.id).start();
+  } catch (err) {
+    if (statusOf(err) !== 304) {
+      ctx.logger.warn(`container ${rec.name} could not be started again: ${reasonOf(err)}`);
+      return false;
+    }
+  }
+  const watcher = exitWatcher(docker, rec.id);
+  const outcome = await waitHealthy({
+    port: rec.port,
+    path: run.health.path,
+    timeoutMs: Math.min(run.health.timeoutMs, 30_000),
+    signal: ctx.signal,
+    hasExited: watcher.exited,
+  });
+  watcher.stop();
+  if (outcome.status === 'healthy') {
+    ctx.logger.info(`started container ${rec.name} of ${shortSha(rec.sha)} again`);
+    return true;
+  }
+  ctx.logger.warn(`container ${rec.name} started again but did not get healthy (${outcome.status})`);
+  return false;
 }

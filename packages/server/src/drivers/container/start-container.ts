@@ -139,7 +139,7 @@ export async function startContainer(
 }
 
 /** Asks the engine every 200 ms whether the container still runs; `exited()` is what it last said. */
-function exitWatcher(docker: Docker, id: string): { exited(): boolean; stop(): void } {
+export function exitWatcher(docker: Docker, id: string): { exited(): boolean; stop(): void } {
   let exited = false;
   let busy = false;
   const timer = setInterval(() => {

@@ -1,16 +1,18 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ImageArtifact, Release } from '@gantry/driver-api';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createContainerDriver } from '../../../src/drivers/container/container-driver.js';
 import { LABEL } from '../../../src/drivers/container/container-labels.js';
 import { readContainerState } from '../../../src/drivers/container/container-state.js';
-import { readProxyState } from '../../../src/drivers/process/proxy-control.js';
+import { readPidFile, readProxyState } from '../../../src/drivers/process/proxy-control.js';
 import { describeContainers } from '../../support/container-fixtures.js';
 import {
   buildImage,
   cleanupContainers,
+  docker,
   envContainers,
   releaseOf,
   served,
@@ -105,6 +107,27 @@ describeContainers('container driver: Gantry SIGKILLed', { timeout: 120_000 }, (
     expect((await driver.restore!(t.env, r1, next.ctx)).kind).toBe('noop');
     await expectOneServing(next, r1, 'v1');
     expect((await envContainers(t.env)).map((c) => c.Labels[LABEL.sha])).toEqual([r1.sha]);
+  });
+
+  it('after a reboot (containers stopped, proxy gone): restore starts the same containers again', async () => {
+    const t = await testEnv();
+    const [r1, r2] = [releaseOf(t.env, 'v1', v1), releaseOf(t.env, 'v2', v2)];
+    const before = createContainerDriver({ stopTimeoutS: 3 });
+    await before.deploy(r1, t.ctx);
+    await before.deploy(r2, t.ctx);
+    await before.close();
+    const d = await docker();
+    const ids = (await envContainers(t.env)).map((c) => c.Id).sort();
+    await Promise.all(ids.map((id) => d.getContainer(id).stop({ t: 1 })));
+    process.kill(-(await readPidFile(join(t.workdir, 'proxy.pid')))!, 'SIGKILL');
+    await waitFor(async () => ((await served(t.env.port)) === null ? true : undefined), 'the proxy gone');
+
+    const next = withContext(t.workdir, t.env);
+    expect((await driver.restore!(t.env, r2, next.ctx)).kind).toBe('start');
+    await expectOneServing(next, r2, 'v2');
+    const after = await envContainers(t.env);
+    expect(after.map((c) => c.Id).sort()).toEqual(ids);
+    expect(after.every((c) => c.State === 'running')).toBe(true);
   });
 
   it('killed mid-switch: restore keeps whichever the proxy serves healthy, exactly once, with the proxy on it', async () => {
