@@ -11,6 +11,8 @@ export interface RegistryConfig {
   /** Plain HTTP (and unverified TLS for the engine) — only when asked. */
   insecure: boolean;
   auth?: { username: string; password: string };
+  /** Where its credentials are set, for a 401/403 (default: the server's GANTRY_REGISTRY_* variables). */
+  credentialsHint?: string;
 }
 
 export const MANIFEST_TYPES = [
@@ -135,7 +137,7 @@ export class RegistryClient {
     } catch {}
     const hint =
       res.status === 401 || res.status === 403
-        ? ' (check the registry credentials: GANTRY_REGISTRY_USERNAME and GANTRY_REGISTRY_PASSWORD or _PASSWORD_FILE)'
+        ? ` (check the registry credentials: ${this.config.credentialsHint ?? 'GANTRY_REGISTRY_USERNAME and GANTRY_REGISTRY_PASSWORD or _PASSWORD_FILE'})`
         : '';
     throw new RegistryError(
       `registry ${registryName(this.config.host)} answered ${res.status} for ${what}${reason ? `: ${reason}` : ''}${hint}`,

@@ -153,6 +153,14 @@ describeContainers.each(engines)('image builds on $name', (engine) => {
       (await server.api<GantryEvent[]>('GET', '/api/events?limit=1000')).body.map((e) => e.type),
     ).not.toContain('deployment.rejected');
     expect((await git(['tag', '--list'], app.bare.dir)).stdout.trim()).toBe('');
+
+    // A deploy tag pushed by hand has no one to answer: its refusal is recorded, with the reason.
+    await app.work.run(['tag', 'deploy/qa/by-hand', sha]);
+    await app.work.run(['push', 'origin', 'deploy/qa/by-hand']);
+    await server.api('POST', '/api/apps/shop/sync');
+    const [rejected] = (await server.api<Deployment[]>('GET', '/api/deployments?app=shop')).body;
+    expect(rejected).toMatchObject({ status: 'rejected', trigger: 'tag', tag: 'deploy/qa/by-hand' });
+    expect(rejected?.error).toContain('was deleted from the registry');
   });
 });
 

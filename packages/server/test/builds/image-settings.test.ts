@@ -1,13 +1,23 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { loadServerConfig } from '../../src/config/server-config.js';
 import { parseRegistryAddress } from '../../src/containers/registry.js';
+import { EventBus } from '../../src/events/event-bus.js';
+import { SqlEventStore } from '../../src/events/sql-event-store.js';
 import { checkAppRegistry } from '../../src/features/apps/app-registry.js';
+import { SqlAppStore } from '../../src/features/apps/sql-app-store.js';
+import { LocalBlobStore } from '../../src/features/artifacts/artifact-blob-store.js';
+import { ArtifactService } from '../../src/features/artifacts/artifact-service.js';
 import { ImageRegistries, referenceParts } from '../../src/features/artifacts/image-registries.js';
+import { SqlArtifactStore } from '../../src/features/artifacts/sql-artifact-store.js';
 import { baseDockerfile, withoutCredentials } from '../../src/features/builds/image-build.js';
 import { ignoreMatcher } from '../../src/features/builds/image-context.js';
+import { cleanupAll } from '../support/git-fixtures.js';
+import { openTestDatabase } from '../support/test-database.js';
+
+afterAll(cleanupAll);
 
 describe('registry settings', () => {
   it('reads GANTRY_REGISTRY and its credentials; TLS on unless GANTRY_REGISTRY_INSECURE=1', () => {
@@ -118,7 +128,12 @@ describe('registry settings', () => {
     expect([viaApp.name, viaApp.repository('shop'), viaApp.config]).toEqual([
       '127.0.0.1:5000',
       'shop',
-      { host: '127.0.0.1:5000', insecure: true, auth: { username: 'ci', password: 'from-env' } },
+      {
+        host: '127.0.0.1:5000',
+        insecure: true,
+        auth: { username: 'ci', password: 'from-env' },
+        credentialsHint: "the app's own registry, see `gantry app registry shop`",
+      },
     ]);
     // Pulls go with the credentials of whichever registry the reference names.
     const ref = `r.example.com/team/shop@sha256:${'a'.repeat(64)}`;
@@ -177,5 +192,41 @@ describe('image build helpers', () => {
       'https://git.example.com/shop.git',
     );
     expect(withoutCredentials('git@github.com:acme/shop.git')).toBe('git@github.com:acme/shop.git');
+  });
+});
+
+describe('pruning image artifacts', () => {
+  it('marks an image pruned and never deletes anything for it (its registry keeps it)', async () => {
+    const database = await openTestDatabase({ name: 'sqlite' });
+    try {
+      const { db } = database;
+      const app = await new SqlAppStore(db).insert({
+        id: 'app_1',
+        name: 'shop',
+        repoUrl: '/repo.git',
+        branch: 'main',
+        webhookSecret: 'secret',
+        pollIntervalMs: 0,
+      });
+      const store = new SqlArtifactStore(db);
+      const blobs = new LocalBlobStore(join(database.dataDir, 'artifacts'));
+      const deleted: string[] = [];
+      const watched = Object.assign(Object.create(blobs) as LocalBlobStore, {
+        delete: async (digest: string) => void deleted.push(digest),
+      });
+      const service = new ArtifactService(store, watched, new SqlEventStore(db, new EventBus()));
+      const digest = `sha256:${'b'.repeat(64)}`;
+      const image = { appId: app.id, sha: 'a', kind: 'image' as const, digest, size: 5, buildId: 'b1' };
+      const old = await store.insertCurrent({ ...image, reference: `r.example.com/shop@${digest}` });
+      await store.insertCurrent({ ...image, buildId: 'b2', reference: `r.example.com/shop@${digest}` });
+      const res = await service.prune({ actor: 'test' });
+      expect(res.pruned.map((a) => a.id)).toEqual([old.id]);
+      expect(res.freedBytes).toBe(0);
+      expect(deleted).toEqual([]);
+      expect((await store.find(old.id))?.prunedAt).not.toBeNull();
+      await expect(service.localPath(old)).rejects.toThrow('is an image, not a tar.gz');
+    } finally {
+      await database.close();
+    }
   });
 });

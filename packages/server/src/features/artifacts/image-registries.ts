@@ -81,6 +81,7 @@ export class ImageRegistries {
     return resolved(`app ${app}'s registry ${r.url}`, address, {
       host: address.host,
       insecure: r.insecure,
+      credentialsHint: `the app's own registry, see \`gantry app registry ${app}\``,
       ...(r.username && password !== undefined && { auth: { username: r.username, password } }),
     });
   }
