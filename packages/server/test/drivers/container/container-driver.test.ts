@@ -147,6 +147,22 @@ describeContainers('container driver', { timeout: 120_000 }, () => {
     expect(await envContainers(t.env)).toEqual([]);
   });
 
+  it('gives up on a container that keeps crashing, and reports it', async () => {
+    const impatient = createContainerDriver({ ...fast, supervision: { ...fast.supervision, maxCrashes: 2 } });
+    try {
+      const t = await testEnv({ config: { CRASH_AFTER_MS: '1500' } });
+      const release = releaseOf(t.env, 'v1', v1);
+      await impatient.deploy(release, t.ctx);
+      await waitFor(() => t.events.find((e) => e.type === 'gave-up'), 'giving up');
+      expect(t.events.map((e) => e.type)).toEqual(['crashed', 'restarted', 'gave-up']);
+      expect(t.events.at(-1)).toEqual({ type: 'gave-up', sha: release.sha, crashes: 2 });
+      expect((await impatient.health(t.env, t.ctx)).healthy).toBe(false);
+      await impatient.stop(t.env, t.ctx);
+    } finally {
+      await impatient.close();
+    }
+  });
+
   it('creates a container removed by hand again, and the proxy follows it', async () => {
     const t = await testEnv();
     const release = releaseOf(t.env, 'v1', v1);
