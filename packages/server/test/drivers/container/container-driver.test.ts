@@ -1,3 +1,4 @@
+import { Agent, request } from 'node:http';
 import { createServer } from 'node:net';
 import type { ImageArtifact } from '@gantry/driver-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -117,12 +118,17 @@ describeContainers('container driver', { timeout: 120_000 }, () => {
     const r1 = releaseOf(t.env, 'v1', v1);
     const r2 = releaseOf(t.env, 'v2', v2);
     await driver.deploy(r1, t.ctx);
+    // Requests on kept-alive connections all through a start and a switch: none may fail.
+    const load = steadyLoad(t.env.port);
     await driver.deploy(r2, t.ctx);
     expect(await served(t.env.port)).toBe('v2');
     const started = Date.now();
     expect((await driver.deploy({ ...r1, deploymentId: 'rollback' }, t.ctx)).kind).toBe('switch');
     const switchMs = Date.now() - started;
     expect(await served(t.env.port)).toBe('v1');
+    const answers = await load.stop();
+    expect(answers.failed).toEqual([]);
+    expect(answers.versions).toEqual(new Set(['v1', 'v2']));
     console.log(`container driver: rollback to the warm standby took ${switchMs} ms`);
     expect(await driver.releases(t.env, t.ctx)).toEqual([
       { sha: r1.sha, digest: v1.digest, state: 'serving' },
@@ -260,3 +266,37 @@ describeContainers('container driver', { timeout: 120_000 }, () => {
     }
   });
 });
+
+/** GETs / in a loop on one kept-alive connection until stopped: which versions answered, and every failure. */
+function steadyLoad(port: number): { stop(): Promise<{ versions: Set<string>; failed: string[] }> } {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const versions = new Set<string>();
+  const failed: string[] = [];
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const answer = await new Promise<string>((resolve) => {
+        const req = request({ host: '127.0.0.1', port, path: '/', agent }, (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => {
+            body += chunk;
+          });
+          res.on('end', () => resolve(res.statusCode === 200 ? body : `HTTP ${res.statusCode}: ${body}`));
+        });
+        req.on('error', (err) => resolve(`error: ${err.message}`));
+        req.end();
+      });
+      if (/^v\d$/.test(answer)) versions.add(answer);
+      else failed.push(answer);
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      agent.destroy();
+      return { versions, failed };
+    },
+  };
+}
