@@ -67,6 +67,9 @@ describeContainers('the CLI with image artifacts', () => {
     expect(table.stdout).toContain(` image  ${artifact!.digest.slice(0, 19)} `);
     expect(table.stdout).toContain(artifact!.reference!);
 
+    const again = await cli.run(['build', build.sha, '--app', 'shop']);
+    expect(again.stdout).toContain(`already has an image, ${artifact!.reference} (built once, never again)`);
+
     const shortRef = artifact!.reference!.replace(/(@sha256:[0-9a-f]{12})[0-9a-f]+$/, '$1');
     const status = await cli.run(['status']);
     expect(status.code, status.stderr).toBe(0);

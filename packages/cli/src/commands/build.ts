@@ -30,7 +30,7 @@ export async function buildCommand(
   if (res.kind === 'artifact-exists') {
     if (opts.json) return printJson(res);
     process.stdout.write(
-      `${short(res.artifact.sha)} already has artifact ${res.artifact.digest} (built once, never again); ` +
+      `${short(res.artifact.sha)} already has ${res.artifact.kind === 'image' ? `an image, ${res.artifact.reference}` : `artifact ${res.artifact.digest}`} (built once, never again); ` +
         'pass --rebuild to make a new one\n',
     );
     return;
@@ -58,7 +58,9 @@ export async function followBuild(api: ApiClient, id: string, show: boolean): Pr
         );
         if (b.artifactId) {
           const a = await api.get<Artifact>(`/api/artifacts/${b.artifactId}`);
-          process.stdout.write(`artifact ${a.id} ${a.digest} (${a.size} bytes) for ${short(a.sha)}\n`);
+          process.stdout.write(
+            `artifact ${a.id} ${a.digest} (${a.size} bytes) for ${short(a.sha)}${a.kind === 'image' ? `: image ${a.reference}` : ''}\n`,
+          );
         }
       }
       return b;
