@@ -47,14 +47,17 @@ describeContainers('the CLI with image artifacts', () => {
     });
     const build = await finishedBuild(s, add.body.buildIds[0]!, 180_000);
     expect(build.status, build.error ?? '').toBe('succeeded');
+    let seen: Deployment[] = [];
     const deployed = await waitFor(
       async () => {
-        const list = (await s.api<Deployment[]>('GET', '/api/deployments?app=shop&env=qa')).body;
-        return list.find((d) => !['queued', 'running'].includes(d.status));
+        seen = (await s.api<Deployment[]>('GET', '/api/deployments?app=shop&env=qa')).body;
+        return seen.find((d) => !['queued', 'running'].includes(d.status));
       },
       'the auto-deployment to qa',
       120_000,
-    );
+    ).catch((e: Error) => {
+      throw new Error(`${e.message}; deployments: ${JSON.stringify(seen)}`);
+    });
     expect(deployed.status, deployed.error ?? '').toBe('succeeded');
 
     const [artifact] = await cli.json<Artifact[]>(['artifacts', '--json']);
