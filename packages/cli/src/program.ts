@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { ApiError } from './api-client.js';
-import { appAdd, appList, appRegistry, appRemove, appSecret } from './commands/app.js';
+import { appAdd, appList, appRemove, appSecret } from './commands/app.js';
 import { artifactsCommand, pruneCommand } from './commands/artifacts.js';
 import { buildCommand, buildsCommand, cancelCommand, logsCommand } from './commands/build.js';
 import {
@@ -60,8 +60,12 @@ import { safeText } from './output.js';
 // or more of startup; they import it only when run.
 const serverCommand = async (opts: ServerOptions) =>
   (await import('./commands/server.js')).serverCommand(opts);
-const demoCommand = async (opts: { keep?: boolean }) =>
-  (await import('./commands/demo.js')).demoCommand(opts);
+const demoCommand = async (opts: {
+  keep?: boolean;
+  containers?: boolean;
+  baseImage?: string;
+  registry?: string;
+}) => (await import('./commands/demo.js')).demoCommand(opts);
 const hookInstall = async (repo: string, opts: { app: string; url?: string; json?: boolean }) =>
   (await import('./commands/hook.js')).hookInstall(repo, opts);
 
@@ -103,18 +107,6 @@ export function buildProgram(): Command {
     .description("print the app's webhook secret")
     .option('--json', 'print JSON')
     .action(appSecret);
-  app
-    .command('registry <name> [registry]')
-    .description(
-      "show or set where the app's images go, host[:port][/prefix] (instead of the server's GANTRY_REGISTRY)",
-    )
-    .option('--insecure', 'plain HTTP; TLS is on otherwise')
-    .option('--username <user>', 'the registry user')
-    .option('--password-env <var>', "the server's environment variable that holds the password")
-    .option('--password-file <path>', 'the file on the server that holds the password')
-    .option('--clear', "forget it: the app's images go to the server's registry again")
-    .option('--json', 'print JSON')
-    .action(appRegistry);
   app
     .command('remove <name>')
     .description(
@@ -562,6 +554,15 @@ export function buildProgram(): Command {
     .command('demo')
     .description('run the whole flow on a sample app with embedded defaults')
     .option('--keep', 'keep the server running at the end')
+    .option(
+      '--containers',
+      'build each release as an OCI image and run it with the container driver (needs an engine and a registry)',
+    )
+    .option('--base-image <ref>', 'with --containers: the image the app is copied into (needs node and sh)')
+    .option(
+      '--registry <host[:port][/prefix]>',
+      'with --containers: where the images go (default GANTRY_REGISTRY)',
+    )
     .action(demoCommand);
   return program;
 }

@@ -1,4 +1,6 @@
 export { loadServerConfig, type ServerConfig } from './config/server-config.js';
+export { connectEngine, type Engine, EngineUnavailable } from './containers/engine.js';
+export { parseRegistryAddress, RegistryClient, RegistryError } from './containers/registry.js';
 export { type Database, openDatabase } from './db/database.js';
 export * from './errors.js';
 export {

@@ -6,6 +6,11 @@ import { installPostReceiveHook, loadServerConfig, type RunningServer, startServ
 import pino from 'pino';
 import { ApiClient } from '../api-client.js';
 import { CliError } from '../context.js';
+import {
+  type DemoContainerOptions,
+  type DemoContainers,
+  prepareDemoContainers,
+} from '../demo/demo-containers.js';
 import { commitFiles, git, push } from '../demo/demo-git.js';
 import { pickDemoPorts } from '../demo/demo-ports.js';
 import { ms, Timeline } from '../demo/demo-timeline.js';
@@ -39,6 +44,16 @@ interface Demo {
   work: string;
   ports: DemoPorts;
   timeline: Timeline;
+  /** With `--containers`: every release is an OCI image run by the container driver. */
+  containers?: DemoContainers;
+}
+
+/** The sample app at `version`, as a tarball app or (with --containers) an image app. */
+function appFiles(d: Demo, version: number, broken = false): Record<string, string> {
+  return sampleAppFiles(version, d.ports, {
+    broken,
+    ...(d.containers && { image: { base: d.containers.base } }),
+  });
 }
 
 const urlOf = (d: Demo, env: keyof DemoPorts) => `http://127.0.0.1:${d.ports[env]}/`;
@@ -48,19 +63,33 @@ const urlOf = (d: Demo, env: keyof DemoPorts) => `http://127.0.0.1:${d.ports[env
  * builds, auto-deploy to QA, promotion to staging and production by pushed tags, a broken commit
  * that QA refuses, and a rollback of production. Everything lives in one temp folder.
  */
-export async function demoCommand(opts: { keep?: boolean }): Promise<void> {
+export async function demoCommand(
+  opts: { keep?: boolean; containers?: boolean } & DemoContainerOptions,
+): Promise<void> {
   const started = performance.now();
+  // Checked before anything is made: an engine, a registry and a base image.
+  const containers = opts.containers ? await prepareDemoContainers(opts) : undefined;
   const root = await mkdtemp(join(tmpdir(), 'gantry-demo-'));
   const bare = join(root, 'hello.git');
   const work = join(root, 'hello');
   await mkdir(work);
   const ports = await pickDemoPorts();
   say(`Sample app "hello" (a Node HTTP service with /healthz and a test) in ${root}`);
+  if (containers) {
+    out(
+      `Each release is an OCI image: the app's dist/ on ${containers.base}, built by ${containers.engine},\n` +
+        `pushed to ${containers.registry}${containers.insecure ? ' (plain HTTP)' : ''} and run by the container driver, always by digest.`,
+    );
+  }
   await git(root, 'init', '--quiet', '--bare', bare);
   await git(work, 'init', '--quiet');
   await git(work, 'remote', 'add', 'origin', bare);
 
-  const { config } = loadServerConfig({ dataDir: join(root, 'data'), port: 0, defaultPollIntervalMs: 0 }, {});
+  const { config, errors } = loadServerConfig(
+    { dataDir: join(root, 'data'), port: 0, defaultPollIntervalMs: 0 },
+    containers?.serverEnv ?? {},
+  );
+  if (errors.length) throw new CliError(errors.join('\n'));
   const server = await startServer(config, { logger: pino({ level: 'error' }) });
   process.env.GANTRY_URL = server.url;
   process.env.GANTRY_TOKEN = server.adminToken;
@@ -83,13 +112,13 @@ export async function demoCommand(opts: { keep?: boolean }): Promise<void> {
   let finished = false;
   let report: string | undefined;
   try {
-    const demo: Demo = { api, work, ports, timeline: new Timeline() };
+    const demo: Demo = { api, work, ports, timeline: new Timeline(), containers };
     await firstRelease(demo, bare, server);
     const v1 = await git(work, 'rev-parse', 'HEAD');
     await promote(demo, 'staging', 1);
     await promote(demo, 'production', 1);
 
-    await pushAndBuild(demo, 2, sampleAppFiles(2, ports), 'Say hello from version 2');
+    await pushAndBuild(demo, 2, appFiles(demo, 2), 'Say hello from version 2');
     await followQa(demo, 2);
     await promote(demo, 'staging', 2);
     await promote(demo, 'production', 2);
@@ -152,7 +181,7 @@ async function stopEverything(server: RunningServer): Promise<void> {
 
 /** Version 1 goes in before the app is added; adding it builds the head, which QA deploys on its own. */
 async function firstRelease(d: Demo, bare: string, server: RunningServer): Promise<void> {
-  await commitFiles(d.work, sampleAppFiles(1, d.ports), 'Sample service with /healthz');
+  await commitFiles(d.work, appFiles(d, 1), 'Sample service with /healthz');
   await git(d.work, 'push', '--quiet', 'origin', 'main');
   say(
     `gantry.yaml declares three environments: qa (auto_deploy) on :${d.ports.qa}, ` +
@@ -221,7 +250,7 @@ async function promote(d: Demo, env: 'staging' | 'production', version: number):
 
 async function brokenCommit(d: Demo): Promise<void> {
   const message = 'Read the greeting from greeting.txt';
-  const sha = await pushAndBuild(d, 3, sampleAppFiles(3, d.ports, { broken: true }), message);
+  const sha = await pushAndBuild(d, 3, appFiles(d, 3, true), message);
   say(
     `QA tries ${short(sha)}: its tests passed, but package copies no greeting.txt into the artifact, ` +
       `so /healthz answers 500; QA waits up to ${DEMO_HEALTH_TIMEOUT_S} s for it to get healthy`,

@@ -17,28 +17,31 @@ export function sampleVersion(version: number): string {
  * The files of the demo's sample app: a small Node HTTP service with /healthz and a test, deployed
  * to qa → staging → production. The `broken` variant passes its test but answers 500 on /healthz
  * once deployed: it reads greeting.txt, which the package step never copies into the artifact.
+ * With `image`, the artifact is an OCI image (dist copied into `image.base`) run by the container driver.
  */
 export function sampleAppFiles(
   version: number,
   ports: DemoPorts,
-  opts: { broken?: boolean } = {},
+  opts: { broken?: boolean; image?: { base: string } } = {},
 ): Record<string, string> {
+  const image = opts.image ? `\n  image: { base: ${JSON.stringify(opts.image.base)} }` : '';
+  const driver = opts.image ? 'driver: container, ' : '';
   const files: Record<string, string> = {
     'gantry.yaml': `app: hello
 build:
   steps:
     - { name: test, run: "node --test" }
     - { name: package, run: "mkdir -p dist && cp server.js package.json dist/" }
-  artifact: { path: dist }
+  artifact: { path: dist }${image}
   timeout: 2m
 run:
   command: node server.js
   port_env: PORT
   health: { path: /healthz, timeout: ${DEMO_HEALTH_TIMEOUT_S}s }
 environments:
-  qa: { auto_deploy: true, port: ${ports.qa} }
-  staging: { promote_from: qa, port: ${ports.staging} }
-  production: { promote_from: staging, protected: true, port: ${ports.production} }
+  qa: { ${driver}auto_deploy: true, port: ${ports.qa} }
+  staging: { ${driver}promote_from: qa, port: ${ports.staging} }
+  production: { ${driver}promote_from: staging, protected: true, port: ${ports.production} }
 `,
     'package.json': `${JSON.stringify({ name: 'hello', version: sampleVersion(version), type: 'module', private: true }, null, 2)}\n`,
     'server.js': opts.broken ? brokenServer(version) : server(version),

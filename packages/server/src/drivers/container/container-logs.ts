@@ -7,32 +7,51 @@ const MAX_LINE = 16_384;
 /**
  * Streams a container's output, line by line, into the deployment's log while the deployment runs.
  * The engine keeps the container's own log (`docker logs <name>`) for what comes after.
+ * Never waits for the stream: podman answers a follow of a container that has written nothing yet
+ * only with its first line, so awaiting it would hold the deployment until the app logs.
  * Returns a function that stops following; it resolves once the lines seen so far were written.
  */
-export async function followLogs(
+export function followLogs(
   docker: Docker,
   id: string,
   name: string,
   logger: DriverLogger,
-): Promise<() => Promise<void>> {
-  let stream: NodeJS.ReadableStream & { destroy?: () => void };
-  try {
-    stream = (await docker
-      .getContainer(id)
-      .logs({ follow: true, stdout: true, stderr: true })) as unknown as NodeJS.ReadableStream;
-  } catch (err) {
-    logger.warn(`cannot follow the logs of container ${name}: ${(err as Error).message}`);
-    return async () => undefined;
-  }
+): () => Promise<void> {
+  const ac = new AbortController();
+  let stopped = false;
+  let stream: (NodeJS.ReadableStream & { destroy?: () => void }) | null = null;
   const out = lineWriter((line) => logger.info(`${name}: ${line}`, { container: name, stream: 'stdout' }));
   const err = lineWriter((line) => logger.info(`${name}: ${line}`, { container: name, stream: 'stderr' }));
-  docker.modem.demuxStream(stream, out, err);
-  stream.on('error', () => undefined);
+  void docker
+    .getContainer(id)
+    .logs({
+      follow: true,
+      stdout: true,
+      stderr: true,
+      abortSignal: ac.signal,
+    } as Docker.ContainerLogsOptions & {
+      follow: true;
+    })
+    .then((opened) => {
+      const s = opened as unknown as NodeJS.ReadableStream & { destroy?: () => void };
+      s.on('error', () => undefined);
+      if (stopped) return s.destroy?.();
+      stream = s;
+      docker.modem.demuxStream(s, out, err);
+    })
+    .catch((e: unknown) => {
+      if (!stopped) logger.warn(`cannot follow the logs of container ${name}: ${(e as Error).message}`);
+    });
   return async () => {
-    // Lines already in flight arrive within a moment; the follow itself never ends by itself.
-    await new Promise((r) => setTimeout(r, 100));
-    stream.removeAllListeners('data');
-    stream.destroy?.();
+    stopped = true;
+    if (stream) {
+      // Lines already in flight arrive within a moment; the follow itself never ends by itself.
+      await new Promise((r) => setTimeout(r, 100));
+      stream.removeAllListeners('data');
+      stream.destroy?.();
+    } else {
+      ac.abort();
+    }
     out.end();
     err.end();
   };

@@ -103,7 +103,7 @@ export async function startContainer(
       if (attempt === 1 && /address already in use/i.test(reason)) continue;
       throw new Error(`container ${name} of ${short} could not start: ${reason}`);
     }
-    stopLogs = await followLogs((await kit.engine()).streams, id, name, ctx.logger);
+    stopLogs = followLogs((await kit.engine()).streams, id, name, ctx.logger);
     ctx.logger.info(`started container ${name} (${id.slice(0, 12)}) of ${short} on 127.0.0.1:${port}`);
     ctx.phase('health');
     const watcher = exitWatcher(docker, id);
