@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { ApiError } from './api-client.js';
-import { appAdd, appList, appRemove, appSecret } from './commands/app.js';
+import { appAdd, appList, appRegistry, appRemove, appSecret } from './commands/app.js';
 import { artifactsCommand, pruneCommand } from './commands/artifacts.js';
 import { buildCommand, buildsCommand, cancelCommand, logsCommand } from './commands/build.js';
 import {
@@ -107,6 +107,18 @@ export function buildProgram(): Command {
     .description("print the app's webhook secret")
     .option('--json', 'print JSON')
     .action(appSecret);
+  app
+    .command('registry <name> [registry]')
+    .description(
+      "show or set where the app's images go, host[:port][/prefix] (instead of the server's GANTRY_REGISTRY)",
+    )
+    .option('--insecure', 'plain HTTP; TLS is on otherwise')
+    .option('--username <user>', 'the registry user')
+    .option('--password-env <var>', "the server's environment variable that holds the password")
+    .option('--password-file <path>', 'the file on the server that holds the password')
+    .option('--clear', "forget it: the app's images go to the server's registry again")
+    .option('--json', 'print JSON')
+    .action(appRegistry);
   app
     .command('remove <name>')
     .description(
