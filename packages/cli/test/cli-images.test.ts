@@ -78,7 +78,7 @@ describeContainers('the CLI with image artifacts', () => {
     expect(status.code, status.stderr).toBe(0);
     expect(status.stdout.split('\n')[0]).toMatch(/^APP\s+ENV\s+SHA\s+IMAGE\s+COMMIT\s+/);
     expect(status.stdout).toMatch(
-      new RegExp(`shop\\s+qa\\s+${build.sha.slice(0, 10)}\\s+${escape(shortRef)}\\s`),
+      new RegExp(`shop\\s+qa\\s+${build.sha.slice(0, 10)}\\s+${escapeRegExp(shortRef)}\\s`),
     );
 
     // Refused by promote_from (never in staging): recorded, with its image.
@@ -122,6 +122,6 @@ describeContainers('the CLI with image artifacts', () => {
   });
 });
 
-function escape(text: string): string {
+function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

@@ -317,12 +317,17 @@ run: { command: node server.js, limits: { memory: 256m, cpus: 0.5 } }
     }
   });
 
-  it('fails a build.image without a Dockerfile, saying what to add', async () => {
+  it('fails a build.image without a Dockerfile, or a base image without its artifact folder, saying what to add', async () => {
     server = await startTestServer({ name: 'sqlite' }, { registry: serverRegistry() });
     const app = await createApp(server, 'build:\n  steps: [{ name: s, run: "true" }]\n  image: {}\n');
     const build = await finishedBuild(server, app.buildIds[0]!);
     expect(build.status).toBe('failed');
     expect(build.error).toContain('build.image: there is no Dockerfile in the worktree after the steps ran');
     expect(build.error).toContain('build.image.base');
+    const yaml = `build:\n  steps: [{ name: s, run: "true" }]\n  artifact: { path: dist }\n  image: { base: "${baseImages.busybox}" }\nrun: { command: x }\n`;
+    const sha = await app.pushFiles({ 'gantry.yaml': yaml });
+    const res = await server.api<{ build: Build }>('POST', '/api/builds', { app: 'shop', ref: sha });
+    const noFolder = await finishedBuild(server, res.body.build.id);
+    expect(noFolder.error).toContain('artifact path "dist" is not a folder after the build');
   });
 });

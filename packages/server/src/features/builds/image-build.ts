@@ -1,5 +1,5 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { realpath } from 'node:fs/promises';
+import { realpath, stat } from 'node:fs/promises';
 import type { Build, GantryImage, GantryYaml } from '@gantry/contracts';
 import type { Logger } from 'pino';
 import { connectEngine, type Engine, followProgress } from '../../containers/engine.js';
@@ -178,11 +178,18 @@ export class ImageBuilder {
     if (image.base) {
       const path = input.config.build.artifact?.path ?? '.';
       const dir = await insideWorktree(root, path, 'artifact path').catch((e: unknown) => {
-        if (e instanceof OutsideWorktree) throw new BuildFailure(e.message);
-        throw new BuildFailure(
-          `artifact path "${path}" does not exist after the build; check build.artifact.path in gantry.yaml`,
-        );
+        throw new BuildFailure(e instanceof OutsideWorktree ? e.message : String(e));
       });
+      if (
+        !(await stat(dir).then(
+          (st) => st.isDirectory(),
+          () => false,
+        ))
+      ) {
+        throw new BuildFailure(
+          `artifact path "${path}" is not a folder after the build; check build.artifact.path in gantry.yaml`,
+        );
+      }
       const source: ContextSource = {
         root: dir,
         into: 'app',
@@ -211,7 +218,9 @@ export class ImageBuilder {
       );
     }
     const ignore = [...(await readDockerignore(root)), `!${dockerfile}`, '!.dockerignore'];
-    const tar = await contextTar([{ root, into: '', skip, ignore }]);
+    const tar = await contextTar([{ root, into: '', skip, ignore }]).catch((e: unknown) => {
+      throw new BuildFailure(`cannot read the build context: ${(e as Error).message}`);
+    });
     return { ...tar, dockerfile };
   }
 
