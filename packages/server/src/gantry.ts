@@ -137,7 +137,7 @@ export async function createGantry(config: ServerConfig, opts: CreateGantryOptio
   const drivers = new DriverRegistry()
     .register(createProcessDriver({ baseEnv: appEnvironment(process.env) }))
     .register(createCommandDriver({ sandbox }))
-    .register(createContainerDriver());
+    .register(createContainerDriver({ network: config.containerNetwork }));
   const deployments = new DeploymentService(
     deploymentStore,
     envStore,

@@ -57,6 +57,11 @@ export interface ServerConfig {
    * Frontend API (`/api/frontend`); no other route answers cross-origin requests.
    */
   frontendCorsOrigins: string[];
+  /**
+   * GANTRY_CONTAINER_NETWORK (`host`, the default, or `bridge`): how the container driver connects
+   * containers. With `bridge` an app no longer shares the host's loopback (docs/architecture.md).
+   */
+  containerNetwork: 'host' | 'bridge';
   /** GANTRY_REGISTRY (`host[:port][/prefix]`) and friends: where image artifacts are pushed. */
   registry?: ServerRegistry;
 }
@@ -201,7 +206,12 @@ export function loadServerConfig(
         .map((o) => o.trim())
         .filter((o) => o !== ''),
     registry: 'registry' in overrides ? overrides.registry : registry(env, errors),
+    containerNetwork:
+      overrides.containerNetwork ?? (env.GANTRY_CONTAINER_NETWORK as 'host' | 'bridge' | undefined) ?? 'host',
   };
+  if (config.containerNetwork !== 'host' && config.containerNetwork !== 'bridge') {
+    errors.push(`GANTRY_CONTAINER_NETWORK=${config.containerNetwork}: expected host or bridge`);
+  }
   if (!sandboxModes.includes(config.buildsSandbox)) {
     errors.push(`--sandbox ${config.buildsSandbox}: expected one of ${sandboxModes.join(', ')}`);
   }

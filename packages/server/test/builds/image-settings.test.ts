@@ -19,6 +19,18 @@ import { openTestDatabase } from '../support/test-database.js';
 
 afterAll(cleanupAll);
 
+describe('container network setting', () => {
+  it('is host unless GANTRY_CONTAINER_NETWORK says bridge; anything else is an error', () => {
+    expect(loadServerConfig({}, {}).config.containerNetwork).toBe('host');
+    expect(loadServerConfig({}, { GANTRY_CONTAINER_NETWORK: 'bridge' }).config.containerNetwork).toBe(
+      'bridge',
+    );
+    expect(loadServerConfig({}, { GANTRY_CONTAINER_NETWORK: 'none' }).errors).toEqual([
+      'GANTRY_CONTAINER_NETWORK=none: expected host or bridge',
+    ]);
+  });
+});
+
 describe('registry settings', () => {
   it('reads GANTRY_REGISTRY and its credentials; TLS on unless GANTRY_REGISTRY_INSECURE=1', () => {
     const { config, errors } = loadServerConfig(
