@@ -3,15 +3,20 @@ import { join } from 'node:path';
 import type { Build, Deployment } from '@gantry/contracts';
 import { freePortsBelowEphemeral } from '../packages/cli/src/demo/demo-ports.js';
 import { installPostReceiveHook } from '../packages/server/src/git/post-receive-hook.js';
-import { type BenchServer, git, isFinished, type Scope, sleep, startBenchServer } from './support.js';
+import { type BenchServer, git, isFinished, type Scope, sleep, startBenchServer, within } from './support.js';
 
-/** The benchmarked app: `/` answers its VERSION file, `/healthz` 200. Booting it is Node's start-up. */
+/**
+ * The benchmarked app: `/` answers its VERSION file, `/healthz` 200. Booting it is Node's start-up.
+ * It says where it listens, as most apps do: with podman 4.3 the container driver's log follow waits
+ * for a container's first output (up to dockerode's 10 s timeout), so a silent app would time that.
+ */
 export const BENCH_SERVER_JS = `import { createServer } from 'node:http';
 import { readFileSync } from 'node:fs';
 const version = readFileSync(new URL('./VERSION', import.meta.url), 'utf8').trim();
+const port = Number(process.env.PORT);
 createServer((req, res) => {
   res.end(req.url === '/healthz' ? 'ok' : version);
-}).listen(Number(process.env.PORT), '127.0.0.1');
+}).listen(port, '127.0.0.1', () => console.log(\`listening on 127.0.0.1:\${port}\`));
 `;
 
 /** How the app is built and run; the default is a tar.gz artifact run by the process driver. */
@@ -59,7 +64,9 @@ export async function createDeployBench(
   opts: DeployBenchOptions = {},
 ): Promise<DeployBench> {
   const bench = await startBenchServer(scope, undefined, opts.serverEnv);
-  scope.defer(() => bench.server.gantry.deployer.stopAllEnvironments());
+  scope.defer(() =>
+    within(bench.server.gantry.deployer.stopAllEnvironments(), 120_000, 'stopping the environments'),
+  );
   const portList = await freePortsBelowEphemeral(envs.length);
   const ports = Object.fromEntries(envs.map((e, i) => [e.name, portList[i]!]));
   const root = await scope.tempDir('deploy');

@@ -70,7 +70,7 @@ export async function startBenchServer(
   );
   if (errors.length) throw new Error(`bench server config: ${errors.join('; ')}`);
   const server = await startServer(config, { schema, logger: pino({ level: 'silent' }) });
-  scope.defer(() => server.stop());
+  scope.defer(() => within(server.stop(), 120_000, 'stopping the bench server'));
   const token = server.adminToken!;
   return {
     server,
@@ -193,6 +193,16 @@ export async function createHookedApp(scope: Scope, bench: BenchServer, name: st
 
 export function isFinished(b: Build): boolean {
   return b.finishedAt !== null;
+}
+
+/** `p`, or a rejection naming `what` after `ms`: a bench cleanup that hangs must not hang the run. */
+export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms / 1000} s`)), ms);
+    timer.unref();
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }
 
 export function sleep(ms: number): Promise<void> {
