@@ -88,9 +88,9 @@ export async function benchContainers(out: ContainersBench, opts: ContainersOpti
 }
 
 /** The set-up's variables, or why there are none (the script is missing or fails). */
-async function containerEnv(): Promise<Record<string, string> | string> {
+export async function containerEnv(setup = SETUP): Promise<Record<string, string> | string> {
   try {
-    const { stdout } = await promisify(execFile)(SETUP, ['--env'], { timeout: 300_000 });
+    const { stdout } = await promisify(execFile)(setup, ['--env'], { timeout: 300_000 });
     const env: Record<string, string> = {};
     for (const line of stdout.split('\n')) {
       const m = EXPORTS.exec(line.trim());
