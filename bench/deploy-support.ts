@@ -5,18 +5,13 @@ import { freePortsBelowEphemeral } from '../packages/cli/src/demo/demo-ports.js'
 import { installPostReceiveHook } from '../packages/server/src/git/post-receive-hook.js';
 import { type BenchServer, git, isFinished, type Scope, sleep, startBenchServer, within } from './support.js';
 
-/**
- * The benchmarked app: `/` answers its VERSION file, `/healthz` 200. Booting it is Node's start-up.
- * It says where it listens, as most apps do: with podman 4.3 the container driver's log follow waits
- * for a container's first output (up to dockerode's 10 s timeout), so a silent app would time that.
- */
+/** The benchmarked app: `/` answers its VERSION file, `/healthz` 200. Booting it is Node's start-up. */
 export const BENCH_SERVER_JS = `import { createServer } from 'node:http';
 import { readFileSync } from 'node:fs';
 const version = readFileSync(new URL('./VERSION', import.meta.url), 'utf8').trim();
-const port = Number(process.env.PORT);
 createServer((req, res) => {
   res.end(req.url === '/healthz' ? 'ok' : version);
-}).listen(port, '127.0.0.1', () => console.log(\`listening on 127.0.0.1:\${port}\`));
+}).listen(Number(process.env.PORT), '127.0.0.1');
 `;
 
 /** How the app is built and run; the default is a tar.gz artifact run by the process driver. */
