@@ -40,6 +40,16 @@ export async function pullImage(
   signal: AbortSignal,
   onLine: (line: string) => void,
 ): Promise<void> {
+  // A reference by digest names the same bytes forever: what the engine has needs no pull (a cold
+  // rollback to an image it ran before starts at once). The registry was asked when the request came in.
+  const present = await docker
+    .getImage(image.reference)
+    .inspect()
+    .catch(() => null);
+  if (present) {
+    onLine(`the engine has ${image.reference} already; no pull`);
+    return;
+  }
   const auth = image.registry?.auth;
   const opts: Record<string, unknown> = { fromImage: image.reference, abortSignal: signal };
   if (image.registry?.insecure) opts.tlsVerify = false;
