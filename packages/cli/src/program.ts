@@ -55,19 +55,20 @@ import { tokensCreate } from './commands/tokens.js';
 import { validateCommand } from './commands/validate.js';
 import { CliError } from './context.js';
 import { safeText } from './output.js';
+import { ensureTypescript } from './server-module.js';
 
 // These three load @gantry/server (Fastify, SQLite, pg …), which costs every other command a second
 // or more of startup; they import it only when run.
 const serverCommand = async (opts: ServerOptions) =>
-  (await import('./commands/server.js')).serverCommand(opts);
+  (await ensureTypescript().then(() => import('./commands/server.js'))).serverCommand(opts);
 const demoCommand = async (opts: {
   keep?: boolean;
   containers?: boolean;
   baseImage?: string;
   registry?: string;
-}) => (await import('./commands/demo.js')).demoCommand(opts);
+}) => (await ensureTypescript().then(() => import('./commands/demo.js'))).demoCommand(opts);
 const hookInstall = async (repo: string, opts: { app: string; url?: string; json?: boolean }) =>
-  (await import('./commands/hook.js')).hookInstall(repo, opts);
+  (await ensureTypescript().then(() => import('./commands/hook.js'))).hookInstall(repo, opts);
 
 export function buildProgram(): Command {
   const program = new Command('gantry')

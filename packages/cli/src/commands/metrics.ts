@@ -3,6 +3,7 @@ import { humanDaysPerWeek, humanDuration, humanRate, parseDuration } from '@gant
 import type { MetricsInput, MetricsReport } from '@gantry/server';
 import { CliError, client, pickApp, qs } from '../context.js';
 import { plural, printJson, table } from '../output.js';
+import { loadServer } from '../server-module.js';
 
 const DAY_MS = 86_400_000;
 
@@ -63,7 +64,7 @@ function windowOf(opts: MetricsOptions, defaultTo: number): { from?: string; to?
 
 /** The events file, read and checked; bad records end the command with the list of problems. */
 export async function readEventsFile(file: string) {
-  const { parseEventsFile, EventsFileError } = await import('@gantry/server');
+  const { parseEventsFile, EventsFileError } = await loadServer();
   const text = await readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
     throw new CliError(`cannot read ${file}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`);
   });
@@ -111,7 +112,7 @@ export async function loadReport(opts: MetricsOptions): Promise<{ report: Metric
   const from = w.from ?? new Date(Date.parse(to) - 28 * DAY_MS).toISOString();
   if (Date.parse(from) >= Date.parse(to))
     throw new CliError(`the window is empty: --from (${from}) must be before --to (${to})`);
-  const { pooledReportFromEvents, reportFromEvents } = await import('@gantry/server');
+  const { pooledReportFromEvents, reportFromEvents } = await loadServer();
   const scope = { env, from, to, bucket, ...slos };
   const report =
     app === undefined
@@ -279,7 +280,7 @@ export async function eventsExport(opts: { app?: string; output?: string }) {
 
 export async function reportCommand(opts: MetricsOptions & { html: string }) {
   const { report, notes } = await loadReport(opts);
-  const { renderReportHtml } = await import('@gantry/server');
+  const { renderReportHtml } = await loadServer();
   await writeFile(opts.html, renderReportHtml(report, { generatedAt: new Date().toISOString() }));
   process.stdout.write(
     `wrote ${opts.html}: ${report.app}/${report.env}, ${day(report.from)} → ${day(report.to)}, ${plural(report.deploymentFrequency.deployments, 'deployment')}\n`,
