@@ -1,4 +1,4 @@
-import type { Artifact, Deployment } from '@gantry/contracts';
+import type { Artifact, Deployment, EnvironmentState } from '@gantry/contracts';
 import { afterAll, expect, it } from 'vitest';
 import { createApp, finishedBuild } from '../../server/test/support/app-fixture.js';
 import { baseImages, describeContainers, registry } from '../../server/test/support/container-fixtures.js';
@@ -32,7 +32,7 @@ afterAll(async () => {
 });
 
 describeContainers('the CLI with image artifacts', () => {
-  it('artifacts, status and history show the image reference; app registry shows, sets and clears', async () => {
+  it('artifacts, status and history show the image reference; deploy and rollback --to take images; app registry shows, sets and clears', async () => {
     server = await startTestServer(
       { name: 'sqlite' },
       { registry: { url: `${registry}/${prefix}`, host: registry, prefix, insecure: true } },
@@ -88,6 +88,20 @@ describeContainers('the CLI with image artifacts', () => {
     expect(history.stdout.split('\n')[0]).toMatch(/^ID\s+SHA\s+IMAGE\s+FROM\s+TRIGGER\s+STATUS/);
     expect(history.stdout).toContain(shortRef);
     expect(history.stdout).toContain('rejected');
+
+    // A second image, deployed by the CLI, then `rollback --to` the first: an image like a tarball.
+    const v2 = await app.pushFiles({ 'server.js': SERVER_JS.replace("'hello'", "'hello v2'") }, 'v2');
+    const built2 = await cli.run(['build', v2, '--app', 'shop']);
+    expect(built2.code, built2.stdout + built2.stderr).toBe(0);
+    const deploy2 = await cli.run(['deploy', 'qa', v2, '--no-tag', '--app', 'shop', '--yes']);
+    expect(deploy2.code, deploy2.stdout + deploy2.stderr).toBe(0);
+    const qa = (await cli.json<EnvironmentState[]>(['status', '--json'])).find((e) => e.env === 'qa')!;
+    expect(await (await fetch(qa.url)).text()).toBe('hello v2');
+    const back = await cli.run(['rollback', 'qa', '--to', build.sha, '--app', 'shop', '--yes']);
+    expect(back.code, back.stdout + back.stderr).toBe(0);
+    expect(await (await fetch(qa.url)).text()).toBe('hello');
+    const [last] = (await s.api<Deployment[]>('GET', '/api/deployments?app=shop&env=qa&limit=1')).body;
+    expect(last).toMatchObject({ sha: build.sha, trigger: 'rollback', status: 'succeeded' });
 
     const none = await cli.run(['app', 'registry', 'shop']);
     expect(none.stdout).toBe(
