@@ -51,10 +51,29 @@ export function followLogs(
       stream.destroy?.();
     } else {
       ac.abort();
+      // The follow never opened (podman answers it only after the container's first output, and
+      // late under load): take what the container wrote so far in one read instead.
+      const written = await docker
+        .getContainer(id)
+        .logs({ stdout: true, stderr: true, follow: false })
+        .catch(() => null);
+      if (written) writeFrames(Buffer.from(written as unknown as Uint8Array), out, err);
     }
     out.end();
     err.end();
   };
+}
+
+/** Docker's multiplexed log format: 8-byte headers (1 stdout, 2 stderr; big-endian length). */
+function writeFrames(buf: Buffer, out: Writable, err: Writable): void {
+  let at = 0;
+  while (at + 8 <= buf.length) {
+    const kind = buf[at];
+    const size = buf.readUInt32BE(at + 4);
+    const body = buf.subarray(at + 8, at + 8 + size);
+    (kind === 2 ? err : out).write(body);
+    at += 8 + size;
+  }
 }
 
 function lineWriter(onLine: (line: string) => void): Writable {
