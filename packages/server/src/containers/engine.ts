@@ -4,7 +4,7 @@
  * image builds (features/builds) and the container driver (drivers/container).
  */
 import { existsSync } from 'node:fs';
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 
 export interface Engine {
   docker: Docker;
@@ -12,6 +12,15 @@ export interface Engine {
   endpoint: string;
   /** What answered, e.g. `podman 4.3.1 (Docker API 1.41)`, for build logs and `gantry status`. */
   description: string;
+}
+
+/**
+ * A client for an endpoint. dockerode (with its gRPC and protobuf dependencies) is loaded on first
+ * use, so a server that never meets an image or a container does not pay for it at start.
+ */
+export async function dockerClient(options: Docker.DockerOptions): Promise<Docker> {
+  const { default: DockerClient } = await import('dockerode');
+  return new DockerClient(options);
 }
 
 /** Candidate sockets when DOCKER_HOST is unset, in order. */
@@ -61,7 +70,7 @@ export async function connectEngine(env: NodeJS.ProcessEnv = process.env): Promi
   const problems: string[] = [];
   for (const candidate of candidates) {
     const endpoint = candidate.startsWith('/') ? `unix://${candidate}` : candidate;
-    const docker = new Docker({ ...engineOptions(candidate), timeout: 10_000 });
+    const docker = await dockerClient({ ...engineOptions(candidate), timeout: 10_000 });
     try {
       const version = (await docker.version()) as Docker.DockerVersion & {
         Components?: { Name: string; Version: string }[];

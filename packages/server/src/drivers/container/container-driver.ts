@@ -8,8 +8,7 @@ import type {
   Release,
   RunningRelease,
 } from '@gantry/driver-api';
-import Docker from 'dockerode';
-import { connectEngine, type Engine, engineOptions } from '../../containers/engine.js';
+import { connectEngine, dockerClient, type Engine, engineOptions } from '../../containers/engine.js';
 import { KeyedMutex } from '../../lib/keyed-mutex.js';
 import { probeHealth } from '../process/health-check.js';
 import { readProxyState, stopProxy } from '../process/proxy-control.js';
@@ -72,10 +71,10 @@ export function createContainerDriver(opts: ContainerDriverOptions = {}): Contai
   let engine: Promise<DriverEngine> | null = null;
   const getEngine = (): Promise<DriverEngine> => {
     engine ??= (opts.connect ?? (() => connectEngine()))().then(
-      (found) => ({
+      async (found) => ({
         ...found,
-        docker: new Docker({ ...engineOptions(found.endpoint), timeout: 120_000 }),
-        streams: new Docker(engineOptions(found.endpoint)),
+        docker: await dockerClient({ ...engineOptions(found.endpoint), timeout: 120_000 }),
+        streams: await dockerClient(engineOptions(found.endpoint)),
       }),
       (err: unknown) => {
         engine = null; // an engine started later is found at the next use
