@@ -1,8 +1,7 @@
 import type { DriverContext, EnvironmentSpec } from '@gantry/driver-api';
 import type Docker from 'dockerode';
-import { sleep } from '../process/health-check.js';
 import { shortSha, standbyCount } from '../process/plan-process-deploy.js';
-import { readProxyState } from '../process/proxy-control.js';
+import { drained } from '../process/proxy-control.js';
 import type { ContainerKit } from './container-kit.js';
 import { environmentFilter, LABEL } from './container-labels.js';
 import { containerStatus, listContainers, stopAndRemove } from './container-ops.js';
@@ -77,17 +76,5 @@ export async function stopUnwanted(
     const name = c.Names?.[0]?.replace(/^\//, '') ?? c.Id.slice(0, 12);
     ctx.logger.warn(`removing untracked container ${name} of ${shortSha(c.Labels?.[LABEL.sha] ?? '?')}`);
     await stopAndRemove(docker, c.Id, kit.stopTimeoutS);
-  }
-}
-
-/** Waits until the proxy forwards no request to that upstream any more. */
-async function drained(workdir: string, port: number, sha: string, timeoutMs: number): Promise<boolean> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const proxy = await readProxyState(workdir);
-    const route = proxy?.inflight.find((r) => r.port === port && r.sha === sha);
-    if (!proxy || !route || route.count === 0) return true;
-    if (Date.now() >= until) return false;
-    await sleep(50);
   }
 }

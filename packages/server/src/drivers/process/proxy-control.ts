@@ -7,6 +7,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { EnvironmentSpec } from '@gantry/driver-api';
 import { Conflict } from '../../errors.js';
 import { portTaken } from './free-port.js';
+import { sleep } from './health-check.js';
 import { isAlive, stopProcessGroup } from './process-group.js';
 import { PORT_IN_USE_EXIT, proxyFiles } from './proxy-files.js';
 import { logTail } from './release-process.js';
@@ -148,4 +149,21 @@ function control<T>(workdir: string, method: string, path: string, body?: unknow
     if (payload) req.setHeader('content-type', 'application/json');
     req.end(payload);
   });
+}
+
+/** Waits until the proxy forwards no request to that upstream any more (both drivers drain this way). */
+export async function drained(
+  workdir: string,
+  port: number,
+  sha: string,
+  timeoutMs: number,
+): Promise<boolean> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const proxy = await readProxyState(workdir);
+    const route = proxy?.inflight.find((r) => r.port === port && r.sha === sha);
+    if (!proxy || !route || route.count === 0) return true;
+    if (Date.now() >= until) return false;
+    await sleep(50);
+  }
 }

@@ -2,10 +2,9 @@ import type { DriverContext, EnvironmentSpec } from '@gantry/driver-api';
 import type { DriverKit } from './driver-kit.js';
 import { type EnvState, readEnvState, writeEnvState } from './env-state.js';
 import { findReleaseGroups, isReleaseProcess } from './find-release-processes.js';
-import { sleep } from './health-check.js';
 import { shortSha, standbyCount } from './plan-process-deploy.js';
 import { stopProcessGroup } from './process-group.js';
-import { readProxyState } from './proxy-control.js';
+import { drained } from './proxy-control.js';
 import { pruneReleaseFolders } from './release-folders.js';
 
 /**
@@ -83,16 +82,4 @@ export async function pruneFolders(kit: DriverKit, workdir: string): Promise<voi
 function runs(state: EnvState, workdir: string, sha: string): boolean {
   const proc = state.processes[sha];
   return !!proc && isReleaseProcess(proc.pid, workdir, sha);
-}
-
-/** Waits until the proxy forwards no request to that upstream any more. */
-async function drained(workdir: string, port: number, sha: string, timeoutMs: number): Promise<boolean> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const proxy = await readProxyState(workdir);
-    const route = proxy?.inflight.find((r) => r.port === port && r.sha === sha);
-    if (!proxy || !route || route.count === 0) return true;
-    if (Date.now() >= until) return false;
-    await sleep(50);
-  }
 }
