@@ -1,13 +1,20 @@
-/** API resources as the HTTP API returns them (camelCase, ISO-8601 UTC times). */
-export interface App {
-  id: string;
-  name: string;
-  repoUrl: string;
-  branch: string;
-  pollIntervalMs: number;
-  headSha: string | null;
-  createdAt: string;
-}
+import { z } from 'zod';
+
+/**
+ * API resources as the HTTP API returns them (camelCase, ISO-8601 UTC times). Each is a zod schema
+ * (`appSchema`, …) that the routes declare as their response, so the OpenAPI document describes it,
+ * and a type of the same name inferred from it.
+ */
+export const appSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  repoUrl: z.string(),
+  branch: z.string(),
+  pollIntervalMs: z.number(),
+  headSha: z.string().nullable(),
+  createdAt: z.string(),
+});
+export type App = z.infer<typeof appSchema>;
 
 /**
  * Where an app's images go instead of the server's registry (GANTRY_REGISTRY). Set by an admin
@@ -17,28 +24,30 @@ export interface App {
  * @example
  * const r: AppRegistry = { url: 'registry.example.com/team', insecure: false, username: 'ci', passwordEnv: 'SHOP_REGISTRY_PASSWORD', passwordFile: null };
  */
-export interface AppRegistry {
+export const appRegistrySchema = z.object({
   /** `host[:port][/prefix]`; images go to `<host>/<prefix>/<app>` unless build.image.repository says otherwise. */
-  url: string;
+  url: z.string(),
   /** Plain HTTP (or TLS without verification): only when asked. */
-  insecure: boolean;
-  username: string | null;
-  passwordEnv: string | null;
-  passwordFile: string | null;
-}
+  insecure: z.boolean(),
+  username: z.string().nullable(),
+  passwordEnv: z.string().nullable(),
+  passwordFile: z.string().nullable(),
+});
+export type AppRegistry = z.infer<typeof appRegistrySchema>;
 
-export interface Commit {
-  appId: string;
-  sha: string;
-  parents: string[];
-  authorName: string;
-  authorEmail: string;
-  authoredAt: string;
-  committedAt: string;
-  message: string;
-  seenAt: string;
-  pushId: string | null;
-}
+export const commitSchema = z.object({
+  appId: z.string(),
+  sha: z.string(),
+  parents: z.array(z.string()),
+  authorName: z.string(),
+  authorEmail: z.string(),
+  authoredAt: z.string(),
+  committedAt: z.string(),
+  message: z.string(),
+  seenAt: z.string(),
+  pushId: z.string().nullable(),
+});
+export type Commit = z.infer<typeof commitSchema>;
 
 export const buildStatuses = [
   'queued',
@@ -58,38 +67,43 @@ export const finishedBuildStatuses: readonly BuildStatus[] = [
   'interrupted',
 ];
 
-export type StepStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled';
+export const stepStatuses = ['pending', 'running', 'succeeded', 'failed', 'skipped', 'cancelled'] as const;
+export type StepStatus = (typeof stepStatuses)[number];
 
-export interface BuildStep {
-  idx: number;
-  name: string;
-  run: string;
-  status: StepStatus;
-  startedAt: string | null;
-  finishedAt: string | null;
-  exitCode: number | null;
-  durationMs: number | null;
-}
+export const buildStepSchema = z.object({
+  idx: z.number(),
+  name: z.string(),
+  run: z.string(),
+  status: z.enum(stepStatuses),
+  startedAt: z.string().nullable(),
+  finishedAt: z.string().nullable(),
+  exitCode: z.number().nullable(),
+  durationMs: z.number().nullable(),
+});
+export type BuildStep = z.infer<typeof buildStepSchema>;
 
-export interface Build {
-  id: string;
-  appId: string;
-  app: string;
-  sha: string;
-  status: BuildStatus;
-  reason: string;
-  requestedBy: string;
-  queuedAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-  attempt: number;
-  sloMs: number;
-  sloBreached: boolean;
-  exitCode: number | null;
-  error: string | null;
-  artifactId: string | null;
-  steps?: BuildStep[];
-}
+/** A build as the API answers it (`buildSchema` is gantry.yaml's build section). */
+export const buildResourceSchema = z.object({
+  id: z.string(),
+  appId: z.string(),
+  app: z.string(),
+  sha: z.string(),
+  status: z.enum(buildStatuses),
+  reason: z.string(),
+  requestedBy: z.string(),
+  queuedAt: z.string(),
+  startedAt: z.string().nullable(),
+  finishedAt: z.string().nullable(),
+  attempt: z.number(),
+  sloMs: z.number(),
+  sloBreached: z.boolean(),
+  exitCode: z.number().nullable(),
+  error: z.string().nullable(),
+  artifactId: z.string().nullable(),
+  /** One build (GET /api/builds/:id) has its steps; lists leave them out. */
+  steps: z.array(buildStepSchema).optional(),
+});
+export type Build = z.infer<typeof buildResourceSchema>;
 
 export const artifactKinds = ['tarball', 'image'] as const;
 /** A tar.gz kept by Gantry, or an OCI image kept in a registry. */
@@ -102,21 +116,22 @@ export type ArtifactKind = (typeof artifactKinds)[number];
  * @example
  * const a: Artifact = { id: 'art_1', appId: 'app_1', app: 'shop', sha: 'c0ffee…', kind: 'image', digest: 'sha256:ab…', reference: 'registry.example.com/shop@sha256:ab…', size: 4_200_000, buildId: 'bld_1', createdAt: '2026-01-01T00:00:00.000Z', current: true, prunedAt: null };
  */
-export interface Artifact {
-  id: string;
-  appId: string;
-  app: string;
-  sha: string;
-  kind: ArtifactKind;
-  digest: string;
+export const artifactSchema = z.object({
+  id: z.string(),
+  appId: z.string(),
+  app: z.string(),
+  sha: z.string(),
+  kind: z.enum(artifactKinds),
+  digest: z.string(),
   /** Images only: `<registry>/<repository>@sha256:…`, always by digest; null for a tarball. */
-  reference: string | null;
-  size: number;
-  buildId: string;
-  createdAt: string;
-  current: boolean;
-  prunedAt: string | null;
-}
+  reference: z.string().nullable(),
+  size: z.number(),
+  buildId: z.string(),
+  createdAt: z.string(),
+  current: z.boolean(),
+  prunedAt: z.string().nullable(),
+});
+export type Artifact = z.infer<typeof artifactSchema>;
 
 export const deploymentTriggers = ['auto', 'tag', 'cli', 'api', 'rollback', 'recovered'] as const;
 export type DeploymentTrigger = (typeof deploymentTriggers)[number];
@@ -139,73 +154,95 @@ export const finishedDeploymentStatuses: readonly DeploymentStatus[] = [
   'interrupted',
 ];
 
-export interface DeploymentPhase {
-  name: string;
-  startedAt: string;
-  ms: number | null;
-}
+export const deploymentPhaseSchema = z.object({
+  name: z.string(),
+  startedAt: z.string(),
+  ms: z.number().nullable(),
+});
+export type DeploymentPhase = z.infer<typeof deploymentPhaseSchema>;
 
-export interface Deployment {
-  id: string;
-  appId: string;
-  app: string;
-  env: string;
-  sha: string;
-  previousSha: string | null;
-  artifactId: string | null;
-  digest: string | null;
-  trigger: DeploymentTrigger;
-  actor: string;
-  reason: string | null;
-  tag: string | null;
-  forced: boolean;
+export const deploymentSchema = z.object({
+  id: z.string(),
+  appId: z.string(),
+  app: z.string(),
+  env: z.string(),
+  sha: z.string(),
+  previousSha: z.string().nullable(),
+  artifactId: z.string().nullable(),
+  digest: z.string().nullable(),
+  trigger: z.enum(deploymentTriggers),
+  actor: z.string(),
+  reason: z.string().nullable(),
+  tag: z.string().nullable(),
+  forced: z.boolean(),
   /** The failed deployment this one fixes, when its author said so (counts as remediation in metrics). */
-  remediates: string | null;
-  status: DeploymentStatus;
+  remediates: z.string().nullable(),
+  status: z.enum(deploymentStatuses),
   /** noop, switch (a warm standby took over) or start (the release booted). */
-  kind: string | null;
-  phases: DeploymentPhase[];
-  error: string | null;
-  requestedAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
+  kind: z.string().nullable(),
+  phases: z.array(deploymentPhaseSchema),
+  error: z.string().nullable(),
+  requestedAt: z.string(),
+  startedAt: z.string().nullable(),
+  finishedAt: z.string().nullable(),
   /** Place in the environment's queue (1 = next) while queued. */
-  position?: number;
-}
+  position: z.number().optional(),
+});
+export type Deployment = z.infer<typeof deploymentSchema>;
 
 /**
  * Which release a rollback picked and why (in the rollback route's answer): the newest release the
  * environment ran healthy before `from`, skipping releases rolled back from, failed or held, unless
  * `--to` named one.
  */
-export interface RollbackChoice {
-  from: string;
-  to: string;
-  why: string;
-  skipped: { sha: string; why: string }[];
-}
+export const rollbackChoiceSchema = z.object({
+  from: z.string(),
+  to: z.string(),
+  why: z.string(),
+  skipped: z.array(z.object({ sha: z.string(), why: z.string() })),
+});
+export type RollbackChoice = z.infer<typeof rollbackChoiceSchema>;
 
-export interface EnvironmentState {
-  app: string;
-  env: string;
-  port: number;
-  url: string;
-  driver: string;
-  protected: boolean;
-  autoDeploy: boolean;
-  promoteFrom: string | null;
-  current: Deployment | null;
-  health: { healthy: boolean; sha: string | null; detail?: string } | null;
-  commit: { message: string; committedAt: string; authorName: string } | null;
-  lock: { by: string; reason: string | null; since: string } | null;
-  hold: { sha: string; reason: string | null; since: string } | null;
-  queue: Deployment[];
+/** An environment's lock: no deployment starts until it is unlocked. */
+export const environmentLockSchema = z.object({
+  by: z.string(),
+  reason: z.string().nullable(),
+  since: z.string(),
+});
+/** A rolled-back SHA that auto-deploy must not bring back until the hold is released. */
+export const environmentHoldSchema = z.object({
+  sha: z.string(),
+  reason: z.string().nullable(),
+  since: z.string(),
+});
+
+export const environmentStateSchema = z.object({
+  app: z.string(),
+  env: z.string(),
+  port: z.number(),
+  url: z.string(),
+  driver: z.string(),
+  protected: z.boolean(),
+  autoDeploy: z.boolean(),
+  promoteFrom: z.string().nullable(),
+  current: deploymentSchema.nullable(),
+  health: z
+    .object({ healthy: z.boolean(), sha: z.string().nullable(), detail: z.string().optional() })
+    .nullable(),
+  commit: z.object({ message: z.string(), committedAt: z.string(), authorName: z.string() }).nullable(),
+  lock: environmentLockSchema.nullable(),
+  hold: environmentHoldSchema.nullable(),
+  queue: z.array(deploymentSchema),
   /**
    * The newest deployment a server stop cut short, when nothing succeeded after it, and the one
    * deployment that ran it again (null when none did: a newer request existed, or it was a retry).
    */
-  interrupted?: { deployment: Deployment; retry: Deployment | null } | null;
-}
+  interrupted: z
+    .object({ deployment: deploymentSchema, retry: deploymentSchema.nullable() })
+    .nullable()
+    .optional(),
+});
+export type EnvironmentState = z.infer<typeof environmentStateSchema>;
 
 /**
  * Something went wrong in an app's environment: opened by a person or a tool, resolved once.
@@ -215,15 +252,16 @@ export interface EnvironmentState {
  * @example
  * const i: Incident = { id: 'inc_1', app: 'shop', env: 'production', deploymentId: 'dep_1', title: 'Checkout 500s', openedAt: '2026-01-01T10:00:00.000Z', openedBy: 'ann (token:admin)', resolvedAt: null, resolvedBy: null };
  */
-export interface Incident {
-  id: string;
+export const incidentSchema = z.object({
+  id: z.string(),
   /** The app's name. */
-  app: string;
-  env: string;
-  deploymentId: string | null;
-  title: string;
-  openedAt: string;
-  openedBy: string;
-  resolvedAt: string | null;
-  resolvedBy: string | null;
-}
+  app: z.string(),
+  env: z.string(),
+  deploymentId: z.string().nullable(),
+  title: z.string(),
+  openedAt: z.string(),
+  openedBy: z.string(),
+  resolvedAt: z.string().nullable(),
+  resolvedBy: z.string().nullable(),
+});
+export type Incident = z.infer<typeof incidentSchema>;

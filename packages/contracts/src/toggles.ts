@@ -93,37 +93,55 @@ export const toggleNameSchema = z
     'a toggle name: letters, digits, ".", "_" and "-", at most 100',
   );
 
-export interface ToggleEnvironment {
-  env: string;
-  enabled: boolean;
+/**
+ * Strategies and variants as stored and answered: what their input schemas gave, or what an import of
+ * Unleash's JSON held (kept as it came, so fields Gantry does not know may be there too).
+ */
+const storedStrategySchema = z.looseObject(strategySchema.shape);
+const storedVariantSchema = z.looseObject(variantSchema.shape);
+
+export const toggleEnvironmentSchema = z.object({
+  env: z.string(),
+  enabled: z.boolean(),
+  strategies: z.array(storedStrategySchema),
+  variants: z.array(storedVariantSchema),
+  updatedAt: z.string(),
+  enabledSince: z.string().nullable(),
+});
+export type ToggleEnvironment = Omit<z.infer<typeof toggleEnvironmentSchema>, 'strategies' | 'variants'> & {
   strategies: ToggleStrategy[];
   variants: ToggleVariant[];
-  updatedAt: string;
-  enabledSince: string | null;
-}
+};
 
-export interface Toggle {
-  id: string;
-  app: string;
-  name: string;
-  type: ToggleType;
-  description: string;
-  owner: string | null;
-  impressionData: boolean;
+export const toggleSchema = z.object({
+  id: z.string(),
+  app: z.string(),
+  name: z.string(),
+  type: z.enum(toggleTypes),
+  description: z.string(),
+  owner: z.string().nullable(),
+  impressionData: z.boolean(),
+  dependencies: z.array(z.looseObject(dependencySchema.shape)),
+  createdBy: z.string(),
+  createdAt: z.string(),
+  archivedAt: z.string().nullable(),
+  environments: z.array(toggleEnvironmentSchema),
+});
+export type Toggle = Omit<z.infer<typeof toggleSchema>, 'dependencies' | 'environments'> & {
   dependencies: ToggleDependency[];
-  createdBy: string;
-  createdAt: string;
-  archivedAt: string | null;
   environments: ToggleEnvironment[];
-}
+};
 
-export interface Segment {
-  id: number;
-  app: string;
-  name: string;
-  description: string;
+export const segmentSchema = z.object({
+  id: z.number(),
+  app: z.string(),
+  name: z.string(),
+  description: z.string(),
+  constraints: z.array(z.looseObject(constraintSchema.shape)),
+});
+export type Segment = Omit<z.infer<typeof segmentSchema>, 'constraints'> & {
   constraints: ToggleConstraint[];
-}
+};
 
 /**
  * draft → scheduled (schedule) → draft (unschedule); draft or scheduled → applied (apply; the scheduler
@@ -144,26 +162,42 @@ export const releaseChangeSchema = z.strictObject({
 });
 export type ReleaseChangeSpec = z.infer<typeof releaseChangeSchema>;
 
-export interface ReleaseChange {
-  idx: number;
-  app: string;
-  toggle: string;
-  env: string;
+export const releaseChangeRecordSchema = z.object({
+  idx: z.number(),
+  app: z.string(),
+  toggle: z.string(),
+  env: z.string(),
+  change: z.looseObject({
+    ...releaseChangeSchema.shape,
+    strategies: z.array(storedStrategySchema).optional(),
+    variants: z.array(storedVariantSchema).optional(),
+  }),
+  /** The toggle's state in the environment before the release was applied; null until then (or when it had none). */
+  before: z
+    .object({
+      enabled: z.boolean(),
+      strategies: z.array(storedStrategySchema),
+      variants: z.array(storedVariantSchema),
+    })
+    .nullable(),
+});
+export type ReleaseChange = Omit<z.infer<typeof releaseChangeRecordSchema>, 'change' | 'before'> & {
   change: ReleaseChangeSpec;
   before: { enabled: boolean; strategies: ToggleStrategy[]; variants: ToggleVariant[] } | null;
-}
+};
 
 /** A named bundle of toggle changes, applied together by a product owner, independent of deployments. */
-export interface Release {
-  id: string;
-  name: string;
-  notes: string;
-  status: ReleaseStatus;
-  scheduledAt: string | null;
-  appliedAt: string | null;
-  revertedAt: string | null;
-  createdBy: string;
-  createdAt: string;
-  error: string | null;
-  changes: ReleaseChange[];
-}
+export const releaseSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  notes: z.string(),
+  status: z.enum(releaseStatuses),
+  scheduledAt: z.string().nullable(),
+  appliedAt: z.string().nullable(),
+  revertedAt: z.string().nullable(),
+  createdBy: z.string(),
+  createdAt: z.string(),
+  error: z.string().nullable(),
+  changes: z.array(releaseChangeRecordSchema),
+});
+export type Release = Omit<z.infer<typeof releaseSchema>, 'changes'> & { changes: ReleaseChange[] };

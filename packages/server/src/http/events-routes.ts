@@ -6,6 +6,17 @@ import type { AppService } from '../features/apps/app-service.js';
 import type { EventStreams } from './event-stream.js';
 import type { TypedApp } from './route-kit.js';
 
+/** One entry of the event log (GantryEvent): what happened, to what, by whom. */
+const eventSchema = z.object({
+  id: z.number(),
+  type: z.enum(eventTypes),
+  appId: z.string().nullable(),
+  subject: z.string().nullable().describe('the id of the thing the event is about (build id, commit SHA…)'),
+  actor: z.string(),
+  data: z.record(z.string(), z.unknown()),
+  createdAt: z.string(),
+});
+
 export interface EventsRoutesDeps {
   apps: Pick<AppService, 'get'>;
   events: Pick<EventStore, 'list' | 'lastId'>;
@@ -23,7 +34,14 @@ export function eventsRoutes(r: TypedApp, g: EventsRoutesDeps, streams: EventStr
 
   r.get(
     '/api/events',
-    { schema: { tags: ['events'], summary: 'The event log, oldest first', querystring: query } },
+    {
+      schema: {
+        tags: ['events'],
+        summary: 'The event log, oldest first',
+        querystring: query,
+        response: { 200: z.array(eventSchema) },
+      },
+    },
     async (req) => {
       const { app, type, ...q } = req.query;
       const appId = app ? (await g.apps.get(app)).id : undefined;

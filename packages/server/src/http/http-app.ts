@@ -6,12 +6,7 @@ import Fastify, {
   type FastifyRequest,
   LogController,
 } from 'fastify';
-import {
-  jsonSchemaTransform,
-  serializerCompiler,
-  validatorCompiler,
-  type ZodTypeProvider,
-} from 'fastify-type-provider-zod';
+import { jsonSchemaTransform, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { InvalidInput, NotAllowed, Unauthenticated } from '../errors.js';
 import { appsRoutes } from '../features/apps/apps-routes.js';
 import { artifactsRoutes } from '../features/artifacts/artifacts-routes.js';
@@ -63,7 +58,8 @@ export async function buildHttpApp(g: Gantry): Promise<FastifyInstance> {
     bodyLimit: 25 * 1024 * 1024,
   });
   app.setValidatorCompiler(validatorCompiler);
-  app.setSerializerCompiler(serializerCompiler);
+  // Response schemas document the API (OpenAPI) only: answers go out as they are, never stripped or failed.
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   app.setErrorHandler(errorHandler);
 
   // Webhook signatures are over the exact bytes received, so keep them.

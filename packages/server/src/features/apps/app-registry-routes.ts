@@ -1,8 +1,11 @@
+import { appRegistrySchema } from '@gantry/contracts';
 import { z } from 'zod';
 import { actorOf, type TypedApp } from '../../http/route-kit.js';
 import type { AppService } from './app-service.js';
 
 const appParam = z.object({ app: z.string().describe('app name or id') });
+/** null: the app's images go to the server's registry (GANTRY_REGISTRY). */
+const registryAnswer = { 200: z.object({ registry: appRegistrySchema.nullable() }) };
 
 /**
  * An app's own registry for its images, set by an admin: gantry.yaml cannot name one, so a commit
@@ -17,6 +20,7 @@ export function appRegistryRoutes(r: TypedApp, g: { apps: Pick<AppService, 'get'
         tags: ['apps'],
         summary: "The app's own registry for its images; null when it uses the server's (GANTRY_REGISTRY)",
         params: appParam,
+        response: registryAnswer,
       },
     },
     async (req) => ({ registry: (await g.apps.get(req.params.app)).registry ?? null }),
@@ -39,6 +43,7 @@ export function appRegistryRoutes(r: TypedApp, g: { apps: Pick<AppService, 'get'
           })
           // Strict: a misspelt `insecure` would silently keep TLS off or on.
           .strict(),
+        response: registryAnswer,
       },
     },
     async (req) => {
@@ -54,6 +59,7 @@ export function appRegistryRoutes(r: TypedApp, g: { apps: Pick<AppService, 'get'
         tags: ['apps'],
         summary: "Forget the app's own registry: its images go to the server's registry again",
         params: appParam,
+        response: registryAnswer,
       },
     },
     async (req) => {

@@ -1,3 +1,4 @@
+import { appSchema, commitSchema } from '@gantry/contracts';
 import { z } from 'zod';
 import { actorOf, type TypedApp } from '../../http/route-kit.js';
 import type { TokenService } from '../auth/token-service.js';
@@ -9,6 +10,38 @@ import type { AppService } from './app-service.js';
 import type { AppRecord } from './app-store.js';
 
 const appParam = z.object({ app: z.string().describe('app name or id') });
+
+/** A push the server learnt of (webhook, hook, poll or sync) and the commits it brought. */
+const pushSchema = z.object({
+  id: z.string(),
+  appId: z.string(),
+  ref: z.string(),
+  beforeSha: z.string().nullable(),
+  afterSha: z.string(),
+  forced: z.boolean(),
+  source: z.string(),
+  commitCount: z.number(),
+  dropped: z.array(z.string()),
+  createdAt: z.string(),
+});
+
+/** What a fetch of the repository found: the push it recorded (none when nothing moved), new commits, builds queued. */
+const ingestResultSchema = z.object({
+  push: pushSchema.optional(),
+  newCommits: z.array(z.string()),
+  buildIds: z.array(z.string()),
+});
+
+const removedAppSchema = z.object({
+  app: z.string(),
+  id: z.string(),
+  purged: z.boolean(),
+  stoppedEnvironments: z.array(z.string()),
+  cancelledBuilds: z.array(z.string()),
+});
+
+/** A new API token: shown once, stored hashed. */
+export const createdTokenSchema = z.object({ token: z.string(), id: z.string() });
 
 /** The app as the API shows it: the webhook secret only on creation and to admins who ask. */
 export function publicApp({
@@ -30,8 +63,10 @@ export interface AppsRoutesDeps extends AppRemovalDeps {
 
 export function appsRoutes(r: TypedApp, g: AppsRoutesDeps): void {
   appRegistryRoutes(r, g);
-  r.get('/api/apps', { schema: { tags: ['apps'], summary: 'List apps' } }, async () =>
-    (await g.apps.list()).map(publicApp),
+  r.get(
+    '/api/apps',
+    { schema: { tags: ['apps'], summary: 'List apps', response: { 200: z.array(appSchema) } } },
+    async () => (await g.apps.list()).map(publicApp),
   );
 
   r.post(
@@ -50,6 +85,14 @@ export function appsRoutes(r: TypedApp, g: AppsRoutesDeps): void {
           })
           // Strict: a misspelt `branch` would silently follow main.
           .strict(),
+        response: {
+          201: appSchema.extend({
+            webhookSecret: z
+              .string()
+              .describe('shown here once; GET /api/apps/:app/webhook-secret for admins'),
+            buildIds: z.array(z.string()),
+          }),
+        },
       },
     },
     async (req, reply) => {
@@ -64,8 +107,10 @@ export function appsRoutes(r: TypedApp, g: AppsRoutesDeps): void {
     },
   );
 
-  r.get('/api/apps/:app', { schema: { tags: ['apps'], params: appParam } }, async (req) =>
-    publicApp(await g.apps.get(req.params.app)),
+  r.get(
+    '/api/apps/:app',
+    { schema: { tags: ['apps'], params: appParam, response: { 200: appSchema } } },
+    async (req) => publicApp(await g.apps.get(req.params.app)),
   );
 
   const flag = z.enum(['true', 'false']).optional();
@@ -82,6 +127,7 @@ export function appsRoutes(r: TypedApp, g: AppsRoutesDeps): void {
           .object({ stopEnvironments: z.boolean().optional(), purge: z.boolean().optional() })
           .strict()
           .nullish(),
+        response: { 200: removedAppSchema },
       },
     },
     async (req) => {
@@ -101,6 +147,7 @@ export function appsRoutes(r: TypedApp, g: AppsRoutesDeps): void {
         tags: ['apps'],
         summary: 'The secret webhooks of this app are signed with',
         params: appParam,
+        response: { 200: z.object({ webhookSecret: z.string() }) },
       },
     },
     async (req) => ({ webhookSecret: (await g.apps.get(req.params.app)).webhookSecret }),
@@ -113,6 +160,7 @@ export function appsRoutes(r: TypedApp, g: AppsRoutesDeps): void {
         tags: ['commits'],
         params: appParam,
         querystring: z.object({ limit: z.coerce.number().int().min(1).max(1000).optional() }),
+        response: { 200: z.array(commitSchema) },
       },
     },
     async (req) => g.commitStore.list((await g.apps.get(req.params.app)).id, { limit: req.query.limit }),
@@ -125,6 +173,7 @@ export function appsRoutes(r: TypedApp, g: AppsRoutesDeps): void {
         tags: ['commits'],
         params: appParam,
         querystring: z.object({ limit: z.coerce.number().int().min(1).max(1000).optional() }),
+        response: { 200: z.array(pushSchema) },
       },
     },
     async (req) => g.commitStore.pushes((await g.apps.get(req.params.app)).id, { limit: req.query.limit }),
@@ -137,6 +186,7 @@ export function appsRoutes(r: TypedApp, g: AppsRoutesDeps): void {
         tags: ['commits'],
         summary: 'Fetch the repository now and record new commits',
         params: appParam,
+        response: { 200: ingestResultSchema },
       },
     },
     async (req) => g.commits.ingest(await g.apps.get(req.params.app), 'manual', actorOf(req)),
@@ -149,6 +199,7 @@ export function appsRoutes(r: TypedApp, g: AppsRoutesDeps): void {
         tags: ['apps'],
         summary: "Create a token that may only notify this app's pushes, for a post-receive hook",
         params: appParam,
+        response: { 201: createdTokenSchema },
       },
     },
     async (req, reply) => {

@@ -1,3 +1,4 @@
+import { artifactSchema } from '@gantry/contracts';
 import { z } from 'zod';
 import { actorOf, type TypedApp } from '../../http/route-kit.js';
 import type { AppService } from '../apps/app-service.js';
@@ -26,6 +27,7 @@ export function artifactsRoutes(r: TypedApp, g: ArtifactsRoutesDeps): void {
             .optional()
             .transform((v) => v === 'true'),
         }),
+        response: { 200: z.array(artifactSchema) },
       },
     },
     async (req) => {
@@ -35,8 +37,10 @@ export function artifactsRoutes(r: TypedApp, g: ArtifactsRoutesDeps): void {
     },
   );
 
-  r.get('/api/artifacts/:id', { schema: { tags: ['artifacts'], params: idParam } }, async (req) =>
-    g.artifacts.get(req.params.id),
+  r.get(
+    '/api/artifacts/:id',
+    { schema: { tags: ['artifacts'], params: idParam, response: { 200: artifactSchema } } },
+    async (req) => g.artifacts.get(req.params.id),
   );
 
   r.get(
@@ -71,6 +75,13 @@ export function artifactsRoutes(r: TypedApp, g: ArtifactsRoutesDeps): void {
       schema: {
         tags: ['artifacts'],
         body: z.object({ keepPerApp: z.number().int().min(1).optional(), dryRun: z.boolean().optional() }),
+        response: {
+          200: z.object({
+            pruned: z.array(artifactSchema).describe('removed (dryRun: would be removed)'),
+            kept: z.number(),
+            freedBytes: z.number(),
+          }),
+        },
       },
     },
     async (req) => g.artifacts.prune({ ...req.body, actor: actorOf(req) }),

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { InvalidInput } from '../../errors.js';
 import { actorOf, type TypedApp } from '../../http/route-kit.js';
 import type { AppService } from '../apps/app-service.js';
+import { createdTokenSchema } from '../apps/apps-routes.js';
 import type { TokenService } from './token-service.js';
 
 /** What the token routes use; the composition root (gantry.ts) passes these among all its services. */
@@ -31,6 +32,7 @@ export function tokensRoutes(r: TypedApp, g: TokensRoutesDeps): void {
             app: z.string().min(1).optional().describe('the app a hook token may report pushes for'),
           })
           .strict(),
+        response: { 201: createdTokenSchema },
       },
     },
     async (req, reply) => {

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { buildStatuses } from '@gantry/contracts';
+import { artifactSchema, buildResourceSchema, buildStatuses } from '@gantry/contracts';
 import { z } from 'zod';
 import { actorOf, type TypedApp } from '../../http/route-kit.js';
 import type { AppService } from '../apps/app-service.js';
@@ -7,6 +7,13 @@ import { streamBuildLogs } from './build-logs.js';
 import type { BuildService } from './build-service.js';
 
 const idParam = z.object({ id: z.string() });
+
+/** A build request's answer: a new build (201), the one already running, or the artifact the SHA already has. */
+const buildRequestResultSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('queued'), build: buildResourceSchema }),
+  z.object({ kind: z.literal('in-progress'), build: buildResourceSchema }),
+  z.object({ kind: z.literal('artifact-exists'), artifact: artifactSchema }),
+]);
 
 /** What the build routes use; the composition root (gantry.ts) passes these among all its services. */
 export interface BuildsRoutesDeps {
@@ -29,6 +36,7 @@ export function buildsRoutes(r: TypedApp, g: BuildsRoutesDeps): void {
           limit: z.coerce.number().int().min(1).max(500).optional(),
           before: z.string().optional().describe('cursor: a build id; returns older builds'),
         }),
+        response: { 200: z.array(buildResourceSchema) },
       },
     },
     async (req) => {
@@ -49,6 +57,7 @@ export function buildsRoutes(r: TypedApp, g: BuildsRoutesDeps): void {
           ref: z.string().default('HEAD'),
           rebuild: z.boolean().default(false),
         }),
+        response: { 200: buildRequestResultSchema, 201: buildRequestResultSchema },
       },
     },
     async (req, reply) => {
@@ -62,12 +71,16 @@ export function buildsRoutes(r: TypedApp, g: BuildsRoutesDeps): void {
     },
   );
 
-  r.get('/api/builds/:id', { schema: { tags: ['builds'], params: idParam } }, async (req) =>
-    g.builds.get(req.params.id),
+  r.get(
+    '/api/builds/:id',
+    { schema: { tags: ['builds'], params: idParam, response: { 200: buildResourceSchema } } },
+    async (req) => g.builds.get(req.params.id),
   );
 
-  r.post('/api/builds/:id/cancel', { schema: { tags: ['builds'], params: idParam } }, async (req) =>
-    g.builds.cancel(req.params.id, actorOf(req)),
+  r.post(
+    '/api/builds/:id/cancel',
+    { schema: { tags: ['builds'], params: idParam, response: { 200: buildResourceSchema } } },
+    async (req) => g.builds.cancel(req.params.id, actorOf(req)),
   );
 
   r.get(

@@ -1,5 +1,10 @@
 import { hostname } from 'node:os';
-import { deploymentStatuses } from '@gantry/contracts';
+import {
+  artifactSchema,
+  deploymentSchema,
+  deploymentStatuses,
+  rollbackChoiceSchema,
+} from '@gantry/contracts';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { checkEnvironmentName, checkTagName } from '../../git/ref-names.js';
@@ -18,6 +23,17 @@ import type { DriverRegistry } from './driver-registry.js';
 import type { TagDeployer } from './tag-deployer.js';
 
 const appEnv = z.object({ app: z.string(), env: z.string() });
+
+/** A dry run's answer (200): what the request would do, or why it would be refused; nothing is recorded. */
+const dryRunSchema = z.object({
+  dryRun: z.literal(true),
+  env: z.string(),
+  sha: z.string(),
+  refused: z.string().nullable().describe('why the request would be refused; null: it would run'),
+  driver: z.string().nullable(),
+  artifact: artifactSchema.nullable(),
+  plan: z.object({ kind: z.enum(['noop', 'switch', 'start']), steps: z.array(z.string()) }).nullable(),
+});
 
 /** What these routes use; the composition root (gantry.ts) passes them among all its services. */
 export interface DeploymentsRoutesDeps {
@@ -75,6 +91,7 @@ export function deploymentsRoutes(r: TypedApp, g: DeploymentsRoutesDeps): void {
           })
           // Strict: a misspelt `dryRun` or `tag` would otherwise deploy for real.
           .strict(),
+        response: { 200: dryRunSchema, 201: deploymentSchema },
       },
     },
     async (req, reply) => {
@@ -101,7 +118,15 @@ export function deploymentsRoutes(r: TypedApp, g: DeploymentsRoutesDeps): void {
         // The same gates as the real request (a dry run needs no confirmation): why it would be refused.
         const refused = await g.deployments.refusal({ ...request, confirmed: true });
         if (refused !== null && !(await g.deployments.configAt(app, sha))?.environments?.[req.body.env])
-          return { dryRun: true, env: req.body.env, sha, refused, driver: null, artifact: null, plan: null };
+          return {
+            dryRun: true as const,
+            env: req.body.env,
+            sha,
+            refused,
+            driver: null,
+            artifact: null,
+            plan: null,
+          };
         const { spec, driver } = await g.deployer.specFor(app, req.body.env, sha);
         const artifact = await g.artifacts.findCurrent(app.id, sha);
         const releases = await knownReleases(g.deploymentStore, app.id, req.body.env, spec.standby);
@@ -110,7 +135,15 @@ export function deploymentsRoutes(r: TypedApp, g: DeploymentsRoutesDeps): void {
           target: { sha, digest: artifact?.digest ?? '' },
           releases,
         });
-        return { dryRun: true, env: req.body.env, sha, refused, driver, artifact: artifact ?? null, plan };
+        return {
+          dryRun: true as const,
+          env: req.body.env,
+          sha,
+          refused,
+          driver,
+          artifact: artifact ?? null,
+          plan,
+        };
       }
       let tag: string | null = null;
       // The gates run before the tag is pushed: a request they refuse is recorded (rejected) without one.
@@ -147,6 +180,7 @@ export function deploymentsRoutes(r: TypedApp, g: DeploymentsRoutesDeps): void {
           limit: z.coerce.number().int().min(1).max(1000).optional(),
           before: z.string().optional(),
         }),
+        response: { 200: z.array(deploymentSchema) },
       },
     },
     async (req) => {
@@ -158,7 +192,13 @@ export function deploymentsRoutes(r: TypedApp, g: DeploymentsRoutesDeps): void {
 
   r.get(
     '/api/deployments/:id',
-    { schema: { tags: ['deployments'], params: z.object({ id: z.string() }) } },
+    {
+      schema: {
+        tags: ['deployments'],
+        params: z.object({ id: z.string() }),
+        response: { 200: deploymentSchema },
+      },
+    },
     async (req) => g.deployments.get(req.params.id),
   );
 
@@ -178,6 +218,7 @@ export function deploymentsRoutes(r: TypedApp, g: DeploymentsRoutesDeps): void {
             actor: z.string().max(200).optional(),
           })
           .strict(),
+        response: { 201: deploymentSchema.extend({ rollback: rollbackChoiceSchema }) },
       },
     },
     async (req, reply) => {
@@ -201,6 +242,7 @@ export function deploymentsRoutes(r: TypedApp, g: DeploymentsRoutesDeps): void {
         tags: ['deployments'],
         summary: 'Rebuild the deployment history from the deploy tags in git (when the database was lost)',
         params: z.object({ app: z.string() }),
+        response: { 200: z.object({ recovered: z.array(deploymentSchema), skipped: z.number() }) },
       },
     },
     async (req) => g.recovery.fromTags(await g.apps.get(req.params.app), actorOf(req)),

@@ -1,3 +1,4 @@
+import { environmentHoldSchema, environmentLockSchema, environmentStateSchema } from '@gantry/contracts';
 import { z } from 'zod';
 import { NotFound } from '../../errors.js';
 import { checkEnvironmentName } from '../../git/ref-names.js';
@@ -10,6 +11,17 @@ import { environmentStates, type StatusDeps } from './environment-status.js';
 import type { EnvironmentStore } from './environment-store.js';
 
 const appEnv = z.object({ app: z.string(), env: z.string() });
+
+/** An environment's row after a lock or unlock: its port, the deployment serving it, its lock and hold. */
+const environmentRecordSchema = z.object({
+  id: z.string(),
+  appId: z.string(),
+  name: z.string(),
+  port: z.number(),
+  activeDeploymentId: z.string().nullable(),
+  lock: environmentLockSchema.nullable(),
+  hold: environmentHoldSchema.nullable(),
+});
 
 /** What these routes use; the composition root (gantry.ts) passes them among all its services. */
 export interface EnvironmentsRoutesDeps {
@@ -61,6 +73,7 @@ export function environmentsRoutes(r: TypedApp, g: EnvironmentsRoutesDeps): void
       schema: {
         tags: ['environments'],
         summary: 'Every app × environment: what runs, health, locks, holds, queue',
+        response: { 200: z.array(environmentStateSchema) },
       },
     },
     async () => {
@@ -72,7 +85,13 @@ export function environmentsRoutes(r: TypedApp, g: EnvironmentsRoutesDeps): void
 
   r.get(
     '/api/apps/:app/environments',
-    { schema: { tags: ['environments'], params: z.object({ app: z.string() }) } },
+    {
+      schema: {
+        tags: ['environments'],
+        params: z.object({ app: z.string() }),
+        response: { 200: z.array(environmentStateSchema) },
+      },
+    },
     async (req) => environmentStates(deps(), await g.apps.get(req.params.app)),
   );
 
@@ -86,6 +105,7 @@ export function environmentsRoutes(r: TypedApp, g: EnvironmentsRoutesDeps): void
         body: z
           .object({ reason: z.string().max(2000).optional(), actor: z.string().max(200).optional() })
           .strict(),
+        response: { 200: environmentRecordSchema },
       },
     },
     async (req) => {
@@ -97,7 +117,7 @@ export function environmentsRoutes(r: TypedApp, g: EnvironmentsRoutesDeps): void
 
   r.delete(
     '/api/apps/:app/environments/:env/lock',
-    { schema: { tags: ['environments'], params: appEnv } },
+    { schema: { tags: ['environments'], params: appEnv, response: { 200: environmentRecordSchema } } },
     async (req) => {
       const app = await g.apps.get(req.params.app);
       const env = await declaredEnvironment(g, app, req.params.env, { orKnown: true });
@@ -112,13 +132,14 @@ export function environmentsRoutes(r: TypedApp, g: EnvironmentsRoutesDeps): void
         tags: ['environments'],
         summary: 'Let auto-deploy bring a rolled-back SHA back',
         params: appEnv,
+        response: { 200: z.object({ released: z.literal(true) }) },
       },
     },
     async (req) => {
       const app = await g.apps.get(req.params.app);
       const env = await declaredEnvironment(g, app, req.params.env, { orKnown: true });
       await g.deployments.releaseHold(app, env, actorOf(req));
-      return { released: true };
+      return { released: true as const };
     },
   );
 }

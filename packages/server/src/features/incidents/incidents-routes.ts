@@ -1,3 +1,4 @@
+import { incidentSchema } from '@gantry/contracts';
 import { z } from 'zod';
 import { actorOf, type TypedApp } from '../../http/route-kit.js';
 import type { IncidentService } from './incident-service.js';
@@ -38,6 +39,7 @@ export function incidentsRoutes(r: TypedApp, g: IncidentsRoutesDeps): void {
               'when it was resolved, for an incident recorded after the fact (ISO-8601 with a zone); not before openedAt (400)',
             ),
         }),
+        response: { 201: incidentSchema },
       },
     },
     async (req, reply) => {
@@ -56,6 +58,7 @@ export function incidentsRoutes(r: TypedApp, g: IncidentsRoutesDeps): void {
         summary: 'Resolve an open incident (once); a resolvedAt before it opened is refused (400)',
         params: idParam,
         body: z.strictObject({ actor: actorField, resolvedAt: timeField('when it was resolved') }).nullish(),
+        response: { 200: incidentSchema },
       },
     },
     async (req) => g.incidents.resolve(req.params.id, actor(req, req.body?.actor), req.body?.resolvedAt),
@@ -77,12 +80,15 @@ export function incidentsRoutes(r: TypedApp, g: IncidentsRoutesDeps): void {
             .describe('true: only unresolved; false: only resolved'),
           limit: z.coerce.number().int().min(1).max(1000).optional(),
         }),
+        response: { 200: z.array(incidentSchema) },
       },
     },
     async (req) => g.incidents.list(req.query),
   );
 
-  r.get('/api/incidents/:id', { schema: { tags: ['incidents'], params: idParam } }, async (req) =>
-    g.incidents.get(req.params.id),
+  r.get(
+    '/api/incidents/:id',
+    { schema: { tags: ['incidents'], params: idParam, response: { 200: incidentSchema } } },
+    async (req) => g.incidents.get(req.params.id),
   );
 }

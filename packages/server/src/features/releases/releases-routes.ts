@@ -1,4 +1,4 @@
-import { releaseChangeSchema } from '@gantry/contracts';
+import { releaseChangeSchema, releaseSchema } from '@gantry/contracts';
 import { z } from 'zod';
 import { actorOf, type TypedApp } from '../../http/route-kit.js';
 import type { ReleaseService } from './release-service.js';
@@ -23,7 +23,11 @@ export interface ReleasesRoutesDeps {
 }
 
 export function releasesRoutes(r: TypedApp, g: ReleasesRoutesDeps): void {
-  r.get('/api/releases', { schema: { tags: ['releases'] } }, async () => g.releases.list());
+  r.get(
+    '/api/releases',
+    { schema: { tags: ['releases'], response: { 200: z.array(releaseSchema) } } },
+    async () => g.releases.list(),
+  );
 
   r.post(
     '/api/releases',
@@ -32,6 +36,7 @@ export function releasesRoutes(r: TypedApp, g: ReleasesRoutesDeps): void {
         tags: ['releases'],
         summary: 'Create a release: a named bundle of toggle changes with notes for stakeholders',
         body: z.strictObject({ name: z.string(), notes: z.string().max(20_000).default('') }),
+        response: { 201: releaseSchema },
       },
     },
     async (req, reply) => {
@@ -40,8 +45,10 @@ export function releasesRoutes(r: TypedApp, g: ReleasesRoutesDeps): void {
     },
   );
 
-  r.get('/api/releases/:name', { schema: { tags: ['releases'], params: nameParam } }, async (req) =>
-    g.releases.get(req.params.name),
+  r.get(
+    '/api/releases/:name',
+    { schema: { tags: ['releases'], params: nameParam, response: { 200: releaseSchema } } },
+    async (req) => g.releases.get(req.params.name),
   );
 
   r.post(
@@ -56,6 +63,7 @@ export function releasesRoutes(r: TypedApp, g: ReleasesRoutesDeps): void {
           env: z.string(),
           change: releaseChangeSchema,
         }),
+        response: { 200: releaseSchema },
       },
     },
     async (req) =>
@@ -71,7 +79,14 @@ export function releasesRoutes(r: TypedApp, g: ReleasesRoutesDeps): void {
 
   r.post(
     '/api/releases/:name/schedule',
-    { schema: { tags: ['releases'], params: nameParam, body: z.strictObject({ at: z.string() }) } },
+    {
+      schema: {
+        tags: ['releases'],
+        params: nameParam,
+        body: z.strictObject({ at: z.string() }),
+        response: { 200: releaseSchema },
+      },
+    },
     async (req) => g.releases.schedule(req.params.name, req.body.at, actorOf(req)),
   );
 
@@ -83,6 +98,7 @@ export function releasesRoutes(r: TypedApp, g: ReleasesRoutesDeps): void {
         summary:
           'Remove a change (its `idx`) from a draft or scheduled release; 409 with the release in `details` when it is neither',
         params: z.object({ name: z.string(), idx: z.coerce.number().int().min(0) }),
+        response: { 200: releaseSchema },
       },
     },
     async (req) => g.releases.removeChange(req.params.name, req.params.idx, actorOf(req)),
@@ -96,6 +112,7 @@ export function releasesRoutes(r: TypedApp, g: ReleasesRoutesDeps): void {
         summary:
           'A scheduled release back to a draft; 409 with the release in `details` when it is not scheduled',
         params: nameParam,
+        response: { 200: releaseSchema },
       },
     },
     async (req) => g.releases.unschedule(req.params.name, actorOf(req)),
@@ -109,6 +126,7 @@ export function releasesRoutes(r: TypedApp, g: ReleasesRoutesDeps): void {
         summary:
           'Cancel a draft, scheduled or failed release (an applied one is reverted instead); 409 with the release in `details` otherwise',
         params: nameParam,
+        response: { 200: releaseSchema },
       },
     },
     async (req) => g.releases.cancel(req.params.name, actorOf(req)),
@@ -122,6 +140,7 @@ export function releasesRoutes(r: TypedApp, g: ReleasesRoutesDeps): void {
         summary:
           'Apply every change in one transaction; exactly one of concurrent applies wins, the others get 409 with the release in `details`',
         params: nameParam,
+        response: { 200: releaseSchema },
       },
     },
     async (req) => g.releases.apply(req.params.name, actorOf(req)),
@@ -135,6 +154,7 @@ export function releasesRoutes(r: TypedApp, g: ReleasesRoutesDeps): void {
         summary:
           'Restore the state each toggle had before the release; exactly one of concurrent reverts wins, the others get 409 with the release in `details`',
         params: nameParam,
+        response: { 200: releaseSchema },
       },
     },
     async (req) => g.releases.revert(req.params.name, actorOf(req)),

@@ -22,6 +22,7 @@ export function toggleEnvironmentRoutes(r: TypedApp, g: ToggleEnvironmentRoutesD
         summary:
           "Environments in promotion order (gantry.yaml's at the app's head, then any other with a toggle state), so a toggle never touched in one shows as off there",
         params: z.object({ app: z.string() }),
+        response: { 200: z.object({ environments: z.array(z.string()) }) },
       },
     },
     async (req) => {

@@ -1,8 +1,10 @@
 import {
   constraintSchema,
   dependencySchema,
+  segmentSchema,
   strategySchema,
   toggleNameSchema,
+  toggleSchema,
   toggleTypes,
   variantSchema,
 } from '@gantry/contracts';
@@ -48,6 +50,7 @@ export function togglesRoutes(r: TypedApp, g: TogglesRoutesDeps): void {
         tags: ['toggles'],
         params: appParam,
         querystring: z.object({ archived: z.enum(['true', 'false']).optional() }),
+        response: { 200: z.array(toggleSchema) },
       },
     },
     async (req) => g.toggles.list(await g.apps.get(req.params.app), req.query.archived === 'true'),
@@ -68,6 +71,7 @@ export function togglesRoutes(r: TypedApp, g: TogglesRoutesDeps): void {
           impressionData: z.boolean().optional(),
           dependencies: z.array(dependencySchema).optional(),
         }),
+        response: { 201: toggleSchema },
       },
     },
     async (req, reply) => {
@@ -76,8 +80,10 @@ export function togglesRoutes(r: TypedApp, g: TogglesRoutesDeps): void {
     },
   );
 
-  r.get('/api/apps/:app/toggles/:name', { schema: { tags: ['toggles'], params: toggleParam } }, async (req) =>
-    g.toggles.get(await g.apps.get(req.params.app), req.params.name),
+  r.get(
+    '/api/apps/:app/toggles/:name',
+    { schema: { tags: ['toggles'], params: toggleParam, response: { 200: toggleSchema } } },
+    async (req) => g.toggles.get(await g.apps.get(req.params.app), req.params.name),
   );
 
   r.patch(
@@ -93,6 +99,7 @@ export function togglesRoutes(r: TypedApp, g: TogglesRoutesDeps): void {
           impressionData: z.boolean().optional(),
           dependencies: z.array(dependencySchema).optional(),
         }),
+        response: { 200: toggleSchema },
       },
     },
     async (req) =>
@@ -111,6 +118,7 @@ export function togglesRoutes(r: TypedApp, g: TogglesRoutesDeps): void {
           strategies: z.array(strategySchema).optional(),
           variants: z.array(variantSchema).optional(),
         }),
+        response: { 200: toggleSchema },
       },
     },
     async (req) =>
@@ -131,6 +139,7 @@ export function togglesRoutes(r: TypedApp, g: TogglesRoutesDeps): void {
         summary: 'Roll out to a share of users (flexibleRollout, sticky on userId/sessionId)',
         params: envParam,
         body: z.strictObject({ percent: z.number() }),
+        response: { 200: toggleSchema },
       },
     },
     async (req) =>
@@ -145,12 +154,14 @@ export function togglesRoutes(r: TypedApp, g: TogglesRoutesDeps): void {
 
   r.post(
     '/api/apps/:app/toggles/:name/archive',
-    { schema: { tags: ['toggles'], params: toggleParam } },
+    { schema: { tags: ['toggles'], params: toggleParam, response: { 200: toggleSchema } } },
     async (req) => g.toggles.archive(await g.apps.get(req.params.app), req.params.name, actorOf(req)),
   );
 
-  r.get('/api/apps/:app/segments', { schema: { tags: ['toggles'], params: appParam } }, async (req) =>
-    g.toggles.readStore().segments((await g.apps.get(req.params.app)).id),
+  r.get(
+    '/api/apps/:app/segments',
+    { schema: { tags: ['toggles'], params: appParam, response: { 200: z.array(segmentSchema) } } },
+    async (req) => g.toggles.readStore().segments((await g.apps.get(req.params.app)).id),
   );
 
   r.put(
@@ -160,6 +171,7 @@ export function togglesRoutes(r: TypedApp, g: TogglesRoutesDeps): void {
         tags: ['toggles'],
         params: z.object({ app: z.string(), name: z.string().min(1).max(100) }),
         body: z.strictObject({ description: z.string().default(''), constraints: z.array(constraintSchema) }),
+        response: { 200: segmentSchema },
       },
     },
     async (req) =>
@@ -185,6 +197,7 @@ export function togglesRoutes(r: TypedApp, g: TogglesRoutesDeps): void {
           features: z.array(z.record(z.string(), z.unknown())),
           segments: z.array(z.record(z.string(), z.unknown())).optional(),
         }),
+        response: { 200: z.object({ imported: z.number(), segments: z.number() }) },
       },
     },
     async (req) =>
@@ -210,6 +223,19 @@ export function toggleReportRoutes(r: TypedApp, g: ToggleReportRoutesDeps): void
           "Copy a toggle's state from one environment to another; returns the difference (dryRun: only that)",
         params: toggleParam,
         body: z.strictObject({ from: z.string(), to: z.string(), dryRun: z.boolean().default(false) }),
+        response: {
+          200: z.object({
+            diff: z.array(
+              z.object({
+                field: z.enum(['enabled', 'strategies', 'variants']),
+                from: z.unknown(),
+                to: z.unknown(),
+              }),
+            ),
+            toggle: toggleSchema,
+            applied: z.boolean(),
+          }),
+        },
       },
     },
     async (req) => {
@@ -237,6 +263,16 @@ export function toggleReportRoutes(r: TypedApp, g: ToggleReportRoutesDeps): void
           env: z.string().default('production'),
           days: z.coerce.number().int().min(0).default(30),
         }),
+        response: {
+          200: z.array(
+            z.object({
+              name: z.string(),
+              reason: z.enum(['fully-on', 'not-evaluated']),
+              since: z.string().nullable(),
+              days: z.number(),
+            }),
+          ),
+        },
       },
     },
     async (req) => {

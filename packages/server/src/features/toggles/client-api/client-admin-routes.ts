@@ -9,6 +9,31 @@ const envName = z
   .string()
   .regex(/^[a-z0-9][a-z0-9-]*$/, 'an environment name: lowercase letters, digits, "-"');
 
+/** An SDK instance as the console lists it: what it registered, its token, its last fetch. */
+const clientInstanceSchema = z.object({
+  env: z.string(),
+  appName: z.string(),
+  instanceId: z.string(),
+  sdkVersion: z.string().nullable(),
+  strategies: z.array(z.string()),
+  intervalMs: z.number().nullable(),
+  startedAt: z.string().nullable(),
+  firstSeenAt: z.string(),
+  lastSeenAt: z.string(),
+  tokenId: z.string().nullable().optional(),
+  tokenName: z.string().nullable().optional(),
+  fetched: z
+    .object({
+      revision: z.number(),
+      etag: z.string().nullable(),
+      mode: z.string().nullable(),
+      at: z.string().nullable(),
+    })
+    .nullable(),
+  currentRevision: z.number(),
+  behind: z.boolean().nullable().describe('null: it never fetched'),
+});
+
 /** Admin side of the client API: SDK tokens, registered instances and usage counts. */
 /** What these routes use; the composition root (gantry.ts) passes them among all its services. */
 export interface ClientAdminRoutesDeps {
@@ -28,6 +53,15 @@ export function clientAdminRoutes(r: TypedApp, g: ClientAdminRoutesDeps): void {
           'Create an SDK token `<app>:<env>.<secret>` (`kind`: `client` for server SDKs and OFREP, `frontend` for the Frontend API); it is shown once and stored hashed',
         params: z.object({ app: z.string() }),
         body: z.strictObject({ env: envName, kind: z.enum(['client', 'frontend']).default('client') }),
+        response: {
+          201: z.object({
+            token: z.string(),
+            id: z.string(),
+            app: z.string(),
+            env: z.string(),
+            kind: z.enum(['client', 'frontend']),
+          }),
+        },
       },
     },
     async (req, reply) => {
@@ -46,6 +80,7 @@ export function clientAdminRoutes(r: TypedApp, g: ClientAdminRoutesDeps): void {
           'SDK instances that registered, reported metrics or fetched toggles: when last seen, with which token, and the revision they last fetched (`behind` when older than the environment’s)',
         params: z.object({ app: z.string() }),
         querystring: z.object({ env: envName.optional() }),
+        response: { 200: z.array(clientInstanceSchema) },
       },
     },
     async (req) => {
@@ -67,6 +102,26 @@ export function clientAdminRoutes(r: TypedApp, g: ClientAdminRoutesDeps): void {
         summary: 'Hourly evaluation counts SDKs reported for a toggle, and when it was last evaluated',
         params: z.object({ app: z.string(), name: z.string() }),
         querystring: z.object({ days: z.coerce.number().int().min(1).max(366).default(30) }),
+        response: {
+          200: z.object({
+            app: z.string(),
+            toggle: z.string(),
+            lastSeenAt: z.string().nullable(),
+            yes: z.number(),
+            no: z.number(),
+            hours: z.array(
+              z.object({
+                appName: z.string(),
+                env: z.string(),
+                hour: z.string(),
+                yes: z.number(),
+                no: z.number(),
+                variants: z.record(z.string(), z.number()),
+                lastSeenAt: z.string(),
+              }),
+            ),
+          }),
+        },
       },
     },
     async (req) => {
