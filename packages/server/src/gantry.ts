@@ -35,6 +35,7 @@ import { MetricsLedger } from './features/metrics/metrics-ledger.js';
 import { MetricsService } from './features/metrics/metrics-service.js';
 import { SqlMetricsStore } from './features/metrics/sql-metrics-store.js';
 import { ReleaseService } from './features/releases/release-service.js';
+import { SessionService } from './features/session/session-service.js';
 import { type ClientApi, createClientApi } from './features/toggles/client-api/client-api.js';
 import { ToggleService } from './features/toggles/toggle-service.js';
 import { createSandbox, type Sandbox } from './sandbox/host-sandbox.js';
@@ -53,6 +54,8 @@ export interface Gantry {
   builds: BuildService;
   artifacts: ArtifactService;
   tokens: TokenService;
+  /** Console sign-in sessions (an HttpOnly cookie exchanged for a token once). */
+  sessions: SessionService;
   runner: BuildRunner;
   poller: CommitPoller;
   envStore: SqlEnvironmentStore;
@@ -115,6 +118,10 @@ export async function createGantry(config: ServerConfig, opts: CreateGantryOptio
   const registries = new ImageRegistries(config.registry, process.env);
   const artifacts = new ArtifactService(artifactStore, blobs, events, registries);
   const tokens = new TokenService(db, events);
+  const sessions = new SessionService(db, {
+    absoluteMs: config.sessionAbsoluteMs,
+    idleMs: config.sessionIdleMs,
+  });
   const runner = new BuildRunner({
     builds: buildStore,
     service: builds,
@@ -196,6 +203,7 @@ export async function createGantry(config: ServerConfig, opts: CreateGantryOptio
     builds,
     artifacts,
     tokens,
+    sessions,
     runner,
     poller,
     envStore,

@@ -64,6 +64,12 @@ export interface ServerConfig {
   containerNetwork: 'host' | 'bridge';
   /** GANTRY_REGISTRY (`host[:port][/prefix]`) and friends: where image artifacts are pushed. */
   registry?: ServerRegistry;
+  /** GANTRY_SESSION_TTL (default 12h): a console session ends this long after sign-in. */
+  sessionAbsoluteMs: number;
+  /** GANTRY_SESSION_IDLE (default 2h): …or after this long without a request. */
+  sessionIdleMs: number;
+  /** GANTRY_WEB_DIR: the console's built files; default the `@gantry/web` package's `dist`. */
+  webDir?: string;
 }
 
 export interface ConfigResult {
@@ -208,6 +214,9 @@ export function loadServerConfig(
     registry: 'registry' in overrides ? overrides.registry : registry(env, errors),
     containerNetwork:
       overrides.containerNetwork ?? (env.GANTRY_CONTAINER_NETWORK as 'host' | 'bridge' | undefined) ?? 'host',
+    sessionAbsoluteMs: overrides.sessionAbsoluteMs ?? age(env, 'GANTRY_SESSION_TTL', 12 * 3_600_000, errors),
+    sessionIdleMs: overrides.sessionIdleMs ?? age(env, 'GANTRY_SESSION_IDLE', 2 * 3_600_000, errors),
+    webDir: overrides.webDir ?? (env.GANTRY_WEB_DIR ? resolve(env.GANTRY_WEB_DIR) : undefined),
   };
   if (config.containerNetwork !== 'host' && config.containerNetwork !== 'bridge') {
     errors.push(`GANTRY_CONTAINER_NETWORK=${config.containerNetwork}: expected host or bridge`);

@@ -11,6 +11,7 @@ import { metrics } from './migrations/008-metrics.js';
 import { appRemovalAndHookApps } from './migrations/009-app-removal-and-hook-apps.js';
 import { toggleClientFetches } from './migrations/010-toggle-client-fetches.js';
 import { imageArtifacts } from './migrations/011-image-artifacts.js';
+import { consoleSessions } from './migrations/012-console-sessions.js';
 
 /** One ordered list of migrations for both engines; engine differences come in through `caps`. */
 function migrations(caps: DialectCapabilities): Record<string, Migration> {
@@ -26,6 +27,7 @@ function migrations(caps: DialectCapabilities): Record<string, Migration> {
     '009-app-removal-and-hook-apps': appRemovalAndHookApps,
     '010-toggle-client-fetches': toggleClientFetches,
     '011-image-artifacts': imageArtifacts,
+    '012-console-sessions': consoleSessions,
   };
 }
 

@@ -273,6 +273,17 @@ export interface IncidentsTable {
   resolved_by: string | null;
 }
 
+export interface ConsoleSessionsTable {
+  id: string;
+  /** sha256 of the cookie's secret; the secret itself is never stored. */
+  hash: string;
+  csrf: string;
+  token_id: string;
+  created_at: string;
+  last_seen_at: string;
+  expires_at: string;
+}
+
 export interface Schema {
   apps: AppsTable;
   commits: CommitsTable;
@@ -296,6 +307,7 @@ export interface Schema {
   incidents: IncidentsTable;
   metric_deployments: MetricDeploymentsTable;
   metric_commits: MetricCommitsTable;
+  console_sessions: ConsoleSessionsTable;
 }
 
 /** Ledger facts per successful deployment (features/metrics; docs/metrics.md). Times in epoch ms. */

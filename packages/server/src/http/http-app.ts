@@ -10,6 +10,7 @@ import { jsonSchemaTransform, validatorCompiler, type ZodTypeProvider } from 'fa
 import { InvalidInput, NotAllowed, Unauthenticated } from '../errors.js';
 import { appsRoutes } from '../features/apps/apps-routes.js';
 import { artifactsRoutes } from '../features/artifacts/artifacts-routes.js';
+import type { Principal } from '../features/auth/token-service.js';
 import { tokensRoutes } from '../features/auth/tokens-routes.js';
 import { buildsRoutes } from '../features/builds/builds-routes.js';
 import { hooksRoutes } from '../features/commits/hooks-routes.js';
@@ -19,6 +20,7 @@ import { incidentsRoutes } from '../features/incidents/incidents-routes.js';
 import { metricsRoutes } from '../features/metrics/metrics-routes.js';
 import { prometheusRoutes } from '../features/metrics/prometheus.js';
 import { releasesRoutes } from '../features/releases/releases-routes.js';
+import { sessionOf, sessionRoutes } from '../features/session/session-routes.js';
 import { clientAdminRoutes } from '../features/toggles/client-api/client-admin-routes.js';
 import { clientDeltaRoutes } from '../features/toggles/client-api/client-delta.js';
 import { clientRoutes } from '../features/toggles/client-api/client-routes.js';
@@ -36,8 +38,10 @@ import { EventStreams } from './event-stream.js';
 import { eventsRoutes } from './events-routes.js';
 import { parseJsonBody, urlHasNul } from './json-body.js';
 import { serverRoutes } from './server-routes.js';
+import { isConsoleRequest, registerWebConsole } from './web-console.js';
 
-const PUBLIC = [/^\/healthz$/, /^\/api\/webhooks\//];
+/** `/api/session` checks its own credentials: a token in the body, or the session cookie. */
+const PUBLIC = [/^\/healthz$/, /^\/api\/webhooks\//, /^\/api\/session$/];
 /** Routes a `hook` token may call (the post-receive hook only tells the server about a push). */
 const HOOK_ROUTES = [/^\/api\/hooks\/git$/];
 /** What a `metrics` token (Prometheus, dashboards) may read: the scrape and the report, GET only. */
@@ -82,7 +86,7 @@ export async function buildHttpApp(g: Gantry): Promise<FastifyInstance> {
       throw new InvalidInput('the URL holds a NUL character (%00); no name, id or parameter accepts one');
     }
     const path = req.url.split('?')[0] ?? '';
-    if (PUBLIC.some((r) => r.test(path))) return;
+    if (PUBLIC.some((r) => r.test(path)) || isConsoleRequest(req.method, path)) return;
     const clientRoute = CLIENT_ROUTES.some((r) => r.test(path));
     const frontendRoute = FRONTEND_ROUTES.some((r) => r.test(path));
     // Browsers call the Frontend API from other origins; a preflight carries no token.
@@ -91,6 +95,13 @@ export async function buildHttpApp(g: Gantry): Promise<FastifyInstance> {
     const apiKey = clientRoute ? req.headers['x-api-key'] : undefined;
     const token =
       tokenOf(req.headers.authorization) ?? tokenOf(typeof apiKey === 'string' ? apiKey : undefined);
+    // The console's session cookie stands in for a token on the API's own routes, never on SDK ones.
+    const session = !token && !clientRoute && !frontendRoute ? await sessionOf(req, g.sessions) : null;
+    if (session) {
+      authorize(req, path, session.principal);
+      req.principal = session.principal;
+      return;
+    }
     if (!token) {
       if (frontendRoute) {
         throw new Unauthenticated(
@@ -129,6 +140,12 @@ export async function buildHttpApp(g: Gantry): Promise<FastifyInstance> {
         'invalid token: a client token may only call the SDK endpoints (/api/client/*, /ofrep/*); use an admin token',
       );
     }
+    authorize(req, path, principal);
+    req.principal = principal;
+  });
+
+  /** What a principal's role allows, whichever way it signed the request (token or console session). */
+  function authorize(req: FastifyRequest, path: string, principal: Principal): void {
     if (principal.role === 'hook' && !HOOK_ROUTES.some((r) => r.test(path))) {
       // Authenticated, just not allowed here: 403, like a client token outside the SDK routes.
       throw new NotAllowed(
@@ -140,8 +157,7 @@ export async function buildHttpApp(g: Gantry): Promise<FastifyInstance> {
         'a metrics token may only read the delivery metrics (GET /metrics, GET /api/metrics); use an admin token for anything else',
       );
     }
-    req.principal = principal;
-  });
+  }
 
   await app.register(swagger, {
     openapi: {
@@ -157,6 +173,7 @@ export async function buildHttpApp(g: Gantry): Promise<FastifyInstance> {
   });
 
   app.get('/healthz', async () => ({ ok: true }));
+  await registerWebConsole(app, g.config.webDir);
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   // One set of streams for the event log, Unleash streaming and OFREP, so the caps hold across them.
@@ -177,6 +194,7 @@ export async function buildHttpApp(g: Gantry): Promise<FastifyInstance> {
   serverRoutes(typed, g);
   webhooksRoutes(typed, g);
   tokensRoutes(typed, g);
+  sessionRoutes(typed, g);
   deploymentsRoutes(typed, g);
   environmentsRoutes(typed, g);
   togglesRoutes(typed, g);

@@ -1,0 +1,67 @@
+import type { ReactNode } from 'react';
+import { Link, useLocation } from 'wouter';
+import { useLive } from '../api/live';
+import { useSession } from '../api/session';
+
+const NAV: { href: string; label: string; match: RegExp }[] = [
+  { href: '/', label: 'Board', match: /^\/$|^\/apps\/[^/]+\/(environments|deployments)/ },
+  { href: '/commits', label: 'Commits', match: /^\/commits|^\/apps\/[^/]+\/(commits|builds)/ },
+  { href: '/toggles', label: 'Toggles', match: /^\/toggles|^\/apps\/[^/]+\/toggles/ },
+  { href: '/releases', label: 'Releases', match: /^\/releases/ },
+  { href: '/metrics', label: 'Metrics', match: /^\/metrics/ },
+  { href: '/incidents', label: 'Incidents', match: /^\/incidents/ },
+];
+
+function LiveIndicator() {
+  const { state } = useLive();
+  const text =
+    state === 'live' ? 'Live' : state === 'lost' ? 'Connection lost — reconnecting…' : 'Connecting…';
+  return (
+    <span
+      role="status"
+      className={`live badge ${state === 'live' ? 'ok' : state === 'lost' ? 'bad' : 'neutral'}`}
+    >
+      {text}
+    </span>
+  );
+}
+
+export function Layout({ children }: { children: ReactNode }) {
+  const [location] = useLocation();
+  const session = useSession();
+  return (
+    <>
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header className="topbar">
+        <Link href="/" className="brand">
+          Gantry
+        </Link>
+        <nav aria-label="Main">
+          <ul>
+            {NAV.map((n) => (
+              <li key={n.href}>
+                <Link href={n.href} aria-current={n.match.test(location) ? 'page' : undefined}>
+                  {n.label}
+                </Link>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        <div className="who">
+          <LiveIndicator />
+          <span className="small">
+            {session.info?.principal.name} ({session.info?.principal.role})
+          </span>
+          <button type="button" onClick={() => void session.signOut()}>
+            Sign out
+          </button>
+        </div>
+      </header>
+      <main id="main" tabIndex={-1}>
+        {children}
+      </main>
+    </>
+  );
+}

@@ -1,0 +1,131 @@
+import { type ReactNode, useEffect, useRef } from 'react';
+
+const STATUS_TONE: Record<string, 'ok' | 'warn' | 'bad' | 'info' | 'neutral'> = {
+  succeeded: 'ok',
+  healthy: 'ok',
+  applied: 'ok',
+  resolved: 'ok',
+  running: 'info',
+  queued: 'info',
+  scheduled: 'info',
+  draft: 'neutral',
+  pending: 'neutral',
+  skipped: 'neutral',
+  superseded: 'neutral',
+  cancelled: 'neutral',
+  reverted: 'warn',
+  interrupted: 'warn',
+  unknown: 'warn',
+  open: 'bad',
+  failed: 'bad',
+  unhealthy: 'bad',
+  down: 'bad',
+};
+
+/** A status word with a colour; the word is always written, colour is never the only signal. */
+export function StatusBadge({ status, label }: { status: string; label?: string }) {
+  return <span className={`badge ${STATUS_TONE[status] ?? 'neutral'}`}>{label ?? status}</span>;
+}
+
+export function Badge({
+  tone = 'neutral',
+  children,
+  title,
+}: {
+  tone?: string;
+  children: ReactNode;
+  title?: string;
+}) {
+  return (
+    <span className={`badge ${tone}`} title={title}>
+      {children}
+    </span>
+  );
+}
+
+export function ShortSha({ sha }: { sha: string | null | undefined }) {
+  if (!sha) return <span className="muted">—</span>;
+  return (
+    <code className="mono" title={sha}>
+      {sha.slice(0, 8)}
+    </code>
+  );
+}
+
+export function ago(iso: string | null | undefined, now = Date.now()): string {
+  if (!iso) return '';
+  const s = Math.round((now - Date.parse(iso)) / 1000);
+  if (!Number.isFinite(s)) return '';
+  if (s < 0) return `in ${ago(new Date(now - s * 1000 * 2).toISOString(), now).replace(' ago', '')}`;
+  if (s < 60) return `${s}s ago`;
+  if (s < 3600) return `${Math.floor(s / 60)}m ago`;
+  if (s < 86_400) return `${Math.floor(s / 3600)}h ago`;
+  return `${Math.floor(s / 86_400)}d ago`;
+}
+
+/** A time as "5m ago", with the exact time on hover and for assistive technology. */
+export function RelativeTime({ iso }: { iso: string | null | undefined }) {
+  if (!iso) return <span className="muted">—</span>;
+  return (
+    <time dateTime={iso} title={new Date(iso).toLocaleString()}>
+      {ago(iso)}
+    </time>
+  );
+}
+
+export function formatMs(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined) return '—';
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
+}
+
+export function ErrorNote({ error }: { error: unknown }) {
+  if (!error) return null;
+  return (
+    <div className="alert" role="alert">
+      {error instanceof Error ? error.message : String(error)}
+    </div>
+  );
+}
+
+export function Loading({ what }: { what: string }) {
+  return (
+    <p className="muted" aria-live="polite">
+      Loading {what}…
+    </p>
+  );
+}
+
+/**
+ * A modal dialog on the native <dialog>: the browser traps focus, Escape closes it, and focus goes
+ * back to what opened it.
+ */
+export function Dialog({
+  open,
+  onClose,
+  title,
+  children,
+}: {
+  open: boolean;
+  onClose: () => void;
+  title: string;
+  children: ReactNode;
+}) {
+  const ref = useRef<HTMLDialogElement>(null);
+  useEffect(() => {
+    const d = ref.current;
+    if (!d) return;
+    if (open && !d.open) d.showModal();
+    if (!open && d.open) d.close();
+  }, [open]);
+  const titleId = `dlg-${title.replace(/\W+/g, '-').toLowerCase()}`;
+  return (
+    <dialog ref={ref} aria-labelledby={titleId} onClose={onClose}>
+      <h2 id={titleId} style={{ marginTop: 0 }}>
+        {title}
+      </h2>
+      {open ? children : null}
+    </dialog>
+  );
+}
