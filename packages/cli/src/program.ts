@@ -566,7 +566,11 @@ export function buildProgram(): Command {
   program
     .command('demo')
     .description('run the whole flow on a sample app with embedded defaults')
-    .option('--keep', 'keep the server running at the end')
+    .option(
+      '--keep',
+      'keep the server and environments running at the end, to look around in the web console (the default in a terminal)',
+    )
+    .option('--no-keep', 'stop everything at the end, even in a terminal')
     .option(
       '--containers',
       'build each release as an OCI image and run it with the container driver (needs an engine and a registry)',

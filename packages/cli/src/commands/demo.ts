@@ -67,6 +67,8 @@ export async function demoCommand(
   opts: { keep?: boolean; containers?: boolean } & DemoContainerOptions,
 ): Promise<void> {
   const started = performance.now();
+  // In a terminal the demo stays up at the end, so its state can be explored in the web console.
+  const keep = opts.keep ?? Boolean(process.stdin.isTTY && process.stdout.isTTY);
   // Checked before anything is made: an engine, a registry and a base image.
   const containers = opts.containers ? await prepareDemoContainers(opts) : undefined;
   const root = await mkdtemp(join(tmpdir(), 'gantry-demo-'));
@@ -95,6 +97,7 @@ export async function demoCommand(
   process.env.GANTRY_TOKEN = server.adminToken;
   const api = new ApiClient({ url: server.url, token: server.adminToken!, source: 'demo' });
   say(`Gantry server on ${server.url} (SQLite in ${config.dataDir})`);
+  out(`Web console: ${consoleLink(server)}  (signs in with the demo's admin token)`);
 
   let stopping: Promise<void> | undefined;
   const stop = () => {
@@ -144,11 +147,14 @@ export async function demoCommand(
     await reportCommand({ env: 'production', html: REPORT_FILE });
     report = resolve(REPORT_FILE);
 
-    if (opts.keep) {
+    if (keep) {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
+      say('The web console');
       out(
-        `\nServer and environments still running on ${server.url}; GANTRY_URL=${server.url} GANTRY_TOKEN=${server.adminToken}` +
+        `Open ${consoleLink(server)}\n` +
+          `to see the board, the builds and their logs, the deployments, toggles, releases, metrics and the incident.\n` +
+          `Server and environments keep running on ${server.url}; GANTRY_URL=${server.url} GANTRY_TOKEN=${server.adminToken}` +
           '\nCtrl-C stops them.',
       );
       await new Promise<void>((resolve) => {
@@ -163,13 +169,21 @@ export async function demoCommand(
     await stop();
     if (!finished) process.stderr.write(`The demo's repositories, data and logs are in ${root}\n`);
   }
-  if (!opts.keep) await rm(root, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+  if (!keep) await rm(root, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   say(
-    `Stopped the environments and the server${opts.keep ? `; the files are in ${root}` : `; removed the temp folder ${root}`}.` +
+    `Stopped the environments and the server${keep ? `; the files are in ${root}` : `; removed the temp folder ${root}`}.` +
       (report ? `\nThe metrics report stays in ${report} (open it in a browser).` : '') +
       // `gantry` is not on PATH after `npm ci`; npx finds the workspace's bin from the clone.
       '\nNext: `npx gantry server` (from this clone; `gantry server` once gantry is on your PATH), then `npx gantry --help`.',
   );
+}
+
+/**
+ * The console's address with the admin token in the fragment: the browser never sends a fragment to
+ * the server, and the sign-in page exchanges it for a session cookie and removes it from the address.
+ */
+function consoleLink(server: RunningServer): string {
+  return `${server.url}/#token=${server.adminToken}`;
 }
 
 async function stopEverything(server: RunningServer): Promise<void> {

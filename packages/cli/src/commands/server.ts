@@ -35,6 +35,7 @@ export async function serverCommand(opts: ServerOptions): Promise<void> {
   const server = await startServer(config);
   const db = config.databaseUrl?.startsWith('postgres') ? 'PostgreSQL' : `SQLite in ${config.dataDir}`;
   process.stdout.write(`Gantry is listening on ${server.url} (data: ${config.dataDir}, store: ${db})\n`);
+  process.stdout.write(`Web console: ${server.url}/ (sign in with an admin or metrics token)\n`);
   const sandbox = server.gantry.sandbox.status;
   if (!sandbox.active) {
     process.stderr.write(

@@ -99,6 +99,16 @@ describe.runIf(CHROMIUM)('the console shell in Chromium', () => {
     }
   });
 
+  it('signs in from a link carrying the token in the fragment (as `gantry demo` prints), then drops it from the address', async () => {
+    const c = await openConsole(browser, `${server.url}/#token=${server.token}`);
+    await c.page.getByRole('heading', { name: 'Board', level: 1 }).waitFor();
+    expect(new URL(c.page.url()).hash).toBe('');
+    // The entry with the token was replaced, not pushed: going back leaves the console.
+    await c.page.goBack();
+    expect(c.page.url()).not.toContain('token=');
+    await c.close();
+  });
+
   it('sends the CSRF token on mutations and the server refuses a cookie without it', async () => {
     const c = await openConsole(browser, server.url);
     await signIn(c.page, server.token);

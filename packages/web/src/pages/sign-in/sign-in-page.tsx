@@ -1,4 +1,4 @@
-import { type FormEvent, useState } from 'react';
+import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { useSession } from '../../api/session';
 import { ErrorNote } from '../../components/ui';
 
@@ -8,12 +8,11 @@ export function SignInPage() {
   const [token, setToken] = useState('');
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
+  const run = async (value: string) => {
     setBusy(true);
     setError(null);
     try {
-      await session.signIn(token.trim());
+      await session.signIn(value.trim());
       setToken('');
     } catch (err) {
       setError(err);
@@ -21,6 +20,20 @@ export function SignInPage() {
       setBusy(false);
     }
   };
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    void run(token);
+  };
+  // A link such as `gantry demo` prints (`/#token=…`): the fragment never reaches the server; it is
+  // exchanged for the session cookie once and removed from the address bar and the history.
+  const fromLink = useRef(false);
+  useEffect(() => {
+    const m = /^#token=(.+)$/.exec(window.location.hash);
+    if (!m || fromLink.current) return;
+    fromLink.current = true;
+    window.history.replaceState(null, '', window.location.pathname + window.location.search);
+    void run(decodeURIComponent(m[1] ?? ''));
+  });
   return (
     <main id="main" style={{ maxWidth: '28rem', margin: '4rem auto' }}>
       <h1>Sign in to Gantry</h1>
