@@ -48,6 +48,7 @@ function buildScript(gate: string): string {
     `printf '\\033[32mgreen line\\033[0m\\n'`,
     `printf '\\033[1;31mbold red\\033[0m <script>window.injected = 1</script>\\n'`,
     `printf '\\033]0;window title\\007\\033[2Kno escapes here\\n'`,
+    `i=0; while [ $i -lt 150 ]; do i=$((i+1)); echo "filler $i"; done`,
     `for i in 1 2 3; do printf 'tick %s needle\\n' "$i"; done`,
     `while [ ! -f '${gate}' ]; do sleep 0.1; done`,
     `printf '\\033[33mafter the gate\\033[0m\\n'`,
@@ -75,6 +76,13 @@ async function pushGatedCommit(version: string, gate: string): Promise<{ sha: st
 
 async function buildStatus(id: string): Promise<string> {
   return (await server.api<Build>('GET', `/api/builds/${id}`)).body.status;
+}
+
+/** Whether the log box shows its last line. */
+function scrolledToEnd(page: Page): Promise<boolean> {
+  return page
+    .getByRole('log', { name: 'Build log' })
+    .evaluate((el) => el.scrollHeight - el.scrollTop - el.clientHeight < 4);
 }
 
 function row(page: Page, sha: string) {
@@ -137,6 +145,18 @@ describe.runIf(CHROMIUM)('commits and builds in Chromium', () => {
     expect(text).not.toContain('window title');
     expect(text).not.toContain('\x1b');
     await page.getByRole('table', { name: 'Steps of this build' }).getByText('colours').waitFor();
+
+    // Follow mode: the newest line in view until the reader scrolls up.
+    const follow = page.getByRole('button', { name: 'Follow' });
+    expect(await follow.getAttribute('aria-pressed')).toBe('true');
+    await waitFor(async () => ((await scrolledToEnd(page)) ? true : undefined), 'the log to follow its end');
+    await log.evaluate((el) => {
+      el.scrollTop = 0;
+    });
+    await waitFor(
+      async () => ((await follow.getAttribute('aria-pressed')) === 'false' ? true : undefined),
+      'following to pause',
+    );
     await expect(page.getByRole('button', { name: 'Cancel build' }).isVisible()).resolves.toBe(true);
 
     // Search: counts, highlights, moves.
@@ -147,9 +167,7 @@ describe.runIf(CHROMIUM)('commits and builds in Chromium', () => {
     await page.getByRole('button', { name: 'Next match' }).click();
     await expect(count.textContent()).resolves.toBe('2 of 3');
     await expect(log.locator('mark.current').textContent()).resolves.toBe('needle');
-    await expect(page.getByRole('button', { name: 'Follow' }).getAttribute('aria-pressed')).resolves.toBe(
-      'false',
-    );
+    await expect(follow.getAttribute('aria-pressed')).resolves.toBe('false');
     await page.getByRole('button', { name: 'Previous match' }).click();
     await page.getByRole('button', { name: 'Previous match' }).click();
     await expect(count.textContent()).resolves.toBe('3 of 3');
@@ -166,9 +184,16 @@ describe.runIf(CHROMIUM)('commits and builds in Chromium', () => {
     expect(raw).toContain('\x1b[32mgreen line\x1b[0m');
 
     // The build goes on: the rest of the log, the artifact, and QA after the auto-deploy.
-    await page.getByRole('button', { name: 'Follow' }).click();
+    // New output while paused does not move the log; the toggle brings it back to the end.
+    await log.evaluate((el) => {
+      el.scrollTop = 0;
+    });
     await writeFile(gate, '');
     await log.getByText('after the gate').waitFor();
+    expect(await log.evaluate((el) => el.scrollTop)).toBe(0);
+    await follow.click();
+    expect(await follow.getAttribute('aria-pressed')).toBe('true');
+    await waitFor(async () => ((await scrolledToEnd(page)) ? true : undefined), 'the log to follow again');
     await page
       .getByRole('heading', { name: /Build of/ })
       .getByText('succeeded')

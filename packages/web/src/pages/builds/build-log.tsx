@@ -67,9 +67,17 @@ async function readError(res: Response): Promise<ApiError> {
  * A build's log: streamed while the build runs (follow mode scrolls along, and pauses when the
  * reader scrolls up), searchable, downloadable whole. Keeps at most MAX_LINES lines on the page.
  */
-export function BuildLog({ buildId, running }: { buildId: string; running: boolean }) {
+export function BuildLog({
+  buildId,
+  running,
+  maxLines = MAX_LINES,
+}: {
+  buildId: string;
+  running: boolean;
+  maxLines?: number;
+}) {
   const url = `/api/builds/${encodeURIComponent(buildId)}/logs`;
-  const buffer = useRef(new LogBuffer(MAX_LINES));
+  const buffer = useRef(new LogBuffer(maxLines));
   const [version, setVersion] = useState(0);
   const [phase, setPhase] = useState<Phase>({ kind: 'reading' });
   const [follow, setFollow] = useState(true);
@@ -85,7 +93,7 @@ export function BuildLog({ buildId, running }: { buildId: string; running: boole
   useEffect(() => {
     void attempt;
     const ac = new AbortController();
-    const buf = new LogBuffer(MAX_LINES);
+    const buf = new LogBuffer(maxLines);
     buffer.current = buf;
     setVersion((v) => v + 1);
     setPhase({ kind: 'reading' });
@@ -123,7 +131,7 @@ export function BuildLog({ buildId, running }: { buildId: string; running: boole
       ac.abort();
       if (timer) clearTimeout(timer);
     };
-  }, [url, attempt]);
+  }, [url, attempt, maxLines]);
 
   const buf = buffer.current;
   // The buffer changes in place; `version` says when.
@@ -151,9 +159,8 @@ export function BuildLog({ buildId, running }: { buildId: string; running: boole
   const onScroll = () => {
     const el = box.current;
     if (!el) return;
-    const atBottom = el.scrollHeight - el.scrollTop - el.clientHeight < 8;
-    if (atBottom) setFollow(true);
-    else if (el.scrollTop < autoTop.current - 4) setFollow(false);
+    // Scrolled up from where following put it: the reader wants to stay there (the toggle resumes).
+    if (el.scrollTop < autoTop.current - 4) setFollow(false);
   };
 
   const go = (step: number) => {

@@ -30,7 +30,8 @@ export function readLine(raw: string, n: number, start: AnsiStyle): { line: LogL
 
 /**
  * A build log as it arrives, in bounded memory: whole lines in chunks (at most `maxLines`; the
- * oldest chunks are dropped and counted), plus the line still being written.
+ * oldest chunks are dropped and counted; whole chunks, so up to `maxLines` rounded up to a chunk),
+ * plus the line still being written.
  */
 export class LogBuffer {
   chunks: LogLine[][] = [];
