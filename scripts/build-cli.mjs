@@ -1,16 +1,21 @@
 #!/usr/bin/env node
 // Compiles the CLI (with @gantry/contracts) to JavaScript in packages/cli/dist, so `gantry` starts
-// without a TypeScript loader. Commands that need the server (server, demo, hook, metrics from an
-// events file) load @gantry/server from its TypeScript sources through tsx, in their own chunks.
-// `bin/gantry.js` runs the sources through tsx instead whenever dist is missing or older than them.
+// without a TypeScript loader, and the server (with @gantry/contracts and @gantry/driver-api) to
+// packages/server/dist/bundle: its entry point index.mjs and the per-environment proxy,
+// proxy-main.mjs, which the bundled server starts instead of proxy-main.ts through tsx (and the
+// server's sources too while it is newer than the sources it was built from).
+// `bin/gantry.js` runs the sources through tsx instead whenever the CLI's dist is missing or older
+// than them; the commands that need the server (server, demo, hook, metrics from an events file)
+// load its bundle while it is newer than the server's sources (packages/cli/src/server-module.ts),
+// and its TypeScript sources through tsx otherwise.
 import { rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bundled = /^@gantry\/(contracts|driver-api)(\/|$)/;
-/** Every package import stays an import (node_modules, @gantry/server), but the two shared sources. */
+/** Every package import stays an import (node_modules), but the two shared sources. */
 const externalPackages = {
   name: 'external-packages',
   setup(b) {
@@ -21,25 +26,86 @@ const externalPackages = {
     );
   },
 };
-const outdir = join(root, 'packages/cli/dist');
-const started = performance.now();
-rmSync(outdir, { recursive: true, force: true });
-await build({
-  entryPoints: { gantry: join(root, 'packages/cli/src/main.ts') },
-  outdir,
+const common = {
   bundle: true,
-  splitting: true,
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  plugins: [externalPackages],
+  absWorkingDir: root,
   outExtension: { '.js': '.mjs' },
-  chunkNames: 'chunks/[name]-[hash]',
   sourcemap: 'linked',
   logLevel: 'warning',
+};
+const started = performance.now();
+
+// The server. Two levels below packages/server, as its sources are below packages/server/src: the
+// code finds its package.json as '../../package.json' from import.meta.url (http/server-routes.ts).
+// No splitting, so import.meta.url is the entry's own file and proxy-main.mjs lies beside it.
+const serverDist = join(root, 'packages/server/dist');
+const serverEntry = 'packages/server/dist/bundle/index.mjs';
+rmSync(serverDist, { recursive: true, force: true });
+const server = await build({
+  ...common,
+  entryPoints: {
+    index: join(root, 'packages/server/src/index.ts'),
+    'proxy-main': join(root, 'packages/server/src/drivers/process/proxy-main.ts'),
+  },
+  outdir: join(root, dirname(serverEntry)),
+  plugins: [externalPackages],
+  metafile: true,
+});
+const serverExports = server.metafile.outputs[serverEntry]?.exports;
+if (!serverExports?.length) throw new Error(`esbuild reported no exports for ${serverEntry}`);
+// The server's sources start this proxy too while it is newer than these (proxy-control.ts).
+const proxyEntry = join(dirname(serverEntry), 'proxy-main.mjs');
+const proxyInputs = Object.keys(server.metafile.outputs[proxyEntry]?.inputs ?? {});
+if (!proxyInputs.length) throw new Error(`esbuild reported no inputs for ${proxyEntry}`);
+writeFileSync(
+  join(root, dirname(serverEntry), 'proxy-main.inputs.json'),
+  `${JSON.stringify({ inputs: proxyInputs.map((input) => relative(dirname(serverEntry), input)) }, null, 2)}\n`,
+);
+// Written last: packages/cli/src/server-module.ts compares the server's sources with this file's time.
+writeFileSync(join(serverDist, 'built.json'), `${JSON.stringify({ builtAt: new Date().toISOString() })}\n`);
+
+/**
+ * In the CLI, `@gantry/server` is a module of the bundle that loads the server through
+ * `loadServer()` (the bundle when fresh, else the sources through tsx) and re-exports its names,
+ * so the commands keep their static imports. server-module.ts itself imports the real package.
+ */
+const serverModule = join(root, 'packages/cli/src/server-module.ts');
+const serverThroughLoader = {
+  name: 'server-through-loader',
+  setup(b) {
+    b.onResolve({ filter: /^@gantry\/server$/ }, (args) =>
+      args.importer === serverModule
+        ? { path: args.path, external: true }
+        : { path: 'gantry-server', namespace: 'gantry-server' },
+    );
+    b.onLoad({ filter: /.*/, namespace: 'gantry-server' }, () => ({
+      contents: [
+        `import { loadServer } from ${JSON.stringify(serverModule)};`,
+        'const server = await loadServer();',
+        `export const { ${serverExports.join(', ')} } = server;`,
+      ].join('\n'),
+      resolveDir: root,
+      loader: 'js',
+    }));
+  },
+};
+const outdir = join(root, 'packages/cli/dist');
+rmSync(outdir, { recursive: true, force: true });
+await build({
+  ...common,
+  entryPoints: { gantry: join(root, 'packages/cli/src/main.ts') },
+  outdir,
+  splitting: true,
+  plugins: [serverThroughLoader, externalPackages],
+  chunkNames: 'chunks/[name]-[hash]',
 });
 // Written last: bin/gantry.js compares the sources with this file's time.
 writeFileSync(join(outdir, 'built.json'), `${JSON.stringify({ builtAt: new Date().toISOString() })}\n`);
 if (!process.argv.includes('--quiet')) {
-  process.stdout.write(`built packages/cli/dist in ${Math.round(performance.now() - started)} ms\n`);
+  process.stdout.write(
+    `built packages/cli/dist and packages/server/dist in ${Math.round(performance.now() - started)} ms\n`,
+  );
 }

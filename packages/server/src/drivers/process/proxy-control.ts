@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, statSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { request } from 'node:http';
 import { createRequire } from 'node:module';
@@ -13,9 +13,31 @@ import { PORT_IN_USE_EXIT, proxyFiles } from './proxy-files.js';
 import { logTail } from './release-process.js';
 import type { ProxyState, Upstream } from './reverse-proxy.js';
 
-const PROXY_MAIN = fileURLToPath(new URL('./proxy-main.ts', import.meta.url));
-const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const START_TIMEOUT_MS = 20_000;
+
+/**
+ * `node` arguments that start the proxy. In the server's bundle (scripts/build-cli.mjs): the compiled
+ * proxy-main.mjs beside it. From the sources: that same compiled proxy while it is newer than every
+ * source it was built from (listed in proxy-main.inputs.json beside it), else proxy-main.ts through tsx.
+ */
+function proxyMain(): string[] {
+  if (!import.meta.url.endsWith('.ts')) return [fileURLToPath(new URL('./proxy-main.mjs', import.meta.url))];
+  const compiled = new URL('../../../dist/bundle/proxy-main.mjs', import.meta.url);
+  if (process.env.GANTRY_CLI_FROM_SOURCES !== '1' && isFresh(compiled)) return [fileURLToPath(compiled)];
+  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+  return ['--import', tsx, fileURLToPath(new URL('./proxy-main.ts', import.meta.url))];
+}
+
+function isFresh(compiled: URL): boolean {
+  try {
+    const built = statSync(new URL('../built.json', compiled)).mtimeMs;
+    const list = readFileSync(new URL('./proxy-main.inputs.json', compiled), 'utf8');
+    const { inputs } = JSON.parse(list) as { inputs: string[] };
+    return inputs.every((input) => statSync(new URL(input, compiled)).mtimeMs <= built);
+  } catch {
+    return false; // no build, or a source gone
+  }
+}
 
 /** The proxy's state over its control socket, or null when no proxy answers. */
 export async function readProxyState(workdir: string): Promise<ProxyState | null> {
@@ -65,15 +87,11 @@ export async function openProxy(
 async function spawnProxy(workdir: string, env: EnvironmentSpec, nodePath: string): Promise<ProxyState> {
   const files = proxyFiles(workdir);
   const log = openSync(files.log, 'a');
-  const child = spawn(
-    nodePath,
-    ['--import', TSX_LOADER, PROXY_MAIN, String(env.port), workdir, files.socket],
-    {
-      cwd: workdir,
-      detached: true,
-      stdio: ['ignore', log, log],
-    },
-  );
+  const child = spawn(nodePath, [...proxyMain(), String(env.port), workdir, files.socket], {
+    cwd: workdir,
+    detached: true,
+    stdio: ['ignore', log, log],
+  });
   closeSync(log);
   child.unref();
   let exitCode: number | null | undefined;

@@ -1,5 +1,6 @@
 // The per-environment reverse proxy, a process of its own so the environment keeps serving while
-// Gantry is stopped. Started by `ensureProxy` as: node --import tsx proxy-main.ts <port> <workdir> <socket>
+// Gantry is stopped. Started by `openProxy` as: node --import tsx proxy-main.ts <port> <workdir> <socket>
+// (or node proxy-main.mjs, compiled beside the server's bundle).
 import { readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { PORT_IN_USE_EXIT, proxyFiles } from './proxy-files.js';
