@@ -3,7 +3,11 @@ import type { Unleash } from 'unleash-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanupAll } from '../../../server/test/support/git-fixtures.js';
 import type { TestServer } from '../../../server/test/support/test-server.js';
-import { clientToken, eventually, startSdk } from '../../../server/test/toggles/client-api/client-api-fixture.js';
+import {
+  clientToken,
+  eventually,
+  startSdk,
+} from '../../../server/test/toggles/client-api/client-api-fixture.js';
 import {
   CHROMIUM,
   consoleServer,
@@ -55,12 +59,15 @@ describe.runIf(CHROMIUM)('toggles in the console, read by the real unleash-clien
     // The list: one switch per environment, off until switched.
     const prod = page.getByRole('switch', { name: 'checkout-v2 in production' });
     await expect(prod.isChecked()).resolves.toBe(false);
-    await expect(page.getByRole('switch', { name: 'checkout-v2 in staging' }).isChecked()).resolves.toBe(false);
+    await expect(page.getByRole('switch', { name: 'checkout-v2 in staging' }).isChecked()).resolves.toBe(
+      false,
+    );
     await eventually(() => sdk!.isEnabled('checkout-v2') === false, 'the SDK to know checkout-v2');
     await prod.click();
     await page.waitForFunction(
       () =>
-        document.querySelector<HTMLInputElement>('[aria-label="checkout-v2 in production"]')?.checked === true,
+        document.querySelector<HTMLInputElement>('[aria-label="checkout-v2 in production"]')?.checked ===
+        true,
     );
     await eventually(() => sdk!.isEnabled('checkout-v2'), 'the SDK to see checkout-v2 on', 10_000);
     const state = await server.api<{ environments: { env: string; enabled: boolean }[] }>(
@@ -98,7 +105,9 @@ describe.runIf(CHROMIUM)('toggles in the console, read by the real unleash-clien
     await error.waitFor();
     await expect(error.textContent()).resolves.toContain('rollout must be a whole number from 0 to 100');
     await expect(rollout.getAttribute('aria-invalid')).resolves.toBe('true');
-    await expect(rollout.getAttribute('aria-describedby')).resolves.toContain('env-production-s0-rollout-error');
+    await expect(rollout.getAttribute('aria-describedby')).resolves.toContain(
+      'env-production-s0-rollout-error',
+    );
     await expectAccessible(page, 'a toggle with a validation error');
 
     // A constraint and a variant with a payload, then a valid rollout: saved, and the SDK reads it.
@@ -114,7 +123,9 @@ describe.runIf(CHROMIUM)('toggles in the console, read by the real unleash-clien
     await page.getByRole('status').filter({ hasText: 'Saved at' }).waitFor();
     await expect(error.count()).resolves.toBe(0);
 
-    sdk ??= await startSdk(server, await clientToken(server, 'shop', 'production'), { appName: 'checkout-web' });
+    sdk ??= await startSdk(server, await clientToken(server, 'shop', 'production'), {
+      appName: 'checkout-web',
+    });
     await eventually(() => sdk!.isEnabled('search-v2', { userId: '42' }), 'user 42 to get search-v2', 10_000);
     expect(sdk.isEnabled('search-v2', { userId: '8' })).toBe(false);
     expect(sdk.getVariant('search-v2', { userId: '7' })).toMatchObject({

@@ -1,4 +1,5 @@
-import { Badge, ErrorNote, Loading, RelativeTime } from '../../components/ui';
+import { TimeFromNow } from '../../components/time-from-now';
+import { Badge, ErrorNote, Loading } from '../../components/ui';
 import { type ClientInstance, useClientInstances } from './toggle-api';
 
 function Freshness({ c }: { c: ClientInstance }) {
@@ -53,7 +54,7 @@ export function SdkInstances({ app, env }: { app: string; env?: string }) {
                   <td>{c.env}</td>
                   <td className="small">{c.sdkVersion ?? 'unknown'}</td>
                   <td className="small">
-                    <RelativeTime iso={c.lastSeenAt} />
+                    <TimeFromNow iso={c.lastSeenAt} />
                   </td>
                   <td>
                     <Freshness c={c} />

@@ -28,6 +28,7 @@ export function useToggles(app: string) {
   return useQuery({
     queryKey: ['toggles', app],
     queryFn: () => ok(api.GET('/api/apps/{app}/toggles', { params: { path: { app } } })),
+    enabled: app !== '',
   });
 }
 

@@ -1,7 +1,8 @@
 import { useQuery } from '@tanstack/react-query';
 import { Link } from 'wouter';
 import { api, ok } from '../../api/client';
-import { ErrorNote, Loading, RelativeTime } from '../../components/ui';
+import { TimeFromNow } from '../../components/time-from-now';
+import { ErrorNote, Loading } from '../../components/ui';
 import { toggleHistory } from './toggle-history';
 
 /** A toggle's change history, newest first, from the event log (the same one `gantry events` reads). */
@@ -23,7 +24,7 @@ export function ToggleHistoryPanel({ app, name }: { app: string; name: string })
         {q.data?.map((h) => (
           <li key={h.id}>
             <div className="small muted">
-              <RelativeTime iso={h.at} /> · {h.actor}
+              <TimeFromNow iso={h.at} /> · {h.actor}
               {h.env ? ` · ${h.env}` : ''}
               {h.release ? (
                 <>

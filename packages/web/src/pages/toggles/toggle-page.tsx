@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { Link, useParams } from 'wouter';
-import { Badge, ErrorNote, Loading, RelativeTime } from '../../components/ui';
+import { TimeFromNow } from '../../components/time-from-now';
+import { Badge, ErrorNote, Loading } from '../../components/ui';
 import { EnvEditor } from './env-editor';
 import { EnvSwitch } from './env-switch';
 import { SdkInstances } from './sdk-instances';
@@ -46,8 +47,7 @@ export function TogglePage() {
         {t.name} <Badge>{t.type}</Badge> {t.archivedAt ? <Badge tone="warn">archived</Badge> : null}
       </h1>
       <p className="small muted">
-        {t.description ? `${t.description} · ` : ''}created by {t.createdBy}{' '}
-        <RelativeTime iso={t.createdAt} />
+        {t.description ? `${t.description} · ` : ''}created by {t.createdBy} <TimeFromNow iso={t.createdAt} />
         {t.owner ? ` · owner ${t.owner}` : ''}
       </p>
       <div className="stack">
@@ -77,7 +77,7 @@ export function TogglePage() {
                 {state.enabledSince ? (
                   <span className="small muted">
                     {' '}
-                    since <RelativeTime iso={state.enabledSince} />
+                    since <TimeFromNow iso={state.enabledSince} />
                   </span>
                 ) : null}
               </span>
