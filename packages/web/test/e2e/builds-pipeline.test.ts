@@ -144,19 +144,21 @@ describe.runIf(CHROMIUM)('commits and builds in Chromium', () => {
     expect(text).toContain('no escapes here');
     expect(text).not.toContain('window title');
     expect(text).not.toContain('\x1b');
-    await page.getByRole('table', { name: 'Steps of this build' }).getByText('colours').waitFor();
 
     // Follow mode: the newest line in view until the reader scrolls up.
     const follow = page.getByRole('button', { name: 'Follow' });
     expect(await follow.getAttribute('aria-pressed')).toBe('true');
     await waitFor(async () => ((await scrolledToEnd(page)) ? true : undefined), 'the log to follow its end');
-    await log.evaluate((el) => {
-      el.scrollTop = 0;
-    });
+    // A step's name in the steps table scrolls the log up to its output, which pauses following.
+    await page
+      .getByRole('table', { name: 'Steps of this build' })
+      .getByRole('button', { name: 'colours (show its log)' })
+      .click();
     await waitFor(
       async () => ((await follow.getAttribute('aria-pressed')) === 'false' ? true : undefined),
       'following to pause',
     );
+    expect(await log.evaluate((el) => el.scrollTop)).toBeLessThan(50);
     await expect(page.getByRole('button', { name: 'Cancel build' }).isVisible()).resolves.toBe(true);
 
     // Search: counts, highlights, moves.
@@ -225,7 +227,9 @@ describe.runIf(CHROMIUM)('commits and builds in Chromium', () => {
     await c.close();
   });
 
-  it('cancels a running build from its page, and asks before rebuilding a SHA that has an artifact', async () => {
+  it('cancels a running build from its page (375 px, dark), and asks before rebuilding a SHA that has an artifact', async () => {
+    // Should the test before have stopped early, its build must not hold this one in the queue.
+    await writeFile(join(gates, 'first'), '');
     const { sha, buildId } = await pushGatedCommit('v3', join(gates, 'never'));
     await waitFor(
       async () => ((await buildStatus(buildId)) === 'running' ? true : undefined),
@@ -233,6 +237,7 @@ describe.runIf(CHROMIUM)('commits and builds in Chromium', () => {
     );
     const c = await signedInConsole(browser, server.url, server.token, `/apps/shop/builds/${buildId}`, {
       colorScheme: 'dark',
+      viewport: { width: 375, height: 800 },
     });
     const { page } = c;
     await page.getByRole('log', { name: 'Build log' }).getByText('tick 1 needle').waitFor();
@@ -244,7 +249,8 @@ describe.runIf(CHROMIUM)('commits and builds in Chromium', () => {
       .getByText('cancelled')
       .waitFor();
     expect((await finishedBuild(server, buildId)).status).toBe('cancelled');
-    await expectAccessible(page, 'the build page (dark, cancelled)');
+    await expectAccessible(page, 'the build page (dark, 375 px, cancelled)');
+    await expectNoSidewaysScroll(page, 'the build page (dark, 375 px)');
     await page.goto(`${server.url}/apps/shop/commits`);
     await row(page, sha).getByRole('link', { name: 'build: cancelled' }).waitFor();
 

@@ -14,7 +14,11 @@ function LineView({ line, ranges, current }: { line: LogLine; ranges: LogMatch[]
     ? pieces(line, ranges, current)
     : line.spans.map((span) => ({ text: span.text, span, match: 'no' as const }));
   return (
-    <div className={line.step ? 'log-line log-step' : 'log-line'} data-n={line.n}>
+    <div
+      className={line.step ? 'log-line log-step' : 'log-line'}
+      data-n={line.n}
+      data-step={line.step ? line.text.slice(4) : undefined}
+    >
       {ps.map((p, i) => {
         const cls = ansiClass(p.span);
         const inner = cls ? <span className={cls}>{p.text}</span> : p.text;

@@ -48,6 +48,13 @@ function useNow(on: boolean): number {
   return now;
 }
 
+/** Scrolls the log to a step's `==> name` header (scrolling up pauses following). */
+function showStepLog(name: string): void {
+  const line = document.querySelector(`.build-log [data-step="${CSS.escape(name)}"]`);
+  if (!(line instanceof HTMLElement)) return;
+  line.scrollIntoView({ block: 'start' });
+}
+
 function Steps({ steps, now }: { steps: Step[]; now: number }) {
   if (steps.length === 0) return <p className="muted">No step has started yet.</p>;
   return (
@@ -65,7 +72,14 @@ function Steps({ steps, now }: { steps: Step[]; now: number }) {
           {steps.map((s) => (
             <tr key={s.idx} data-step={s.name}>
               <th scope="row">
-                {s.name}
+                {s.status === 'pending' || s.status === 'skipped' ? (
+                  s.name
+                ) : (
+                  <button type="button" className="link-button" onClick={() => showStepLog(s.name)}>
+                    {s.name}
+                    <span className="visually-hidden"> (show its log)</span>
+                  </button>
+                )}
                 <div>
                   <code className="small step-run">{s.run}</code>
                 </div>
