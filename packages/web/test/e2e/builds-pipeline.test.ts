@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Build } from '@gantry/contracts';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { finishedBuild } from '../../../server/test/support/app-fixture.js';
+import { createApp, finishedBuild, yamlWithSteps } from '../../../server/test/support/app-fixture.js';
 import {
   createDeployableApp,
   deployedTo,
@@ -270,6 +270,26 @@ describe.runIf(CHROMIUM)('commits and builds in Chromium', () => {
       .getByRole('heading', { name: /Build of/ })
       .getByText('succeeded')
       .waitFor();
+    await c.close();
+  });
+
+  it('/commits with two apps shows both, and the picker opens one', async () => {
+    const blog = await createApp(server, yamlWithSteps(['echo built']), { name: 'blog' });
+    const blogBuild = blog.buildIds[0] ?? '';
+    await finishedBuild(server, blogBuild);
+    const c = await signedInConsole(browser, server.url, server.token, '/commits');
+    const { page } = c;
+    await page.getByRole('heading', { name: 'Commits', level: 1, exact: true }).waitFor();
+    await page.getByRole('heading', { name: 'blog', level: 2 }).waitFor();
+    await page.getByRole('heading', { name: 'shop', level: 2 }).waitFor();
+    await page
+      .getByRole('region', { name: 'blog' })
+      .getByRole('link', { name: 'build: succeeded' })
+      .waitFor();
+    await expectAccessible(page, 'the commits page of all apps');
+    await page.getByLabel('App').selectOption('blog');
+    await page.getByRole('heading', { name: 'Commits of blog', level: 1 }).waitFor();
+    expect(new URL(page.url()).pathname).toBe('/apps/blog/commits');
     await c.close();
   });
 });
