@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ansiClass, PLAIN, parseAnsi, stripAnsi } from '../../src/pages/builds/ansi';
-import { findMatches, LogBuffer, pieces, readLine } from '../../src/pages/builds/log-model';
+import { findMatches, LINE_CAP, LogBuffer, pieces, readLine } from '../../src/pages/builds/log-model';
 
 const ESC = '\x1b';
 
@@ -72,6 +72,17 @@ describe('the log buffer', () => {
     expect(lines.length).toBeLessThanOrEqual(600);
     expect(lines.at(-1)?.text).toBe('line 1000');
     expect(lines[0]?.n).toBe(b.dropped + 1);
+  });
+
+  it('cuts a line longer than its cap, however it arrives, and says so', () => {
+    const b = new LogBuffer();
+    for (let i = 0; i < 100; i++) b.push('x'.repeat(1000));
+    expect(b.pending()?.text.length).toBe(LINE_CAP);
+    b.push('more\nnext line\n');
+    const [long, next] = b.lines();
+    expect(long?.text).toMatch(/^x+ … \[line cut here; the download has all of it\]$/);
+    expect(long?.text.length).toBeLessThan(LINE_CAP + 60);
+    expect(next?.text).toBe('next line');
   });
 
   it('shows what is after the last carriage return, as a terminal would', () => {

@@ -9,6 +9,9 @@ export interface LogLine {
   step: boolean;
 }
 
+/** Longest line shown, in characters; the rest of a longer line is only in the download. */
+export const LINE_CAP = 16_000;
+
 /** Lines are kept in chunks of this many, each rendered by one element that only re-renders when it changes. */
 export const CHUNK = 200;
 
@@ -37,6 +40,7 @@ export class LogBuffer {
   chunks: LogLine[][] = [];
   dropped = 0;
   private partial = '';
+  private cut = false;
   private style: AnsiStyle = PLAIN;
   private next = 1;
 
@@ -45,16 +49,38 @@ export class LogBuffer {
   /** Adds decoded text; returns whether anything visible changed. */
   push(text: string): boolean {
     if (!text) return false;
-    const parts = (this.partial + text).split('\n');
-    this.partial = parts.pop() ?? '';
-    for (const raw of parts) this.add(raw);
+    const parts = text.split('\n');
+    const last = parts.pop() ?? '';
+    for (const part of parts) {
+      this.append(part);
+      this.add(this.take());
+    }
+    this.append(last);
     return true;
   }
 
   /** The output ended: the unfinished last line becomes a line. */
   end(): void {
-    if (this.partial) this.add(this.partial);
+    if (this.partial) this.add(this.take());
+  }
+
+  /** Grows the line being written, up to LINE_CAP characters (a progress bar may never end its line). */
+  private append(piece: string): void {
+    if (this.cut || !piece) return;
+    const room = LINE_CAP - this.partial.length;
+    if (piece.length > room) {
+      this.partial += piece.slice(0, room);
+      this.cut = true;
+    } else {
+      this.partial += piece;
+    }
+  }
+
+  private take(): string {
+    const line = this.cut ? `${this.partial} … [line cut here; the download has all of it]` : this.partial;
     this.partial = '';
+    this.cut = false;
+    return line;
   }
 
   /** The line still being written (shown last, without a number of its own yet). */
