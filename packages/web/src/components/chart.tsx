@@ -29,6 +29,8 @@ export interface ChartProps {
   series: ChartSeries[];
   /** How a y value is written (axis, hover legend and table). */
   format: (v: number) => string;
+  /** Counts: y ticks on whole numbers only. */
+  integer?: boolean;
   height?: number;
 }
 
@@ -48,36 +50,60 @@ function useColorScheme(): number {
   return n;
 }
 
+const DAY_S = 86_400;
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** Axis label of a UTC day (seconds): "Nov 27", or "Nov 2026" when ticks are a month or more apart. */
+function dayTick(s: number, incr: number): string {
+  const d = new Date(s * 1000);
+  const month = MONTHS[d.getUTCMonth()];
+  return incr >= 28 * DAY_S ? `${month} ${d.getUTCFullYear()}` : `${month} ${d.getUTCDate()}`;
+}
+
+/** The x axis: whole UTC days when every x is a bucket start (midnight UTC), else times in UTC. */
+function xAxis(p: ChartProps, text: string, grid: string): uPlot.Axis {
+  const common = { stroke: text, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid } };
+  if (!p.x.every((t) => t % (DAY_S * 1000) === 0)) return common;
+  return {
+    ...common,
+    space: 56,
+    incrs: [1, 2, 7, 14, 28, 91, 182, 364].map((n) => n * DAY_S),
+    values: (_u, splits, _axis, _space, incr) => splits.map((s) => dayTick(s, incr)),
+  };
+}
+
 function options(p: ChartProps, width: number): uPlot.Options {
   const text = token('--muted');
   const grid = token('--border');
   const bars = uPlot.paths.bars;
   const bucketed = p.series.some((s) => s.style === 'bars');
+  const step = p.x.length > 1 ? (p.x[1]! - p.x[0]!) / 1000 : DAY_S;
   return {
     width,
     height: p.height ?? 220,
+    // Times in UTC, as the API and the tables write them.
+    tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
     scales: {
       x: {
         time: true,
-        // Bars need half a bucket of room on either side.
-        range: bucketed
-          ? (_u, min, max) => {
-              const step = p.x.length > 1 ? (p.x[1]! - p.x[0]!) / 1000 : 86_400;
-              return [min - step / 2, max + step / 2];
-            }
-          : undefined,
+        // Room on either side: half a bucket for bars, a little for points at the edges.
+        range: (_u, min, max) => {
+          const pad = bucketed ? step / 2 : Math.max((max - min) * 0.04, 3600);
+          return [min - pad, max + pad];
+        },
       },
       y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] },
     },
     legend: { show: true, live: true },
     cursor: { points: { size: 8 } },
     axes: [
-      { stroke: text, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid } },
+      xAxis(p, text, grid),
       {
         stroke: text,
         grid: { stroke: grid, width: 1 },
         ticks: { stroke: grid },
         size: 64,
+        ...(p.integer ? { incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000] } : {}),
         values: (_u, vals) => vals.map((v) => p.format(v)),
       },
     ],

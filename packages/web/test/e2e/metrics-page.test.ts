@@ -220,7 +220,7 @@ describe.runIf(CHROMIUM)('the metrics page in Chromium', () => {
     await page.getByLabel('API token').fill(metricsToken);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('button', { name: 'Sign out' }).waitFor();
-    await page.getByRole('link', { name: 'Metrics' }).click();
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Metrics' }).click();
     await page.getByRole('heading', { name: 'The four keys' }).waitFor();
     await expectKeysOf(page, await apiReport(30));
     const forWeb = metricsCall(page, (q) => q.get('app') === 'web');
@@ -231,7 +231,7 @@ describe.runIf(CHROMIUM)('the metrics page in Chromium', () => {
 
     // The server refuses the incidents to this token; the page says so and offers no action.
     expect((await page.request.get(`${server.url}/api/incidents`)).status()).toBe(403);
-    await page.getByRole('link', { name: 'Incidents' }).click();
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Incidents' }).click();
     await page.getByRole('heading', { name: 'Incidents', level: 1 }).waitFor();
     await page.getByText('reads delivery metrics only').waitFor();
     expect(await page.getByRole('button', { name: 'Open an incident' }).count()).toBe(0);

@@ -1,6 +1,6 @@
 import { Chart, type ChartSeries } from '../../components/chart';
 import { bucketAxis, type Report } from './four-keys';
-import { count, duration, percent } from './metrics-format';
+import { count, duration, percent, plural } from './metrics-format';
 
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 
@@ -40,7 +40,7 @@ export function DeploymentsAndReleases({ r }: { r: Report }) {
       <Chart
         name="deployments-releases"
         title={`Deployments and releases per ${r.bucket}`}
-        summary={`${sum(s.map((p) => p.deployments))} deployments and ${sum(s.map((p) => p.releases))} releases over ${s.length} ${r.bucket}s.`}
+        summary={`${plural(sum(s.map((p) => p.deployments)), 'deployment')} and ${plural(sum(s.map((p) => p.releases)), 'release')} over ${plural(s.length, r.bucket)}.`}
         {...bucketAxis(r)}
         series={[
           {
@@ -53,6 +53,7 @@ export function DeploymentsAndReleases({ r }: { r: Report }) {
           { label: 'Releases', values: s.map((p) => p.releases), color: '--ok', style: 'bars', align: 1 },
         ]}
         format={count}
+        integer
       />
     </section>
   );
@@ -79,7 +80,7 @@ export function Rework({ r }: { r: Report }) {
       <Chart
         name="rework"
         title={`Rollbacks and failed deployments per ${r.bucket}`}
-        summary={`${sum(s.map((p) => p.rollbacks))} rollbacks and ${sum(s.map((p) => p.failed))} failed deployments over ${s.length} ${r.bucket}s.`}
+        summary={`${plural(sum(s.map((p) => p.rollbacks)), 'rollback')} and ${plural(sum(s.map((p) => p.failed)), 'failed deployment')} over ${plural(s.length, r.bucket)}.`}
         {...bucketAxis(r)}
         series={[
           {
@@ -98,6 +99,7 @@ export function Rework({ r }: { r: Report }) {
           },
         ]}
         format={count}
+        integer
       />
     </section>
   );

@@ -10,6 +10,7 @@ import {
   daysPerWeek,
   duration,
   percent,
+  plural,
   rate,
 } from './metrics-format';
 
@@ -45,14 +46,13 @@ function TrendNote({ r, k, format }: { r: Report; k: TrendKey; format: (v: numbe
 }
 
 interface KeyCardProps {
-  name: string;
   testId: string;
   title: string;
   value: string;
   detail: string;
   band: Report['bands']['deploymentFrequency'];
   trend: React.ReactNode;
-  chart: { summary: string; series: ChartSeries[]; format: (v: number) => string };
+  chart: { summary: string; series: ChartSeries[]; format: (v: number) => string; integer?: boolean };
   r: Report;
 }
 
@@ -79,6 +79,7 @@ function KeyCard(p: KeyCardProps) {
         {...bucketAxis(p.r)}
         series={p.chart.series}
         format={p.chart.format}
+        integer={p.chart.integer}
         height={160}
       />
     </section>
@@ -103,15 +104,14 @@ export function FourKeys({ r }: { r: Report }) {
     <div className="metrics-keys">
       <KeyCard
         r={r}
-        name="deploymentFrequency"
         testId="deployment-frequency"
         title="Deployment frequency"
         value={daysPerWeek(r.bands.values.deploymentDaysPerWeek)}
-        detail={`${df.deployments} deployments (${rate(df.perDay)}), ${df.rollbacks} of them rollbacks; ${df.deploymentDays.days} deployment days.`}
+        detail={`${plural(df.deployments, 'deployment')} (${rate(df.perDay)}), ${df.rollbacks} of them rollbacks; ${plural(df.deploymentDays.days, 'deployment day')}.`}
         band={r.bands.deploymentFrequency}
         trend={<TrendNote r={r} k="deploymentDaysPerWeek" format={daysPerWeek} />}
         chart={{
-          summary: `${df.deployments} deployments in ${s.length} ${r.bucket}s, at most ${Math.max(0, ...s.map((p) => p.deployments))} in one; ${sum(s.map((p) => p.rollbacks))} rollbacks.`,
+          summary: `${plural(df.deployments, 'deployment')} in ${plural(s.length, r.bucket)}, at most ${Math.max(0, ...s.map((p) => p.deployments))} in one; ${plural(sum(s.map((p) => p.rollbacks)), 'rollback')}.`,
           series: [
             {
               label: 'Deployments',
@@ -129,15 +129,15 @@ export function FourKeys({ r }: { r: Report }) {
             },
           ],
           format: count,
+          integer: true,
         }}
       />
       <KeyCard
         r={r}
-        name="leadTime"
         testId="lead-time"
         title="Lead time for changes"
         value={duration(lead.median)}
-        detail={`Median of ${lead.n} commits; p90 ${duration(lead.p90)}.`}
+        detail={`Median of ${plural(lead.n, 'commit')}; p90 ${duration(lead.p90)}.`}
         band={r.bands.leadTime}
         trend={<TrendNote r={r} k="leadTimeMedianMs" format={duration} />}
         chart={{
@@ -151,7 +151,6 @@ export function FourKeys({ r }: { r: Report }) {
       />
       <KeyCard
         r={r}
-        name="changeFailureRate"
         testId="change-failure-rate"
         title="Change failure rate"
         value={percent(cfr.rate)}
@@ -171,7 +170,6 @@ export function FourKeys({ r }: { r: Report }) {
       />
       <KeyCard
         r={r}
-        name="recoveryTime"
         testId="time-to-restore"
         title="Time to restore"
         value={duration(rec.median)}

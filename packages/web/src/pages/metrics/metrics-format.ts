@@ -58,6 +58,9 @@ export function count(v: number | null | undefined): string {
   return Number.isInteger(v) ? String(v) : String(Number(v.toFixed(2)));
 }
 
+/** "1 deployment", "3 deployments". */
+export const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
 export type Bucket = 'day' | 'week' | 'month';
 
 /** A bucket as the tables name it: "2026-01-08", "week of 2026-01-08", "2026-01". */

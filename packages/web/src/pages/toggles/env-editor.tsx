@@ -74,7 +74,6 @@ export function EnvEditor({
           segments={segments}
           errors={at}
           idPrefix={id}
-          groupId={name}
           disabled={disabled}
         />
       </section>

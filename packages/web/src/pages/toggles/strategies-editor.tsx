@@ -184,7 +184,6 @@ function StrategyEditor({
   idPrefix,
   segments,
   errors,
-  groupId,
   onChange,
   onRemove,
   disabled,
@@ -194,7 +193,6 @@ function StrategyEditor({
   idPrefix: string;
   segments: Segment[];
   errors: Errors;
-  groupId: string;
   onChange: (s: Strategy) => void;
   onRemove: () => void;
   disabled: boolean;
@@ -221,7 +219,6 @@ function StrategyEditor({
               if (name === 'flexibleRollout') {
                 parameters.rollout ??= '100';
                 parameters.stickiness ??= 'default';
-                parameters.groupId ??= groupId;
               }
               onChange({ ...s, name, parameters });
             }}
@@ -321,7 +318,6 @@ export function StrategiesEditor({
   segments,
   errors,
   idPrefix,
-  groupId,
   disabled = false,
 }: {
   value: Strategy[];
@@ -329,8 +325,6 @@ export function StrategiesEditor({
   segments: Segment[];
   errors: Errors;
   idPrefix: string;
-  /** A new gradual rollout's group (the toggle's name, as `gantry toggles rollout` sets it). */
-  groupId: string;
   disabled?: boolean;
 }) {
   return (
@@ -346,7 +340,6 @@ export function StrategiesEditor({
           idPrefix={idPrefix}
           segments={segments}
           errors={errors}
-          groupId={groupId}
           disabled={disabled}
           onChange={(ns) => onChange(value.map((x, k) => (k === i ? ns : x)))}
           onRemove={() => onChange(value.filter((_, k) => k !== i))}
@@ -360,7 +353,7 @@ export function StrategiesEditor({
             ...value,
             {
               name: 'flexibleRollout',
-              parameters: { rollout: '100', stickiness: 'default', groupId },
+              parameters: { rollout: '100', stickiness: 'default' },
               constraints: [],
             },
           ])
