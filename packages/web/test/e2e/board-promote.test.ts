@@ -171,11 +171,22 @@ describe.runIf(CHROMIUM)('the board: promote and roll back through the dialogs',
     await c.close();
   });
 
-  it('shows a refusal from the server in the dialog', async () => {
+  it('says in the dialog that a locked environment queues the promotion, and the preview route refuses what cannot be promoted', async () => {
     const c = await signedInConsole(browser, server.url, server.token);
     const { page } = c;
-    // production runs v1 and holds v3; staging already runs v3, so promoting staging is refused.
+    // production runs v1 again (rolled back) and staging runs v3: production can be promoted, but is locked.
     await page.getByTestId('cell-shop-staging').getByText('up to date with qa').waitFor();
+    await server.api('POST', '/api/apps/shop/environments/production/lock', { reason: 'release freeze' });
+    await page
+      .getByTestId('cell-shop-production')
+      .getByText(/locked by/)
+      .waitFor();
+    const dialog = await openDialog(page, 'production', 'Promote');
+    await dialog.getByRole('note').filter({ hasText: 'release freeze' }).waitFor();
+    expect(await dialog.getByTestId('promote-commits').getByRole('listitem').count()).toBe(2);
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    await server.api('DELETE', '/api/apps/shop/environments/production/lock');
     const res = await page.evaluate(async () => {
       const r = await fetch('/api/apps/shop/environments/qa/promotion');
       return { status: r.status, body: (await r.json()) as { message?: string } };

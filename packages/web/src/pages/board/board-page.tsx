@@ -200,6 +200,7 @@ export function BoardPage() {
         <PromoteDialog
           app={action.s.app}
           env={action.s.env}
+          lock={action.s.lock}
           onClose={() => setAction(null)}
           onStarted={done}
         />
@@ -209,6 +210,7 @@ export function BoardPage() {
           app={action.s.app}
           env={action.s.env}
           isProtected={action.s.protected}
+          lock={action.s.lock}
           onClose={() => setAction(null)}
           onStarted={done}
         />

@@ -7,6 +7,18 @@ import { usePromotion } from './board-queries';
 import { commitCount } from './promotion-order';
 
 export type Deployment = ResponseOf<'/api/deployments/{id}'>;
+export type LockNote = { by: string; reason: string | null };
+
+/** A lock does not refuse a deployment: it waits in the queue until the environment is unlocked. */
+export function LockedNote({ env, lock }: { env: string; lock: LockNote | null }) {
+  if (!lock) return null;
+  return (
+    <div className="notice" role="note">
+      {env} is locked by {lock.by}
+      {lock.reason ? ` (${lock.reason})` : ''}: the deployment waits in the queue until it is unlocked.
+    </div>
+  );
+}
 
 /**
  * Promote: deploy what the upstream environment runs, through the same request as
@@ -16,11 +28,13 @@ export type Deployment = ResponseOf<'/api/deployments/{id}'>;
 export function PromoteDialog({
   app,
   env,
+  lock,
   onClose,
   onStarted,
 }: {
   app: string;
   env: string;
+  lock: LockNote | null;
   onClose: () => void;
   onStarted: (d: Deployment) => void;
 }) {
@@ -102,6 +116,7 @@ export function PromoteDialog({
               ))}
             </ul>
           )}
+          <LockedNote env={p.to} lock={lock} />
           {p.refused ? (
             <div className="notice" role="note">
               The server would refuse this now: {p.refused}

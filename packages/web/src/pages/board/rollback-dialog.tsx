@@ -3,7 +3,7 @@ import { type FormEvent, useState } from 'react';
 import { api, ok } from '../../api/client';
 import { Badge, Dialog, ErrorNote, Loading, RelativeTime, ShortSha } from '../../components/ui';
 import { useRollbackChoices } from './board-queries';
-import type { Deployment } from './promote-dialog';
+import { type Deployment, LockedNote, type LockNote } from './promote-dialog';
 
 /**
  * Rollback: pick an earlier release (what `gantry rollback` would pick is preselected, a warm
@@ -13,12 +13,14 @@ export function RollbackDialog({
   app,
   env,
   isProtected,
+  lock,
   onClose,
   onStarted,
 }: {
   app: string;
   env: string;
   isProtected: boolean;
+  lock: LockNote | null;
   onClose: () => void;
   onStarted: (d: Deployment) => void;
 }) {
@@ -93,6 +95,7 @@ export function RollbackDialog({
               ))}
             </fieldset>
           )}
+          <LockedNote env={env} lock={lock} />
           {isProtected ? (
             <div className="field check">
               <input

@@ -55,7 +55,7 @@ export function DeploymentPage() {
   const verdict = sloVerdict(totalMs, rollbackSloMs);
   const enc = encodeURIComponent;
   return (
-    <div className="stack">
+    <div className="stack area-page">
       <p className="small">
         <Link href="/">Board</Link> ›{' '}
         <Link href={`/apps/${enc(app)}/environments/${enc(d.env)}`}>

@@ -26,7 +26,7 @@ export function EnvironmentPage() {
   const others = envs.data.map((e) => e.env).filter((e) => e !== env);
   const downstream = envs.data.find((e) => e.promoteFrom === env)?.env ?? null;
   return (
-    <div className="stack">
+    <div className="stack area-page">
       <p className="small">
         <Link href="/">Board</Link> › {app}
       </p>
