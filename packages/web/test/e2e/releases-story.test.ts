@@ -84,6 +84,7 @@ describe.runIf(CHROMIUM)('the product owner releases in the console; the real un
     await page.getByRole('heading', { name: /spring-launch/, level: 1 }).waitFor();
     // Notes are plain text with their line breaks, never HTML.
     const notes = page.locator('.release-notes');
+    // biome-ignore lint/performance/useDomNodeTextContent: innerText is what is rendered: line breaks shown
     await expect(notes.innerText()).resolves.toBe(
       'The new checkout for everyone.\nDark mode for all. <b>not bold</b>',
     );

@@ -64,11 +64,7 @@ describe.runIf(CHROMIUM)('toggles in the console, read by the real unleash-clien
     );
     await eventually(() => sdk!.isEnabled('checkout-v2') === false, 'the SDK to know checkout-v2');
     await prod.click();
-    await page.waitForFunction(
-      () =>
-        document.querySelector<HTMLInputElement>('[aria-label="checkout-v2 in production"]')?.checked ===
-        true,
-    );
+    await eventually(() => prod.isChecked(), 'the switch to show the server’s state: on');
     await eventually(() => sdk!.isEnabled('checkout-v2'), 'the SDK to see checkout-v2 on', 10_000);
     const state = await server.api<{ environments: { env: string; enabled: boolean }[] }>(
       'GET',
@@ -89,6 +85,10 @@ describe.runIf(CHROMIUM)('toggles in the console, read by the real unleash-clien
   });
 
   it('edits strategies and variants, shows the server’s message beside the field, and keeps the history', async () => {
+    const segment = await server.api<{ id: number }>('PUT', '/api/apps/shop/segments/beta-testers', {
+      constraints: [{ contextName: 'userId', operator: 'IN', values: ['42', '7'] }],
+    });
+    expect(segment.status).toBe(200);
     const c = await signedInConsole(browser, server.url, server.token, '/apps/shop/toggles/search-v2');
     const { page } = c;
     await page.getByRole('heading', { name: /search-v2/, level: 1 }).waitFor();
@@ -114,6 +114,7 @@ describe.runIf(CHROMIUM)('toggles in the console, read by the real unleash-clien
     await page.getByRole('button', { name: 'Add constraint' }).click();
     await page.getByLabel('Context field').fill('userId');
     await page.getByLabel('Values').fill('42, 7');
+    await page.getByRole('checkbox', { name: 'beta-testers' }).check();
     await rollout.fill('100');
     await page.getByRole('button', { name: 'Add variant' }).click();
     await page.getByLabel('Name', { exact: true }).fill('blue');
@@ -123,6 +124,18 @@ describe.runIf(CHROMIUM)('toggles in the console, read by the real unleash-clien
     await page.getByRole('status').filter({ hasText: 'Saved at' }).waitFor();
     await expect(error.count()).resolves.toBe(0);
 
+    const saved = await server.api<{ environments: { env: string; strategies: unknown[] }[] }>(
+      'GET',
+      '/api/apps/shop/toggles/search-v2',
+    );
+    expect(saved.body.environments.find((e) => e.env === 'production')?.strategies).toEqual([
+      {
+        name: 'flexibleRollout',
+        parameters: { rollout: '100', stickiness: 'default', groupId: 'search-v2' },
+        constraints: [{ contextName: 'userId', operator: 'IN', values: ['42', '7'] }],
+        segments: [segment.body.id],
+      },
+    ]);
     sdk ??= await startSdk(server, await clientToken(server, 'shop', 'production'), {
       appName: 'checkout-web',
     });

@@ -74,6 +74,7 @@ export function EnvEditor({
           segments={segments}
           errors={at}
           idPrefix={id}
+          groupId={name}
           disabled={disabled}
         />
       </section>

@@ -184,6 +184,7 @@ function StrategyEditor({
   idPrefix,
   segments,
   errors,
+  groupId,
   onChange,
   onRemove,
   disabled,
@@ -193,6 +194,7 @@ function StrategyEditor({
   idPrefix: string;
   segments: Segment[];
   errors: Errors;
+  groupId: string;
   onChange: (s: Strategy) => void;
   onRemove: () => void;
   disabled: boolean;
@@ -219,6 +221,7 @@ function StrategyEditor({
               if (name === 'flexibleRollout') {
                 parameters.rollout ??= '100';
                 parameters.stickiness ??= 'default';
+                parameters.groupId ??= groupId;
               }
               onChange({ ...s, name, parameters });
             }}
@@ -318,6 +321,7 @@ export function StrategiesEditor({
   segments,
   errors,
   idPrefix,
+  groupId,
   disabled = false,
 }: {
   value: Strategy[];
@@ -325,6 +329,8 @@ export function StrategiesEditor({
   segments: Segment[];
   errors: Errors;
   idPrefix: string;
+  /** A new gradual rollout's group (the toggle's name, as `gantry toggles rollout` sets it). */
+  groupId: string;
   disabled?: boolean;
 }) {
   return (
@@ -340,6 +346,7 @@ export function StrategiesEditor({
           idPrefix={idPrefix}
           segments={segments}
           errors={errors}
+          groupId={groupId}
           disabled={disabled}
           onChange={(ns) => onChange(value.map((x, k) => (k === i ? ns : x)))}
           onRemove={() => onChange(value.filter((_, k) => k !== i))}
@@ -353,7 +360,7 @@ export function StrategiesEditor({
             ...value,
             {
               name: 'flexibleRollout',
-              parameters: { rollout: '100', stickiness: 'default' },
+              parameters: { rollout: '100', stickiness: 'default', groupId },
               constraints: [],
             },
           ])
