@@ -52,18 +52,23 @@ export function ShortSha({ sha }: { sha: string | null | undefined }) {
   );
 }
 
-export function ago(iso: string | null | undefined, now = Date.now()): string {
-  if (!iso) return '';
-  const s = Math.round((now - Date.parse(iso)) / 1000);
-  if (!Number.isFinite(s)) return '';
-  if (s < 0) return `in ${ago(new Date(now - s * 1000 * 2).toISOString(), now).replace(' ago', '')}`;
-  if (s < 60) return `${s}s ago`;
-  if (s < 3600) return `${Math.floor(s / 60)}m ago`;
-  if (s < 86_400) return `${Math.floor(s / 3600)}h ago`;
-  return `${Math.floor(s / 86_400)}d ago`;
+function span(s: number): string {
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m`;
+  if (s < 86_400) return `${Math.floor(s / 3600)}h`;
+  return `${Math.floor(s / 86_400)}d`;
 }
 
-/** A time as "5m ago", with the exact time on hover and for assistive technology. */
+/** "5m ago" for a time past, "in 5m" for one to come (a scheduled release). */
+export function ago(iso: string | null | undefined, now = Date.now()): string {
+  if (!iso) return '';
+  const t = Date.parse(iso);
+  if (!Number.isFinite(t)) return '';
+  const s = Math.round((now - t) / 1000);
+  return s < 0 ? `in ${span(-s)}` : `${span(s)} ago`;
+}
+
+/** A time as "5m ago" (or "in 5m"), with the exact time on hover and for assistive technology. */
 export function RelativeTime({ iso }: { iso: string | null | undefined }) {
   if (!iso) return <span className="muted">—</span>;
   return (

@@ -13,6 +13,8 @@ describe('formatting', () => {
     expect(ago('2026-12-03T11:15:00Z', now)).toBe('45m ago');
     expect(ago('2026-12-03T07:00:00Z', now)).toBe('5h ago');
     expect(ago('2026-11-30T12:00:00Z', now)).toBe('3d ago');
+    expect(ago('2026-12-03T12:05:00Z', now)).toBe('in 5m');
+    expect(ago('2026-12-05T12:00:00Z', now)).toBe('in 2d');
     expect(ago(null, now)).toBe('');
     expect(ago('not a date', now)).toBe('');
   });
