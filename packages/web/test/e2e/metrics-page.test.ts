@@ -6,10 +6,12 @@ import {
   bandLabel,
   bucketName,
   count,
+  customRange,
   daysPerWeek,
   duration,
   lastDays,
   percent,
+  type Range,
 } from '../../src/pages/metrics/metrics-format.js';
 import {
   CHROMIUM,
@@ -62,8 +64,8 @@ afterAll(async () => {
   await server?.close();
 });
 
-async function apiReport(days: number, app?: string): Promise<Report> {
-  const range = lastDays(days);
+async function apiReport(days: number | Range, app?: string): Promise<Report> {
+  const range = typeof days === 'number' ? lastDays(days) : days;
   const q = new URLSearchParams({ ...(app ? { app } : {}), env: 'production', ...range });
   const res = await server.api<Report>('GET', `/api/metrics?${q}`);
   expect(res.status).toBe(200);
@@ -176,6 +178,17 @@ describe.runIf(CHROMIUM)('the metrics page in Chromium', () => {
     expect(api7.app).toBe('api');
     await expectKeysOf(page, api7);
     await expect(page.getByTestId('metrics-window').textContent()).resolves.toContain('api / production');
+
+    // A custom window: two dates, both days included.
+    const daysAgo = (n: number) => new Date(Date.now() - n * 86_400_000).toISOString().slice(0, 10);
+    const custom = customRange(daysAgo(20), daysAgo(1))!;
+    await page.getByLabel('Range').selectOption('custom');
+    await page.getByLabel('From').fill(daysAgo(20));
+    await page.getByLabel('To (included)').fill(daysAgo(1));
+    const customCall = metricsCall(page, (q) => q.get('from') === custom.from && q.get('to') === custom.to);
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await customCall;
+    await expectKeysOf(page, await apiReport(custom, 'api'));
 
     // The HTML report of the same view, on the session's cookie.
     const href = await page.getByRole('link', { name: 'HTML report of this view' }).getAttribute('href');

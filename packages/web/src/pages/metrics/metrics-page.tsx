@@ -24,13 +24,7 @@ function CustomRange({ onApply }: { onApply: (from: string, to: string) => void 
   const [to, setTo] = useState(today);
   const valid = customRange(from, to) !== null;
   return (
-    <form
-      className="row metrics-custom"
-      onSubmit={(e) => {
-        e.preventDefault();
-        if (valid) onApply(from, to);
-      }}
-    >
+    <div className="row metrics-custom">
       <div className="field">
         <label htmlFor="metrics-from">From</label>
         <input
@@ -45,10 +39,10 @@ function CustomRange({ onApply }: { onApply: (from: string, to: string) => void 
         <label htmlFor="metrics-to">To (included)</label>
         <input id="metrics-to" type="date" value={to} min={from} onChange={(e) => setTo(e.target.value)} />
       </div>
-      <button type="submit" disabled={!valid}>
+      <button type="button" disabled={!valid} onClick={() => onApply(from, to)}>
         Apply
       </button>
-    </form>
+    </div>
   );
 }
 
@@ -91,11 +85,7 @@ export function MetricsPage() {
   return (
     <div className="stack">
       <h1>Metrics</h1>
-      <form
-        className="panel row metrics-filters"
-        aria-label="Which metrics"
-        onSubmit={(e) => e.preventDefault()}
-      >
+      <div className="panel row metrics-filters" role="group" aria-label="Which metrics">
         <div className="field">
           <label htmlFor="metrics-app">App</label>
           <select
@@ -147,7 +137,7 @@ export function MetricsPage() {
             HTML report of this view
           </a>
         </p>
-      </form>
+      </div>
       <ErrorNote error={scopes.error ?? report.error} />
       {scopes.isSuccess && !apps.length ? (
         <p className="notice">No apps yet: add one (`gantry apps add`) and deploy it to see its metrics.</p>
