@@ -14,9 +14,13 @@ import type { Principal } from '../features/auth/token-service.js';
 import { tokensRoutes } from '../features/auth/tokens-routes.js';
 import { buildsRoutes } from '../features/builds/builds-routes.js';
 import { hooksRoutes } from '../features/commits/hooks-routes.js';
+import { deploymentTimelineRoutes } from '../features/deployments/deployment-timeline-routes.js';
 import { deploymentsRoutes } from '../features/deployments/deployments-routes.js';
+import { promotionRoutes } from '../features/deployments/promotion-routes.js';
+import { configDiffRoutes } from '../features/environments/config-diff-routes.js';
 import { environmentsRoutes } from '../features/environments/environments-routes.js';
 import { incidentsRoutes } from '../features/incidents/incidents-routes.js';
+import { consoleMetricsRoutes } from '../features/metrics/console-metrics-routes.js';
 import { metricsRoutes } from '../features/metrics/metrics-routes.js';
 import { prometheusRoutes } from '../features/metrics/prometheus.js';
 import { releasesRoutes } from '../features/releases/releases-routes.js';
@@ -38,14 +42,14 @@ import { EventStreams } from './event-stream.js';
 import { eventsRoutes } from './events-routes.js';
 import { parseJsonBody, urlHasNul } from './json-body.js';
 import { serverRoutes } from './server-routes.js';
-import { isConsoleRequest, registerWebConsole } from './web-console.js';
+import { isConsolePage, isConsoleRequest, registerWebConsole } from './web-console.js';
 
 /** `/api/session` checks its own credentials: a token in the body, or the session cookie. */
 const PUBLIC = [/^\/healthz$/, /^\/api\/webhooks\//, /^\/api\/session$/];
 /** Routes a `hook` token may call (the post-receive hook only tells the server about a push). */
 const HOOK_ROUTES = [/^\/api\/hooks\/git$/];
 /** What a `metrics` token (Prometheus, dashboards) may read: the scrape and the report, GET only. */
-const METRICS_ROUTES = [/^\/metrics$/, /^\/api\/metrics$/];
+const METRICS_ROUTES = [/^\/metrics$/, /^\/api\/metrics(\/(scopes|report))?$/];
 /** Routes SDKs call with a client token (`<app>:<env>.<secret>`); no other route accepts one. */
 const CLIENT_ROUTES = [/^\/api\/client(\/|$)/, /^\/ofrep(\/|$)/];
 
@@ -86,7 +90,7 @@ export async function buildHttpApp(g: Gantry): Promise<FastifyInstance> {
       throw new InvalidInput('the URL holds a NUL character (%00); no name, id or parameter accepts one');
     }
     const path = req.url.split('?')[0] ?? '';
-    if (PUBLIC.some((r) => r.test(path)) || isConsoleRequest(req.method, path)) return;
+    if (PUBLIC.some((r) => r.test(path)) || isConsoleRequest(req.method, path) || isConsolePage(req)) return;
     const clientRoute = CLIENT_ROUTES.some((r) => r.test(path));
     const frontendRoute = FRONTEND_ROUTES.some((r) => r.test(path));
     // Browsers call the Frontend API from other origins; a preflight carries no token.
@@ -197,8 +201,12 @@ export async function buildHttpApp(g: Gantry): Promise<FastifyInstance> {
   sessionRoutes(typed, g);
   deploymentsRoutes(typed, g);
   environmentsRoutes(typed, g);
+  promotionRoutes(typed, g);
+  deploymentTimelineRoutes(typed, g);
+  configDiffRoutes(typed, g);
   togglesRoutes(typed, g);
   metricsRoutes(typed, g);
+  consoleMetricsRoutes(typed, g);
   prometheusRoutes(typed, g);
   toggleReportRoutes(typed, g);
   releasesRoutes(typed, g);

@@ -12,6 +12,21 @@ export function isConsoleRequest(method: string, path: string): boolean {
   return (method === 'GET' || method === 'HEAD') && !NOT_CONSOLE.test(path);
 }
 
+/**
+ * `/metrics` is Prometheus's scrape for a machine and the console's metrics page for a person: a GET
+ * that asks for HTML first and carries no Authorization header (a browser's navigation or reload)
+ * gets the page; scrapers send a token and ask for text.
+ */
+export function isConsolePage(req: Pick<FastifyRequest, 'method' | 'url' | 'headers'>): boolean {
+  const path = req.url.split('?')[0] ?? '';
+  return (
+    (req.method === 'GET' || req.method === 'HEAD') &&
+    path === '/metrics' &&
+    !req.headers.authorization &&
+    /^text\/html/.test(req.headers.accept ?? '')
+  );
+}
+
 /** Where the console's built files are: GANTRY_WEB_DIR, or the `@gantry/web` package's `dist`. */
 export function webConsoleDir(configured?: string): string | undefined {
   if (configured) return configured;
@@ -70,6 +85,9 @@ export async function registerWebConsole(app: FastifyInstance, configuredDir?: s
       )
       .send(index());
   app.get('/', { schema: { hide: true } }, async (_req, reply) => sendIndex(reply));
+  app.addHook('onRequest', async (req, reply) => {
+    if (isConsolePage(req)) return sendIndex(reply);
+  });
   app.setNotFoundHandler(async (req: FastifyRequest, reply: FastifyReply) => {
     const path = req.url.split('?')[0] ?? '';
     // A missing asset is a 404, not the page: a stale tab must not parse HTML as JavaScript.
