@@ -1,5 +1,7 @@
 import type { ApiListBuilds, EngineLoad } from './api-list-builds.js';
 import type { BuildOverhead } from './build-overhead.js';
+import type { ConsoleBench } from './console.js';
+import { consoleRows } from './console-report.js';
 import type { ContainersBench } from './containers.js';
 import { containersTable } from './containers-report.js';
 import type { Machine } from './machine.js';
@@ -31,6 +33,7 @@ export interface BenchResults {
   toggles?: TogglesVsUnleash;
   togglePropagation?: PropagationResult;
   metrics?: MetricsBench;
+  console?: ConsoleBench;
   failures: { bench: string; error: string }[];
   totalSec: number;
 }
@@ -82,6 +85,7 @@ export function renderResults(r: BenchResults): string {
       `| toggle change → OFREP refetch notice, median / p95 / max of ${p.changes} | ${fmt(p.ofrepNotice)} | < 1 s ${p.ofrepNotice.maxMs < p.goalMs ? '✅' : '❌'} |`,
     );
   }
+  if (r.console) out.push(...consoleRows(r.console));
   const a = r.apiListBuilds;
   if (a) {
     const sqlite = a.engines.find((e) => e.engine === 'sqlite');

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import { benchApiListBuilds } from './api-list-builds.js';
 import { benchBuildOverhead } from './build-overhead.js';
+import { benchConsole } from './console.js';
 import { benchContainers } from './containers.js';
 import { describeMachine } from './machine.js';
 import { benchMetrics } from './metrics-history.js';
@@ -92,6 +93,12 @@ const BENCHES: { name: string; run(r: BenchResults): Promise<void> }[] = [
     name: 'toggle-live',
     async run(r) {
       r.togglePropagation = await benchTogglePropagation(20);
+    },
+  },
+  {
+    name: 'console',
+    async run(r) {
+      r.console = await benchConsole();
     },
   },
 ];
