@@ -1,6 +1,6 @@
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { Suspense } from 'react';
-import { Route, Switch } from 'wouter';
+import { Redirect, Route, Switch } from 'wouter';
 import { LiveProvider } from './api/live';
 import { SessionProvider, useSession } from './api/session';
 import { Layout } from './components/layout';
@@ -32,12 +32,14 @@ function SignedIn() {
   const session = useSession();
   if (session.loading) return <Loading what="the session" />;
   if (!session.info) return <SignInPage />;
+  // A metrics-only principal reads the metrics and nothing else: no board, no event stream.
+  const readsApps = session.can('apps:read');
   return (
-    <LiveProvider enabled>
+    <LiveProvider enabled={readsApps}>
       <Layout>
         <Suspense fallback={<Loading what="the page" />}>
           <Switch>
-            <Route path="/" component={BoardPage} />
+            <Route path="/">{readsApps ? <BoardPage /> : <Redirect to="/metrics" replace />}</Route>
             {routes.map((r) => (
               <Route key={r.path} path={r.path} component={r.component} />
             ))}

@@ -1,15 +1,20 @@
 import type { ReactNode } from 'react';
 import { Link, useLocation } from 'wouter';
 import { useLive } from '../api/live';
-import { useSession } from '../api/session';
+import { type Permission, useSession } from '../api/session';
 
-const NAV: { href: string; label: string; match: RegExp }[] = [
-  { href: '/', label: 'Board', match: /^\/$|^\/apps\/[^/]+\/(environments|deployments)/ },
-  { href: '/commits', label: 'Commits', match: /^\/commits|^\/apps\/[^/]+\/(commits|builds)/ },
-  { href: '/toggles', label: 'Toggles', match: /^\/toggles|^\/apps\/[^/]+\/toggles/ },
-  { href: '/releases', label: 'Releases', match: /^\/releases/ },
-  { href: '/metrics', label: 'Metrics', match: /^\/metrics/ },
-  { href: '/incidents', label: 'Incidents', match: /^\/incidents/ },
+const NAV: { href: string; label: string; match: RegExp; needs: Permission }[] = [
+  { href: '/', label: 'Board', match: /^\/$|^\/apps\/[^/]+\/(environments|deployments)/, needs: 'apps:read' },
+  {
+    href: '/commits',
+    label: 'Commits',
+    match: /^\/commits|^\/apps\/[^/]+\/(commits|builds)/,
+    needs: 'apps:read',
+  },
+  { href: '/toggles', label: 'Toggles', match: /^\/toggles|^\/apps\/[^/]+\/toggles/, needs: 'apps:read' },
+  { href: '/releases', label: 'Releases', match: /^\/releases/, needs: 'apps:read' },
+  { href: '/metrics', label: 'Metrics', match: /^\/metrics/, needs: 'metrics:read' },
+  { href: '/incidents', label: 'Incidents', match: /^\/incidents/, needs: 'apps:read' },
 ];
 
 function LiveIndicator() {
@@ -40,7 +45,7 @@ export function Layout({ children }: { children: ReactNode }) {
         </Link>
         <nav aria-label="Main">
           <ul>
-            {NAV.map((n) => (
+            {NAV.filter((n) => session.can(n.needs)).map((n) => (
               <li key={n.href}>
                 <Link href={n.href} aria-current={n.match.test(location) ? 'page' : undefined}>
                   {n.label}
@@ -50,7 +55,7 @@ export function Layout({ children }: { children: ReactNode }) {
           </ul>
         </nav>
         <div className="who">
-          <LiveIndicator />
+          {session.can('apps:read') ? <LiveIndicator /> : null}
           <span className="small">
             {session.info?.principal.name} ({session.info?.principal.role})
           </span>

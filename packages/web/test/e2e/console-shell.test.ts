@@ -109,6 +109,29 @@ describe.runIf(CHROMIUM)('the console shell in Chromium', () => {
     await c.close();
   });
 
+  it('takes a metrics-only token to the metrics: no other page in the menu, no event stream, nothing wider than 375 px', async () => {
+    const t = await server.api<{ token: string }>('POST', '/api/tokens', {
+      name: 'dashboard',
+      role: 'metrics',
+    });
+    const c = await openConsole(browser, server.url, { viewport: { width: 375, height: 800 } });
+    await signIn(c.page, t.body.token);
+    await c.page.waitForURL(/\/metrics$/);
+    const menu = await c.page.getByRole('navigation', { name: 'Main' }).getByRole('link').allTextContents();
+    expect(menu).toEqual(['Metrics']);
+    expect(
+      await c.page
+        .getByRole('status')
+        .filter({ hasText: /Live|Reconnecting|Connecting/ })
+        .count(),
+    ).toBe(0);
+    await expectNoSidewaysScroll(c.page, 'the metrics page of a metrics-only session');
+    // The board is not theirs: going there lands on the metrics again.
+    await c.page.goto(`${server.url}/`);
+    await c.page.waitForURL(/\/metrics$/);
+    await c.close();
+  });
+
   it('sends the CSRF token on mutations and the server refuses a cookie without it', async () => {
     const c = await openConsole(browser, server.url);
     await signIn(c.page, server.token);

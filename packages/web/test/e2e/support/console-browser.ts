@@ -53,11 +53,15 @@ export async function openConsole(
   };
 }
 
-/** Signs in through the sign-in form, as a person would, and waits for the board. */
+/**
+ * Signs in through the sign-in form, as a person would, and waits for the first page: the board, or
+ * the metrics for a metrics-only token.
+ */
 export async function signIn(page: Page, token: string): Promise<void> {
   await page.getByLabel('API token').fill(token);
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'Board', level: 1 }).waitFor();
+  await page.getByRole('button', { name: 'Sign out' }).waitFor();
+  await page.getByRole('heading', { level: 1 }).first().waitFor();
 }
 
 /** A console signed in with `token`, open at `path`. */
