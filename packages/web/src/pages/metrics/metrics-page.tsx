@@ -85,7 +85,8 @@ export function MetricsPage() {
   return (
     <div className="stack">
       <h1>Metrics</h1>
-      <div className="panel row metrics-filters" role="group" aria-label="Which metrics">
+      <fieldset className="panel row metrics-filters">
+        <legend className="visually-hidden">Which metrics</legend>
         <div className="field">
           <label htmlFor="metrics-app">App</label>
           <select
@@ -137,7 +138,7 @@ export function MetricsPage() {
             HTML report of this view
           </a>
         </p>
-      </div>
+      </fieldset>
       <ErrorNote error={scopes.error ?? report.error} />
       {scopes.isSuccess && !apps.length ? (
         <p className="notice">No apps yet: add one (`gantry apps add`) and deploy it to see its metrics.</p>
