@@ -13,8 +13,10 @@ import { RollbackDialog } from './rollback-dialog';
 
 export type EnvironmentState = ResponseOf<'/api/status'>[number];
 
+export const statusQuery = { queryKey: ['status'], queryFn: () => ok(api.GET('/api/status')) };
+
 export function useStatus(enabled = true) {
-  return useQuery({ queryKey: ['status'], queryFn: () => ok(api.GET('/api/status')), enabled });
+  return useQuery({ ...statusQuery, enabled });
 }
 
 function health(s: EnvironmentState): { status: string; label: string } {
