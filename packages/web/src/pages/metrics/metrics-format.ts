@@ -1,55 +1,25 @@
 /**
  * How the metrics page writes numbers, in the conventions of `gantry metrics` and the HTML report
- * (the same rules as @gantry/contracts' human-duration.ts, which the console does not bundle). Pure:
+ * (durations and rates are @gantry/contracts' own, the module alone, without zod). Pure:
  * the e2e and unit tests use it to read the API's numbers as the page shows them.
  */
 
-const SECOND = 1000;
-const MINUTE = 60 * SECOND;
-const HOUR = 60 * MINUTE;
-const DAY = 24 * HOUR;
+/** "350 ms", "4.2 s", "3 min", "5.1 h", "2.3 d"; "2.5/day", "1.3/week"; "3 days/week". */
+export {
+  humanDaysPerWeek as daysPerWeek,
+  humanDuration as duration,
+  humanRate as rate,
+} from '@gantry/contracts/human-duration';
 
+const DAY = 86_400_000;
 const trimZero = (s: string) => s.replace(/\.0$/, '');
 const missing = (v: number | null | undefined): v is null | undefined =>
   v === null || v === undefined || !Number.isFinite(v);
-
-/** "350 ms", "4.2 s", "3 min", "5.1 h", "2.3 d"; null gives "—". */
-export function duration(ms: number | null | undefined): string {
-  if (missing(ms)) return '—';
-  if (ms < 0) return `−${duration(-ms)}`;
-  const units: [size: number, name: string, limit: number][] = [
-    [1, 'ms', 1000],
-    [SECOND, 's', 60],
-    [MINUTE, 'min', 60],
-    [HOUR, 'h', 24],
-    [DAY, 'd', Number.POSITIVE_INFINITY],
-  ];
-  for (const [size, name, limit] of units) {
-    const v = ms / size;
-    const text = size > 1 && v < 9.95 ? trimZero(v.toFixed(1)) : String(Math.round(v));
-    if (Number(text) < limit) return `${text} ${name}`;
-  }
-  return `${Math.round(ms / DAY)} d`;
-}
 
 /** A share in [0, 1]: "25%", "33.3%"; null gives "—". */
 export function percent(share: number | null | undefined): string {
   if (missing(share)) return '—';
   return `${trimZero((share * 100).toFixed(1))}%`;
-}
-
-/** Per day from one a day, else per week: "2.5/day", "1.3/week". */
-export function rate(perDay: number | null | undefined): string {
-  if (missing(perDay)) return '—';
-  const [v, unit] = perDay >= 1 ? [perDay, 'day'] : [perDay * 7, 'week'];
-  return `${v < 9.95 ? trimZero(v.toFixed(1)) : String(Math.round(v))}/${unit}`;
-}
-
-/** Deployment days in the median week: "3 days/week", "1 day/week". */
-export function daysPerWeek(days: number | null | undefined): string {
-  if (missing(days)) return '—';
-  const text = trimZero(days.toFixed(1));
-  return `${text} ${text === '1' ? 'day' : 'days'}/week`;
 }
 
 /** Whole numbers as they are, others with up to two decimals. */
