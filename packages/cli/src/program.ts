@@ -566,10 +566,7 @@ export function buildProgram(): Command {
   program
     .command('demo')
     .description('run the whole flow on a sample app with embedded defaults')
-    .option(
-      '--keep',
-      'keep the server and environments running at the end, to look around in the web console (the default in a terminal)',
-    )
+    .option('--keep', 'stay up at the end, to look around in the web console (default in a terminal)')
     .option('--no-keep', 'stop everything at the end, even in a terminal')
     .option(
       '--containers',
