@@ -6,26 +6,9 @@ import { z } from 'zod';
  * @example
  * const s: ToggleStrategy = { name: 'flexibleRollout', parameters: { rollout: '25', stickiness: 'default', groupId: 'checkout' }, constraints: [] };
  */
-export const constraintOperators = [
-  'IN',
-  'NOT_IN',
-  'STR_CONTAINS',
-  'STR_STARTS_WITH',
-  'STR_ENDS_WITH',
-  'NUM_EQ',
-  'NUM_GT',
-  'NUM_GTE',
-  'NUM_LT',
-  'NUM_LTE',
-  'DATE_AFTER',
-  'DATE_BEFORE',
-  'SEMVER_EQ',
-  'SEMVER_GT',
-  'SEMVER_LT',
-  'REGEX',
-  'IN_CIDR',
-] as const;
-export type ConstraintOperator = (typeof constraintOperators)[number];
+export { type ConstraintOperator, constraintOperators } from './constraint-operators.js';
+
+import { constraintOperators } from './constraint-operators.js';
 
 export const toggleTypes = ['release', 'experiment', 'operational', 'kill-switch', 'permission'] as const;
 export type ToggleType = (typeof toggleTypes)[number];

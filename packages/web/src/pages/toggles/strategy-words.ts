@@ -1,3 +1,4 @@
+import { constraintOperators } from '@gantry/contracts/constraint-operators';
 import type { Constraint, Strategy } from './toggle-api';
 
 type StrategyName = Strategy['name'];
@@ -57,25 +58,8 @@ export const STRATEGIES: {
   },
 ];
 
-export const OPERATORS = [
-  'IN',
-  'NOT_IN',
-  'STR_CONTAINS',
-  'STR_STARTS_WITH',
-  'STR_ENDS_WITH',
-  'NUM_EQ',
-  'NUM_GT',
-  'NUM_GTE',
-  'NUM_LT',
-  'NUM_LTE',
-  'DATE_AFTER',
-  'DATE_BEFORE',
-  'SEMVER_EQ',
-  'SEMVER_GT',
-  'SEMVER_LT',
-  'REGEX',
-  'IN_CIDR',
-] as const satisfies readonly Operator[];
+/** The server's own list (contracts), so an operator it adds appears here without a copy. */
+export const OPERATORS: readonly Operator[] = constraintOperators;
 
 /** Operators that compare with a list of values; the others compare with one value. */
 export const MULTI_VALUE: readonly Operator[] = [
