@@ -139,7 +139,14 @@ describe.runIf(CHROMIUM)('toggles in the console, read by the real unleash-clien
     sdk ??= await startSdk(server, await clientToken(server, 'shop', 'production'), {
       appName: 'checkout-web',
     });
-    await eventually(() => sdk!.isEnabled('search-v2', { userId: '42' }), 'user 42 to get search-v2', 10_000);
+    // Wait for the saved definition itself (only it has the variant): an SDK that still holds the
+    // earlier one (on for everyone) would let user 42 in too, and user 8 with them.
+    await eventually(
+      () => sdk!.getVariant('search-v2', { userId: '7' }).name === 'blue',
+      'the SDK to read the saved strategy and variants',
+      10_000,
+    );
+    expect(sdk.isEnabled('search-v2', { userId: '42' })).toBe(true);
     expect(sdk.isEnabled('search-v2', { userId: '8' })).toBe(false);
     expect(sdk.getVariant('search-v2', { userId: '7' })).toMatchObject({
       name: 'blue',
