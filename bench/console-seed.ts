@@ -112,6 +112,7 @@ function row(
   return {
     id: `dep_${requested.toString(16).padStart(12, '0')}0000${randomBytes(3).toString('hex')}`,
     app_id: appId,
+    verification: null,
     env,
     sha,
     previous_sha: previous,

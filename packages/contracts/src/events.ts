@@ -36,6 +36,22 @@ export const eventTypes = [
   'deployment.failed',
   'deployment.superseded',
   'deployment.interrupted',
+  /** `data`: `{ env, sha, checks }`: the names of the checks that now run against the release. */
+  'deployment.verifying',
+  /** `data`: `{ env, sha }`: every check passed. */
+  'deployment.verified',
+  /** `data`: `{ env, sha, check, error, action }`: the first check that failed and what Gantry does about it (rollback, keep). */
+  'deployment.check_failed',
+  /** `data`: `{ env, sha, check, kind, attempt, status, error, ms }`: one run of a check (subject: the deployment). */
+  'check.finished',
+  /** `data`: `{ env, sha, failedDeployment, step, … }`: one step of finding and reverting the commit that failed QA (subject: the revert's id). */
+  'revert.step',
+  /** `data`: `{ blamed, revertSha, branch, check }`: the revert commit was pushed to the main branch. */
+  'revert.pushed',
+  /** `data`: `{ blamed, revertSha, branch, check, why }`: the revert was pushed to a branch for a person to merge. */
+  'revert.proposed',
+  /** `data`: `{ blamed, why }`: Gantry decided not to revert (a flake, a broken environment, a revert of a revert …). */
+  'revert.skipped',
   'environment.locked',
   'environment.unlocked',
   'environment.held',

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { checksSchema, onCheckFailureSchema, revertModes } from './check-config.js';
 import { closestWord } from './config-issues.js';
 import { boundedDurationSchema } from './duration.js';
 import { checkImageRules, imageSchema, limitsSchema } from './image-config.js';
@@ -18,7 +19,7 @@ const nameRule = 'use lowercase letters, digits and dashes, starting with a lett
 
 /** A build and its steps may run a day at most (it is stopped at twice build.timeout). */
 const MAX_BUILD_MS = 24 * 3_600_000;
-/** A health check or a post-deploy check may wait an hour at most. */
+/** A health check may wait an hour at most. */
 const MAX_CHECK_MS = 3_600_000;
 
 const appNameSchema = z
@@ -158,16 +159,10 @@ export const environmentSchema = z
     protected: z.boolean().default(false),
     queue: z.enum(['latest', 'fifo']).optional(),
     standby: z.int().min(0).default(1),
-    checks: z
-      .array(
-        z
-          .strictObject({
-            run: commandSchema('the check command'),
-            timeout: boundedDurationSchema(MAX_CHECK_MS, 'a check timeout').optional(),
-          })
-          .describe('a check such as { run: npm run smoke }'),
-      )
-      .default(() => []),
+    checks: checksSchema.default(() => []),
+    on_check_failure: onCheckFailureSchema
+      .describe('what a failed check does: rollback (default when there is a previous release) or keep')
+      .optional(),
     deploy: commandSchema('the command driver script that deploys').optional(),
     health: commandSchema('the command driver script that checks health').optional(),
     stop: commandSchema('the command driver script that stops').optional(),
@@ -300,8 +295,17 @@ export const tagsSchema = z
   .describe('deploy tag settings, e.g. { pattern: "deploy/{env}/*" }');
 
 export const revertSchema = z
-  .strictObject({ on_check_failure: z.enum(['auto', 'open', 'off']).default('open') })
-  .describe('what to do when post-deploy checks fail, e.g. { on_check_failure: auto }');
+  .strictObject({
+    on_check_failure: z
+      .enum(revertModes)
+      .describe(
+        "auto reverts the commit that failed the auto-deployed environment's checks; propose pushes the revert to a branch; off does neither",
+      )
+      .default('propose'),
+  })
+  .describe(
+    'what to do with a commit that fails the checks of the auto-deployed environment, e.g. { on_check_failure: auto }',
+  );
 
 /**
  * The schema of `gantry.yaml`. Parsing applies defaults and turns durations into milliseconds.

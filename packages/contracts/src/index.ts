@@ -1,3 +1,4 @@
+export * from './check-config.js';
 export * from './config-issues.js';
 export * from './duration.js';
 export * from './error-summary.js';

@@ -133,8 +133,23 @@ export const artifactSchema = z.object({
 });
 export type Artifact = z.infer<typeof artifactSchema>;
 
-export const deploymentTriggers = ['auto', 'tag', 'cli', 'api', 'rollback', 'recovered'] as const;
+export const deploymentTriggers = [
+  'auto',
+  'tag',
+  'cli',
+  'api',
+  'rollback',
+  'recovered',
+  /** A failed post-deploy check switched back to the previous release (on_check_failure: rollback). */
+  'auto-rollback',
+  /** Gantry deployed a commit of a failed release to find which one broke the checks. */
+  'bisect',
+] as const;
 export type DeploymentTrigger = (typeof deploymentTriggers)[number];
+/** A rollback asked by a person (`rollback`) or done by Gantry after a failed check (`auto-rollback`). */
+export function isRollbackTrigger(trigger: string): boolean {
+  return trigger === 'rollback' || trigger === 'auto-rollback';
+}
 
 export const deploymentStatuses = [
   'queued',
@@ -146,6 +161,13 @@ export const deploymentStatuses = [
   'interrupted',
 ] as const;
 export type DeploymentStatus = (typeof deploymentStatuses)[number];
+/**
+ * The checks after a deployment (gantry.yaml `checks`): running, all passed, one failed, or cut short
+ * because a newer deployment replaced the release. Null when the environment declares no checks.
+ */
+export const verificationStatuses = ['verifying', 'verified', 'check_failed', 'superseded'] as const;
+export type VerificationStatus = (typeof verificationStatuses)[number];
+
 export const finishedDeploymentStatuses: readonly DeploymentStatus[] = [
   'succeeded',
   'failed',
@@ -180,6 +202,8 @@ export const deploymentSchema = z.object({
   status: z.enum(deploymentStatuses),
   /** noop, switch (a warm standby took over) or start (the release booted). */
   kind: z.string().nullable(),
+  /** The post-deploy checks of a succeeded deployment; null when the environment has none. */
+  verification: z.enum(verificationStatuses).nullable(),
   phases: z.array(deploymentPhaseSchema),
   error: z.string().nullable(),
   requestedAt: z.string(),
@@ -265,3 +289,28 @@ export const incidentSchema = z.object({
   resolvedBy: z.string().nullable(),
 });
 export type Incident = z.infer<typeof incidentSchema>;
+
+/**
+ * One run of a post-deploy check against a deployment (each retry is a run of its own).
+ *
+ * @example
+ * const r: CheckRun = { id: 'chk_1', deploymentId: 'dep_1', name: 'smoke', kind: 'run', attempt: 1, status: 'failed', output: 'expected 200, got 500', error: 'exit code 1', startedAt: '2026-01-01T00:00:00.000Z', finishedAt: '2026-01-01T00:00:02.000Z', ms: 2000 };
+ */
+export const checkRunStatuses = ['running', 'passed', 'failed', 'cancelled'] as const;
+export const checkRunSchema = z.object({
+  id: z.string(),
+  deploymentId: z.string(),
+  name: z.string(),
+  kind: z.enum(['run', 'http', 'watch']),
+  /** 1 for the first run, 2 for the first retry … */
+  attempt: z.number(),
+  status: z.enum(checkRunStatuses),
+  /** The command's output (its last 64 KiB), or what the HTTP check or watch saw. */
+  output: z.string(),
+  /** Why it failed, in one line; null when it passed. */
+  error: z.string().nullable(),
+  startedAt: z.string(),
+  finishedAt: z.string().nullable(),
+  ms: z.number().nullable(),
+});
+export type CheckRun = z.infer<typeof checkRunSchema>;

@@ -75,7 +75,7 @@ describe('parseGantryYaml: valid files', () => {
           auto_deploy: true,
           protected: false,
           standby: 1,
-          checks: [{ run: 'npm run smoke' }],
+          checks: [{ name: 'check 1', run: 'npm run smoke', retries: 1 }],
           config: { LOG_LEVEL: 'debug' },
         },
         staging: {
@@ -116,7 +116,7 @@ describe('parseGantryYaml: valid files', () => {
     expect(config.run).toBeUndefined();
     expect(config.environments).toEqual({});
     expect(config.tags.pattern).toBe('deploy/{env}/*');
-    expect(config.revert.on_check_failure).toBe('open');
+    expect(config.revert.on_check_failure).toBe('propose');
   });
 
   it('fills run and health defaults and stringifies config values', () => {
@@ -130,7 +130,7 @@ describe('parseGantryYaml: valid files', () => {
     });
     expect(config.environments.qa?.config).toEqual({ A: '1', B: 'true', C: 'x', D: '0.5' });
     expect(config.environments.qa?.port).toBe(8080);
-    expect(config.environments.qa?.checks).toEqual([{ run: 't', timeout: 90_000 }]);
+    expect(config.environments.qa?.checks).toEqual([{ name: 'check 1', run: 't', timeout: 90_000, retries: 1 }]);
   });
 
   it('exports a schema that applies the same defaults to plain objects', () => {

@@ -23,6 +23,12 @@ export interface Driver {
   /** After a (re)start of Gantry: make the environment serve `serving` again, adopting what still
    *  runs from before and stopping anything it does not know. Optional for stateless drivers. */
   restore?(env: EnvironmentSpec, serving: Release, ctx: DriverContext): Promise<DeployResult>;
+  /**
+   * What the environment's traffic looked like since `sinceMs` (epoch ms), per release that answered
+   * it, for post-deploy `watch` checks. Optional: a driver that cannot see the traffic (the command
+   * driver) leaves it out, and a watch on it says so.
+   */
+  traffic?(env: EnvironmentSpec, ctx: DriverContext, query: TrafficQuery): Promise<TrafficReport>;
   /** Stop background work (watchers, proxies owned by this process); leaves releases running. */
   close?(): Promise<void>;
 }
@@ -151,3 +157,25 @@ export type DriverEvent =
   | { type: 'crashed'; sha: string; exitCode: number | null; signal: string | null; restartInMs: number }
   | { type: 'restarted'; sha: string }
   | { type: 'gave-up'; sha: string; crashes: number };
+
+export interface TrafficQuery {
+  /** Epoch milliseconds: only requests that finished at or after this count. */
+  sinceMs: number;
+}
+
+/** Requests the environment answered, per release (SHA) that answered them. */
+export interface TrafficReport {
+  sinceMs: number;
+  /** How far back the driver still remembers (it keeps a bounded window); `sinceMs` may be earlier. */
+  coveredFromMs: number;
+  releases: TrafficSample[];
+}
+
+export interface TrafficSample {
+  sha: string;
+  requests: number;
+  /** Answers with a 5xx status, or no answer at all (the upstream failed or the client got a 502). */
+  errors: number;
+  /** 95th percentile of the time to the answer's headers, in milliseconds; null without requests. */
+  p95Ms: number | null;
+}

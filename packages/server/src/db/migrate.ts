@@ -12,6 +12,7 @@ import { appRemovalAndHookApps } from './migrations/009-app-removal-and-hook-app
 import { toggleClientFetches } from './migrations/010-toggle-client-fetches.js';
 import { imageArtifacts } from './migrations/011-image-artifacts.js';
 import { consoleSessions } from './migrations/012-console-sessions.js';
+import { checksAndReverts } from './migrations/013-checks-and-reverts.js';
 
 /** One ordered list of migrations for both engines; engine differences come in through `caps`. */
 function migrations(caps: DialectCapabilities): Record<string, Migration> {
@@ -28,6 +29,7 @@ function migrations(caps: DialectCapabilities): Record<string, Migration> {
     '010-toggle-client-fetches': toggleClientFetches,
     '011-image-artifacts': imageArtifacts,
     '012-console-sessions': consoleSessions,
+    '013-checks-and-reverts': checksAndReverts,
   };
 }
 

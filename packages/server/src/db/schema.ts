@@ -154,6 +154,51 @@ export interface DeploymentsTable {
   finished_at: string | null;
   /** Explicit link: this deployment fixes the failed deployment with this id (metrics). */
   remediates: string | null;
+  /** verifying | verified | check_failed | superseded; null when the environment has no checks. */
+  verification: string | null;
+}
+
+export interface CheckRunsTable {
+  id: string;
+  deployment_id: string;
+  name: string;
+  kind: string; // run | http | watch
+  attempt: number;
+  status: string; // running | passed | failed | cancelled
+  output: string;
+  error: string | null;
+  started_at: string;
+  finished_at: string | null;
+  ms: number | null;
+}
+
+/** Finding and reverting the commit that failed the auto-deployed environment's checks (features/reverts). */
+export interface RevertsTable {
+  id: string;
+  app_id: string;
+  env: string;
+  /** The deployment whose checks failed; one row each. */
+  deployment_id: string;
+  sha: string;
+  /** The last verified release before it, the known good end of a bisect. */
+  good_sha: string | null;
+  check_name: string | null;
+  mode: string; // auto | propose
+  status: string;
+  blamed_sha: string | null;
+  revert_sha: string | null;
+  branch: string | null;
+  incident_id: string | null;
+  why: string | null;
+  steps: string; // JSON
+  created_at: string;
+  updated_at: string;
+}
+
+export interface RevertedCommitsTable {
+  app_id: string;
+  sha: string;
+  revert_id: string;
 }
 
 export interface SeenTagsTable {
@@ -308,6 +353,9 @@ export interface Schema {
   metric_deployments: MetricDeploymentsTable;
   metric_commits: MetricCommitsTable;
   console_sessions: ConsoleSessionsTable;
+  check_runs: CheckRunsTable;
+  reverts: RevertsTable;
+  reverted_commits: RevertedCommitsTable;
 }
 
 /** Ledger facts per successful deployment (features/metrics; docs/metrics.md). Times in epoch ms. */

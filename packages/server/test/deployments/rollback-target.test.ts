@@ -24,6 +24,7 @@ function dep(sha: string, status: Deployment['status'], more: Partial<Deployment
     remediates: null,
     status,
     kind: null,
+    verification: null,
     phases: [],
     error: null,
     requestedAt: at,

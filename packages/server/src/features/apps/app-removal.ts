@@ -49,6 +49,8 @@ export interface RemovedApp {
  * checks this list against the schema, so a new table cannot be forgotten by `--purge`.
  */
 export const APP_TABLES = [
+  'reverted_commits',
+  'reverts',
   'incidents',
   'metric_commits',
   'metric_deployments',
@@ -175,6 +177,10 @@ export async function removeApp(
       await tx
         .deleteFrom('build_steps')
         .where('build_id', 'in', tx.selectFrom('builds').select('id').where('app_id', '=', app.id))
+        .execute();
+      await tx
+        .deleteFrom('check_runs')
+        .where('deployment_id', 'in', tx.selectFrom('deployments').select('id').where('app_id', '=', app.id))
         .execute();
       await tx
         .deleteFrom('toggle_environments')

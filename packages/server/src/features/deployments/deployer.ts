@@ -3,6 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Deployment, DeploymentPhase, EventType } from '@gantry/contracts';
+import { isRollbackTrigger } from '@gantry/contracts';
 import type { DriverContext, DriverEvent, EnvironmentSpec, Release } from '@gantry/driver-api';
 import type { Logger } from 'pino';
 import type { EventStore } from '../../events/event-store.js';
@@ -221,7 +222,7 @@ export class Deployer {
           trigger: dep.trigger,
         },
       });
-      if (dep.trigger === 'rollback' && dep.previousSha) {
+      if (isRollbackTrigger(dep.trigger) && dep.previousSha) {
         await this.d.service.hold(app, dep.env, dep.previousSha, 'deployer', `rolled back by ${dep.actor}`);
       }
     } catch (e) {

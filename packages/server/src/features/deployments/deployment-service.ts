@@ -6,7 +6,7 @@ import type {
   GantryYaml,
   RollbackChoice,
 } from '@gantry/contracts';
-import { errorSummary, formatConfigIssue, parseGantryYaml } from '@gantry/contracts';
+import { errorSummary, formatConfigIssue, isRollbackTrigger, parseGantryYaml } from '@gantry/contracts';
 import { Conflict, InvalidInput, NotAllowed, NotFound } from '../../errors.js';
 import type { EventStore } from '../../events/event-store.js';
 import type { AppService } from '../apps/app-service.js';
@@ -228,7 +228,8 @@ export class DeploymentService {
     const upstream = envConfig.promote_from;
     if (
       upstream &&
-      r.trigger !== 'rollback' &&
+      !isRollbackTrigger(r.trigger) &&
+      r.trigger !== 'bisect' &&
       !(await this.deployments.hasSucceeded(r.app.id, upstream, r.sha))
     ) {
       if (!r.force) {

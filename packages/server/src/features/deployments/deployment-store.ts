@@ -1,4 +1,4 @@
-import type { Deployment, DeploymentPhase, DeploymentStatus } from '@gantry/contracts';
+import type { Deployment, DeploymentPhase, DeploymentStatus, VerificationStatus } from '@gantry/contracts';
 
 /** A deployment as requested: the record's own fields, before anything ran. */
 export interface NewDeployment
@@ -53,6 +53,8 @@ export interface DeploymentStore {
   /** The latest succeeded deployment of the environment, optionally other than a SHA. */
   lastSucceeded(appId: string, env: string, opts?: { otherThan?: string }): Promise<Deployment | undefined>;
   hasSucceeded(appId: string, env: string, sha: string): Promise<boolean>;
+  /** Sets the post-deploy checks' state; with `from`, only while it is still that (a guarded update). */
+  setVerification(id: string, status: VerificationStatus, from?: VerificationStatus | null): Promise<boolean>;
   /** Artifact ids among the last `n` succeeded deployments of every environment. */
   recentArtifactIds(n: number): Promise<Set<string>>;
 }

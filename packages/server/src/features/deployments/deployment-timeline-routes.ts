@@ -1,4 +1,4 @@
-import { deploymentSchema } from '@gantry/contracts';
+import { deploymentSchema, isRollbackTrigger } from '@gantry/contracts';
 import { z } from 'zod';
 import type { TypedApp } from '../../http/route-kit.js';
 import type { AppService } from '../apps/app-service.js';
@@ -44,7 +44,7 @@ export function deploymentTimelineRoutes(r: TypedApp, g: DeploymentTimelineRoute
         commit: await commitLine(g, app, d.sha),
         previousCommit: d.previousSha ? await commitLine(g, app, d.previousSha) : null,
         totalMs: d.finishedAt ? Date.parse(d.finishedAt) - Date.parse(d.requestedAt) : null,
-        rollbackSloMs: d.trigger === 'rollback' ? DEFAULT_ROLLBACK_SLO_MS : null,
+        rollbackSloMs: isRollbackTrigger(d.trigger) ? DEFAULT_ROLLBACK_SLO_MS : null,
       };
     },
   );

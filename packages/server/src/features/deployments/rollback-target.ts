@@ -1,4 +1,5 @@
 import type { Deployment, RollbackChoice } from '@gantry/contracts';
+import { isRollbackTrigger } from '@gantry/contracts';
 
 type Verdict = { ok: true } | { ok: false; why: string };
 
@@ -18,8 +19,10 @@ function verdicts(history: Deployment[]): Map<string, Verdict> {
   const out = new Map<string, Verdict>();
   for (const d of history) {
     if (d.status === 'succeeded') {
-      if (d.trigger === 'rollback' && d.previousSha && !out.has(d.previousSha))
+      if (isRollbackTrigger(d.trigger) && d.previousSha && !out.has(d.previousSha))
         out.set(d.previousSha, { ok: false, why: `was rolled back from by ${d.id}` });
+      if (d.verification === 'check_failed' && !out.has(d.sha))
+        out.set(d.sha, { ok: false, why: `failed its checks in ${d.id}` });
       if (!out.has(d.sha)) out.set(d.sha, { ok: true });
     } else if (d.status === 'failed' && !out.has(d.sha)) {
       out.set(d.sha, { ok: false, why: `failed in its last deployment ${d.id}` });

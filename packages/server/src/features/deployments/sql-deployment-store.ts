@@ -1,4 +1,10 @@
-import type { Deployment, DeploymentPhase, DeploymentStatus, DeploymentTrigger } from '@gantry/contracts';
+import type {
+  Deployment,
+  DeploymentPhase,
+  DeploymentStatus,
+  DeploymentTrigger,
+  VerificationStatus,
+} from '@gantry/contracts';
 import type { Selectable } from 'kysely';
 import type { Db } from '../../db/database.js';
 import type { DeploymentsTable } from '../../db/schema.js';
@@ -43,6 +49,7 @@ export class SqlDeploymentStore implements DeploymentStore {
         phases: '[]',
         error: d.error ?? null,
         runner_id: null,
+        verification: null,
         requested_at: at,
         started_at: done ? at : null,
         finished_at: done ? at : null,
@@ -189,6 +196,18 @@ export class SqlDeploymentStore implements DeploymentStore {
     }
     return keep;
   }
+
+  async setVerification(
+    id: string,
+    status: VerificationStatus,
+    from?: VerificationStatus | null,
+  ): Promise<boolean> {
+    let q = this.db.updateTable('deployments').set({ verification: status }).where('id', '=', id);
+    if (from !== undefined)
+      q = from === null ? q.where('verification', 'is', null) : q.where('verification', '=', from);
+    const r = await q.executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
 }
 
 function toDeployment(r: Row): Deployment {
@@ -209,6 +228,7 @@ function toDeployment(r: Row): Deployment {
     remediates: r.remediates,
     status: r.status as DeploymentStatus,
     kind: r.kind,
+    verification: (r.verification ?? null) as VerificationStatus | null,
     phases: JSON.parse(r.phases) as DeploymentPhase[],
     error: r.error,
     requestedAt: r.requested_at,

@@ -1,3 +1,4 @@
+import { isRollbackTrigger } from '@gantry/contracts';
 /**
  * The Prometheus scrape endpoint, `GET /metrics` (docs/metrics.md, "Prometheus"). Every scrape fills
  * a fresh prom-client Registry from the database, so the numbers are right after a restart and the
@@ -169,7 +170,7 @@ export class PrometheusExporter {
         scopes.set(key(app.name, r.env), { app, env: r.env });
         continue;
       }
-      const kind: DeploymentKind = r.trigger === 'rollback' ? 'rollback' : 'change';
+      const kind: DeploymentKind = isRollbackTrigger(r.trigger) ? 'rollback' : 'change';
       deployments.inc({ app: app.name, env: r.env, kind, result: r.status }, Number(r.n));
     }
 
@@ -189,7 +190,7 @@ export class PrometheusExporter {
         kinds.set(d.kind, (kinds.get(d.kind) ?? 0) + 1);
         commits += d.newCommits;
         // Rollbacks asked for by trigger are observed below, whatever their outcome.
-        if (d.kind === 'rollback' && d.trigger !== 'rollback')
+        if (d.kind === 'rollback' && !isRollbackTrigger(d.trigger))
           rollbackDuration.observe({ ...labels, result: 'succeeded' }, seconds(d.finishedAt - d.requestedAt));
       }
       for (const [kind, n] of kinds) deployments.inc({ ...labels, kind, result: 'succeeded' }, n);
@@ -211,7 +212,7 @@ export class PrometheusExporter {
     const rollbacks = await db
       .selectFrom('deployments')
       .select(['app_id', 'env', 'status', 'requested_at', 'finished_at'])
-      .where('trigger', '=', 'rollback')
+      .where('trigger', 'in', ['rollback', 'auto-rollback'])
       .where('status', 'in', FINISHED)
       .where('finished_at', 'is not', null)
       .execute();

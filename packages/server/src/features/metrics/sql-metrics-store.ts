@@ -379,7 +379,7 @@ export class SqlMetricsStore {
       .select(['id', 'status', 'requested_at', 'finished_at'])
       .where('app_id', '=', appId)
       .where('env', '=', env)
-      .where('trigger', '=', 'rollback')
+      .where('trigger', 'in', ['rollback', 'auto-rollback'])
       .where('finished_at', 'is not', null)
       .execute();
     return rows.map((r) => ({

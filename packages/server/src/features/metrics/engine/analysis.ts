@@ -1,3 +1,4 @@
+import { isRollbackTrigger } from '@gantry/contracts';
 import { type Classification, classify } from './classify.js';
 import { MemoryGraph } from './graph.js';
 import {
@@ -92,7 +93,7 @@ export async function analyze(
     deployments,
     incidents: scopedIncidents(input.incidents, scope.app, env),
     rollbackAttempts: input.deployments
-      .filter((d) => d.app === scope.app && d.env === env && d.trigger === 'rollback' && d.finishedAt)
+      .filter((d) => d.app === scope.app && d.env === env && isRollbackTrigger(d.trigger) && d.finishedAt)
       .map((d) => ({
         id: d.id,
         succeeded: d.status === 'succeeded',
