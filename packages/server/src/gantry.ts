@@ -19,6 +19,8 @@ import { BuildRunner } from './features/builds/build-runner.js';
 import { BuildService } from './features/builds/build-service.js';
 import { ImageBuilder } from './features/builds/image-build.js';
 import { SqlBuildStore } from './features/builds/sql-build-store.js';
+import { SqlCheckStore } from './features/checks/sql-check-store.js';
+import { Verifier } from './features/checks/verifier.js';
 import { CommitPoller } from './features/commits/commit-poller.js';
 import { CommitService } from './features/commits/commit-service.js';
 import { SqlCommitStore } from './features/commits/sql-commit-store.js';
@@ -28,6 +30,7 @@ import { DeploymentService } from './features/deployments/deployment-service.js'
 import { DriverRegistry } from './features/deployments/driver-registry.js';
 import { SqlDeploymentStore } from './features/deployments/sql-deployment-store.js';
 import { TagDeployer } from './features/deployments/tag-deployer.js';
+import { environmentOf } from './features/environments/environment-specs.js';
 import { appEnvironmentNames } from './features/environments/environment-status.js';
 import { SqlEnvironmentStore } from './features/environments/sql-environment-store.js';
 import { createIncidentService, type IncidentService } from './features/incidents/incident-service.js';
@@ -63,6 +66,9 @@ export interface Gantry {
   drivers: DriverRegistry;
   deployments: DeploymentService;
   deployer: Deployer;
+  /** Post-deploy checks: runs them and acts on a failure (auto-rollback, incident). */
+  verifier: Verifier;
+  checkStore: SqlCheckStore;
   tagDeployer: TagDeployer;
   recovery: DeploymentRecovery;
   toggles: ToggleService;
@@ -154,6 +160,7 @@ export async function createGantry(config: ServerConfig, opts: CreateGantryOptio
     events,
     buildStore,
   );
+  const checkStore = new SqlCheckStore(db);
   const deployer = new Deployer({
     deployments: deploymentStore,
     envs: envStore,
@@ -164,6 +171,10 @@ export async function createGantry(config: ServerConfig, opts: CreateGantryOptio
     events,
     logger,
     dataDir: config.dataDir,
+    hooks: {
+      started: (d) => verifier.supersede(d.appId, d.env, d.id),
+      succeeded: async (d) => void (await verifier.begin(d)),
+    },
   });
   const tagDeployer = new TagDeployer(envStore, deployments);
   const recovery = new DeploymentRecovery(apps, deploymentStore, envStore, tagDeployer, artifacts);
@@ -175,6 +186,36 @@ export async function createGantry(config: ServerConfig, opts: CreateGantryOptio
     deployments: deploymentStore,
     environments: (app) => appEnvironmentNames({ envs: envStore, service: deployments }, app),
     events,
+  });
+  const verifier = new Verifier({
+    deployments: deploymentStore,
+    checks: checkStore,
+    events,
+    apps,
+    environmentAt: async (app, env, sha) => environmentOf(await deployments.configAt(app, sha), env),
+    access: async (app, env, sha) => {
+      const { spec, driver } = await deployer.specFor(app, env, sha);
+      const d = drivers.get(driver);
+      const traffic = d.traffic?.bind(d);
+      return {
+        url: `http://127.0.0.1:${spec.port}`,
+        driver,
+        traffic: traffic
+          ? (sinceMs) =>
+              traffic(
+                spec,
+                deployer.context(app, env, AbortSignal.timeout(10_000), () => {}),
+                { sinceMs },
+              )
+          : undefined,
+      };
+    },
+    rollback: (app, env, reason) =>
+      deployments.rollback(app, env, 'gantry:checks', { reason, trigger: 'auto-rollback' }),
+    openIncident: (r) => incidents.open(r),
+    sandbox,
+    dataDir: config.dataDir,
+    logger,
   });
   const metricsStore = new SqlMetricsStore(db);
   const metricsLedger = new MetricsLedger({ db, store: metricsStore, bus, logger });
@@ -211,6 +252,8 @@ export async function createGantry(config: ServerConfig, opts: CreateGantryOptio
     drivers,
     deployments,
     deployer,
+    verifier,
+    checkStore,
     tagDeployer,
     recovery,
     toggles,
@@ -229,6 +272,7 @@ export async function createGantry(config: ServerConfig, opts: CreateGantryOptio
       releases.stopScheduler();
       poller.stop();
       await runner.stop();
+      await verifier.stop();
       await deployer.stop();
       await metricsLedger.close();
       await drivers.close();

@@ -65,6 +65,7 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
     retention.start();
     await gantry.runner.start();
     await gantry.deployer.start();
+    await gantry.verifier.recover();
     gantry.poller.start();
     gantry.releases.startScheduler();
     // Deployments that finished while the server was down reach the metrics ledger now.

@@ -13,6 +13,7 @@ import { artifactsRoutes } from '../features/artifacts/artifacts-routes.js';
 import type { Principal } from '../features/auth/token-service.js';
 import { tokensRoutes } from '../features/auth/tokens-routes.js';
 import { buildsRoutes } from '../features/builds/builds-routes.js';
+import { checksRoutes } from '../features/checks/checks-routes.js';
 import { hooksRoutes } from '../features/commits/hooks-routes.js';
 import { deploymentTimelineRoutes } from '../features/deployments/deployment-timeline-routes.js';
 import { deploymentsRoutes } from '../features/deployments/deployments-routes.js';
@@ -203,6 +204,7 @@ export async function buildHttpApp(g: Gantry): Promise<FastifyInstance> {
   environmentsRoutes(typed, g);
   promotionRoutes(typed, g);
   deploymentTimelineRoutes(typed, g);
+  checksRoutes(typed, g);
   configDiffRoutes(typed, g);
   togglesRoutes(typed, g);
   metricsRoutes(typed, g);

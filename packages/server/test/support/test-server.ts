@@ -50,7 +50,8 @@ export async function startTestServer(
       return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
     },
     async close() {
-      // Nothing may start a deployment or a build while the environments are being stopped.
+      // Nothing may start a deployment, a check or a build while the environments are being stopped.
+      await server.gantry.verifier.stop();
       await server.gantry.deployer.stop();
       await server.gantry.runner.stop();
       await server.gantry.deployer.stopAllEnvironments();

@@ -27,6 +27,16 @@ export interface DeployerDeps {
   events: EventStore;
   logger: Logger;
   dataDir: string;
+  /** Told when a deployment starts and when it succeeded (the post-deploy checks). */
+  hooks?: DeploymentHooks;
+}
+
+/** What happens around a deployment, from outside this folder (features/checks). */
+export interface DeploymentHooks {
+  /** A deployment of the environment starts: checks still running against the one before stop. */
+  started(dep: Deployment): void;
+  /** The deployment succeeded and serves (its record as stored). */
+  succeeded(dep: Deployment): Promise<void>;
 }
 
 /**
@@ -186,6 +196,7 @@ export class Deployer {
         })
         .catch(lost);
     };
+    this.d.hooks?.started(dep);
     await this.d.events.append({
       type: 'deployment.started',
       appId: app.id,
@@ -225,6 +236,13 @@ export class Deployer {
       if (isRollbackTrigger(dep.trigger) && dep.previousSha) {
         await this.d.service.hold(app, dep.env, dep.previousSha, 'deployer', `rolled back by ${dep.actor}`);
       }
+      const done = await this.d.deployments.find(dep.id);
+      if (done && this.d.hooks)
+        await this.d.hooks
+          .succeeded(done)
+          .catch((err: unknown) =>
+            this.d.logger.error({ err, deployment: dep.id }, 'could not start the checks'),
+          );
     } catch (e) {
       closePhase();
       await this.d.deployments.setPhases(dep.id, phases);

@@ -292,7 +292,7 @@ export class DeploymentService {
     app: AppRecord,
     env: string,
     actor: string,
-    opts: { toSha?: string; confirmed?: boolean; reason?: string },
+    opts: { toSha?: string; confirmed?: boolean; reason?: string; trigger?: 'rollback' | 'auto-rollback' },
   ): Promise<Deployment & { rollback: RollbackChoice }> {
     const current = await this.deployments.lastSucceeded(app.id, env);
     if (!current)
@@ -317,7 +317,7 @@ export class DeploymentService {
       app,
       env,
       sha: choice.to,
-      trigger: 'rollback',
+      trigger: opts.trigger ?? 'rollback',
       actor,
       reason: opts.reason ?? `rollback from ${current.sha.slice(0, 12)}`,
       confirmed: opts.confirmed,

@@ -53,6 +53,8 @@ export interface DeploymentStore {
   /** The latest succeeded deployment of the environment, optionally other than a SHA. */
   lastSucceeded(appId: string, env: string, opts?: { otherThan?: string }): Promise<Deployment | undefined>;
   hasSucceeded(appId: string, env: string, sha: string): Promise<boolean>;
+  /** Deployments whose post-deploy checks are running (or were, when a server stopped). */
+  verifying(): Promise<Deployment[]>;
   /** Sets the post-deploy checks' state; with `from`, only while it is still that (a guarded update). */
   setVerification(id: string, status: VerificationStatus, from?: VerificationStatus | null): Promise<boolean>;
   /** Artifact ids among the last `n` succeeded deployments of every environment. */

@@ -197,6 +197,11 @@ export class SqlDeploymentStore implements DeploymentStore {
     return keep;
   }
 
+  async verifying(): Promise<Deployment[]> {
+    const rows = await this.select().where('deployments.verification', '=', 'verifying').execute();
+    return rows.map(toDeployment);
+  }
+
   async setVerification(
     id: string,
     status: VerificationStatus,
