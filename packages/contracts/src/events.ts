@@ -80,6 +80,10 @@ export const eventTypes = [
   'incident.opened',
   /** `data.incident` is the Incident as resolved. */
   'incident.resolved',
+  /** `data`: `{ url, events, format, signed }` (the URL masked; subject: the webhook's id). */
+  'webhook.added',
+  /** `data`: `{ url }` (masked; subject: the webhook's id). */
+  'webhook.removed',
 ] as const;
 
 export type EventType = (typeof eventTypes)[number];

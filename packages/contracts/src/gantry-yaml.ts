@@ -294,7 +294,7 @@ export const tagsSchema = z
   })
   .describe('deploy tag settings, e.g. { pattern: "deploy/{env}/*" }');
 
-export const revertSchema = z
+export const revertConfigSchema = z
   .strictObject({
     on_check_failure: z
       .enum(revertModes)
@@ -322,7 +322,7 @@ export const gantryYamlSchema = z
     run: runSchema.optional(),
     environments: environmentsSchema.default(() => ({})),
     tags: tagsSchema.prefault({}),
-    revert: revertSchema.prefault({}),
+    revert: revertConfigSchema.prefault({}),
   })
   .superRefine(checkImageRules)
   .describe('the settings of gantry.yaml, e.g. build: { steps: …, artifact: { path: dist } }');

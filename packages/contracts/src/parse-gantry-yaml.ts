@@ -6,7 +6,7 @@ import {
   environmentSchema,
   type GantryYaml,
   gantryYamlSchema,
-  revertSchema,
+  revertConfigSchema,
   runSchema,
   tagsSchema,
 } from './gantry-yaml.js';
@@ -27,7 +27,7 @@ const sectionKeys: [section: string, keys: string[]][] = [
   ['run', Object.keys(runSchema.shape)],
   ['environments.<name>', environmentKeys],
   ['tags', Object.keys(tagsSchema.shape)],
-  ['revert', Object.keys(revertSchema.shape)],
+  ['revert', Object.keys(revertConfigSchema.shape)],
 ];
 
 /**

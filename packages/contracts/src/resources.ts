@@ -314,3 +314,53 @@ export const checkRunSchema = z.object({
   ms: z.number().nullable(),
 });
 export type CheckRun = z.infer<typeof checkRunSchema>;
+
+/**
+ * Finding and reverting the commit that failed the checks of the auto-deployed environment
+ * (gantry.yaml `revert.on_check_failure`). One per failed deployment; `steps` records every
+ * decision (the environment guard, each bisect step, the revert itself).
+ */
+export const revertStatuses = [
+  /** The last verified release is deployed back and checked again. */
+  'guarding',
+  /** Several new commits: deploying some of them to find the first that fails. */
+  'bisecting',
+  /** The blamed commit is being reverted and pushed. */
+  'reverting',
+  'reverted',
+  'proposed',
+  /** Nothing was reverted, on purpose (`why` says: a flake, a broken environment, a revert of a revert…). */
+  'skipped',
+  /** It could not finish (`why` says: a push refused, a build that failed…). */
+  'failed',
+] as const;
+export const revertStepSchema = z.object({
+  step: z.string(),
+  at: z.string(),
+  sha: z.string().nullable(),
+  deploymentId: z.string().nullable(),
+  result: z.string(),
+});
+export const revertSchema = z.object({
+  id: z.string(),
+  appId: z.string(),
+  app: z.string(),
+  env: z.string(),
+  /** The deployment whose checks failed. */
+  deploymentId: z.string(),
+  sha: z.string(),
+  goodSha: z.string().nullable(),
+  check: z.string().nullable(),
+  mode: z.enum(['auto', 'propose']),
+  status: z.enum(revertStatuses),
+  blamedSha: z.string().nullable(),
+  revertSha: z.string().nullable(),
+  branch: z.string().nullable(),
+  incidentId: z.string().nullable(),
+  why: z.string().nullable(),
+  steps: z.array(revertStepSchema),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export type Revert = z.infer<typeof revertSchema>;
+export type RevertStep = z.infer<typeof revertStepSchema>;

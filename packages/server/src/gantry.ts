@@ -37,7 +37,14 @@ import { createIncidentService, type IncidentService } from './features/incident
 import { MetricsLedger } from './features/metrics/metrics-ledger.js';
 import { MetricsService } from './features/metrics/metrics-service.js';
 import { SqlMetricsStore } from './features/metrics/sql-metrics-store.js';
+import { NotificationDispatcher } from './features/notifications/dispatcher.js';
+import { NotificationService } from './features/notifications/notification-service.js';
+import { SqlDeliveryStore } from './features/notifications/sql-delivery-store.js';
+import { SqlWebhookStore } from './features/notifications/sql-webhook-store.js';
+import { WebhookChannel } from './features/notifications/webhook-channel.js';
 import { ReleaseService } from './features/releases/release-service.js';
+import { Reverter } from './features/reverts/reverter.js';
+import { SqlRevertStore } from './features/reverts/sql-revert-store.js';
 import { SessionService } from './features/session/session-service.js';
 import { type ClientApi, createClientApi } from './features/toggles/client-api/client-api.js';
 import { ToggleService } from './features/toggles/toggle-service.js';
@@ -69,6 +76,8 @@ export interface Gantry {
   /** Post-deploy checks: runs them and acts on a failure (auto-rollback, incident). */
   verifier: Verifier;
   checkStore: SqlCheckStore;
+  /** Finds and reverts the commit that failed the auto-deployed environment's checks. */
+  reverter: Reverter;
   tagDeployer: TagDeployer;
   recovery: DeploymentRecovery;
   toggles: ToggleService;
@@ -79,6 +88,12 @@ export interface Gantry {
   metrics: MetricsService;
   /** Where build steps and deploy scripts run (bubblewrap, or nothing but a scrubbed environment). */
   sandbox: Sandbox;
+  /** Outbound webhooks and forge statuses: what to send where, and the log of what was sent. */
+  notifications: NotificationService;
+  /** Sends them from the event log (started with the other loops). */
+  dispatcher: NotificationDispatcher;
+  /** This server's address for links it sends out (GANTRY_PUBLIC_URL, or set once it listens). */
+  site: { url?: string };
   /** Last time SDKs reported each toggle in an app's environment, when usage metrics are collected. */
   toggleUsage?: (appId: string, env: string) => Promise<Map<string, string> | undefined>;
   close(): Promise<void>;
@@ -217,6 +232,26 @@ export async function createGantry(config: ServerConfig, opts: CreateGantryOptio
     dataDir: config.dataDir,
     logger,
   });
+  const reverter = new Reverter({
+    store: new SqlRevertStore(db),
+    deployments: deploymentStore,
+    apps,
+    configAt: (app, sha) => deployments.configAt(app, sha),
+    checksOf: (d) => verifier.checksOf(d),
+    deploy: (r) => deployments.request({ ...r, actor: 'gantry:revert' }),
+    hasArtifact: async (appId, sha) => Boolean(await artifacts.findCurrent(appId, sha)),
+    build: async (app, sha) => {
+      const res = await builds.request(app, sha, { reason: 'manual', actor: 'gantry:revert' });
+      return res.kind === 'artifact-exists' ? null : res.build;
+    },
+    findBuild: (id) => builds.get(id),
+    ingest: async (app) => void (await commits.ingest(app, 'manual', 'gantry:revert')),
+    openIncident: (r) => incidents.open(r),
+    events,
+    dataDir: config.dataDir,
+    logger,
+  });
+  verifier.onCheckFailed((f) => reverter.onCheckFailed(f));
   const metricsStore = new SqlMetricsStore(db);
   const metricsLedger = new MetricsLedger({ db, store: metricsStore, bus, logger });
   const metrics = new MetricsService({
@@ -225,6 +260,33 @@ export async function createGantry(config: ServerConfig, opts: CreateGantryOptio
     apps,
     incidents,
     environments: (app) => appEnvironmentNames({ envs: envStore, service: deployments }, app),
+  });
+  const site: { url?: string } = { url: config.publicUrl };
+  const deliveryStore = new SqlDeliveryStore(db);
+  const webhookStore = new SqlWebhookStore(db);
+  const dispatcher = new NotificationDispatcher({
+    store: deliveryStore,
+    events,
+    bus,
+    channels: [
+      new WebhookChannel({
+        webhooks: webhookStore,
+        apps,
+        deployments: deploymentStore,
+        builds: buildStore,
+        baseUrl: () => site.url,
+      }),
+    ],
+    logger,
+    backoffMs: config.webhookBackoffMs,
+    concurrency: config.webhookConcurrency,
+  });
+  const notifications = new NotificationService({
+    webhooks: webhookStore,
+    deliveries: deliveryStore,
+    apps,
+    events,
+    dispatcher,
   });
   commits.onTags((app, mirror, head, initial) => tagDeployer.scan(app, mirror, head, initial));
   builds.onPushBuildSucceeded(async (build) =>
@@ -254,6 +316,7 @@ export async function createGantry(config: ServerConfig, opts: CreateGantryOptio
     deployer,
     verifier,
     checkStore,
+    reverter,
     tagDeployer,
     recovery,
     toggles,
@@ -263,6 +326,9 @@ export async function createGantry(config: ServerConfig, opts: CreateGantryOptio
     metricsLedger,
     metrics,
     sandbox,
+    notifications,
+    dispatcher,
+    site,
     async toggleUsage(appId, env) {
       const seen = await clientApi.usage.lastSeenByToggle(appId, env);
       // Without any report from an SDK there, "not evaluated" cannot be told from "not measured".
@@ -272,8 +338,10 @@ export async function createGantry(config: ServerConfig, opts: CreateGantryOptio
       releases.stopScheduler();
       poller.stop();
       await runner.stop();
+      reverter.stop();
       await verifier.stop();
       await deployer.stop();
+      await dispatcher.stop();
       await metricsLedger.close();
       await drivers.close();
       await clientApi.close();

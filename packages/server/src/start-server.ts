@@ -61,13 +61,16 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
       : undefined,
     logger: gantry.logger,
   });
+  gantry.site.url ??= url;
   if (opts.background !== false) {
     retention.start();
     await gantry.runner.start();
     await gantry.deployer.start();
     await gantry.verifier.recover();
+    await gantry.reverter.recover();
     gantry.poller.start();
     gantry.releases.startScheduler();
+    await gantry.dispatcher.start();
     // Deployments that finished while the server was down reach the metrics ledger now.
     gantry.metricsLedger
       .catchUpAll()

@@ -278,6 +278,47 @@ export class RepoMirror {
     });
   }
 
+  /**
+   * Pushes a commit this mirror holds (made in one of its worktrees) to a branch of the app's
+   * repository, never forced: a branch that moved meanwhile refuses it (`moved: true`).
+   */
+  async pushCommit(
+    sha: string,
+    branch: string,
+  ): Promise<{ ok: true } | { ok: false; moved: boolean; why: string }> {
+    const rev = checkRev(sha, this.url);
+    try {
+      await this.git(
+        ['push', '--quiet', '--porcelain', remoteUrl(this.url), `${rev}:refs/heads/${branch}`],
+        NETWORK_TIMEOUT_MS,
+      );
+      return { ok: true };
+    } catch (error) {
+      if (!(error instanceof GitError)) throw error;
+      const text = `${error.stdout}\n${error.stderr}`;
+      const moved =
+        /non-fast-forward|fetch first|\[rejected\]/.test(text) &&
+        !/pre-receive hook declined|\[remote rejected\]/.test(text);
+      return { ok: false, moved, why: gitReason(error) };
+    }
+  }
+
+  /** The newest commit on `ref` whose message has the line `line` (a trailer), or null. */
+  async findCommitWithLine(ref: string, line: string): Promise<string | null> {
+    const rev = checkRev(ref, this.url);
+    const pattern = `^${line.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`;
+    const { stdout } = await this.git([
+      'log',
+      '--format=%H',
+      '-n1',
+      `--grep=${pattern}`,
+      '--end-of-options',
+      rev,
+      '--',
+    ]).catch(() => ({ stdout: '' }));
+    return stdout.trim() || null;
+  }
+
   private git(args: string[], timeoutMs?: number, input?: string): Promise<GitOutput> {
     return runGit(args, { cwd: this.path, timeoutMs, input });
   }
