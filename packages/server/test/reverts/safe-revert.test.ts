@@ -143,7 +143,9 @@ describe('reverting what fails QA, safely', () => {
 
     // a fix passes; then someone reverts by hand, badly: the broken revert is blamed, and never reverted
     const [fix] = await app.pushCommits([{ files: { VERSION: 'v5' }, message: 'fix' }]);
-    expect((await verification(server, (await deployedTo(server, 'qa', fix!)).id)).verification).toBe('verified');
+    expect((await verification(server, (await deployedTo(server, 'qa', fix!)).id)).verification).toBe(
+      'verified',
+    );
     const [revertOfRevert] = await app.pushCommits([
       { files: { VERSION: 'bad-4' }, message: `Revert "v3 on top"\n\nThis reverts commit ${app.v1}.` },
     ]);

@@ -28,7 +28,7 @@ export class SqlCheckStore implements CheckStore {
 
   async finish(id: string, f: CheckRunFinish): Promise<CheckRun | undefined> {
     const row = await this.db.selectFrom('check_runs').selectAll().where('id', '=', id).executeTakeFirst();
-    if (!row || row.status !== 'running') return undefined;
+    if (row?.status !== 'running') return undefined;
     const finishedAt = nowIso();
     const ms = Math.max(0, Date.parse(finishedAt) - Date.parse(row.started_at));
     const r = await this.db

@@ -347,8 +347,7 @@ export class Reverter {
         const head = attempt === 1 ? main : await mirror.fetch().then(() => mirror.headOf());
         if (!head) break;
         const made = await makeRevertCommit(mirror, work, head, { sha: blamedSha, parents }, message);
-        if (!made.ok)
-          return this.propose(r, app, mirror, { sha: blamedSha, parents }, message, branch, made.why);
+        if (!made.ok) return this.propose(r, mirror, { sha: blamedSha, parents }, message, branch, made.why);
         const pushed = await mirror.pushCommit(made.sha, app.branch);
         if (pushed.ok) {
           await this.d.store.update(r.id, { revertSha: made.sha });
@@ -373,7 +372,6 @@ export class Reverter {
       }
       return this.propose(
         r,
-        app,
         mirror,
         { sha: blamedSha, parents },
         message,
@@ -383,7 +381,6 @@ export class Reverter {
     }
     return this.propose(
       r,
-      app,
       mirror,
       { sha: blamedSha, parents },
       message,
@@ -394,7 +391,6 @@ export class Reverter {
 
   private async propose(
     r: Revert,
-    app: AppRecord,
     mirror: RepoMirror,
     blamed: { sha: string; parents: string[] },
     message: string,
