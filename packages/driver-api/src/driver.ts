@@ -159,23 +159,30 @@ export type DriverEvent =
   | { type: 'gave-up'; sha: string; crashes: number };
 
 export interface TrafficQuery {
-  /** Epoch milliseconds: only requests that finished at or after this count. */
+  /** Epoch milliseconds: only requests that finished at or after this count (see TrafficReport.sinceMs). */
   sinceMs: number;
 }
 
 /** Requests the environment answered, per release (SHA) that answered them. */
 export interface TrafficReport {
+  /** Where the count starts: the query's `sinceMs`, or a little before it when the driver counts in
+   *  coarser steps (the process and container drivers' proxy counts whole seconds: the start of the
+   *  second that holds the query's `sinceMs`). */
   sinceMs: number;
-  /** How far back the driver still remembers (it keeps a bounded window); `sinceMs` may be earlier. */
+  /** How far back the driver still remembers (it keeps a bounded window, and a proxy knows nothing from
+   *  before it started); `sinceMs` may be earlier, and then the report covers less than was asked. */
   coveredFromMs: number;
+  /** Oldest first: in the order of each release's first request counted. */
   releases: TrafficSample[];
 }
 
 export interface TrafficSample {
   sha: string;
   requests: number;
-  /** Answers with a 5xx status, or no answer at all (the upstream failed or the client got a 502). */
+  /** Answers with a 5xx status, or none from the release (it refused or reset the connection: the
+   *  client got a 502, or an answer cut off). A client that gave up first is counted, not as an error. */
   errors: number;
-  /** 95th percentile of the time to the answer's headers, in milliseconds; null without requests. */
+  /** 95th percentile of the time to the answer's headers (or until the client gave up), in
+   *  milliseconds (the proxy estimates it to within 19%); null without requests. */
   p95Ms: number | null;
 }

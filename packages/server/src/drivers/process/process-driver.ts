@@ -17,7 +17,7 @@ import { findReleaseGroups, isReleaseProcess } from './find-release-processes.js
 import { probeHealth } from './health-check.js';
 import { KEEP_RELEASE_FOLDERS, planProcessDeploy } from './plan-process-deploy.js';
 import { stopProcessGroup } from './process-group.js';
-import { readProxyState, setProxyUpstream, stopProxy } from './proxy-control.js';
+import { readProxyState, readProxyTraffic, setProxyUpstream, stopProxy } from './proxy-control.js';
 import { unpackedDigest } from './release-folders.js';
 import { forgetProcess, launchRelease } from './release-runner.js';
 import { restoreEnvironment } from './restore-environment.js';
@@ -100,6 +100,7 @@ export function createProcessDriver(opts: ProcessDriverOptions = {}): ProcessDri
       });
     },
     health: (env, ctx) => environmentHealth(env, ctx.workdir),
+    traffic: (env, ctx, query) => readProxyTraffic(ctx.workdir, env, query),
     stop(_env: EnvironmentSpec, ctx: DriverContext): Promise<void> {
       return locks.run(ctx.workdir, async () => {
         supervisor.unwatchAll(ctx.workdir);

@@ -4,7 +4,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { request } from 'node:http';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { EnvironmentSpec } from '@gantry/driver-api';
+import type { EnvironmentSpec, TrafficQuery, TrafficReport } from '@gantry/driver-api';
 import { Conflict } from '../../errors.js';
 import { portTaken } from './free-port.js';
 import { sleep } from './health-check.js';
@@ -48,6 +48,40 @@ export async function setProxyUpstream(workdir: string, upstream: Upstream): Pro
   const state = await control<ProxyState>(workdir, 'PUT', '/upstream', upstream);
   if (!state) throw new Error(`the proxy in ${workdir} refused the switch to ${upstream.sha}`);
   return state;
+}
+
+/**
+ * The traffic the environment's proxy answered since `query.sinceMs` (both drivers report it this
+ * way). A proxy started by a Gantry from before traffic reporting keeps serving across the upgrade
+ * but has no such route: that is an error, never a report of no traffic.
+ */
+export async function readProxyTraffic(
+  workdir: string,
+  env: EnvironmentSpec,
+  query: TrafficQuery,
+): Promise<TrafficReport> {
+  if (!Number.isFinite(query.sinceMs))
+    throw new Error(`sinceMs must be epoch milliseconds, not ${query.sinceMs}`);
+  const since = Math.max(0, Math.floor(query.sinceMs));
+  try {
+    const report = await control<TrafficReport>(workdir, 'GET', `/traffic?since=${since}`);
+    if (!report) throw new Error(`the proxy of ${env.name} sent no traffic report`);
+    return report;
+  } catch (err) {
+    if (err instanceof ProxyAnswer && err.status === 404) {
+      const pid = (await readProxyState(workdir))?.pid ?? (await readPidFile(proxyFiles(workdir).pid));
+      throw new Error(
+        `the proxy of ${env.name} (pid ${pid}) predates traffic reporting: an older Gantry started it and ` +
+          'it keeps serving across upgrades. To watch its traffic, stop that process and then restart ' +
+          `Gantry or deploy to ${env.name}: either starts a current proxy on port ${env.port} that serves ` +
+          'the same release (the port refuses connections in between)',
+      );
+    }
+    if (!(err instanceof ProxyAnswer) && !(await readProxyState(workdir))) {
+      throw new Error(`the proxy of ${env.name} on port ${env.port} is not running: no traffic to report`);
+    }
+    throw err;
+  }
 }
 
 export function portTakenError(env: EnvironmentSpec): Conflict {
@@ -140,6 +174,18 @@ async function looksLikeProxy(pid: number): Promise<boolean> {
   return cmdline?.includes('proxy-main') ?? false;
 }
 
+/** The proxy answered, but not with 200. */
+class ProxyAnswer extends Error {
+  constructor(
+    method: string,
+    path: string,
+    readonly status: number,
+    text: string,
+  ) {
+    super(`proxy ${method} ${path}: ${status} ${text}`);
+  }
+}
+
 function control<T>(workdir: string, method: string, path: string, body?: unknown): Promise<T | null> {
   const payload = body === undefined ? undefined : JSON.stringify(body);
   return new Promise((resolve, reject) => {
@@ -157,8 +203,7 @@ function control<T>(workdir: string, method: string, path: string, body?: unknow
         text += chunk;
       });
       res.on('end', () => {
-        if (res.statusCode !== 200)
-          return reject(new Error(`proxy ${method} ${path}: ${res.statusCode} ${text}`));
+        if (res.statusCode !== 200) return reject(new ProxyAnswer(method, path, res.statusCode ?? 0, text));
         resolve(JSON.parse(text) as T);
       });
     });

@@ -36,6 +36,11 @@ process.stdout.write(
 
 async function handleControl(req: IncomingMessage, res: ServerResponse): Promise<void> {
   if (req.method === 'GET' && req.url === '/state') return reply(res, 200, proxy.state(port));
+  if (req.method === 'GET' && req.url?.split('?')[0] === '/traffic') {
+    const since = new URL(req.url, 'http://proxy').searchParams.get('since');
+    if (!since || !/^\d+$/.test(since)) return reply(res, 400, { error: 'expected ?since=<epoch ms>' });
+    return reply(res, 200, proxy.traffic(Number(since)));
+  }
   if (req.method === 'PUT' && req.url === '/upstream') {
     const body = await readBody(req);
     const upstream = JSON.parse(body) as Upstream;

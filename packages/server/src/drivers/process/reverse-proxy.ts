@@ -9,7 +9,10 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import type { TrafficReport } from '@gantry/driver-api';
 import { writeJsonAtomic } from './env-state.js';
+import { TrafficRecorder } from './traffic-recorder.js';
 
 export interface Upstream {
   port: number;
@@ -28,6 +31,15 @@ interface Route {
   upstream: Upstream;
   agent: Agent;
   count: number;
+}
+
+/** One request as the traffic recorder sees it. */
+interface Exchange {
+  startedAt: number;
+  /** performance.now() when the response's headers went out; 0 until then. */
+  headersAt: number;
+  /** The upstream failed after the headers went out: the client got a cut-off answer. */
+  broken: boolean;
 }
 
 const HOP_BY_HOP = [
@@ -52,7 +64,10 @@ export class ReverseProxy {
   private current: Route | null = null;
   private readonly routes = new Map<string, Route>();
 
-  constructor(private readonly stateFile: string) {
+  constructor(
+    private readonly stateFile: string,
+    private readonly recorder = new TrafficRecorder(),
+  ) {
     const saved = readSaved(stateFile);
     if (saved) this.current = this.route(saved);
   }
@@ -60,6 +75,11 @@ export class ReverseProxy {
   state(port: number): ProxyState {
     const inflight = [...this.routes.values()].map((r) => ({ ...r.upstream, count: r.count }));
     return { pid: process.pid, port, upstream: this.current?.upstream ?? null, inflight };
+  }
+
+  /** Requests answered since `sinceMs`, per upstream SHA (see TrafficRecorder). */
+  traffic(sinceMs: number): TrafficReport {
+    return this.recorder.report(sinceMs);
   }
 
   /** Persisted before it takes effect, so a restarted proxy resumes the newest upstream. */
@@ -77,14 +97,33 @@ export class ReverseProxy {
       return;
     }
     route.count++;
+    const exchange: Exchange = { startedAt: performance.now(), headersAt: 0, broken: false };
     res.once('close', () => {
       route.count--;
       this.release(route);
+      this.recordEnd(route.upstream.sha, res, exchange);
     });
-    this.forward(req, res, route, true);
+    this.forward(req, res, route, exchange, true);
   }
 
-  private forward(req: IncomingMessage, res: ServerResponse, route: Route, mayRetry: boolean): void {
+  /**
+   * A 5xx (the proxy's own 502 included) or a cut-off answer is an error. A client that left before
+   * any answer is not (nothing says the release failed), but its wait counts as the latency, a lower
+   * bound: a release so slow that clients give up still shows as slow.
+   */
+  private recordEnd(sha: string, res: ServerResponse, exchange: Exchange): void {
+    const answered = exchange.headersAt > 0;
+    const latencyMs = (answered ? exchange.headersAt : performance.now()) - exchange.startedAt;
+    this.recorder.record(sha, latencyMs, exchange.broken || (answered && res.statusCode >= 500));
+  }
+
+  private forward(
+    req: IncomingMessage,
+    res: ServerResponse,
+    route: Route,
+    exchange: Exchange,
+    mayRetry: boolean,
+  ): void {
     const hasBody = bodyDeclared(req.headers);
     const retryable = mayRetry && !hasBody && IDEMPOTENT.has(req.method ?? '');
     const upstreamReq = request({
@@ -96,17 +135,25 @@ export class ReverseProxy {
       agent: route.agent,
     });
     upstreamReq.on('response', (upstreamRes) => {
+      exchange.headersAt = performance.now();
       res.writeHead(upstreamRes.statusCode ?? 502, stripHopByHop(upstreamRes.headers));
       upstreamRes.pipe(res);
-      upstreamRes.on('error', () => res.destroy());
+      upstreamRes.on('error', () => {
+        exchange.broken = true;
+        res.destroy();
+      });
     });
     upstreamReq.on('error', (err: NodeJS.ErrnoException) => {
       // A kept-alive socket the upstream closed just as we reused it: the request never reached the
       // app, so sending it again on a new connection is safe for a body-less idempotent request.
       if (retryable && upstreamReq.reusedSocket && err.code === 'ECONNRESET' && !res.headersSent) {
-        return this.forward(req, res, route, false);
+        return this.forward(req, res, route, exchange, false);
       }
-      if (res.headersSent) return void res.destroy();
+      if (res.headersSent) {
+        exchange.broken = true;
+        return void res.destroy();
+      }
+      exchange.headersAt = performance.now();
       res
         .writeHead(502, { 'content-type': 'text/plain' })
         .end(`upstream ${route.upstream.sha}: ${err.message}\n`);

@@ -34,7 +34,7 @@ export async function tempDir(prefix: string): Promise<string> {
   return dir;
 }
 
-/** A tiny HTTP app answering /healthz, /slow and / with its version, packed as a real artifact. */
+/** A tiny HTTP app answering /healthz, /slow?ms=, /fail (500) and / with its version, packed as a real artifact. */
 export async function makeRelease(
   env: EnvironmentSpec,
   version: string,
@@ -65,6 +65,7 @@ const server = createServer((req, res) => {
     if (ok) crashLater();
     return res.writeHead(ok ? 200 : 500).end(ok ? 'ok' : 'not yet');
   }
+  if (url.pathname === '/fail') return res.writeHead(500).end(VERSION + ' failed');
   if (url.pathname === '/slow') {
     return setTimeout(() => res.end(VERSION + ' slow'), Number(url.searchParams.get('ms') ?? 500));
   }

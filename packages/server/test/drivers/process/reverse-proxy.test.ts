@@ -100,3 +100,77 @@ describe('ReverseProxy', () => {
 function tick(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 5));
 }
+
+describe('ReverseProxy traffic', () => {
+  it('records each answer under the upstream that gave it: 5xx, its own 502 and cut-off answers are errors', async () => {
+    const app = await serve((req, res) => {
+      if (req.url === '/fail') return void res.writeHead(500).end('no');
+      if (req.url === '/cut') {
+        res.writeHead(200, { 'content-length': '100' });
+        res.write('partial');
+        return void setTimeout(() => res.socket?.destroy(), 20);
+      }
+      if (req.url === '/slow') return void setTimeout(() => res.end('slow'), 300);
+      res.end('ok');
+    });
+    const proxy = new ReverseProxy(join(dir, 'traffic.json'));
+    const port = await serve(() => {}, createProxyServer(proxy));
+    const since = Date.now();
+
+    expect((await send(port, 'GET', '/')).status).toBe(503); // no release: nobody to count it for
+    await proxy.switchTo({ port: app, sha: 'one' });
+    for (let i = 0; i < 6; i++) expect((await send(port, 'GET', '/')).status).toBe(200);
+    expect((await send(port, 'GET', '/fail')).status).toBe(500);
+    expect(await cutOff(port, '/cut')).toMatch(/aborted|socket hang up|ECONNRESET/);
+    expect((await send(port, 'GET', '/slow')).body).toBe('slow');
+    await proxy.switchTo({ port: await freePort(), sha: 'dead' });
+    expect((await send(port, 'GET', '/')).status).toBe(502);
+    expect((await send(port, 'POST', '/', 'body')).status).toBe(502);
+
+    // A client that leaves before the answer: counted, not as an error, with what it waited.
+    await proxy.switchTo({ port: app, sha: 'two' });
+    await new Promise<void>((resolve) => {
+      const req = request({ host: '127.0.0.1', port, path: '/slow', agent: false });
+      req.on('error', () => resolve());
+      req.end();
+      setTimeout(() => req.destroy(), 100);
+    });
+    const report = await waitForReport(proxy, since, (r) => r.releases.some((s) => s.sha === 'two'));
+    expect(report.releases.map((r) => [r.sha, r.requests, r.errors])).toEqual([
+      ['one', 9, 2],
+      ['dead', 2, 2],
+      ['two', 1, 0],
+    ]);
+    const [one, , two] = report.releases;
+    // One slow answer in nine is past the 95th percentile's rank: p95 is the slow one's time.
+    expect(one!.p95Ms).toBeGreaterThanOrEqual(250);
+    expect(two!.p95Ms).toBeGreaterThanOrEqual(80);
+    expect(two!.p95Ms).toBeLessThan(one!.p95Ms!);
+  });
+});
+
+async function waitForReport(
+  proxy: ReverseProxy,
+  since: number,
+  done: (r: ReturnType<ReverseProxy['traffic']>) => boolean,
+) {
+  for (let i = 0; i < 400; i++) {
+    const report = proxy.traffic(since);
+    if (done(report)) return report;
+    await tick();
+  }
+  return proxy.traffic(since);
+}
+
+/** A GET whose answer is expected to break off: what the client saw go wrong. */
+function cutOff(port: number, path: string): Promise<string> {
+  return new Promise((resolve) => {
+    const req = request({ host: '127.0.0.1', port, path, agent: false }, (res) => {
+      res.on('error', (err) => resolve(err.message));
+      res.on('end', () => resolve('complete'));
+      res.resume();
+    });
+    req.on('error', (err) => resolve(err.message));
+    req.end();
+  });
+}
