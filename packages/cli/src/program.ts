@@ -13,6 +13,7 @@ import {
   statusCommand,
   unlockCommand,
 } from './commands/deploy.js';
+import { checksCommand, revertsCommand } from './commands/checks.js';
 import { incidentList, incidentOpen, incidentResolve } from './commands/incidents.js';
 import { loginCommand } from './commands/login.js';
 import { eventsExport, metricsCommand, reportCommand } from './commands/metrics.js';
@@ -199,6 +200,19 @@ export function buildProgram(): Command {
     .option('--limit <n>', 'how many', '20')
     .option('--json', 'print JSON')
     .action(historyCommand);
+  program
+    .command('checks <deployment>')
+    .description("a deployment's post-deploy checks: each run, its retries and the output of the failure")
+    .option('--output', 'print the output of every run, not only of the last failure')
+    .option('--json', 'print JSON')
+    .action(checksCommand);
+  program
+    .command('reverts')
+    .description('what Gantry blamed for failed QA checks, and the reverts it pushed or proposed')
+    .option('--app <name>', 'the app (default: the only one)')
+    .option('--limit <n>', 'how many (default 50)')
+    .option('--json', 'print JSON')
+    .action(revertsCommand);
   program
     .command('lock <env>')
     .description('stop the line: no deployment to <env> starts until unlocked')

@@ -6,6 +6,7 @@ import { confirmOnTerminal } from '../confirm.js';
 import { CliError, client, pickApp, qs } from '../context.js';
 import { ago, duration, printJson, progress, progressDone, safeText, short, table } from '../output.js';
 import { imageReferences, shortReference } from './artifacts.js';
+import { verificationText } from './checks.js';
 
 const PHASE_WORDS: Record<string, string> = {
   unpack: 'unpacking',
@@ -97,6 +98,8 @@ export async function followDeployment(
           `deployment ${d.id} ${d.status}${d.kind ? ` (${d.kind})` : ''}${took !== null ? ` in ${duration(took)}` : ''}` +
             `${phases ? ` [${phases}]` : ''}\n`,
         );
+        if (d.verification === 'verifying')
+          process.stderr.write(`its checks are running: see them with \`gantry checks ${d.id}\`\n`);
       }
       return d;
     }
@@ -229,6 +232,7 @@ export async function statusCommand(opts: { app?: string; json?: boolean }): Pro
       age: ago(s.current?.finishedAt),
       by: s.current?.actor ?? '',
       health: s.health ? (s.health.healthy ? 'healthy' : 'UNHEALTHY') : '',
+      checks: verificationText(s.current),
       url: s.url,
       notes: [
         s.lock ? `locked by ${s.lock.by}${s.lock.reason ? `: ${s.lock.reason}` : ''}` : '',
@@ -240,7 +244,19 @@ export async function statusCommand(opts: { app?: string; json?: boolean }): Pro
         .filter(Boolean)
         .join('; '),
     })),
-    ['app', 'env', 'sha', ...(images.size ? ['image'] : []), 'commit', 'age', 'by', 'health', 'url', 'notes'],
+    [
+      'app',
+      'env',
+      'sha',
+      ...(images.size ? ['image'] : []),
+      'commit',
+      'age',
+      'by',
+      'health',
+      ...(states.some((s) => s.current?.verification) ? ['checks'] : []),
+      'url',
+      'notes',
+    ],
   );
 }
 
@@ -279,6 +295,7 @@ export async function historyCommand(env: string, opts: { app?: string; limit?: 
       from: short(d.previousSha),
       trigger: d.trigger,
       status: d.status + (d.kind ? ` (${d.kind})` : ''),
+      checks: verificationText(d),
       by: d.actor,
       when: ago(d.requestedAt),
       took: d.startedAt && d.finishedAt ? duration(Date.parse(d.finishedAt) - Date.parse(d.startedAt)) : '',
@@ -291,6 +308,7 @@ export async function historyCommand(env: string, opts: { app?: string; limit?: 
       'from',
       'trigger',
       'status',
+      ...(list.some((d) => d.verification) ? ['checks'] : []),
       'by',
       'when',
       'took',
