@@ -11,7 +11,7 @@ import type {
 import { connectEngine, dockerClient, type Engine, engineOptions } from '../../containers/engine.js';
 import { KeyedMutex } from '../../lib/keyed-mutex.js';
 import { probeHealth } from '../process/health-check.js';
-import { readProxyState, stopProxy } from '../process/proxy-control.js';
+import { readProxyState, readProxyTraffic, stopProxy } from '../process/proxy-control.js';
 import { DEFAULT_SUPERVISION, type SupervisionOptions } from '../process/supervisor.js';
 import {
   type ContainerKit,
@@ -126,6 +126,7 @@ export function createContainerDriver(opts: ContainerDriverOptions = {}): Contai
       });
     },
     health: (env, ctx) => environmentHealth(env, ctx.workdir),
+    traffic: (env, ctx, query) => readProxyTraffic(ctx.workdir, env, query),
     stop(env: EnvironmentSpec, ctx: DriverContext): Promise<void> {
       return locks.run(ctx.workdir, async () => {
         supervisor.unwatchAll(ctx.workdir);

@@ -34,8 +34,9 @@ export function docker(): Promise<Docker> {
 /**
  * Builds the sample app (a server.js on the node base image) through the engine's API, pushes it
  * to the test registry and returns an image release pinned by the registry's manifest digest. The
- * app answers its version on / and on /healthz (500 when unhealthy), `CRASH_AFTER_MS` in its
- * environment makes it exit with code 3 that long after it starts, and it prints a line once it listens.
+ * app answers its version on / and on /healthz (500 when unhealthy), 500 on /fail, its version
+ * after `ms` on /slow?ms=; `CRASH_AFTER_MS` in its environment makes it exit with code 3 that long
+ * after it starts, and it prints a line once it listens.
  */
 export function buildImage(version: string, app: AppBehaviour = {}): Promise<ImageArtifact> {
   // One build at a time per test file: podman's build cache lookups race with images that change.
@@ -106,6 +107,10 @@ if (app.exitAtOnce) {
 const server = http.createServer((req, res) => {
   if (req.url === '/healthz') return res.writeHead(app.healthy === false ? 500 : 200).end(app.healthy === false ? 'unhealthy' : 'ok');
   if (req.url.startsWith('/config/')) return res.end(process.env[req.url.slice(8)] ?? '');
+  if (req.url === '/fail') return res.writeHead(500).end(VERSION + ' failed');
+  if (req.url.startsWith('/slow')) {
+    return setTimeout(() => res.end(VERSION + ' slow'), Number(new URL(req.url, 'http://app').searchParams.get('ms') ?? 300));
+  }
   res.end(VERSION);
 });
 server.listen(Number(process.env.PORT), process.env.LISTEN_HOST || '127.0.0.1', () => console.log(VERSION + ' listening on ' + process.env.PORT));

@@ -1,31 +1,19 @@
-import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { TrafficReport } from '@gantry/driver-api';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createProcessDriver } from '../../../src/drivers/process/process-driver.js';
 import { signalGroup, waitGone } from '../../../src/drivers/process/process-group.js';
 import { readProxyState, setProxyUpstream } from '../../../src/drivers/process/proxy-control.js';
 import { proxyFiles } from '../../../src/drivers/process/proxy-files.js';
-import {
-  freePort,
-  get,
-  killEverything,
-  makeRelease,
-  type TestEnv,
-  tempDir,
-  testEnv,
-  waitFor,
-} from './process-fixtures.js';
+import { freePort, get, killEverything, makeRelease, testEnv } from './process-fixtures.js';
+import { removeProxiesOfBefore, startProxyOfBefore } from './proxy-of-before.js';
 
 const driver = createProcessDriver({ drainTimeoutMs: 2_000 });
 
 afterAll(async () => {
   await driver.close();
   await killEverything();
+  await removeProxiesOfBefore();
 });
 
 /** `count` GETs through the proxy, `parallel` at a time; their statuses. */
@@ -116,7 +104,7 @@ describe('process driver: traffic', { timeout: 60_000 }, () => {
   it("says a proxy from before traffic reporting cannot report it, and what replaces it, never 'no traffic'", async () => {
     const t = await testEnv();
     const v1 = await makeRelease(t.env, 'v1');
-    const oldPid = await startProxyOfBefore(t);
+    const oldPid = await startProxyOfBefore(t.workdir, t.env.port);
     await driver.deploy(v1, t.ctx);
     // Adopted, as after an upgrade of Gantry: the old proxy keeps serving.
     expect((await readProxyState(t.workdir))?.pid).toBe(oldPid);
@@ -138,32 +126,6 @@ describe('process driver: traffic', { timeout: 60_000 }, () => {
     expect(summary(await driver.traffic!(t.env, t.ctx, { sinceMs: 0 }))).toEqual([[v1.sha, 1, 0]]);
   });
 });
-
-// The last commit whose proxy had no traffic route. Its sources come out of this repository's history.
-const BEFORE_TRAFFIC = 'c5f2c9898f0ac969439d1338ee1643a8ad8f2b03';
-
-/** Starts the proxy as that commit had it, on the environment's port, as an older Gantry would have. */
-async function startProxyOfBefore(t: TestEnv): Promise<number> {
-  const dir = await tempDir('gantry-old-proxy-');
-  const repo = fileURLToPath(new URL('../../../../../', import.meta.url));
-  execFileSync('sh', [
-    '-c',
-    `git -C "$1" archive ${BEFORE_TRAFFIC} packages/server/package.json packages/server/src/drivers/process | tar -x -C "$2"`,
-    'sh',
-    repo,
-    dir,
-  ]);
-  const main = join(dir, 'packages/server/src/drivers/process/proxy-main.ts');
-  expect(readFileSync(main, 'utf8')).not.toContain('/traffic');
-  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-  const args = ['--import', tsx, main, String(t.env.port), t.workdir, proxyFiles(t.workdir).socket];
-  const child = spawn(process.execPath, args, { cwd: t.workdir, detached: true, stdio: 'ignore' });
-  child.unref();
-  return waitFor(async () => {
-    const state = await readProxyState(t.workdir);
-    return state && state.pid === child.pid ? child.pid : undefined;
-  }, 'the proxy of before traffic reporting');
-}
 
 function controlGet(workdir: string, path: string): Promise<{ status: number; body: unknown }> {
   return new Promise((resolve, reject) => {
