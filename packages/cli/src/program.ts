@@ -23,6 +23,7 @@ import { tokensCreate } from './commands/tokens.js';
 import { validateCommand } from './commands/validate.js';
 import { CliError } from './context.js';
 import { safeText } from './output.js';
+import { registerNotificationCommands } from './program-notifications.js';
 import { registerToggleCommands } from './program-toggles.js';
 import { ensureTypescript } from './server-module.js';
 
@@ -241,6 +242,7 @@ export function buildProgram(): Command {
     .option('--json', 'print JSON')
     .action(recoverCommand);
   registerToggleCommands(program);
+  registerNotificationCommands(program);
   const incident = program
     .command('incident')
     .description("incidents in an app's environment: they count in the delivery metrics");

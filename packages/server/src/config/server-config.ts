@@ -70,6 +70,13 @@ export interface ServerConfig {
   sessionIdleMs: number;
   /** GANTRY_WEB_DIR: the console's built files; default the `@gantry/web` package's `dist`. */
   webDir?: string;
+  /**
+   * GANTRY_WEBHOOK_BACKOFF_MS (default 10000): the wait before a failed notification is sent again,
+   * doubled at each further attempt (with jitter, at most an hour).
+   */
+  webhookBackoffMs: number;
+  /** GANTRY_WEBHOOK_CONCURRENCY (default 8): notifications sent at once, each with its own timeout. */
+  webhookConcurrency: number;
 }
 
 export interface ConfigResult {
@@ -217,12 +224,17 @@ export function loadServerConfig(
     sessionAbsoluteMs: overrides.sessionAbsoluteMs ?? age(env, 'GANTRY_SESSION_TTL', 12 * 3_600_000, errors),
     sessionIdleMs: overrides.sessionIdleMs ?? age(env, 'GANTRY_SESSION_IDLE', 2 * 3_600_000, errors),
     webDir: overrides.webDir ?? (env.GANTRY_WEB_DIR ? resolve(env.GANTRY_WEB_DIR) : undefined),
+    webhookBackoffMs: overrides.webhookBackoffMs ?? int(env, 'GANTRY_WEBHOOK_BACKOFF_MS', 10_000, errors),
+    webhookConcurrency: overrides.webhookConcurrency ?? int(env, 'GANTRY_WEBHOOK_CONCURRENCY', 8, errors),
   };
   if (config.containerNetwork !== 'host' && config.containerNetwork !== 'bridge') {
     errors.push(`GANTRY_CONTAINER_NETWORK=${config.containerNetwork}: expected host or bridge`);
   }
   if (!sandboxModes.includes(config.buildsSandbox)) {
     errors.push(`--sandbox ${config.buildsSandbox}: expected one of ${sandboxModes.join(', ')}`);
+  }
+  if (config.webhookConcurrency < 1) {
+    errors.push(`GANTRY_WEBHOOK_CONCURRENCY=${config.webhookConcurrency}: expected at least 1`);
   }
   if (config.buildsMaxAttempts < 1) {
     errors.push(`GANTRY_BUILDS_MAX_ATTEMPTS=${config.buildsMaxAttempts}: expected at least 1`);

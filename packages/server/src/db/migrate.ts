@@ -13,6 +13,7 @@ import { toggleClientFetches } from './migrations/010-toggle-client-fetches.js';
 import { imageArtifacts } from './migrations/011-image-artifacts.js';
 import { consoleSessions } from './migrations/012-console-sessions.js';
 import { checksAndReverts } from './migrations/013-checks-and-reverts.js';
+import { notifications } from './migrations/014-notifications.js';
 
 /** One ordered list of migrations for both engines; engine differences come in through `caps`. */
 function migrations(caps: DialectCapabilities): Record<string, Migration> {
@@ -30,6 +31,7 @@ function migrations(caps: DialectCapabilities): Record<string, Migration> {
     '011-image-artifacts': imageArtifacts,
     '012-console-sessions': consoleSessions,
     '013-checks-and-reverts': checksAndReverts,
+    '014-notifications': notifications,
   };
 }
 

@@ -356,6 +356,10 @@ export interface Schema {
   check_runs: CheckRunsTable;
   reverts: RevertsTable;
   reverted_commits: RevertedCommitsTable;
+  webhook_subscriptions: WebhookSubscriptionsTable;
+  notification_deliveries: NotificationDeliveriesTable;
+  notification_attempts: NotificationAttemptsTable;
+  notification_cursors: NotificationCursorsTable;
 }
 
 /** Ledger facts per successful deployment (features/metrics; docs/metrics.md). Times in epoch ms. */
@@ -385,4 +389,70 @@ export interface MetricCommitsTable {
   sha: string;
   deployment_id: string;
   seq: number;
+}
+
+/** An outbound webhook (features/notifications): every app's events when `app_id` is null. */
+export interface WebhookSubscriptionsTable {
+  id: string;
+  app_id: string | null;
+  /** As given, credentials included; shown masked. */
+  url: string;
+  events: string; // JSON string[]: event types and prefixes (`deployment.*`)
+  format: string; // gantry | slack
+  /** HMAC-SHA256 key; write-only through the API. */
+  secret: string | null;
+  timeout_ms: number;
+  max_attempts: number;
+  /** The last event in the log when it was created: it gets only later ones. */
+  after_event_id: number;
+  created_at: string;
+  created_by: string;
+}
+
+/** One event to send to one target (a webhook, an app's forge) by one action; retried until it succeeds or gives up. */
+export interface NotificationDeliveriesTable {
+  id: string;
+  /** A webhook subscription's id, or `forge:<app id>`. */
+  target: string;
+  app_id: string | null;
+  event_id: number;
+  event_type: string;
+  action: string;
+  /** Deliveries with the same key go out one after the other, in id order (forge statuses). */
+  ordering_key: string | null;
+  status: string; // pending | succeeded | failed | skipped
+  attempts: number;
+  max_attempts: number;
+  /** When it is due; claiming pushes it past the attempt's timeout (a lease). */
+  next_attempt_at: string;
+  last_status: number | null;
+  last_error: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface NotificationAttemptsTable {
+  id: string;
+  delivery_id: string;
+  app_id: string | null;
+  number: number;
+  /** 1 when asked for by hand (redelivery). */
+  redelivery: number;
+  started_at: string;
+  ms: number;
+  method: string;
+  /** Credentials masked. */
+  url: string;
+  response_status: number | null;
+  /** The start of the answer, capped. */
+  response_body: string | null;
+  error: string | null;
+}
+
+/** How far the dispatcher has read the event log, and ids it saw missing (an open transaction may still add them). */
+export interface NotificationCursorsTable {
+  name: string;
+  after_event_id: number;
+  holes: string; // JSON [{ id, since }]
+  updated_at: string;
 }

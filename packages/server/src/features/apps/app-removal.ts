@@ -49,6 +49,9 @@ export interface RemovedApp {
  * checks this list against the schema, so a new table cannot be forgotten by `--purge`.
  */
 export const APP_TABLES = [
+  'notification_attempts',
+  'notification_deliveries',
+  'webhook_subscriptions',
   'reverted_commits',
   'reverts',
   'incidents',

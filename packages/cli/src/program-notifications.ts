@@ -1,0 +1,58 @@
+import type { Command } from 'commander';
+import {
+  webhooksAdd,
+  webhooksDeliveries,
+  webhooksList,
+  webhooksRedeliver,
+  webhooksRemove,
+} from './commands/webhooks.js';
+
+/** `gantry webhooks …`: telling people and tools what Gantry does. */
+export function registerNotificationCommands(program: Command): void {
+  const webhooks = program
+    .command('webhooks')
+    .description("send Gantry's events to a URL (Gantry's JSON or a Slack message), signed, retried, logged");
+  webhooks
+    .command('add <url>')
+    .description('send events to <url> (http or https) from now on')
+    .option('--app <name>', "only this app's events (default: every app's)")
+    .option(
+      '--events <list>',
+      'comma-separated event types or prefixes, e.g. deployment.*,incident.opened; * for all ' +
+        '(default: build.failed, deployments done, checks, reverts, incidents)',
+    )
+    .option(
+      '--format <format>',
+      'gantry (the event as JSON) or slack (an incoming-webhook message)',
+      'gantry',
+    )
+    .option('--secret-env <var>', 'sign requests with the secret in this variable of your environment')
+    .option('--secret-file <path>', 'sign requests with the secret in this file')
+    .option('--timeout <duration>', 'per attempt, e.g. 10s (default 10s, at most 60s)')
+    .option('--max-attempts <n>', 'attempts before giving up, 1 to 20 (default 5)')
+    .option('--json', 'print JSON')
+    .action(webhooksAdd);
+  webhooks
+    .command('list')
+    .description('webhooks and how many deliveries went, failed or wait')
+    .option('--app <name>', "only this app's own webhooks")
+    .option('--json', 'print JSON')
+    .action(webhooksList);
+  webhooks
+    .command('remove <id>')
+    .description('stop sending to a webhook and forget its delivery log')
+    .option('--json', 'print JSON')
+    .action(webhooksRemove);
+  webhooks
+    .command('deliveries <id>')
+    .description("a webhook's deliveries, newest first: each event, its attempts and the last answer")
+    .option('--status <status>', 'pending, succeeded, failed or skipped')
+    .option('--limit <n>', 'how many (default 50)')
+    .option('--json', 'print JSON, with every attempt and the start of each answer')
+    .action(webhooksDeliveries);
+  webhooks
+    .command('redeliver <delivery>')
+    .description('send a delivery again now (a new attempt, recorded); exits 1 unless the receiver took it')
+    .option('--json', 'print JSON')
+    .action(webhooksRedeliver);
+}
