@@ -97,12 +97,17 @@ export async function commitMessage(bareDir: string, ref: string): Promise<strin
 export async function dependency(): Promise<{
   url: string;
   setBroken(b: boolean): void;
+  /** The next `n` requests fail, then it answers again. */
+  failNext(n: number): void;
   close(): Promise<void>;
 }> {
   let broken = false;
+  let failing = 0;
   const srv: Server = createServer((_req, res) => {
-    res.statusCode = broken ? 503 : 200;
-    res.end(broken ? 'down' : 'up');
+    const fail = broken || failing > 0;
+    if (failing > 0) failing--;
+    res.statusCode = fail ? 503 : 200;
+    res.end(fail ? 'down' : 'up');
   });
   await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
   const port = (srv.address() as { port: number }).port;
@@ -110,6 +115,9 @@ export async function dependency(): Promise<{
     url: `http://127.0.0.1:${port}/`,
     setBroken: (b) => {
       broken = b;
+    },
+    failNext: (n) => {
+      failing = n;
     },
     close: () => new Promise((resolve) => srv.close(() => resolve())),
   };

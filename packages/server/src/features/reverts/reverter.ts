@@ -260,41 +260,69 @@ export class Reverter {
       });
     }
     const blamed = commits[hi]!;
-    if (tested && r.goodSha) {
-      // Leave the environment as the guard left it: on the last verified release.
-      const back = await this.d.deploy({
-        app,
-        env: r.env,
-        sha: r.goodSha,
-        trigger: 'bisect',
-        reason: `bisect of ${short(r.sha)} done: back to the last verified release`,
-      });
-      await this.settled(back.id);
-    }
-    await this.step(r, {
-      step: 'blame',
-      sha: blamed.sha,
-      deploymentId: null,
-      result:
-        commits.length === 1
-          ? 'the only new commit of the failed release'
-          : `the first of ${commits.length} new commits whose checks fail (bisected)`,
-    });
-    if (isRevertMessage(blamed.message))
+    const how =
+      commits.length === 1
+        ? 'the only new commit of the failed release'
+        : `the first of ${commits.length} new commits whose checks fail (bisected)`;
+    if (isRevertMessage(blamed.message)) {
+      if (tested) await this.back(app, r);
       return this.finish(
         r,
         'skipped',
-        `${short(blamed.sha)} is itself a revert; Gantry never reverts a revert`,
+        `${short(blamed.sha)} (${how}) is itself a revert; Gantry never reverts a revert`,
         blamed.sha,
       );
+    }
     const newer = await this.newerVerified(r, blamed.sha, mirror);
-    if (newer)
+    if (newer) {
+      if (tested) await this.back(app, r);
       return this.finish(
         r,
         'skipped',
         `a newer release ${short(newer)} that contains ${short(blamed.sha)} passed its checks since; nothing reverted`,
         blamed.sha,
       );
+    }
+    // Seen failing only before the guard: it must fail again after the guard passed (A/B/A), so a
+    // check that fails at random must fail twice in a row, twice, to revert an innocent commit.
+    const confirmed = r.steps.some(
+      (s) => (s.step === 'bisect' || s.step === 'confirm') && s.sha === blamed.sha,
+    );
+    if (!confirmed) {
+      const again = await this.tryCommit(
+        app,
+        r,
+        blamed.sha,
+        `confirm that ${short(blamed.sha)} fails its checks again`,
+      );
+      await this.step(r, {
+        step: 'confirm',
+        sha: blamed.sha,
+        deploymentId: null,
+        result:
+          again === 'passed'
+            ? 'passes its checks'
+            : again === 'failed'
+              ? 'fails: its checks fail'
+              : `not deployed: ${again.notDeployed}`,
+      });
+      await this.back(app, r);
+      if (again === 'passed')
+        return this.finish(
+          r,
+          'skipped',
+          `${short(blamed.sha)} passed its checks when tried again after the guard: the failure did not repeat (a flaky check, not the commit); nothing reverted`,
+          blamed.sha,
+        );
+      if (again !== 'failed')
+        return this.finish(
+          r,
+          'failed',
+          `could not try ${short(blamed.sha)} again: ${again.notDeployed}`,
+          blamed.sha,
+        );
+    } else if (tested) await this.back(app, r);
+    await this.step(r, { step: 'blame', sha: blamed.sha, deploymentId: null, result: how });
     const claim = await this.d.store.claimCommit(app.id, blamed.sha, r.id);
     if (!claim.mine)
       return this.finish(
@@ -421,6 +449,19 @@ export class Reverter {
       'proposed',
       `${why}: the revert ${short(made.sha)} waits on the branch ${branch} for a person to merge`,
     );
+  }
+
+  /** Leaves the environment as the guard left it: on the last verified release. */
+  private async back(app: AppRecord, r: Revert): Promise<void> {
+    if (!r.goodSha) return;
+    const d = await this.d.deploy({
+      app,
+      env: r.env,
+      sha: r.goodSha,
+      trigger: 'bisect',
+      reason: `done testing ${short(r.sha)}'s commits: back to the last verified release`,
+    });
+    await this.settled(d.id);
   }
 
   /** Deploys a commit (building it first when it has no artifact) and says how its checks went. */
