@@ -218,7 +218,8 @@ function describe(s: TrafficSample): string {
 
 function percent(share: number): string {
   const p = share * 100;
-  return `${p >= 10 || p === 0 ? p.toFixed(0) : p.toFixed(p >= 1 ? 1 : 2)}%`;
+  const digits = p >= 10 || Number.isInteger(p) ? 0 : p >= 1 ? 1 : 2;
+  return `${Number(p.toFixed(digits))}%`;
 }
 
 function lastBytes(buf: Buffer, max: number): string {
