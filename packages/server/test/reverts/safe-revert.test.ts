@@ -52,6 +52,20 @@ describe('reverting what fails QA, safely', () => {
     const pushed = (await server.api<GantryEvent[]>('GET', '/api/events?type=revert.pushed')).body;
     expect(pushed).toHaveLength(1);
     expect(pushed[0]!.data).toMatchObject({ blamed: bad, revertSha: r.revertSha, branch: 'main' });
+
+    // a server that stopped after the push but before it recorded it resumes without a second revert
+    await server.gantry.database.db
+      .updateTable('reverts')
+      .set({ status: 'reverting' })
+      .where('id', '=', r.id)
+      .execute();
+    await server.gantry.reverter.recover();
+    await server.gantry.reverter.idle();
+    const resumed = (await server.api<Revert[]>('GET', '/api/reverts?app=shop')).body[0]!;
+    expect(resumed).toMatchObject({ id: r.id, status: 'reverted', revertSha: r.revertSha });
+    const all = (await git(['log', '--format=%H', '--grep=^Gantry-Revert-Of: ', 'main'], app.bare.dir))
+      .stdout;
+    expect(all.split('\n').filter(Boolean)).toEqual([r.revertSha]);
   });
 
   it('bisects a release of three commits and blames the middle one', async () => {

@@ -6,6 +6,7 @@ import type { RepoMirror } from '../../git/repo-mirror.js';
 import type { AppService } from '../apps/app-service.js';
 import type { AppRecord } from '../apps/app-store.js';
 import type { CheckFailure } from '../checks/verifier.js';
+import { retryReason } from '../deployments/deployment-retry.js';
 import { isRevertMessage, makeRevertCommit, revertMessage } from './revert-commit.js';
 import type { RevertChange, RevertStore } from './revert-store.js';
 
@@ -480,10 +481,19 @@ export class Reverter {
     return this.settled(d.id);
   }
 
-  /** Waits for a deployment and its checks. */
-  private async settled(id: string): Promise<Settled> {
+  /** Waits for a deployment and its checks; one a server stop cut short is followed into its retry. */
+  private async settled(first: string): Promise<Settled> {
+    let id = first;
     const d = await this.wait(async () => {
       const dep = await this.d.deployments.find(id);
+      if (dep?.status === 'interrupted') {
+        const recent = await this.d.deployments.list({ appId: dep.appId, env: dep.env, limit: 50 });
+        const retry = recent.find((r) => r.id > dep.id && r.reason === retryReason(dep));
+        if (retry) {
+          id = retry.id;
+          return undefined;
+        }
+      }
       if (!dep) return { notDeployed: `deployment ${id} is gone` } as const;
       if (dep.status === 'queued' || dep.status === 'running') return undefined;
       if (dep.status !== 'succeeded')
