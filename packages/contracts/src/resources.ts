@@ -203,7 +203,11 @@ export const deploymentSchema = z.object({
   /** noop, switch (a warm standby took over) or start (the release booted). */
   kind: z.string().nullable(),
   /** The post-deploy checks of a succeeded deployment; null when the environment has none. */
-  verification: z.enum(verificationStatuses).nullable(),
+  verification: z
+    .enum(verificationStatuses)
+    .nullable()
+    // OpenAPI 3.0 reads `nullable` with an enum as needing null among the values.
+    .meta({ enum: [...verificationStatuses, null] }),
   phases: z.array(deploymentPhaseSchema),
   error: z.string().nullable(),
   requestedAt: z.string(),
