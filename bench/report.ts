@@ -8,6 +8,8 @@ import type { Machine } from './machine.js';
 import type { MetricsBench } from './metrics-history.js';
 import type { PackThroughput } from './pack-throughput.js';
 import type { PushLatency } from './push-latency.js';
+import type { QaGateBench } from './qa-gate.js';
+import { qaGateRows } from './qa-gate-report.js';
 import type { RollbackTime } from './rollback-time.js';
 import type { SandboxOverhead } from './sandbox-overhead.js';
 import type { SwitchLoad } from './switch-load.js';
@@ -34,6 +36,7 @@ export interface BenchResults {
   togglePropagation?: PropagationResult;
   metrics?: MetricsBench;
   console?: ConsoleBench;
+  qaGate?: QaGateBench;
   failures: { bench: string; error: string }[];
   totalSec: number;
 }
@@ -85,6 +88,7 @@ export function renderResults(r: BenchResults): string {
       `| toggle change → OFREP refetch notice, median / p95 / max of ${p.changes} | ${fmt(p.ofrepNotice)} | < 1 s ${p.ofrepNotice.maxMs < p.goalMs ? '✅' : '❌'} |`,
     );
   }
+  if (r.qaGate) out.push(...qaGateRows(r.qaGate));
   if (r.console) out.push(...consoleRows(r.console));
   const a = r.apiListBuilds;
   if (a) {

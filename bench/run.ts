@@ -10,6 +10,7 @@ import { describeMachine } from './machine.js';
 import { benchMetrics } from './metrics-history.js';
 import { benchPackThroughput } from './pack-throughput.js';
 import { benchPushLatency } from './push-latency.js';
+import { benchQaGate } from './qa-gate.js';
 import { type BenchResults, renderResults } from './report.js';
 import { benchRollbackTime } from './rollback-time.js';
 import { benchSandboxOverhead } from './sandbox-overhead.js';
@@ -93,6 +94,12 @@ const BENCHES: { name: string; run(r: BenchResults): Promise<void> }[] = [
     name: 'toggle-live',
     async run(r) {
       r.togglePropagation = await benchTogglePropagation(20);
+    },
+  },
+  {
+    name: 'qa-gate',
+    async run(r) {
+      r.qaGate = await benchQaGate();
     },
   },
   {
