@@ -34,7 +34,10 @@ export interface QaGateBench {
     checkFailedPredicted: number;
     wrongRevertsSeen: number;
     wrongRevertsPredicted: number;
+    /** Reverts that ended skipped because the blamed commit passed when tried again after the guard. */
     skippedAsFlaky: number;
+    /** Skipped for another reason (the guard failed too: QA looked broken). */
+    skippedOther: number;
     meetsGoal: boolean;
   };
 }
@@ -310,7 +313,16 @@ async function benchFlaky(runs: number, failRate: number): Promise<QaGateBench['
       checkFailedPredicted: Number((runs * pFail).toFixed(2)),
       wrongRevertsSeen: wrong,
       wrongRevertsPredicted: Number((runs * pWrong).toFixed(3)),
-      skippedAsFlaky: all.filter((r) => r.status === 'skipped').length,
+      skippedAsFlaky: all.filter(
+        (r) =>
+          r.status === 'skipped' &&
+          r.steps.some((st) => st.step === 'confirm' && st.result === 'passes its checks'),
+      ).length,
+      skippedOther: all.filter(
+        (r) =>
+          r.status === 'skipped' &&
+          !r.steps.some((st) => st.step === 'confirm' && st.result === 'passes its checks'),
+      ).length,
       meetsGoal: wrong <= Math.max(0, Math.round(runs * pWrong)),
     };
   } finally {
