@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { appForge } from './commands/forge.js';
 import {
   webhooksAdd,
   webhooksDeliveries,
@@ -7,8 +8,30 @@ import {
   webhooksRemove,
 } from './commands/webhooks.js';
 
-/** `gantry webhooks …`: telling people and tools what Gantry does. */
+/** `gantry webhooks …` and `gantry app forge`: telling people and tools what Gantry does. */
 export function registerNotificationCommands(program: Command): void {
+  const app = program.commands.find((c) => c.name() === 'app') ?? program.command('app');
+  app
+    .command('forge <name>')
+    .description(
+      "show, set or clear where the app's commit statuses and deployments go (GitHub, GitLab, Gitea)",
+    )
+    .option('--provider <provider>', 'github, gitlab or gitea')
+    .option('--repo <repo>', 'owner/name (GitLab: also a project id or group/…/project)')
+    .option(
+      '--api-url <url>',
+      'GitHub: the API root (default https://api.github.com); GitLab, Gitea: the instance (default https://gitlab.com, https://gitea.com)',
+    )
+    .option('--token-env <var>', 'the token is in this variable of your environment (needed the first time)')
+    .option('--token-file <path>', 'the token is in this file')
+    .option(
+      '--production-env <list>',
+      'comma-separated environments GitHub shows as production (default production)',
+    )
+    .option('--clear', 'stop sending statuses there and forget the token')
+    .option('--deliveries', 'list the calls made to the forge, newest first, with their answers')
+    .option('--json', 'print JSON')
+    .action(appForge);
   const webhooks = program
     .command('webhooks')
     .description("send Gantry's events to a URL (Gantry's JSON or a Slack message), signed, retried, logged");

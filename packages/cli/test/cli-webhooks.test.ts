@@ -6,6 +6,7 @@ import {
   startReceiver,
   verifyGantrySignature,
 } from '../../server/test/notifications/receiver.js';
+import { createApp, finishedBuild, yamlWithSteps } from '../../server/test/support/app-fixture.js';
 import { cleanupAll } from '../../server/test/support/git-fixtures.js';
 import { startTestServer, type TestServer, waitFor } from '../../server/test/support/test-server.js';
 import type { Delivery } from '../src/commands/webhooks.js';
@@ -117,5 +118,66 @@ describe('gantry webhooks', () => {
     expect(removed.stdout).toBe(`removed webhook ${id} (${receiver.url}/cli) and its delivery log\n`);
     const left = await cli.json<{ id: string }[]>(['webhooks', 'list', '--json']);
     expect(left.map((w) => w.id)).toEqual([slack.id]);
+  });
+
+  it('gantry app forge: sets, shows, lists the calls and clears where statuses go, the token read from the environment', async () => {
+    const app = await createApp(server, yamlWithSteps(['true']));
+    for (const id of app.buildIds) await finishedBuild(server, id);
+    const forge = await startReceiver();
+    try {
+      const none = await cli.run(['app', 'forge', 'shop']);
+      expect(none.stdout).toContain(
+        'shop: no forge; send its statuses with `gantry app forge shop --provider github',
+      );
+      const half = await cli.run(['app', 'forge', 'shop', '--provider', 'github']);
+      expect(half.code).toBe(1);
+      expect(half.stderr).toContain('--provider (github, gitlab or gitea) and --repo are both needed');
+      const noToken = await cli.run(['app', 'forge', 'shop', '--provider', 'github', '--repo', 'acme/shop']);
+      expect(noToken.code).toBe(1);
+      expect(noToken.stderr).toContain('token: required the first time');
+
+      const set = await cli.run(
+        [
+          'app',
+          'forge',
+          'shop',
+          '--provider',
+          'github',
+          '--repo',
+          'acme/shop',
+          '--api-url',
+          forge.url,
+          '--token-env',
+          'GH_TOKEN',
+          '--production-env',
+          'prod,production',
+        ],
+        { env: { GH_TOKEN: 'ghp_from_the_env' } },
+      );
+      expect(set.code, set.stderr).toBe(0);
+      expect(set.stdout).toBe(
+        `shop: statuses and deployments go to github acme/shop at ${forge.url} (token stored; production: prod, production)\n` +
+          'see the calls with `gantry app forge shop --deliveries`\n',
+      );
+      const shown = await cli.json<{ forge: Record<string, unknown> }>(['app', 'forge', 'shop', '--json']);
+      expect(shown.forge).toMatchObject({ provider: 'github', repo: 'acme/shop', token: 'stored' });
+      expect(JSON.stringify(shown)).not.toContain('ghp_from_the_env');
+
+      await server.api('POST', '/api/builds', { app: 'shop', rebuild: true });
+      const [status] = await forge.waitFor(1);
+      expect(status!.url).toMatch(/^\/repos\/acme\/shop\/statuses\/[0-9a-f]{40}$/);
+      expect(status!.headers.authorization).toBe('Bearer ghp_from_the_env');
+      await forge.waitFor(3);
+      const calls = await waitFor(async () => {
+        const res = await cli.run(['app', 'forge', 'shop', '--deliveries']);
+        return (res.stdout.match(/github\.status\s+succeeded/g) ?? []).length === 3 ? res.stdout : undefined;
+      }, 'three statuses listed');
+      expect(calls).toMatch(/build\.queued #\d+\s+github\.status\s+succeeded\s+1\/5\s+200 in \d+ms/);
+
+      const cleared = await cli.run(['app', 'forge', 'shop', '--clear']);
+      expect(cleared.stdout).toContain('shop: no forge');
+    } finally {
+      await forge.close();
+    }
   });
 });

@@ -11,6 +11,8 @@ export const eventTypes = [
   'app.removed',
   /** `data`: `{ registry }`: the app's own registry (AppRegistry, no secrets), or null when it uses the server's again. */
   'app.registry_changed',
+  /** `data`: `{ forge }`: where the app's statuses go (provider, apiUrl, repo; never the token), or null. */
+  'app.forge_changed',
   'push.received',
   'commit.recorded',
   'build.queued',

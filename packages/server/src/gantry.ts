@@ -33,6 +33,9 @@ import { TagDeployer } from './features/deployments/tag-deployer.js';
 import { environmentOf } from './features/environments/environment-specs.js';
 import { appEnvironmentNames } from './features/environments/environment-status.js';
 import { SqlEnvironmentStore } from './features/environments/sql-environment-store.js';
+import { ForgeChannel } from './features/forge/forge-channel.js';
+import { ForgeService } from './features/forge/forge-service.js';
+import { SqlForgeStore } from './features/forge/sql-forge-store.js';
 import { createIncidentService, type IncidentService } from './features/incidents/incident-service.js';
 import { MetricsLedger } from './features/metrics/metrics-ledger.js';
 import { MetricsService } from './features/metrics/metrics-service.js';
@@ -92,6 +95,8 @@ export interface Gantry {
   notifications: NotificationService;
   /** Sends them from the event log (started with the other loops). */
   dispatcher: NotificationDispatcher;
+  /** Where each app's commit statuses and deployments go (GitHub, GitLab, Gitea). */
+  forge: ForgeService;
   /** This server's address for links it sends out (GANTRY_PUBLIC_URL, or set once it listens). */
   site: { url?: string };
   /** Last time SDKs reported each toggle in an app's environment, when usage metrics are collected. */
@@ -264,6 +269,7 @@ export async function createGantry(config: ServerConfig, opts: CreateGantryOptio
   const site: { url?: string } = { url: config.publicUrl };
   const deliveryStore = new SqlDeliveryStore(db);
   const webhookStore = new SqlWebhookStore(db);
+  const forgeStore = new SqlForgeStore(db);
   const dispatcher = new NotificationDispatcher({
     store: deliveryStore,
     events,
@@ -274,6 +280,14 @@ export async function createGantry(config: ServerConfig, opts: CreateGantryOptio
         apps,
         deployments: deploymentStore,
         builds: buildStore,
+        baseUrl: () => site.url,
+      }),
+      new ForgeChannel({
+        forge: forgeStore,
+        apps,
+        builds: buildStore,
+        deployments: deploymentStore,
+        events,
         baseUrl: () => site.url,
       }),
     ],
@@ -328,6 +342,7 @@ export async function createGantry(config: ServerConfig, opts: CreateGantryOptio
     sandbox,
     notifications,
     dispatcher,
+    forge: new ForgeService({ store: forgeStore, apps, events }),
     site,
     async toggleUsage(appId, env) {
       const seen = await clientApi.usage.lastSeenByToggle(appId, env);

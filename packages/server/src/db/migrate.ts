@@ -14,6 +14,7 @@ import { imageArtifacts } from './migrations/011-image-artifacts.js';
 import { consoleSessions } from './migrations/012-console-sessions.js';
 import { checksAndReverts } from './migrations/013-checks-and-reverts.js';
 import { notifications } from './migrations/014-notifications.js';
+import { forge } from './migrations/015-forge.js';
 
 /** One ordered list of migrations for both engines; engine differences come in through `caps`. */
 function migrations(caps: DialectCapabilities): Record<string, Migration> {
@@ -32,6 +33,7 @@ function migrations(caps: DialectCapabilities): Record<string, Migration> {
     '012-console-sessions': consoleSessions,
     '013-checks-and-reverts': checksAndReverts,
     '014-notifications': notifications,
+    '015-forge': forge,
   };
 }
 

@@ -360,6 +360,8 @@ export interface Schema {
   notification_deliveries: NotificationDeliveriesTable;
   notification_attempts: NotificationAttemptsTable;
   notification_cursors: NotificationCursorsTable;
+  forge_settings: ForgeSettingsTable;
+  forge_deployments: ForgeDeploymentsTable;
 }
 
 /** Ledger facts per successful deployment (features/metrics; docs/metrics.md). Times in epoch ms. */
@@ -455,4 +457,29 @@ export interface NotificationCursorsTable {
   after_event_id: number;
   holes: string; // JSON [{ id, since }]
   updated_at: string;
+}
+
+/** Where an app's commit statuses and deployments go (features/forge). */
+export interface ForgeSettingsTable {
+  app_id: string;
+  provider: string; // github | gitlab | gitea
+  api_url: string;
+  /** `owner/name`, or GitLab's project id or path. */
+  repo: string;
+  /** Write-only through the API; stored as given until issue 15 encrypts secrets at rest. */
+  token: string;
+  production_envs: string; // JSON string[]
+  /** The last event in the log when they were set: the forge hears of later ones only. */
+  after_event_id: number;
+  updated_at: string;
+  updated_by: string;
+}
+
+/** The forge's id of a Gantry deployment it was told about. */
+export interface ForgeDeploymentsTable {
+  deployment_id: string;
+  provider: string;
+  app_id: string;
+  remote_id: string;
+  created_at: string;
 }

@@ -21,6 +21,7 @@ import { deploymentsRoutes } from '../features/deployments/deployments-routes.js
 import { promotionRoutes } from '../features/deployments/promotion-routes.js';
 import { configDiffRoutes } from '../features/environments/config-diff-routes.js';
 import { environmentsRoutes } from '../features/environments/environments-routes.js';
+import { forgeRoutes } from '../features/forge/forge-routes.js';
 import { incidentsRoutes } from '../features/incidents/incidents-routes.js';
 import { consoleMetricsRoutes } from '../features/metrics/console-metrics-routes.js';
 import { metricsRoutes } from '../features/metrics/metrics-routes.js';
@@ -217,6 +218,7 @@ export async function buildHttpApp(g: Gantry): Promise<FastifyInstance> {
   releasesRoutes(typed, g);
   incidentsRoutes(typed, g);
   notificationsRoutes(typed, g);
+  forgeRoutes(typed, g);
   clientAdminRoutes(typed, g);
   clientRoutes(typed, g);
   clientDeltaRoutes(typed, g);

@@ -49,6 +49,8 @@ export interface RemovedApp {
  * checks this list against the schema, so a new table cannot be forgotten by `--purge`.
  */
 export const APP_TABLES = [
+  'forge_deployments',
+  'forge_settings',
   'notification_attempts',
   'notification_deliveries',
   'webhook_subscriptions',

@@ -117,7 +117,9 @@ export class NotificationService {
     const d = await this.delivery(id);
     const attempt = await this.d.dispatcher.redeliver(id, d);
     const delivery = await this.getDelivery(id);
-    return { delivery, attempt: attempt && { ...attempt } };
+    if (!attempt) return { delivery, attempt: null };
+    const { deliveryId: _, ...shown } = attempt;
+    return { delivery, attempt: shown };
   }
 
   private async record(id: string): Promise<WebhookRecord> {
