@@ -22,7 +22,22 @@ const TOUCHES: Record<string, string[][]> = {
   build: [['builds'], ['build'], ['commits'], ['status']],
   artifact: [['artifacts'], ['builds'], ['build']],
   tag: [['commits']],
-  deployment: [['deployments'], ['deployment'], ['status'], ['environments'], ['commits'], ['metrics']],
+  // verifying, verified and check_failed too: the deployment page and its checks (['deployment', id,
+  // 'checks']), the board's verification badges, the environment's history, and the reverts (a
+  // revert records the deployments it makes without an event of its own).
+  deployment: [
+    ['deployments'],
+    ['deployment'],
+    ['status'],
+    ['environments'],
+    ['commits'],
+    ['metrics'],
+    ['reverts'],
+  ],
+  // check.finished (subject: the deployment): its checks on the deployment page.
+  check: [['deployment']],
+  // revert.step, .pushed, .proposed, .skipped: the Reverts page and the deployment page's link to it.
+  revert: [['reverts']],
   environment: [['status'], ['environments']],
   toggle: [['toggles'], ['toggle']],
   segment: [['toggles'], ['segments']],

@@ -15,6 +15,7 @@ const NAV: { href: string; label: string; match: RegExp; needs: Permission }[] =
   { href: '/releases', label: 'Releases', match: /^\/releases/, needs: 'apps:read' },
   { href: '/metrics', label: 'Metrics', match: /^\/metrics/, needs: 'metrics:read' },
   { href: '/incidents', label: 'Incidents', match: /^\/incidents/, needs: 'apps:read' },
+  { href: '/reverts', label: 'Reverts', match: /^\/reverts/, needs: 'apps:read' },
 ];
 
 function LiveIndicator() {

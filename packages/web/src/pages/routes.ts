@@ -5,6 +5,7 @@ import { routes as incidents } from './incidents/routes';
 import { routes as metrics } from './metrics/routes';
 import type { PageRoute } from './page-route';
 import { routes as releases } from './releases/routes';
+import { routes as reverts } from './reverts/routes';
 import { routes as toggles } from './toggles/routes';
 
 /** Every page but the board (at `/`); each area lists its own, loaded when first visited. */
@@ -16,4 +17,5 @@ export const routes: PageRoute[] = [
   ...releases,
   ...metrics,
   ...incidents,
+  ...reverts,
 ];

@@ -8,7 +8,9 @@ function staleAfter(types: string[]): string[] {
   const keys = [
     ['status'],
     ['deployment', 'dep_1'],
+    ['deployment', 'dep_1', 'checks'],
     ['deployments', 'shop', 'qa'],
+    ['reverts', 'shop'],
     ['build', 'bld_1'],
     ['toggles', 'shop'],
     ['releases'],
@@ -22,13 +24,25 @@ function staleAfter(types: string[]): string[] {
 }
 
 describe('live updates: which queries an event makes stale', () => {
-  it('a deployment event refreshes the board, deployments and metrics, not builds or toggles', () => {
-    expect(staleAfter(['deployment.succeeded'])).toEqual([
+  it('a deployment event refreshes the board, deployments, their checks, reverts and metrics, not builds or toggles', () => {
+    const deployment = [
       'status',
       'deployment/dep_1',
+      'deployment/dep_1/checks',
       'deployments/shop/qa',
+      'reverts/shop',
       'metrics/shop/production',
-    ]);
+    ];
+    expect(staleAfter(['deployment.succeeded'])).toEqual(deployment);
+    // The post-deploy checks' verdicts: the deployment page, the board's badges, the history.
+    for (const type of ['deployment.verifying', 'deployment.verified', 'deployment.check_failed'])
+      expect(staleAfter([type])).toEqual(deployment);
+  });
+
+  it("a check's run refreshes the deployment and its checks; a revert's step refreshes the reverts", () => {
+    expect(staleAfter(['check.finished'])).toEqual(['deployment/dep_1', 'deployment/dep_1/checks']);
+    for (const type of ['revert.step', 'revert.pushed', 'revert.proposed', 'revert.skipped'])
+      expect(staleAfter([type])).toEqual(['reverts/shop']);
   });
 
   it('a release event refreshes releases, toggles and metrics', () => {

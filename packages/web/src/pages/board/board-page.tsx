@@ -5,6 +5,8 @@ import { api, ok } from '../../api/client';
 import { useSession } from '../../api/session';
 import type { ResponseOf } from '../../api/types';
 import { Badge, ErrorNote, Loading, RelativeTime, ShortSha, StatusBadge } from '../../components/ui';
+import { VerificationBadge } from '../deployments/verification';
+import { triggerWords } from '../deployments/verification-words';
 import './board.css';
 import { type BoardEntry, useBoardExtras } from './board-queries';
 import { type Deployment, PromoteDialog } from './promote-dialog';
@@ -50,8 +52,14 @@ export function EnvironmentCell({
       {s.current ? (
         <div className="small">
           <div data-testid="running">
-            <ShortSha sha={s.current.sha} /> {s.commit?.message.split('\n')[0]}
+            <ShortSha sha={s.current.sha} /> <VerificationBadge verification={s.current.verification} />{' '}
+            {s.commit?.message.split('\n')[0]}
           </div>
+          {s.current.trigger === 'auto-rollback' || s.current.trigger === 'bisect' ? (
+            <div className="muted" data-testid="running-trigger">
+              {triggerWords(s.current.trigger)}
+            </div>
+          ) : null}
           <div className="muted">
             {s.commit?.authorName} ·{' '}
             <Link href={`/apps/${enc(s.app)}/deployments/${enc(s.current.id)}`} className="muted-link">

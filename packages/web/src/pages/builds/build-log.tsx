@@ -1,6 +1,7 @@
 import { Fragment, memo, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { ApiError } from '../../api/client';
 import { ansiClass } from './ansi';
+import './ansi.css';
 import { findMatches, LogBuffer, type LogLine, type LogMatch, pieces } from './log-model';
 
 /** Lines kept on the page; the rest is in the download. */

@@ -10,8 +10,11 @@ import {
   ShortSha,
   StatusBadge,
 } from '../../components/ui';
+import { ChecksSection } from './checks-section';
+import { isRollback, triggerWords } from './verification-words';
 import './deployments.css';
 import { phaseRows, phaseWords, sloText, sloVerdict } from './phase-words';
+import { VerificationBadge } from './verification';
 
 const RUNNING = ['queued', 'running'];
 
@@ -63,8 +66,8 @@ export function DeploymentPage() {
         </Link>
       </p>
       <h1>
-        {d.trigger === 'rollback' ? 'Rollback' : 'Deployment'} of <ShortSha sha={d.sha} /> to {d.env}{' '}
-        <StatusBadge status={d.status} />
+        {isRollback(d.trigger) ? 'Rollback' : 'Deployment'} of <ShortSha sha={d.sha} /> to {d.env}{' '}
+        <StatusBadge status={d.status} /> <VerificationBadge verification={d.verification} />
       </h1>
       <dl className="facts panel" data-testid="deployment-facts">
         <dt>Commit</dt>
@@ -83,8 +86,9 @@ export function DeploymentPage() {
           )}
         </dd>
         <dt>Trigger</dt>
-        <dd>
-          {d.trigger}
+        <dd data-testid="trigger">
+          {triggerWords(d.trigger)}
+          {triggerWords(d.trigger) !== d.trigger ? <span className="muted small"> ({d.trigger})</span> : null}
           {d.forced ? ' (forced past promote_from)' : ''}
         </dd>
         <dt>Actor</dt>
@@ -161,13 +165,16 @@ export function DeploymentPage() {
           </ol>
         )}
       </section>
+      <ChecksSection id={id} events={events.data} />
       <section className="panel" aria-labelledby="events-h">
         <h2 id="events-h">Log</h2>
         <p className="small muted">What Gantry recorded about this deployment, oldest first.</p>
         <ErrorNote error={events.error} />
         {events.data?.length === 0 ? <p className="muted">No event yet.</p> : null}
         {events.data?.length ? (
-          <ol className="log deployment-log" aria-label="Deployment log">
+          // A long log scrolls in its box (the checks add to it): a keyboard must reach it to scroll.
+          // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region is reached by keyboard
+          <ol className="log deployment-log" aria-label="Deployment log" tabIndex={0}>
             {events.data.map((e) => (
               <li key={e.id}>
                 {new Date(e.createdAt).toLocaleTimeString()} {e.type} ({e.actor}) {eventText(e.data)}

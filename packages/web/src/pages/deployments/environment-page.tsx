@@ -3,7 +3,9 @@ import { ErrorNote, formatMs, Loading, RelativeTime, ShortSha, StatusBadge } fro
 import { ConfigDiff } from './config-diff';
 import { EnvironmentControls } from './environment-controls';
 import { useEnvironments, useHistory } from './environment-queries';
+import { triggerWords } from './verification-words';
 import './deployments.css';
+import { VerificationBadge } from './verification';
 
 const took = (d: { startedAt: string | null; finishedAt: string | null }) =>
   d.startedAt && d.finishedAt ? Date.parse(d.finishedAt) - Date.parse(d.startedAt) : null;
@@ -41,7 +43,8 @@ export function EnvironmentPage() {
         <dd>
           {s.current ? (
             <>
-              <ShortSha sha={s.current.sha} /> {s.commit?.message.split('\n')[0]}{' '}
+              <ShortSha sha={s.current.sha} /> <VerificationBadge verification={s.current.verification} />{' '}
+              {s.commit?.message.split('\n')[0]}{' '}
               <span className="muted small">
                 {s.commit?.authorName} · <RelativeTime iso={s.current.finishedAt} />
               </span>
@@ -96,9 +99,9 @@ export function EnvironmentPage() {
                       </Link>
                     </td>
                     <td>
-                      <StatusBadge status={d.status} />
+                      <StatusBadge status={d.status} /> <VerificationBadge verification={d.verification} />
                     </td>
-                    <td>{d.trigger}</td>
+                    <td data-trigger={d.trigger}>{triggerWords(d.trigger)}</td>
                     <td className="wrap">{d.actor}</td>
                     <td>
                       <RelativeTime iso={d.requestedAt} />

@@ -8,10 +8,11 @@ export function useEnvironments(app: string) {
   });
 }
 
-export function useHistory(app: string, env: string) {
+export function useHistory(app: string, env: string, enabled = true) {
   return useQuery({
     queryKey: ['deployments', app, env, 'history'],
     queryFn: () => ok(api.GET('/api/deployments', { params: { query: { app, env, limit: 100 } } })),
+    enabled,
   });
 }
 
