@@ -1,6 +1,7 @@
 import type { Build, Deployment, Toggle } from '@gantry/contracts';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRevertApp, revertDone } from '../reverts/revert-fixture.js';
 import { createApp, finishedBuild } from '../support/app-fixture.js';
 import {
   deployedTo,
@@ -84,6 +85,8 @@ const ROUTES = [
   'POST /api/incidents/{id}/resolve',
   'GET /api/incidents',
   'GET /api/incidents/{id}',
+  'GET /api/deployments/{id}/checks',
+  'GET /api/reverts',
 ] as const;
 type Route = (typeof ROUTES)[number];
 
@@ -147,7 +150,7 @@ describe.each(engines)('the OpenAPI document describes the real answers on $name
     }
   });
 
-  it('matches what a real flow answers: apps, builds, deployments, environments, toggles, releases, incidents', async () => {
+  it('matches what a real flow answers: apps, builds, deployments, environments, toggles, releases, incidents, checks, reverts', async () => {
     // An app from a real repository: v1 builds and auto-deploys to qa.
     const ports = await envPorts();
     const repo = await createApp(server, deployYaml(ports), { register: false });
@@ -426,6 +429,37 @@ describe.each(engines)('the OpenAPI document describes the real answers on $name
       return d && d.status !== 'queued' && d.status !== 'running' ? d : undefined;
     }, 'qa to settle');
     await call('DELETE /api/apps/{app}', '/api/apps/shop?stopEnvironments=true', 200);
+
+    // The QA gate, on an app of the same name: a pushed commit fails QA's check, and Gantry proposes
+    // its revert on a branch. The checks of a verified, a failed and a check-less deployment.
+    await call('GET /api/reverts', '/api/reverts', 200);
+    const gate = await createRevertApp(server, { mode: 'propose' });
+    await gate.pushCommits([{ files: { VERSION: 'bad-2' }, message: 'a broken change' }]);
+    const revert = await revertDone(server);
+    expect(revert.status).toBe('proposed');
+    const reverts = await call<{ id: string; steps: unknown[] }[]>(
+      'GET /api/reverts',
+      '/api/reverts?app=shop&limit=5',
+      200,
+    );
+    expect(reverts[0]?.steps.length).toBeGreaterThan(0);
+    const failedChecks = await call<{ runs: { status: string }[] }>(
+      'GET /api/deployments/{id}/checks',
+      `/api/deployments/${revert.deploymentId}/checks`,
+      200,
+    );
+    expect(failedChecks.runs.map((r) => r.status)).toEqual(['failed', 'failed']);
+    const gateHistory = (await server.api<Deployment[]>('GET', '/api/deployments?app=shop&env=qa&limit=100'))
+      .body;
+    const firstGate = gateHistory[gateHistory.length - 1]!;
+    const verified = await call<{ deployment: Deployment; declared: unknown[] }>(
+      'GET /api/deployments/{id}/checks',
+      `/api/deployments/${firstGate.id}/checks`,
+      200,
+    );
+    expect(verified.deployment.verification).toBe('verified');
+    expect(verified.declared).toHaveLength(1);
+    await call('GET /api/deployments/{id}/checks', `/api/deployments/${qa1.id}/checks`, 200);
 
     expect(ROUTES.filter((r) => !checked.has(r))).toEqual([]);
   });
