@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { Deployment } from '@gantry/contracts';
+import type { Deployment, Revert } from '@gantry/contracts';
 import { installPostReceiveHook, loadServerConfig, type RunningServer, startServer } from '@gantry/server';
 import pino from 'pino';
 import { ApiClient } from '../api-client.js';
@@ -14,7 +14,13 @@ import {
 import { commitFiles, git, push } from '../demo/demo-git.js';
 import { pickDemoPorts } from '../demo/demo-ports.js';
 import { ms, Timeline } from '../demo/demo-timeline.js';
-import { httpGet, waitForBuildOf, waitForDeploymentOf, waitUntilServing } from '../demo/demo-waits.js';
+import {
+  httpGet,
+  waitFor,
+  waitForBuildOf,
+  waitForDeploymentOf,
+  waitUntilServing,
+} from '../demo/demo-waits.js';
 import {
   DEMO_ENVIRONMENTS,
   DEMO_HEALTH_TIMEOUT_S,
@@ -49,9 +55,13 @@ interface Demo {
 }
 
 /** The sample app at `version`, as a tarball app or (with --containers) an image app. */
-function appFiles(d: Demo, version: number, broken = false): Record<string, string> {
+function appFiles(
+  d: Demo,
+  version: number,
+  variant: { broken?: boolean; rude?: boolean } = {},
+): Record<string, string> {
   return sampleAppFiles(version, d.ports, {
-    broken,
+    ...variant,
     ...(d.containers && { image: { base: d.containers.base } }),
   });
 }
@@ -126,6 +136,7 @@ export async function demoCommand(
     await promote(demo, 'staging', 2);
     await promote(demo, 'production', 2);
 
+    await qaGate(demo);
     await brokenCommit(demo);
     const rolledBack = await rollbackProduction(demo, v1);
     await incident(demo, rolledBack);
@@ -264,7 +275,7 @@ async function promote(d: Demo, env: 'staging' | 'production', version: number):
 
 async function brokenCommit(d: Demo): Promise<void> {
   const message = 'Read the greeting from greeting.txt';
-  const sha = await pushAndBuild(d, 3, appFiles(d, 3, true), message);
+  const sha = await pushAndBuild(d, 4, appFiles(d, 4, { broken: true }), message);
   say(
     `QA tries ${short(sha)}: its tests passed, but package copies no greeting.txt into the artifact, ` +
       `so /healthz answers 500; QA waits up to ${DEMO_HEALTH_TIMEOUT_S} s for it to get healthy`,
@@ -273,10 +284,51 @@ async function brokenCommit(d: Demo): Promise<void> {
   if (done.status !== 'failed')
     throw new CliError(`expected the broken commit to fail in QA, it ${done.status}`);
   out(`QA refused it:\n${(done.error ?? '').replace(/^/gm, '  ')}`);
-  d.timeline.deployment(`qa ← ${sampleVersion(3)} (auto, broken)`, done);
+  d.timeline.deployment(`qa ← ${sampleVersion(4)} (auto, broken)`, done);
   say('QA still serves the release before it; nothing changed for its users');
   const answer = await show(d, 'qa');
   if (!answer.includes(sampleVersion(2))) throw new CliError(`QA should still serve ${sampleVersion(2)}`);
+}
+
+/**
+ * A commit that builds and is healthy but breaks the page: QA's check fails, QA rolls back on its
+ * own, and Gantry reverts the commit on main (revert: auto); the revert reaches QA like any commit.
+ */
+async function qaGate(d: Demo): Promise<void> {
+  const message = 'Greet with bye';
+  const sha = await pushAndBuild(d, 3, appFiles(d, 3, { rude: true }), message);
+  say(
+    `QA deploys ${short(sha)}; its check "home" (GET / must contain "hello") fails, so QA rolls back on its own ` +
+      'and Gantry reverts the commit it blames (revert: auto in gantry.yaml)',
+  );
+  const done = await follow(d, await waitForDeploymentOf(d.api, APP, 'qa', sha));
+  d.timeline.deployment(`qa ← ${sampleVersion(3)} (auto, fails its check)`, done);
+  const checks = await waitFor(async () => {
+    const c = await d.api.get<{ deployment: Deployment; runs: { error: string | null }[] }>(
+      `/api/deployments/${done.id}/checks`,
+    );
+    return c.deployment.verification && c.deployment.verification !== 'verifying' ? c : undefined;
+  }, 'the checks of the commit');
+  if (checks.deployment.verification !== 'check_failed')
+    throw new CliError(
+      `expected QA's check to fail on ${short(sha)}, it is ${checks.deployment.verification}`,
+    );
+  out(`gantry checks ${done.id}: ${checks.runs.at(-1)?.error} (after ${checks.runs.length} attempts)`);
+  const revert = await waitFor(async () => {
+    const [r] = await d.api.get<Revert[]>(`/api/reverts?app=${APP}&limit=1`);
+    return r && r.sha === sha && !['guarding', 'bisecting', 'reverting'].includes(r.status) ? r : undefined;
+  }, 'the revert');
+  for (const step of revert.steps) out(`  ${step.step}: ${step.result}`);
+  if (revert.status !== 'reverted' || !revert.revertSha)
+    throw new CliError(`expected Gantry to revert ${short(sha)}, it ${revert.status}: ${revert.why}`);
+  say(
+    `gantry reverts   (Gantry pushed the revert ${short(revert.revertSha)} to main; QA builds and checks it)`,
+  );
+  await git(d.work, 'pull', '--quiet', '--rebase', 'origin', 'main');
+  const back = await follow(d, await waitForDeploymentOf(d.api, APP, 'qa', revert.revertSha));
+  if (back.status !== 'succeeded') throw new CliError(`QA did not take the revert: ${back.error}`);
+  d.timeline.deployment(`qa ← revert of ${sampleVersion(3)} (auto)`, back);
+  await show(d, 'qa');
 }
 
 /** Records what went wrong with the release that was rolled back, as an on-call engineer would. */

@@ -4,14 +4,24 @@ import { CliError } from '../context.js';
 
 const WAIT_MS = 30_000;
 
-async function poll<T>(what: string, everyMs: number, fn: () => Promise<T | undefined>): Promise<T> {
-  const until = Date.now() + WAIT_MS;
+async function poll<T>(
+  what: string,
+  everyMs: number,
+  fn: () => Promise<T | undefined>,
+  waitMs = WAIT_MS,
+): Promise<T> {
+  const until = Date.now() + waitMs;
   for (;;) {
     const found = await fn();
     if (found !== undefined) return found;
-    if (Date.now() > until) throw new CliError(`the demo waited ${WAIT_MS / 1000} s for ${what}`);
+    if (Date.now() > until) throw new CliError(`the demo waited ${waitMs / 1000} s for ${what}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
+}
+
+/** Polls `fn` every 50 ms until it returns a value; checks and reverts take a while (2 minutes at most). */
+export function waitFor<T>(fn: () => Promise<T | undefined>, what: string): Promise<T> {
+  return poll(what, 50, fn, 120_000);
 }
 
 export function waitForBuildOf(api: ApiClient, app: string, sha: string): Promise<Build> {

@@ -16,13 +16,14 @@ export function sampleVersion(version: number): string {
 /**
  * The files of the demo's sample app: a small Node HTTP service with /healthz and a test, deployed
  * to qa → staging → production. The `broken` variant passes its test but answers 500 on /healthz
- * once deployed: it reads greeting.txt, which the package step never copies into the artifact.
+ * once deployed: it reads greeting.txt, which the package step never copies into the artifact. The
+ * `rude` variant is healthy but says bye instead of hello, which QA's check catches.
  * With `image`, the artifact is an OCI image (dist copied into `image.base`) run by the container driver.
  */
 export function sampleAppFiles(
   version: number,
   ports: DemoPorts,
-  opts: { broken?: boolean; image?: { base: string } } = {},
+  opts: { broken?: boolean; rude?: boolean; image?: { base: string } } = {},
 ): Record<string, string> {
   const image = opts.image ? `\n  image: { base: ${JSON.stringify(opts.image.base)} }` : '';
   const driver = opts.image ? 'driver: container, ' : '';
@@ -39,12 +40,16 @@ run:
   port_env: PORT
   health: { path: /healthz, timeout: ${DEMO_HEALTH_TIMEOUT_S}s }
 environments:
-  qa: { ${driver}auto_deploy: true, port: ${ports.qa} }
+  qa:
+    ${driver}auto_deploy: true
+    port: ${ports.qa}
+    checks: [{ name: home, http: { path: /, expect_body: hello } }]
   staging: { ${driver}promote_from: qa, port: ${ports.staging} }
   production: { ${driver}promote_from: staging, protected: true, port: ${ports.production} }
+revert: { on_check_failure: auto }
 `,
     'package.json': `${JSON.stringify({ name: 'hello', version: sampleVersion(version), type: 'module', private: true }, null, 2)}\n`,
-    'server.js': opts.broken ? brokenServer(version) : server(version),
+    'server.js': opts.broken ? brokenServer(version) : server(version, opts.rude ? 'bye' : 'hello'),
     'server.test.js': `import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { handler } from './server.js';
@@ -67,12 +72,12 @@ if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()
 }
 `;
 
-function server(version: number): string {
+function server(version: number, word = 'hello'): string {
   return `import { createServer } from 'node:http';
 
 export function handler(req, res) {
   if (req.url === '/healthz') return res.end('ok');
-  res.end('hello from version ${sampleVersion(version)} (' + (process.env.GANTRY_ENV ?? 'dev') + ')\\n');
+  res.end('${word} from version ${sampleVersion(version)} (' + (process.env.GANTRY_ENV ?? 'dev') + ')\\n');
 }
 ${LISTEN}`;
 }
