@@ -3,6 +3,7 @@ import { ApiError } from './api-client.js';
 import { appAdd, appList, appRegistry, appRemove, appSecret } from './commands/app.js';
 import { artifactsCommand, pruneCommand } from './commands/artifacts.js';
 import { buildCommand, buildsCommand, cancelCommand, logsCommand } from './commands/build.js';
+import { checksCommand, revertsCommand } from './commands/checks.js';
 import {
   deployCommand,
   historyCommand,
@@ -13,7 +14,6 @@ import {
   statusCommand,
   unlockCommand,
 } from './commands/deploy.js';
-import { checksCommand, revertsCommand } from './commands/checks.js';
 import { incidentList, incidentOpen, incidentResolve } from './commands/incidents.js';
 import { loginCommand } from './commands/login.js';
 import { eventsExport, metricsCommand, reportCommand } from './commands/metrics.js';

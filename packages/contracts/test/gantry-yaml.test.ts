@@ -130,7 +130,9 @@ describe('parseGantryYaml: valid files', () => {
     });
     expect(config.environments.qa?.config).toEqual({ A: '1', B: 'true', C: 'x', D: '0.5' });
     expect(config.environments.qa?.port).toBe(8080);
-    expect(config.environments.qa?.checks).toEqual([{ name: 'check 1', run: 't', timeout: 90_000, retries: 1 }]);
+    expect(config.environments.qa?.checks).toEqual([
+      { name: 'check 1', run: 't', timeout: 90_000, retries: 1 },
+    ]);
   });
 
   it('exports a schema that applies the same defaults to plain objects', () => {
