@@ -40,8 +40,8 @@ run:
   port_env: PORT
   health: { path: /healthz, timeout: ${DEMO_HEALTH_TIMEOUT_S}s }
 environments:
-  qa:
-    ${driver}auto_deploy: true
+  qa:${opts.image ? '\n    driver: container' : ''}
+    auto_deploy: true
     port: ${ports.qa}
     checks: [{ name: home, http: { path: /, expect_body: hello } }]
   staging: { ${driver}promote_from: qa, port: ${ports.staging} }
