@@ -1,5 +1,6 @@
 import type { Deployment, Incident, Revert } from '@gantry/contracts';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { serving } from '../support/deploy-fixture.js';
 import { cleanupAll, git } from '../support/git-fixtures.js';
 import { startTestServer, type TestServer, waitFor } from '../support/test-server.js';
 import {
@@ -8,6 +9,7 @@ import {
   dependency,
   deployedTo,
   revertDone,
+  SMOKE_SH,
   verification,
 } from './revert-fixture.js';
 
@@ -111,5 +113,29 @@ describe('what a revert never does', () => {
     }, 'the second revert');
     expect(second).toMatchObject({ status: 'skipped', blamedSha: revertOfRevert });
     expect(second!.why).toContain('is itself a revert; Gantry never reverts a revert');
+  });
+
+  it('stops testing in QA when a newer commit arrives meanwhile, and leaves QA to it', async () => {
+    server = await startTestServer();
+    const app = await createRevertApp(server);
+    const slowSmoke = SMOKE_SH.replace('#!/bin/sh\n', '#!/bin/sh\nsleep 2\n');
+    const [bad] = await app.pushCommits([
+      { files: { VERSION: 'bad-2', 'smoke.sh': slowSmoke }, message: 'broken' },
+    ]);
+    await waitFor(async () => {
+      const [r] = (await server.api<Revert[]>('GET', '/api/reverts?app=shop')).body;
+      return r?.steps.some((s) => s.step === 'guard') ? r : undefined;
+    }, 'the guard to pass');
+    const [fix] = await app.pushCommits([
+      { files: { VERSION: 'v3', 'smoke.sh': SMOKE_SH }, message: 'fixed' },
+    ]);
+    const r = await revertDone(server);
+    expect(r).toMatchObject({ status: 'skipped', sha: bad });
+    expect(r.why).toContain(`a newer release ${fix!.slice(0, 12)} reached qa while Gantry was testing`);
+    const d = await deployedTo(server, 'qa', fix!);
+    expect((await verification(server, d.id)).verification).toBe('verified');
+    await server.gantry.reverter.idle();
+    expect(await serving(app.ports.qa)).toBe('v3');
+    expect((await git(['rev-parse', 'main'], app.bare.dir)).stdout.trim()).toBe(fix);
   });
 });

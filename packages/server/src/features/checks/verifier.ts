@@ -225,8 +225,18 @@ export class Verifier {
         return;
       }
       if (signal.aborted) return;
-      const error = e instanceof Error ? e.message : String(e);
-      await this.failed(app, dep, checks[0]!, `the checks could not run: ${error}`);
+      const error = `the checks could not run: ${e instanceof Error ? e.message : String(e)}`;
+      this.d.logger.error({ err: e, deployment: dep.id }, error);
+      // Recorded as a run of the first check, so `gantry checks` shows why.
+      const check = checks[0]!;
+      const run = await this.d.checks.start({
+        deploymentId: dep.id,
+        name: check.name,
+        kind: checkKind(check),
+        attempt: 1,
+      });
+      await this.d.checks.finish(run.id, { status: 'failed', output: '', error });
+      await this.failed(app, dep, check, error);
     } finally {
       if (worktree) await mirror.removeWorktree(work).catch(() => undefined);
     }

@@ -150,6 +150,14 @@ export class Reverter {
         else return;
       } catch (e) {
         if (this.stopped) return; // a restart resumes it
+        if (e instanceof Stale) {
+          await this.finish(
+            r,
+            'skipped',
+            `a newer release ${short(e.sha)} reached ${r.env} while Gantry was testing ${short(r.sha)}; its own checks decide now, and nothing was reverted`,
+          );
+          return;
+        }
         await this.finish(r, 'failed', `${e instanceof Error ? e.message : String(e)}`);
         return;
       }
@@ -167,7 +175,7 @@ export class Reverter {
       );
     let guardId = r.steps.findLast((s) => s.step === 'guard-deploy')?.deploymentId ?? null;
     if (!guardId) {
-      const d = await this.d.deploy({
+      const d = await this.deployFor(r, {
         app,
         env: r.env,
         sha: r.goodSha,
@@ -184,7 +192,7 @@ export class Reverter {
       });
       guardId = d.id;
     }
-    const settled = await this.settled(guardId);
+    const settled = await this.settled(guardId, r);
     if (settled === 'passed') {
       await this.step(r, {
         step: 'guard',
@@ -455,14 +463,14 @@ export class Reverter {
   /** Leaves the environment as the guard left it: on the last verified release. */
   private async back(app: AppRecord, r: Revert): Promise<void> {
     if (!r.goodSha) return;
-    const d = await this.d.deploy({
+    const d = await this.deployFor(r, {
       app,
       env: r.env,
       sha: r.goodSha,
       trigger: 'bisect',
       reason: `done testing ${short(r.sha)}'s commits: back to the last verified release`,
     });
-    await this.settled(d.id);
+    await this.settled(d.id, r);
   }
 
   /** Deploys a commit (building it first when it has no artifact) and says how its checks went. */
@@ -477,12 +485,41 @@ export class Reverter {
         if (done.status !== 'succeeded') return { notDeployed: `its build ${done.id} ${done.status}` };
       }
     }
-    const d = await this.d.deploy({ app, env: r.env, sha, trigger: 'bisect', reason });
-    return this.settled(d.id);
+    const d = await this.deployFor(r, { app, env: r.env, sha, trigger: 'bisect', reason });
+    return this.settled(d.id, r);
+  }
+
+  /**
+   * A change (a commit of main, a tag, a person's deployment) requested in the environment after
+   * the failed deployment: then Gantry's own testing there stops, so it never replaces newer work.
+   */
+  private async newerChange(r: Revert): Promise<Deployment | undefined> {
+    const recent = await this.d.deployments.list({ appId: r.appId, env: r.env, limit: 50 });
+    return recent.find(
+      (d) =>
+        d.id > r.deploymentId &&
+        ['auto', 'tag', 'cli', 'api'].includes(d.trigger) &&
+        !['rejected', 'superseded'].includes(d.status),
+    );
+  }
+
+  private async deployFor(r: Revert, req: Parameters<ReverterDeps['deploy']>[0]): Promise<Deployment> {
+    const newer = await this.newerChange(r);
+    if (newer) throw new Stale(newer.sha);
+    return this.d.deploy(req);
   }
 
   /** Waits for a deployment and its checks; one a server stop cut short is followed into its retry. */
-  private async settled(first: string): Promise<Settled> {
+  private async settled(first: string, r?: Revert): Promise<Settled> {
+    const outcome = await this.settledOnce(first);
+    if (r && outcome !== 'passed') {
+      const newer = await this.newerChange(r);
+      if (newer) throw new Stale(newer.sha);
+    }
+    return outcome;
+  }
+
+  private async settledOnce(first: string): Promise<Settled> {
     let id = first;
     const d = await this.wait(async () => {
       const dep = await this.d.deployments.find(id);
@@ -596,5 +633,12 @@ export class Reverter {
       actor: ACTOR,
       data: { env: r.env, sha: r.sha, failedDeployment: r.deploymentId, ...data },
     });
+  }
+}
+
+/** A newer change reached the environment while a revert was testing there. */
+class Stale extends Error {
+  constructor(readonly sha: string) {
+    super(`a newer release ${sha} reached the environment`);
   }
 }
