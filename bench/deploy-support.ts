@@ -26,6 +26,8 @@ export interface BenchEnv {
   name: string;
   /** Warm standbys kept after a switch; Gantry's default is 1. */
   standby?: number;
+  /** More of the environment's settings, in YAML flow form (`approvals: { required: 2, … }`). */
+  extra?: string;
 }
 
 const FINISHED = ['succeeded', 'failed', 'rejected', 'superseded', 'interrupted'];
@@ -36,8 +38,8 @@ export interface DeployBench {
   ports: Record<string, number>;
   /** Built commits in order; VERSION of the i-th is `v${i + 1}`. */
   shas: string[];
-  /** Deploys through `POST /api/apps/:app/deployments` and waits until it succeeded. */
-  deploy(env: string, sha: string): Promise<Deployment>;
+  /** Deploys through `POST /api/apps/:app/deployments` (with more of its body) and waits until it succeeded. */
+  deploy(env: string, sha: string, body?: Record<string, unknown>): Promise<Deployment>;
   waitDone(id: string): Promise<Deployment>;
   /** Creates an annotated tag on `sha` in the work clone and pushes it; Date.now() when the push returned. */
   pushTag(tag: string, sha: string): Promise<number>;
@@ -125,8 +127,12 @@ export async function createDeployBench(
     ports,
     shas,
     waitDone,
-    async deploy(env, sha) {
-      const d = await bench.api<Deployment>('POST', `/api/apps/${name}/deployments`, { env, ref: sha });
+    async deploy(env, sha, body = {}) {
+      const d = await bench.api<Deployment>('POST', `/api/apps/${name}/deployments`, {
+        env,
+        ref: sha,
+        ...body,
+      });
       const done = await waitDone(d.id);
       if (done.status !== 'succeeded')
         throw new Error(`deploying ${sha.slice(0, 7)} to ${env} ${done.status}: ${done.error}`);
@@ -155,7 +161,7 @@ function deployYaml(envs: BenchEnv[], ports: Record<string, number>, opts: Deplo
   const driver = opts.image ? ', driver: container' : '';
   const lines = envs.map(
     (e) =>
-      `  ${e.name}: { port: ${ports[e.name]}${e.standby === undefined ? '' : `, standby: ${e.standby}`}${driver} }`,
+      `  ${e.name}: { port: ${ports[e.name]}${e.standby === undefined ? '' : `, standby: ${e.standby}`}${driver}${e.extra ? `, ${e.extra}` : ''} }`,
   );
   // The image's entrypoint is run.command in /app (the artifact folder); the app binds 127.0.0.1:$PORT,
   // which the container driver's default host networking serves unchanged.

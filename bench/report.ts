@@ -1,5 +1,7 @@
 import type { ApiListBuilds, EngineLoad } from './api-list-builds.js';
 import type { BuildOverhead } from './build-overhead.js';
+import { type CliStartupBench, cliStartupRows } from './cli-startup.js';
+import { type ClusterTogglesResult, clusterTogglesRow } from './cluster-toggles.js';
 import type { ConsoleBench } from './console.js';
 import { consoleRows } from './console-report.js';
 import type { ContainersBench } from './containers.js';
@@ -12,6 +14,7 @@ import type { QaGateBench } from './qa-gate.js';
 import { qaGateRows } from './qa-gate-report.js';
 import type { RollbackTime } from './rollback-time.js';
 import type { SandboxOverhead } from './sandbox-overhead.js';
+import { type ScaleOutResults, scaleOutRows } from './scale-out.js';
 import type { SwitchLoad } from './switch-load.js';
 import type { TagDeploy } from './tag-deploy.js';
 import type { PropagationResult } from './toggle-propagation.js';
@@ -34,9 +37,13 @@ export interface BenchResults {
   containers?: ContainersBench;
   toggles?: TogglesVsUnleash;
   togglePropagation?: PropagationResult;
+  /** Toggle change → every streaming client of three servers on one PostgreSQL. */
+  clusterToggles?: ClusterTogglesResult;
+  scaleOut?: ScaleOutResults;
   metrics?: MetricsBench;
   console?: ConsoleBench;
   qaGate?: QaGateBench;
+  cliStartup?: CliStartupBench;
   failures: { bench: string; error: string }[];
   totalSec: number;
 }
@@ -88,8 +95,11 @@ export function renderResults(r: BenchResults): string {
       `| toggle change → OFREP refetch notice, median / p95 / max of ${p.changes} | ${fmt(p.ofrepNotice)} | < 1 s ${p.ofrepNotice.maxMs < p.goalMs ? '✅' : '❌'} |`,
     );
   }
+  if (r.clusterToggles) out.push(clusterTogglesRow(r.clusterToggles));
+  if (r.scaleOut) out.push(...scaleOutRows(r.scaleOut));
   if (r.qaGate) out.push(...qaGateRows(r.qaGate));
   if (r.console) out.push(...consoleRows(r.console));
+  if (r.cliStartup) out.push(...cliStartupRows(r.cliStartup));
   const a = r.apiListBuilds;
   if (a) {
     const sqlite = a.engines.find((e) => e.engine === 'sqlite');
@@ -129,6 +139,7 @@ function deploymentRows(r: BenchResults): string[] {
       `| rollback, warm standby: request accepted → old release serves ${rb.streak} requests in a row, median / p95 / max of ${w.rollbacks} | ${ms(w.medianMs)} / ${ms(w.p95Ms)} / ${ms(w.maxMs)} | p95 < 1 s ${mark(rb.warmMeetsGoal)} |`,
       `| rollback, cold (\`standby: 0\`, the old release boots), median / p95 of ${c.rollbacks} | ${ms(c.medianMs)} / ${ms(c.p95Ms)} | app boot + < 300 ms: ${mark(rb.coldMeetsGoal)} (+${ms(rb.coldOverheadMedianMs)} median, +${ms(rb.coldOverheadP95Ms)} p95) |`,
       `| … app boot on its own (\`sh -c "node server.js"\` → \`/healthz\` 200), median of ${rb.boot.boots} | ${ms(rb.boot.medianMs)} | record |`,
+      `| rollback, warm standby, in a protected environment (2 approvals bound to the digest, frozen), median / p95 / max of ${rb.protected.rollbacks}; ratio to the unprotected one | ${ms(rb.protected.medianMs)} / ${ms(rb.protected.p95Ms)} / ${ms(rb.protected.maxMs)}; ×${rb.protectedRatio.median.toFixed(2)} median, ×${rb.protectedRatio.p95.toFixed(2)} p95 | p95 < 1 s ${mark(rb.protected.p95Ms < rb.warmGoalMs)} |`,
       `| … the rollback request itself (POST until it returns), median warm / cold | ${ms(w.requestMedianMs)} / ${ms(c.requestMedianMs)} | record |`,
       `| … phases of a warm rollback (medians) | ${phases(w.phasesMs)} | record |`,
       `| … phases of a cold rollback (medians) | ${phases(c.phasesMs)} | record |`,

@@ -27,6 +27,13 @@ export interface RollbackSeries {
 export interface RollbackTime {
   streak: number;
   warm: RollbackSeries;
+  /**
+   * The same warm rollback in a protected environment: two approvals bound to the digest and a
+   * freeze window on for the whole run (rollbacks pass both; what they cost, side by side).
+   */
+  protected: RollbackSeries;
+  /** protected / warm, medians and p95s. */
+  protectedRatio: { median: number; p95: number };
   cold: RollbackSeries;
   boot: AppBoot;
   /** Cold rollback minus the app's own boot (medians; and p95 minus the boot median). */
@@ -65,20 +72,33 @@ export async function benchRollbackTime(
     const d = await createDeployBench(
       scope,
       'bench-rollback',
-      [{ name: 'warm' }, { name: 'cold', standby: 0 }],
+      [
+        { name: 'warm' },
+        {
+          name: 'protected',
+          extra: `approvals: { required: 2, from: [alice, bob] }, freeze: [{ from: "2000-01-01T00:00:00Z", until: "2100-01-01T00:00:00Z", reason: bench }]`,
+        },
+        { name: 'cold', standby: 0 },
+      ],
       2,
       opts.deploy,
     );
-    for (const env of ['warm', 'cold']) {
-      for (const sha of d.shas) await d.deploy(env, sha);
+    for (const env of ['warm', 'protected', 'cold']) {
+      // The protected environment is frozen and wants approvals: the releases get there by break-glass.
+      const body =
+        env === 'protected' ? { override: true, reason: 'bench: set up the releases to roll between' } : {};
+      for (const sha of d.shas) await d.deploy(env, sha, body);
     }
     const warm = await series(d, 'warm', 1, rollbacks);
+    const guarded = await series(d, 'protected', 1, rollbacks);
     const cold = await series(d, 'cold', 0, coldRollbacks);
     const boot = await (opts.boot ?? ((s) => measureAppBoot(s, 10)))(scope, d);
     const coldOverheadMedianMs = cold.medianMs - boot.medianMs;
     return {
       streak: STREAK,
       warm,
+      protected: guarded,
+      protectedRatio: { median: guarded.medianMs / warm.medianMs, p95: guarded.p95Ms / warm.p95Ms },
       cold,
       boot,
       coldOverheadMedianMs,

@@ -4,6 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import { benchApiListBuilds } from './api-list-builds.js';
 import { benchBuildOverhead } from './build-overhead.js';
+import { benchCliStartup } from './cli-startup.js';
+import { benchClusterToggles } from './cluster-toggles.js';
 import { benchConsole } from './console.js';
 import { benchContainers } from './containers.js';
 import { describeMachine } from './machine.js';
@@ -14,6 +16,7 @@ import { benchQaGate } from './qa-gate.js';
 import { type BenchResults, renderResults } from './report.js';
 import { benchRollbackTime } from './rollback-time.js';
 import { benchSandboxOverhead } from './sandbox-overhead.js';
+import { benchScaleOut } from './scale-out.js';
 import { Scope } from './support.js';
 import { benchSwitchLoad } from './switch-load.js';
 import { benchTagDeploy } from './tag-deploy.js';
@@ -97,6 +100,33 @@ const BENCHES: { name: string; run(r: BenchResults): Promise<void> }[] = [
     },
   },
   {
+    // GANTRY_BENCH_CLUSTER_CLIENTS: how many streaming clients (default 3000; the goal names 10,000).
+    name: 'cluster-toggles',
+    async run(r) {
+      r.clusterToggles = await benchClusterToggles(
+        Number(process.env.GANTRY_BENCH_CLUSTER_CLIENTS ?? 3000),
+        10,
+      );
+      if (r.clusterToggles.skipped) process.stdout.write(`skipped (${r.clusterToggles.skipped}) `);
+    },
+  },
+  {
+    // GANTRY_BENCH_SCALE_APPS / _PUSHES: the issue names 200 apps and a push a second for 5 minutes.
+    name: 'scale-out',
+    async run(r) {
+      const scope = new Scope();
+      try {
+        r.scaleOut = await benchScaleOut(scope, {
+          apps: Number(process.env.GANTRY_BENCH_SCALE_APPS ?? 20),
+          pushes: Number(process.env.GANTRY_BENCH_SCALE_PUSHES ?? 60),
+          pushEveryMs: 1000,
+        });
+      } finally {
+        await scope.close();
+      }
+    },
+  },
+  {
     name: 'qa-gate',
     async run(r) {
       r.qaGate = await benchQaGate();
@@ -106,6 +136,12 @@ const BENCHES: { name: string; run(r: BenchResults): Promise<void> }[] = [
     name: 'console',
     async run(r) {
       r.console = await benchConsole();
+    },
+  },
+  {
+    name: 'cli-startup',
+    async run(r) {
+      r.cliStartup = await benchCliStartup(20);
     },
   },
 ];

@@ -136,12 +136,7 @@ export interface HookedApp {
  * build has finished, with Gantry's post-receive hook installed.
  */
 export async function createHookedApp(scope: Scope, bench: BenchServer, name: string): Promise<HookedApp> {
-  const root = await scope.tempDir('git');
-  const bare = join(root, 'repo.git');
-  const work = join(root, 'work');
-  await git(['init', '--quiet', '--bare', '--initial-branch=main', bare]);
-  await git(['init', '--quiet', '--initial-branch=main', work]);
-  await git(['remote', 'add', 'origin', bare], work);
+  const { bare, work } = await repoPair(scope);
   const write = async (path: string, text: string) => {
     await mkdir(dirname(join(work, path)), { recursive: true });
     await writeFile(join(work, path), text);
@@ -189,6 +184,17 @@ export async function createHookedApp(scope: Scope, bench: BenchServer, name: st
       return { sha, returnedAt, pushMs: returnedAt - started };
     },
   };
+}
+
+/** A bare repository (branch main) and a work clone whose origin it is, in a temp folder of the scope. */
+export async function repoPair(scope: Scope): Promise<{ bare: string; work: string }> {
+  const root = await scope.tempDir('git');
+  const bare = join(root, 'repo.git');
+  const work = join(root, 'work');
+  await git(['init', '--quiet', '--bare', '--initial-branch=main', bare]);
+  await git(['init', '--quiet', '--initial-branch=main', work]);
+  await git(['remote', 'add', 'origin', bare], work);
+  return { bare, work };
 }
 
 export function isFinished(b: Build): boolean {

@@ -9,7 +9,7 @@
 // load its bundle while it is newer than the server's sources (packages/cli/src/server-module.ts),
 // and its TypeScript sources through tsx otherwise.
 import { rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
@@ -41,8 +41,12 @@ const started = performance.now();
 // The server. Two levels below packages/server, as its sources are below packages/server/src: the
 // code finds its package.json as '../../package.json' from import.meta.url (http/server-routes.ts).
 // No splitting, so import.meta.url is the entry's own file and proxy-main.mjs lies beside it.
-const serverDist = join(root, 'packages/server/dist');
-const serverEntry = 'packages/server/dist/bundle/index.mjs';
+// `--out <dir>`: the CLI to <dir>/cli and the server to <dir>/server instead, leaving the clone's
+// builds alone (scripts/pack.mjs builds there while test suites may be running the clone's).
+const outArg = process.argv.indexOf('--out');
+const outRoot = outArg > 0 ? resolve(process.argv[outArg + 1]) : undefined;
+const serverDist = outRoot ? join(outRoot, 'server') : join(root, 'packages/server/dist');
+const serverEntry = relative(root, join(serverDist, 'bundle/index.mjs'));
 rmSync(serverDist, { recursive: true, force: true });
 const server = await build({
   ...common,
@@ -54,6 +58,8 @@ const server = await build({
   plugins: [externalPackages],
   metafile: true,
 });
+// What the bundles import from node_modules: scripts/pack.mjs derives the packed CLI's dependencies from it.
+writeFileSync(join(serverDist, 'metafile.json'), JSON.stringify(server.metafile));
 const serverExports = server.metafile.outputs[serverEntry]?.exports;
 if (!serverExports?.length) throw new Error(`esbuild reported no exports for ${serverEntry}`);
 // The server's sources start this proxy too while it is newer than these (proxy-control.ts).
@@ -92,20 +98,22 @@ const serverThroughLoader = {
     }));
   },
 };
-const outdir = join(root, 'packages/cli/dist');
+const outdir = outRoot ? join(outRoot, 'cli') : join(root, 'packages/cli/dist');
 rmSync(outdir, { recursive: true, force: true });
-await build({
+const cli = await build({
   ...common,
   entryPoints: { gantry: join(root, 'packages/cli/src/main.ts') },
   outdir,
   splitting: true,
   plugins: [serverThroughLoader, externalPackages],
   chunkNames: 'chunks/[name]-[hash]',
+  metafile: true,
 });
+writeFileSync(join(outdir, 'metafile.json'), JSON.stringify(cli.metafile));
 // Written last: bin/gantry.js compares the sources with this file's time.
 writeFileSync(join(outdir, 'built.json'), `${JSON.stringify({ builtAt: new Date().toISOString() })}\n`);
 if (!process.argv.includes('--quiet')) {
   process.stdout.write(
-    `built packages/cli/dist and packages/server/dist in ${Math.round(performance.now() - started)} ms\n`,
+    `built ${relative(root, outdir)} and ${relative(root, serverDist)} in ${Math.round(performance.now() - started)} ms\n`,
   );
 }

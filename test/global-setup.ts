@@ -1,7 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 
@@ -25,6 +27,7 @@ async function reachable(url: string): Promise<string | null> {
  * CI sets GANTRY_REQUIRE_PG=1 so that they can never be skipped there.
  */
 export default async function setup(): Promise<(() => Promise<void>) | undefined> {
+  userConfig();
   browser();
   sandbox();
   promtool();
@@ -47,6 +50,17 @@ export default async function setup(): Promise<(() => Promise<void>) | undefined
     `\n*** PostgreSQL suites: OFF — ${url} is unreachable (${problem}).\n` +
       '*** Start it (see README) or set TEST_PG_URL; CI always runs them.\n\n',
   );
+}
+
+/**
+ * `gantry server` and `gantry login` write the user's CLI config ($XDG_CONFIG_HOME/gantry): every
+ * process of the run gets an empty one of its own, never the real home's (helpers that spawn the
+ * CLI give each subprocess a fresh one on top of this).
+ */
+function userConfig(): void {
+  const dir = mkdtempSync(join(tmpdir(), 'gantry-test-xdg-'));
+  process.env.XDG_CONFIG_HOME = dir;
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
 }
 
 /** Chromium (for the HTML report) as PostgreSQL: on when installed, required in CI (GANTRY_REQUIRE_CHROMIUM=1). */

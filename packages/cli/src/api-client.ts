@@ -11,31 +11,69 @@ export class ApiError extends Error {
   }
 }
 
+interface Answer {
+  status: number;
+  statusText: string;
+  text: string;
+}
+
+/**
+ * One request through node:http(s), its answer read whole. Not `fetch`: Node 20 loads undici on its
+ * first use, which cost every CLI command about 0.1 s of start-up (docs/benchmarks.md, cli-startup).
+ */
+async function send(
+  url: URL,
+  method: string,
+  headers: Record<string, string>,
+  body?: string,
+): Promise<Answer> {
+  const { request } = url.protocol === 'https:' ? await import('node:https') : await import('node:http');
+  return new Promise((resolve, reject) => {
+    const sized =
+      body === undefined ? headers : { ...headers, 'content-length': String(Buffer.byteLength(body)) };
+    const req = request(url, { method, headers: sized }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('error', reject);
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          statusText: res.statusMessage ?? '',
+          text: Buffer.concat(chunks).toString('utf8'),
+        }),
+      );
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
 /** A thin typed client for the server's HTTP API. */
 export class ApiClient {
   constructor(readonly target: CliTarget) {}
 
-  private async request(method: string, path: string, body?: unknown): Promise<Response> {
-    let res: Response;
+  private async request(method: string, path: string, body?: unknown): Promise<Answer> {
+    let res: Answer;
     try {
-      res = await fetch(`${this.target.url}${path}`, {
+      res = await send(
+        new URL(`${this.target.url}${path}`),
         method,
-        headers: {
+        {
           authorization: `Bearer ${this.target.token}`,
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
         },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
+        body === undefined ? undefined : JSON.stringify(body),
+      );
     } catch (e) {
-      const cause = (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message;
+      const cause = (e as { code?: string }).code ?? (e as Error).message;
       throw new ApiError(
         0,
         'Unreachable',
         `cannot reach the Gantry server at ${this.target.url} (${cause}); is \`gantry server\` running?`,
       );
     }
-    if (!res.ok) {
-      const text = await res.text();
+    if (res.status < 200 || res.status > 299) {
+      const text = res.text;
       let parsed: { error?: string; message?: string; details?: unknown } = {};
       try {
         parsed = JSON.parse(text) as typeof parsed;
@@ -58,19 +96,25 @@ export class ApiClient {
   }
 
   async get<T>(path: string): Promise<T> {
-    return (await (await this.request('GET', path)).json()) as T;
+    return JSON.parse((await this.request('GET', path)).text) as T;
+  }
+
+  async patch<T>(path: string, body: unknown = {}): Promise<T> {
+    return JSON.parse((await this.request('PATCH', path, body)).text) as T;
   }
 
   async post<T>(path: string, body: unknown = {}): Promise<T> {
-    return (await (await this.request('POST', path, body)).json()) as T;
+    return JSON.parse((await this.request('POST', path, body)).text) as T;
   }
 
   async put<T>(path: string, body: unknown = {}): Promise<T> {
-    return (await (await this.request('PUT', path, body)).json()) as T;
+    return JSON.parse((await this.request('PUT', path, body)).text) as T;
   }
 
+  /** The answer's JSON; `undefined` for a 204 (No Content), which removals often answer. */
   async delete<T>(path: string): Promise<T> {
-    return (await (await this.request('DELETE', path)).json()) as T;
+    const { text } = await this.request('DELETE', path);
+    return (text === '' ? undefined : JSON.parse(text)) as T;
   }
 
   /** The response body as a stream of chunks (logs, downloads, event streams). */

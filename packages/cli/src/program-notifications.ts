@@ -1,12 +1,11 @@
 import type { Command } from 'commander';
-import { appForge } from './commands/forge.js';
-import {
-  webhooksAdd,
-  webhooksDeliveries,
-  webhooksList,
-  webhooksRedeliver,
-  webhooksRemove,
-} from './commands/webhooks.js';
+import { lazily } from './lazy.js';
+
+// Both load @gantry/contracts (zod, yaml, croner): only when one of their commands runs.
+const { appForge } = lazily(() => import('./commands/forge.js'));
+const { webhooksAdd, webhooksDeliveries, webhooksList, webhooksRedeliver, webhooksRemove } = lazily(
+  () => import('./commands/webhooks.js'),
+);
 
 /** `gantry webhooks …` and `gantry app forge`: telling people and tools what Gantry does. */
 export function registerNotificationCommands(program: Command): void {

@@ -13,15 +13,6 @@ import {
 } from './commands/releases.js';
 import { togglesClients } from './commands/toggle-clients.js';
 import {
-  segmentCreate,
-  segmentList,
-  toggleStrategyAdd,
-  toggleStrategyList,
-  toggleStrategyRemove,
-  toggleVariantsClear,
-  toggleVariantsSet,
-} from './commands/toggle-rules.js';
-import {
   togglesArchive,
   togglesCopy,
   togglesCreate,
@@ -32,6 +23,18 @@ import {
   togglesShow,
   togglesStale,
 } from './commands/toggles.js';
+import { lazily } from './lazy.js';
+
+// It loads @gantry/contracts (zod, yaml, croner): only when one of its commands runs.
+const {
+  segmentCreate,
+  segmentList,
+  toggleStrategyAdd,
+  toggleStrategyList,
+  toggleStrategyRemove,
+  toggleVariantsClear,
+  toggleVariantsSet,
+} = lazily(() => import('./commands/toggle-rules.js'));
 
 /** `gantry toggles …` and `gantry release …`: deployed is not released. */
 export function registerToggleCommands(program: Command): void {

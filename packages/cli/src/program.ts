@@ -2,9 +2,27 @@ import { Command, CommanderError } from 'commander';
 import { ApiError } from './api-client.js';
 import { appAdd, appList, appRegistry, appRemove, appSecret } from './commands/app.js';
 import { artifactsCommand, pruneCommand } from './commands/artifacts.js';
-import { buildCommand, buildsCommand, cancelCommand, logsCommand } from './commands/build.js';
 import { checksCommand, revertsCommand } from './commands/checks.js';
-import {
+import { gcCommand } from './commands/gc.js';
+import type { ServerOptions } from './commands/server.js';
+import { tokensCreate } from './commands/tokens.js';
+import { CliError } from './context.js';
+import { lazily } from './lazy.js';
+import { safeText } from './output.js';
+import { registerAccessCommands } from './program-access.js';
+import { registerAgentCommands } from './program-agents.js';
+import { registerApprovalCommands } from './program-approvals.js';
+import { registerAuditCommands } from './program-audit.js';
+import { registerNotificationCommands } from './program-notifications.js';
+import { registerSecretCommands } from './program-secrets.js';
+import { registerToggleCommands } from './program-toggles.js';
+import { ensureTypescript } from './server-module.js';
+
+// These modules load @gantry/contracts (zod, yaml, croner): only when one of their commands runs.
+const { buildCommand, buildsCommand, cancelCommand, logsCommand } = lazily(
+  () => import('./commands/build.js'),
+);
+const {
   deployCommand,
   historyCommand,
   holdReleaseCommand,
@@ -13,19 +31,10 @@ import {
   rollbackCommand,
   statusCommand,
   unlockCommand,
-} from './commands/deploy.js';
-import { incidentList, incidentOpen, incidentResolve } from './commands/incidents.js';
-import { loginCommand } from './commands/login.js';
-import { eventsExport, metricsCommand, reportCommand } from './commands/metrics.js';
-import type { ServerOptions } from './commands/server.js';
-import { tokenCreate } from './commands/token.js';
-import { tokensCreate } from './commands/tokens.js';
-import { validateCommand } from './commands/validate.js';
-import { CliError } from './context.js';
-import { safeText } from './output.js';
-import { registerNotificationCommands } from './program-notifications.js';
-import { registerToggleCommands } from './program-toggles.js';
-import { ensureTypescript } from './server-module.js';
+} = lazily(() => import('./commands/deploy.js'));
+const { incidentList, incidentOpen, incidentResolve } = lazily(() => import('./commands/incidents.js'));
+const { eventsExport, metricsCommand, reportCommand } = lazily(() => import('./commands/metrics.js'));
+const { validateCommand } = lazily(() => import('./commands/validate.js'));
 
 // These three load @gantry/server (Fastify, SQLite, pg …), which costs every other command a second
 // or more of startup; they import it only when run.
@@ -146,6 +155,17 @@ export function buildProgram(): Command {
     .option('--json', 'print JSON')
     .action(pruneCommand);
   program
+    .command('gc')
+    .description(
+      "collect artifacts by the server's retention policy: never what an environment runs, keeps warm or would roll back to",
+    )
+    .option('--dry-run', 'list what would go and why everything else stays; change nothing')
+    .option('--keep <n>', "this run only: the newest artifacts kept per app (default: the server's)")
+    .option('--max-age <age>', "this run only: keep anything younger (14d, 12h; default: the server's)")
+    .option('--verbose', 'also list every kept artifact and why')
+    .option('--json', 'print JSON')
+    .action(gcCommand);
+  program
     .command('validate [file]')
     .description('check a gantry.yaml (default ./gantry.yaml); errors name file:line:col')
     .option('--json', 'print JSON')
@@ -169,6 +189,10 @@ export function buildProgram(): Command {
     .option('-y, --yes', 'confirm a protected environment without a prompt')
     .option('--reason <text>', 'why, recorded in the tag and the deployment')
     .option('--remediates <deployment>', 'the failed deployment this one fixes (counted as a fix-forward)')
+    .option(
+      '--override',
+      'break-glass (admins only): deploy during a freeze window and without approvals; needs --reason; recorded',
+    )
     .option('--dry-run', 'print the plan and change nothing')
     .option('--no-follow', 'return once queued')
     .option(
@@ -243,6 +267,9 @@ export function buildProgram(): Command {
     .action(recoverCommand);
   registerToggleCommands(program);
   registerNotificationCommands(program);
+  registerAuditCommands(program);
+  registerApprovalCommands(program);
+  registerSecretCommands(program);
   const incident = program
     .command('incident')
     .description("incidents in an app's environment: they count in the delivery metrics");
@@ -316,19 +343,6 @@ export function buildProgram(): Command {
     .option('-o, --output <file>', 'write to a file instead of standard output')
     .action(eventsExport);
   program
-    .command('token')
-    .description('API tokens')
-    .command('create <name>')
-    .description('create an API token (printed once; stored hashed)')
-    .option(
-      '--role <role>',
-      'admin; hook (may only notify pushes of --app); or metrics (may only read GET /metrics and GET /api/metrics, for Prometheus)',
-      'admin',
-    )
-    .option('--app <app>', 'the app a hook token reports pushes for (required with --role hook)')
-    .option('--json', 'print JSON')
-    .action(tokenCreate);
-  program
     .command('tokens')
     .description('client tokens for toggle SDKs (Unleash format, fixed to one app and environment)')
     .command('create')
@@ -342,10 +356,8 @@ export function buildProgram(): Command {
     )
     .option('--json', 'print JSON')
     .action(tokensCreate);
-  program
-    .command('login <url> <token>')
-    .description('save the server URL and token for this user')
-    .action(loginCommand);
+  registerAccessCommands(program);
+  registerAgentCommands(program);
   program
     .command('demo')
     .description('run the whole flow on a sample app with embedded defaults')

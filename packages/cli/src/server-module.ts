@@ -10,8 +10,12 @@ import { pathToFileURL } from 'node:url';
  * source it was built from (the rule of bin/gantry.js), and otherwise registers tsx and loads the
  * sources, so an edit is never shadowed by an old build. Every other command loads neither.
  * From the sources (bin/gantry.js ran them through tsx), the server comes from its sources too.
+ * An installed package (scripts/pack.mjs) has neither sources nor `@gantry/server`: its package.json
+ * maps `#gantry/server` to the bundle it ships, which is loaded as is.
  */
 const fromSources = import.meta.url.endsWith('.ts');
+/** The server's bundle in an installed package, from its package.json's `imports`. */
+const INSTALLED = '#gantry/server';
 let registered: Promise<void> | undefined;
 let compiled: string | null | undefined;
 
@@ -28,7 +32,14 @@ function newestIn(dir: string): number {
 export function compiledServer(): string | null {
   if (compiled !== undefined) return compiled;
   compiled = null;
-  if (fromSources || process.env.GANTRY_CLI_FROM_SOURCES === '1') return compiled;
+  if (fromSources) return compiled;
+  try {
+    compiled = import.meta.resolve(INSTALLED);
+    return compiled;
+  } catch {
+    // A clone: the package.json next to this file has no `imports`.
+  }
+  if (process.env.GANTRY_CLI_FROM_SOURCES === '1') return compiled;
   try {
     const require = createRequire(import.meta.url);
     // Each resolves to <package>/src/index.ts.

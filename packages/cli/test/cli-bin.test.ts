@@ -124,3 +124,25 @@ describe('the server behind bin/gantry.js', () => {
     expect(await which()).toBe('server: sources');
   });
 });
+
+/**
+ * An installed package (scripts/pack.mjs) has bin/ and dist/ but no sources: bin/gantry.js runs the
+ * compiled CLI at once, whatever the times and GANTRY_CLI_FROM_SOURCES say (cli-packed.test.ts
+ * installs the real package).
+ */
+describe('bin/gantry.js in an installed package', () => {
+  let root = '';
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), 'gantry-bin-installed-'));
+    await cp(join(REPO, 'packages/cli/bin'), join(root, 'bin'), { recursive: true });
+    await mkdir(join(root, 'dist'));
+    await writeFile(join(root, 'dist/gantry.mjs'), 'console.log("compiled");\n');
+  });
+  afterAll(() => rm(root, { recursive: true, force: true }));
+
+  it('runs the compiled CLI, with no build stamp to compare and even when asked for the sources', async () => {
+    const bin = join(root, 'bin/gantry.js');
+    for (const env of [{}, { GANTRY_CLI_FROM_SOURCES: '1' }])
+      expect((await run(process.execPath, [bin], { env: cliEnv(env) })).stdout.trim()).toBe('compiled');
+  });
+});

@@ -33,6 +33,9 @@ describe('gantry demo', () => {
     const report = join(cli.cwd, 'gantry-demo-report.html');
     expect(res.stdout).toContain(`The metrics report stays in ${report}`);
     expect(await readFile(report, 'utf8')).toMatch(/^<!doctype html>/i);
+    // The audit log of the demo's data checks out; a copy with one row changed by hand does not.
+    expect(res.stdout).toMatch(/the audit log checks out: \d+ rows/);
+    expect(res.stdout).toMatch(/the audit log is broken at row 3: .+\(the demo's own log is untouched\)/);
     const temp = res.stdout.match(/removed the temp folder (\S+)\./)?.[1];
     expect(temp).toBeDefined();
     expect(await exists(temp!)).toBe(false);

@@ -97,7 +97,9 @@ describe('gantry metrics', () => {
     expect(res.status).toBe(200);
     const other = await cli.run(['incident', 'list'], env);
     expect(other.code).not.toBe(0);
-    expect(other.stderr).toContain('a metrics token may only read the delivery metrics');
+    expect(other.stderr).toContain(
+      'token "prometheus" may not apps:read: it has metrics-reader on every app',
+    );
   });
 
   it('exports the history and computes the same report from the file', async () => {

@@ -29,6 +29,18 @@ export const eventTypes = [
   'artifact.created',
   'artifact.pruned',
   'token.created',
+  /** `data`: `{ name, role }`: a token was revoked; requests and streams with it stop at once (subject: its id). */
+  'token.revoked',
+  /** `data`: `{ login, groups }` (subject: the login). */
+  'user.added',
+  /** `data`: `{ login, fields, password }`: which fields changed (never a password). */
+  'user.changed',
+  /** `data`: `{ login }`. */
+  'user.removed',
+  /** `data`: `{ role, app, env }`: a role bound to `user:<login>` or `group:<name>` (the subject). */
+  'role.granted',
+  /** `data`: `{ role, app, env }`. */
+  'role.revoked',
   'tag.seen',
   'deployment.queued',
   'deployment.rejected',
@@ -38,6 +50,16 @@ export const eventTypes = [
   'deployment.failed',
   'deployment.superseded',
   'deployment.interrupted',
+  /** `data`: `{ env, sha, digest, trigger, requester, required, from, expiresAt }`: the deployment waits as awaiting_approval (subject: its id). */
+  'approval.requested',
+  /** `data`: `{ env, sha, digest, comment, approved, required }`: one approver approved the digest (actor: who). */
+  'approval.approved',
+  /** `data`: `{ env, sha, digest, comment }`: one approver rejected the request (actor: who); `deployment.rejected` follows. */
+  'approval.rejected',
+  /** `data`: `{ env, sha, digest, approvers }`: enough approvals; a `deployment.queued` follows. */
+  'deployment.approved',
+  /** `data`: `{ env, sha, digest, reason, skipped }`: an admin's override skipped a freeze or approvals (actor: who). */
+  'deployment.break_glass',
   /** `data`: `{ env, sha, checks }`: the names of the checks that now run against the release. */
   'deployment.verifying',
   /** `data`: `{ env, sha }`: every check passed. */
@@ -86,6 +108,12 @@ export const eventTypes = [
   'webhook.added',
   /** `data`: `{ url }` (masked; subject: the webhook's id). */
   'webhook.removed',
+  /** `data`: `{ name, env, created }`: an app's secret was set (subject: its name; never the value). */
+  'secret.set',
+  /** `data`: `{ name, env }`: an app's secret was removed (subject: its name). */
+  'secret.removed',
+  /** `data`: `{ keyId, retired, reencrypted, resumed }`: every secret is encrypted with a new key. */
+  'secret.key_rotated',
 ] as const;
 
 export type EventType = (typeof eventTypes)[number];

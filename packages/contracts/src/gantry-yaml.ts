@@ -1,9 +1,12 @@
 import { z } from 'zod';
+import { approvalsConfigSchema } from './approvals.js';
 import { checksSchema, onCheckFailureSchema, revertModes } from './check-config.js';
 import { closestWord } from './config-issues.js';
 import { boundedDurationSchema } from './duration.js';
+import { freezeWindowsSchema } from './freeze-windows.js';
 import { checkImageRules, imageSchema, limitsSchema } from './image-config.js';
 import { relativePathSchema } from './relative-path.js';
+import { checkSecretDeclarations, secretNamesSchema } from './secrets.js';
 
 /** Names of apps and environments: lowercase letters, digits and dashes. */
 export const namePattern = /^[a-z0-9][a-z0-9-]*$/;
@@ -56,6 +59,13 @@ const stepSchema = z
   })
   .describe('a step such as { name: test, run: npm test }');
 
+/** A build agent's label (`gantry agent --labels linux,big`, gantry.yaml `build.runs_on`). */
+export const AGENT_LABEL = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+export const agentLabelSchema = z.string().regex(AGENT_LABEL, {
+  error: (iss) =>
+    `${JSON.stringify(iss.input)} is not a label: lowercase letters, digits, '.', '_' and '-', e.g. linux`,
+});
+
 export const buildSchema = z
   .strictObject({
     steps: z
@@ -105,6 +115,16 @@ export const buildSchema = z
       )
       .default(() => ({})),
     network: z.boolean().describe('false runs the steps without network access').default(true),
+    secrets: secretNamesSchema
+      .describe('app-wide secrets the steps get as variables, e.g. [NPM_TOKEN]')
+      .optional(),
+    runs_on: z
+      .array(agentLabelSchema)
+      .min(1, { error: 'list at least one label, e.g. [linux], or leave runs_on out' })
+      .describe(
+        'labels a build agent must have to run this build (`gantry agent --labels`), e.g. [linux, big]',
+      )
+      .optional(),
   })
   .describe(
     'how to build the app; add e.g. build: { steps: [{ name: test, run: npm test }], artifact: { path: dist } }',
@@ -166,6 +186,15 @@ export const environmentSchema = z
     deploy: commandSchema('the command driver script that deploys').optional(),
     health: commandSchema('the command driver script that checks health').optional(),
     stop: commandSchema('the command driver script that stops').optional(),
+    secrets: secretNamesSchema
+      .describe("secrets the environment's release gets as variables, e.g. [DATABASE_URL]")
+      .optional(),
+    approvals: approvalsConfigSchema.optional(),
+    freeze: freezeWindowsSchema.optional(),
+    protect_rollbacks: z
+      .boolean()
+      .describe('true makes rollbacks wait for approvals and freeze windows too (default false)')
+      .optional(),
   })
   .describe('an environment, e.g. { auto_deploy: true }');
 
@@ -325,6 +354,7 @@ export const gantryYamlSchema = z
     revert: revertConfigSchema.prefault({}),
   })
   .superRefine(checkImageRules)
+  .superRefine(checkSecretDeclarations)
   .describe('the settings of gantry.yaml, e.g. build: { steps: …, artifact: { path: dist } }');
 
 /** gantry.yaml as written (durations as strings or seconds, defaults not applied). */

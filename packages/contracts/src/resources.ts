@@ -100,6 +100,10 @@ export const buildResourceSchema = z.object({
   exitCode: z.number().nullable(),
   error: z.string().nullable(),
   artifactId: z.string().nullable(),
+  /** The labels an agent needs to take the build (gantry.yaml `build.runs_on`); absent: the servers build it. */
+  runsOn: z.array(z.string()).optional(),
+  /** Why a queued build with runsOn still waits (no agent has those labels, or they are all busy). */
+  waiting: z.string().optional(),
   /** One build (GET /api/builds/:id) has its steps; lists leave them out. */
   steps: z.array(buildStepSchema).optional(),
 });
@@ -152,6 +156,8 @@ export function isRollbackTrigger(trigger: string): boolean {
 }
 
 export const deploymentStatuses = [
+  /** Waits for approvals (gantry.yaml `approvals`) before it is queued. */
+  'awaiting_approval',
   'queued',
   'running',
   'succeeded',
@@ -215,8 +221,25 @@ export const deploymentSchema = z.object({
   finishedAt: z.string().nullable(),
   /** Place in the environment's queue (1 = next) while queued. */
   position: z.number().optional(),
+  /**
+   * For one deployment (`GET /api/deployments/:id`) that waited or waits for approval: how many
+   * approvers its digest has and needs (`gantry approvals <deployment>` shows each decision).
+   */
+  approval: z
+    .object({
+      requester: z.string(),
+      required: z.number(),
+      approved: z.number(),
+      /** The approvers whose approval counts now. */
+      approvers: z.array(z.string()),
+      /** When the request stops waiting (its `expires`), or null. */
+      expiresAt: z.string().nullable(),
+      supersededBy: z.string().nullable(),
+    })
+    .optional(),
 });
 export type Deployment = z.infer<typeof deploymentSchema>;
+export type DeploymentApproval = NonNullable<Deployment['approval']>;
 
 /**
  * Which release a rollback picked and why (in the rollback route's answer): the newest release the

@@ -50,6 +50,11 @@ export interface EnvironmentSpec {
   port: number;
   /** Environment variables for the app; everything else is identical across environments. */
   config: Record<string, string>;
+  /**
+   * The environment's declared secrets (`environments.<env>.secrets`), set like `config` after it.
+   * A driver passes them to the app only, never in a command line, a log, a label or a file.
+   */
+  secrets?: Record<string, string>;
   /** How many previous releases to keep running warm (process driver; default 1). */
   standby: number;
   run?: {
@@ -151,6 +156,13 @@ export interface DriverContext {
   phase(name: DeployPhase): void;
   /** Things that happen outside a deployment (a crash and its restart) for the event log. */
   report(event: DriverEvent): void;
+  /**
+   * The environment's fencing token while Gantry holds its slot (it grows at every claim and every
+   * takeover by another server). A driver passes it to what it switches, which refuses a lower one
+   * than it has seen: a server that was paused past its lease cannot switch the environment back.
+   * Command scripts get it as GANTRY_FENCE. Absent outside a deployment or a restore.
+   */
+  fence?: number;
 }
 
 export type DriverEvent =

@@ -12,3 +12,12 @@ export class Conflict extends GantryError {}
 export class InvalidInput extends GantryError {}
 export class NotAllowed extends GantryError {}
 export class Unauthenticated extends GantryError {}
+/** Too many attempts (failed sign-ins): try again after `retryAfterS` seconds. */
+export class TooManyAttempts extends GantryError {
+  constructor(
+    message: string,
+    readonly retryAfterS: number,
+  ) {
+    super(message, { retryAfterS });
+  }
+}

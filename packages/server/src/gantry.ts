@@ -1,5 +1,7 @@
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
+import { type Cluster, startCluster } from './cluster/cluster.js';
+import { newOrigin } from './cluster/cluster-channel.js';
 import type { ServerConfig } from './config/server-config.js';
 import { type Database, openDatabase } from './db/database.js';
 import { createCommandDriver } from './drivers/command/command-driver.js';
@@ -7,11 +9,14 @@ import { createContainerDriver } from './drivers/container/container-driver.js';
 import { createProcessDriver } from './drivers/process/process-driver.js';
 import { EventBus } from './events/event-bus.js';
 import { SqlEventStore } from './events/sql-event-store.js';
+import { AgentService } from './features/agents/agent-service.js';
+import { type ApprovalService, createApprovals } from './features/approvals/approval-service.js';
 import { AppService } from './features/apps/app-service.js';
 import { SqlAppStore } from './features/apps/sql-app-store.js';
 import { LocalBlobStore } from './features/artifacts/artifact-blob-store.js';
 import { ArtifactService } from './features/artifacts/artifact-service.js';
 import { ImageRegistries } from './features/artifacts/image-registries.js';
+import { SharedBlobStore } from './features/artifacts/shared-blob-store.js';
 import { SqlArtifactStore } from './features/artifacts/sql-artifact-store.js';
 import { TokenService } from './features/auth/token-service.js';
 import { BuildCache } from './features/builds/build-cache.js';
@@ -46,11 +51,18 @@ import { SqlDeliveryStore } from './features/notifications/sql-delivery-store.js
 import { SqlWebhookStore } from './features/notifications/sql-webhook-store.js';
 import { WebhookChannel } from './features/notifications/webhook-channel.js';
 import { ReleaseService } from './features/releases/release-service.js';
+import { retentionPolicy } from './features/retention/retention-policy.js';
+import { ArtifactRetention } from './features/retention/retention-service.js';
+import { SqlRetentionStore } from './features/retention/retention-store.js';
 import { Reverter } from './features/reverts/reverter.js';
 import { SqlRevertStore } from './features/reverts/sql-revert-store.js';
+import { createSecretService, type SecretService } from './features/secrets/secret-service.js';
 import { SessionService } from './features/session/session-service.js';
 import { type ClientApi, createClientApi } from './features/toggles/client-api/client-api.js';
 import { ToggleService } from './features/toggles/toggle-service.js';
+import { SignInLimiter } from './features/users/sign-in-limiter.js';
+import { UserService } from './features/users/user-service.js';
+import { LeaderElection } from './leader/leader-election.js';
 import { createSandbox, type Sandbox } from './sandbox/host-sandbox.js';
 import { allowlistedEnv } from './sandbox/sandbox.js';
 
@@ -66,16 +78,28 @@ export interface Gantry {
   commitStore: SqlCommitStore;
   builds: BuildService;
   artifacts: ArtifactService;
+  /** Artifact garbage collection by policy (features/retention; scheduled by start-server.ts). */
+  retention: ArtifactRetention;
   tokens: TokenService;
-  /** Console sign-in sessions (an HttpOnly cookie exchanged for a token once). */
+  /** Console sign-in sessions (an HttpOnly cookie exchanged once for a password or a token). */
   sessions: SessionService;
+  /** People, their groups and role bindings (features/users, features/access). */
+  users: UserService;
+  /** Failed password sign-ins per account and address. */
+  signIns: SignInLimiter;
+  /** PostgreSQL: the other servers on this database (their events, toggle revisions, revocations). */
+  cluster?: Cluster;
   runner: BuildRunner;
+  /** Remote build agents: their tokens and labels, and the builds they take (features/agents). */
+  agents: AgentService;
   poller: CommitPoller;
   envStore: SqlEnvironmentStore;
   deploymentStore: SqlDeploymentStore;
   drivers: DriverRegistry;
   deployments: DeploymentService;
   deployer: Deployer;
+  /** Protected environments: approvals bound to the artifact digest, freeze windows, break-glass. */
+  approvals: ApprovalService;
   /** Post-deploy checks: runs them and acts on a failure (auto-rollback, incident). */
   verifier: Verifier;
   checkStore: SqlCheckStore;
@@ -97,8 +121,12 @@ export interface Gantry {
   dispatcher: NotificationDispatcher;
   /** Where each app's commit statuses and deployments go (GitHub, GitLab, Gitea). */
   forge: ForgeService;
+  /** Each app's secrets: sealed at rest, write-only, injected where gantry.yaml declares them. */
+  secrets: SecretService;
   /** This server's address for links it sends out (GANTRY_PUBLIC_URL, or set once it listens). */
   site: { url?: string };
+  /** Whether this server runs the work that must happen once (always, on SQLite); started by start-server. */
+  leader: LeaderElection;
   /** Last time SDKs reported each toggle in an app's environment, when usage metrics are collected. */
   toggleUsage?: (appId: string, env: string) => Promise<Map<string, string> | undefined>;
   close(): Promise<void>;
@@ -108,6 +136,8 @@ export interface CreateGantryOptions {
   logger?: Logger;
   /** PostgreSQL schema to use (tests). */
   schema?: string;
+  /** PostgreSQL: the LISTEN connection's first wait before a reconnect, and its heartbeat (tests). */
+  cluster?: { retryMs?: number; heartbeatMs?: number };
 }
 
 export async function createGantry(config: ServerConfig, opts: CreateGantryOptions = {}): Promise<Gantry> {
@@ -123,7 +153,9 @@ export async function createGantry(config: ServerConfig, opts: CreateGantryOptio
       `no build sandbox (${sandbox.status.reason}): build steps and deploy scripts can read what the server can`,
     );
   }
+  const origin = newOrigin();
   const database = await openDatabase({
+    origin,
     url: config.databaseUrl,
     dataDir: config.dataDir,
     schema: opts.schema,
@@ -134,9 +166,19 @@ export async function createGantry(config: ServerConfig, opts: CreateGantryOptio
   const bus = new EventBus();
   const events = new SqlEventStore(db, bus);
   const apps = new AppService(new SqlAppStore(db), events, config.dataDir, config.defaultPollIntervalMs);
+  const secrets = await createSecretService(db, {
+    key: config.secretsKey,
+    keyFile: config.secretsKeyFile,
+    dataDir: config.dataDir,
+    apps,
+    events,
+    logger,
+  });
   const buildStore = new SqlBuildStore(db, caps);
   const artifactStore = new SqlArtifactStore(db);
-  const blobs = new LocalBlobStore(join(config.dataDir, 'artifacts'));
+  const localBlobs = new LocalBlobStore(join(config.dataDir, 'artifacts'));
+  // On PostgreSQL the servers sharing it share their artifacts through it too.
+  const blobs = caps.label === 'postgres' ? new SharedBlobStore(localBlobs, db) : localBlobs;
   const builds = new BuildService(buildStore, artifactStore, apps, events, config.dataDir);
   const commitStore = new SqlCommitStore(db);
   const commits = new CommitService(apps, commitStore, events, builds);
@@ -144,10 +186,15 @@ export async function createGantry(config: ServerConfig, opts: CreateGantryOptio
   const registries = new ImageRegistries(config.registry, process.env);
   const artifacts = new ArtifactService(artifactStore, blobs, events, registries);
   const tokens = new TokenService(db, events);
+  const users = new UserService(db, events);
+  tokens.useOwners(users);
+  // A person's roles changed: cached token lookups (personal tokens) take them up at once.
+  users.onChange(() => tokens.forget());
   const sessions = new SessionService(db, {
     absoluteMs: config.sessionAbsoluteMs,
     idleMs: config.sessionIdleMs,
   });
+  sessions.usePeople(users);
   const runner = new BuildRunner({
     builds: buildStore,
     service: builds,
@@ -163,7 +210,22 @@ export async function createGantry(config: ServerConfig, opts: CreateGantryOptio
     staleAfterMs: config.staleAfterMs,
     maxAttempts: config.buildsMaxAttempts,
     images: new ImageBuilder({ builds: buildStore, events, registries, logger }),
+    secrets,
   });
+  const agents = new AgentService({
+    db,
+    tokens,
+    builds: buildStore,
+    service: builds,
+    apps,
+    artifacts: artifactStore,
+    blobs,
+    events,
+    logger,
+    secrets,
+    staleAfterMs: config.staleAfterMs,
+  });
+  builds.explainWaiting((labels) => agents.waitingReason(labels));
   const poller = new CommitPoller(apps, commits, logger);
   const envStore = new SqlEnvironmentStore(db);
   const deploymentStore = new SqlDeploymentStore(db);
@@ -180,6 +242,15 @@ export async function createGantry(config: ServerConfig, opts: CreateGantryOptio
     events,
     buildStore,
   );
+  const approvals = createApprovals(db, {
+    deployments: deploymentStore,
+    service: deployments,
+    apps,
+    events,
+    artifacts,
+    logger,
+  });
+  deployments.useGate(approvals);
   const checkStore = new SqlCheckStore(db);
   const deployer = new Deployer({
     deployments: deploymentStore,
@@ -191,16 +262,35 @@ export async function createGantry(config: ServerConfig, opts: CreateGantryOptio
     events,
     logger,
     dataDir: config.dataDir,
+    leaseMs: config.deployLeaseMs,
     hooks: {
       started: (d) => verifier.supersede(d.appId, d.env, d.id),
+      hasChecks: async (d): Promise<boolean> => (await verifier.checksOf(d)).length > 0,
       succeeded: async (d) => void (await verifier.begin(d)),
     },
+    secrets,
   });
   const tagDeployer = new TagDeployer(envStore, deployments);
   const recovery = new DeploymentRecovery(apps, deploymentStore, envStore, tagDeployer, artifacts);
   const toggles = new ToggleService(db, bus, caps.supportsSkipLocked);
   const releases = new ReleaseService(db, apps, toggles, events, logger);
-  const clientApi = createClientApi(db, toggles, logger);
+  const clientApi = createClientApi(db, toggles, logger, {
+    revisionPollMs: Math.max(100, config.toggleRevisionPollMs ?? 1000),
+  });
+  const cluster = caps.notifies
+    ? await startCluster({
+        url: config.databaseUrl!,
+        schema: opts.schema,
+        db,
+        origin,
+        bus,
+        events,
+        logger,
+        revisions: (changed) => clientApi.watcher.learn(changed),
+        tokens: { revokedElsewhere: (ids) => tokens.revokedElsewhere(ids), forget: () => tokens.forget() },
+        listener: opts.cluster,
+      })
+    : undefined;
   const incidents = createIncidentService(db, {
     apps,
     deployments: deploymentStore,
@@ -236,6 +326,7 @@ export async function createGantry(config: ServerConfig, opts: CreateGantryOptio
     sandbox,
     dataDir: config.dataDir,
     logger,
+    secrets,
   });
   const reverter = new Reverter({
     store: new SqlRevertStore(db),
@@ -267,6 +358,12 @@ export async function createGantry(config: ServerConfig, opts: CreateGantryOptio
     environments: (app) => appEnvironmentNames({ envs: envStore, service: deployments }, app),
   });
   const site: { url?: string } = { url: config.publicUrl };
+  const leader = new LeaderElection({
+    url: caps.label === 'postgres' ? config.databaseUrl : undefined,
+    schema: opts.schema,
+    logger,
+    retryMs: config.leaderRetryMs,
+  });
   const deliveryStore = new SqlDeliveryStore(db);
   const webhookStore = new SqlWebhookStore(db);
   const forgeStore = new SqlForgeStore(db);
@@ -308,6 +405,26 @@ export async function createGantry(config: ServerConfig, opts: CreateGantryOptio
   );
   // An artifact that an environment runs or ran among its last 5 deployments is never pruned.
   artifacts.addRetention(() => deploymentStore.recentArtifactIds(5));
+  const retention = new ArtifactRetention({
+    store: new SqlRetentionStore(db),
+    deploymentStore,
+    envStore,
+    apps,
+    reverts: new SqlRevertStore(db),
+    standbyOf: async (app, env, sha) => {
+      const yaml = await deployments.configAt(app, sha);
+      return yaml ? (environmentOf(yaml, env)?.standby ?? 1) : null;
+    },
+    blobs,
+    registries,
+    events,
+    policy: retentionPolicy({
+      keepPerApp: config.artifactsKeep,
+      maxAgeMs: config.artifactsMaxAgeMs,
+      scheduled: config.artifactsGc,
+    }),
+    logger,
+  });
   return {
     config,
     database,
@@ -319,15 +436,21 @@ export async function createGantry(config: ServerConfig, opts: CreateGantryOptio
     commitStore,
     builds,
     artifacts,
+    retention,
     tokens,
     sessions,
+    users,
+    signIns: new SignInLimiter(db),
+    cluster,
     runner,
+    agents,
     poller,
     envStore,
     deploymentStore,
     drivers,
     deployments,
     deployer,
+    approvals,
     verifier,
     checkStore,
     reverter,
@@ -343,23 +466,28 @@ export async function createGantry(config: ServerConfig, opts: CreateGantryOptio
     notifications,
     dispatcher,
     forge: new ForgeService({ store: forgeStore, apps, events }),
+    secrets,
     site,
+    leader,
     async toggleUsage(appId, env) {
       const seen = await clientApi.usage.lastSeenByToggle(appId, env);
       // Without any report from an SDK there, "not evaluated" cannot be told from "not measured".
       return seen.size ? seen : undefined;
     },
     async close() {
+      await leader.stop();
       releases.stopScheduler();
       poller.stop();
       await runner.stop();
       reverter.stop();
+      approvals.stop();
       await verifier.stop();
       await deployer.stop();
       await dispatcher.stop();
       await metricsLedger.close();
       await drivers.close();
       await clientApi.close();
+      await cluster?.close();
       await database.close();
     },
   };

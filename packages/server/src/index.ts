@@ -3,6 +3,7 @@ export { connectEngine, type Engine, EngineUnavailable } from './containers/engi
 export { parseRegistryAddress, RegistryClient, RegistryError } from './containers/registry.js';
 export { type Database, openDatabase } from './db/database.js';
 export * from './errors.js';
+export { type AgentOptions, AgentRefused, runAgent } from './features/agents/agent-worker.js';
 export {
   type MetricsInput,
   type MetricsReport,

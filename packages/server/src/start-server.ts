@@ -5,7 +5,8 @@ import type { Logger } from 'pino';
 import type { ServerConfig } from './config/server-config.js';
 import { secureDataDir } from './data-dir-modes.js';
 import { LogRetention } from './features/builds/log-retention.js';
-import { createGantry, type Gantry } from './gantry.js';
+import { RetentionSchedule } from './features/retention/retention-schedule.js';
+import { type CreateGantryOptions, createGantry, type Gantry } from './gantry.js';
 import { buildHttpApp } from './http/http-app.js';
 import { createServerLog } from './server-log.js';
 
@@ -23,6 +24,8 @@ export interface StartOptions {
   schema?: string;
   /** Start the build runner and the poller (default true). */
   background?: boolean;
+  /** PostgreSQL: how the LISTEN connection reconnects (tests). */
+  cluster?: CreateGantryOptions['cluster'];
 }
 
 /**
@@ -33,13 +36,15 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
   await secureDataDir(config.dataDir);
   const serverLog = opts.logger ? undefined : await createServerLog(config);
   const logger = opts.logger ?? serverLog!.logger;
-  const gantry = await createGantry(config, { logger, schema: opts.schema });
+  const schema = opts.schema ?? config.databaseSchema;
+  const gantry = await createGantry(config, { logger, schema, cluster: opts.cluster });
   const http = await buildHttpApp(gantry);
   await http.listen({ host: config.host, port: config.port });
   const addr = http.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
   const url =
-    config.publicUrl ?? `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+    config.publicUrl ??
+    `${config.tls ? 'https' : 'http'}://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   let adminToken: string | undefined;
   if ((await gantry.tokens.count()) === 0) {
     adminToken = (await gantry.tokens.create('admin', 'admin', 'server')).token;
@@ -61,15 +66,30 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
       : undefined,
     logger: gantry.logger,
   });
+  // Artifact retention at start and hourly (GANTRY_ARTIFACTS_GC=0 leaves it to `gantry gc`).
+  const artifactRetention = new RetentionSchedule({ retention: gantry.retention, logger: gantry.logger });
   gantry.site.url ??= url;
+  // Work that must happen once among the servers sharing a PostgreSQL database runs on the leader.
+  const leader = gantry.leader;
+  leader.addDuty({ name: 'poller', start: () => gantry.poller.start(), stop: () => gantry.poller.stop() });
+  leader.addDuty({
+    name: 'scheduled releases',
+    start: () => gantry.releases.startScheduler(),
+    stop: () => gantry.releases.stopScheduler(),
+  });
+  if (config.artifactsGc)
+    leader.addDuty({
+      name: 'artifact retention',
+      start: () => artifactRetention.start(),
+      stop: () => artifactRetention.stop(),
+    });
   if (opts.background !== false) {
     retention.start();
     await gantry.runner.start();
     await gantry.deployer.start();
     await gantry.verifier.recover();
     await gantry.reverter.recover();
-    gantry.poller.start();
-    gantry.releases.startScheduler();
+    await leader.start();
     await gantry.dispatcher.start();
     // Deployments that finished while the server was down reach the metrics ledger now.
     gantry.metricsLedger
@@ -83,7 +103,9 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
     http,
     async stop() {
       await http.close();
+      await gantry.leader.stop();
       await retention.stop();
+      await artifactRetention.stop();
       await gantry.close();
       await serverLog?.close();
     },

@@ -6,6 +6,7 @@ import { installPostReceiveHook, loadServerConfig, type RunningServer, startServ
 import pino from 'pino';
 import { ApiClient } from '../api-client.js';
 import { CliError } from '../context.js';
+import { tamperedAuditCopy } from '../demo/demo-audit.js';
 import {
   type DemoContainerOptions,
   type DemoContainers,
@@ -29,6 +30,7 @@ import {
   sampleVersion,
 } from '../demo/sample-app.js';
 import { short } from '../output.js';
+import { auditVerify } from './audit.js';
 import { followBuild } from './build.js';
 import { followDeployment, statusCommand } from './deploy.js';
 import { metricsCommand, reportCommand } from './metrics.js';
@@ -157,6 +159,8 @@ export async function demoCommand(
     say(`gantry report --html ${REPORT_FILE}`);
     await reportCommand({ env: 'production', html: REPORT_FILE });
     report = resolve(REPORT_FILE);
+    say('gantry audit verify   (every change made through the API, in a hash chain; docs/audit.md)');
+    await auditVerify({});
 
     if (keep) {
       process.off('SIGINT', onSignal);
@@ -179,6 +183,11 @@ export async function demoCommand(
     process.off('SIGTERM', onSignal);
     await stop();
     if (!finished) process.stderr.write(`The demo's repositories, data and logs are in ${root}\n`);
+  }
+  if (finished) {
+    say('gantry audit verify, on a copy of the data with one audit row changed by hand');
+    const broken = await tamperedAuditCopy(config.dataDir, root, server.adminToken!);
+    out(`the audit log is broken at row ${broken.seq}: ${broken.why} (the demo's own log is untouched)`);
   }
   if (!keep) await rm(root, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   say(

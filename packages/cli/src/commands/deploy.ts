@@ -1,5 +1,5 @@
 import { userInfo } from 'node:os';
-import type { Deployment, EnvironmentState, RollbackChoice } from '@gantry/contracts';
+import type { ApprovalState, Deployment, EnvironmentState, RollbackChoice } from '@gantry/contracts';
 import { finishedDeploymentStatuses, parseDuration } from '@gantry/contracts';
 import type { ApiClient } from '../api-client.js';
 import { confirmOnTerminal } from '../confirm.js';
@@ -142,6 +142,7 @@ export async function deployCommand(
     yes?: boolean;
     reason?: string;
     remediates?: string;
+    override?: boolean;
     dryRun?: boolean;
     follow?: boolean;
     timeout?: string;
@@ -149,6 +150,8 @@ export async function deployCommand(
   },
 ): Promise<void> {
   const timeoutMs = timeoutOption(opts.timeout);
+  if (opts.override && !opts.reason?.trim())
+    throw new CliError('--override needs --reason "<why>": break-glass is recorded with it');
   const api = await client();
   const app = await pickApp(api, opts.app);
   const path = `/api/apps/${encodeURIComponent(app)}/deployments`;
@@ -159,6 +162,7 @@ export async function deployCommand(
     force: Boolean(opts.force),
     reason: opts.reason,
     ...(opts.remediates && { remediates: opts.remediates }),
+    ...(opts.override && { override: true }),
     actor: whoAmI(),
   };
   if (opts.dryRun) {
@@ -184,8 +188,24 @@ export async function deployCommand(
   if (!opts.json && d.tag && d.status !== 'rejected')
     process.stderr.write(`tagged ${safeText(d.tag)} and pushed it\n`);
   if (d.status === 'rejected') return finish(d, opts.json);
+  if (d.status === 'awaiting_approval') return awaitingApproval(d, opts.json);
   if (opts.follow === false) return opts.json ? printJson(d) : void process.stdout.write(`${d.id}\n`);
   finish(await followDeployment(api, d.id, !opts.json, { timeoutMs }), opts.json);
+}
+
+/** A request to a protected environment waits for its approvers: say who and how, and return. */
+function awaitingApproval(d: Deployment, json?: boolean): void {
+  if (json) {
+    printJson(d);
+    return;
+  }
+  process.stdout.write(`${d.id}\n`);
+  process.stderr.write(
+    safeText(
+      `deployment ${d.id} awaits approval before it runs in ${d.env} (${d.digest}): ` +
+        `an approver runs \`gantry approve ${d.id}\`; see it with \`gantry approvals ${d.id}\`\n`,
+    ),
+  );
 }
 
 export async function rollbackCommand(
@@ -205,6 +225,7 @@ export async function rollbackCommand(
     for (const s of c.skipped) process.stderr.write(safeText(`  skipped ${short(s.sha)}: ${s.why}\n`));
   }
   if (d.status === 'rejected') return finish(d, opts.json);
+  if (d.status === 'awaiting_approval') return awaitingApproval(d, opts.json);
   const done = await followDeployment(api, d.id, !opts.json);
   finish(d.rollback ? { ...done, rollback: d.rollback } : done, opts.json);
 }
@@ -216,6 +237,10 @@ export async function statusCommand(opts: { app?: string; json?: boolean }): Pro
     : await api.get<EnvironmentState[]>('/api/status');
   await warnWithoutSandbox(api);
   if (opts.json) return printJson(states);
+  const waiting = await api
+    .get<ApprovalState[]>(`/api/approvals${qs({ app: opts.app })}`)
+    .catch(() => [] as ApprovalState[]);
+  const waitingIn = (s: EnvironmentState) => waiting.filter((w) => w.app === s.app && w.env === s.env);
   const images = await imageReferences(
     api,
     states.filter((s) => s.current?.artifactId).map((s) => s.app),
@@ -238,6 +263,9 @@ export async function statusCommand(opts: { app?: string; json?: boolean }): Pro
         s.lock ? `locked by ${s.lock.by}${s.lock.reason ? `: ${s.lock.reason}` : ''}` : '',
         s.hold ? `hold ${short(s.hold.sha)}` : '',
         s.queue.length ? `${s.queue.length} queued` : '',
+        ...waitingIn(s).map(
+          (w) => `${w.deploymentId} (${short(w.sha)}) awaiting approval ${w.approved} of ${w.required}`,
+        ),
         interruptedNote(s.interrupted),
         s.protected ? 'protected' : '',
       ]
@@ -294,7 +322,8 @@ export async function historyCommand(env: string, opts: { app?: string; limit?: 
       image: shortReference(d.artifactId && images.get(d.artifactId)),
       from: short(d.previousSha),
       trigger: d.trigger,
-      status: d.status + (d.kind ? ` (${d.kind})` : ''),
+      status:
+        d.status === 'awaiting_approval' ? 'awaiting approval' : d.status + (d.kind ? ` (${d.kind})` : ''),
       checks: verificationText(d),
       by: d.actor,
       when: ago(d.requestedAt),

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { loadServerConfig, type ServerConfig, startServer } from '@gantry/server';
+import { linkServer, type ServerLink } from '../cli-config.js';
 import { CliError } from '../context.js';
 
 export interface ServerOptions {
@@ -33,6 +34,8 @@ export async function serverCommand(opts: ServerOptions): Promise<void> {
     process.once('SIGTERM', resolve);
   });
   const server = await startServer(config);
+  // Before the first line is printed: whoever reacts to it (a `gantry login` typed then) comes after.
+  const link = await linkServer(config.dataDir, server.url);
   const db = config.databaseUrl?.startsWith('postgres') ? 'PostgreSQL' : `SQLite in ${config.dataDir}`;
   process.stdout.write(`Gantry is listening on ${server.url} (data: ${config.dataDir}, store: ${db})\n`);
   process.stdout.write(`Web console: ${server.url}/ (sign in with an admin or metrics token)\n`);
@@ -45,11 +48,32 @@ export async function serverCommand(opts: ServerOptions): Promise<void> {
   if (server.adminToken) {
     process.stdout.write(
       `First start: admin token (shown once, stored hashed):\n\n  ${server.adminToken}\n\n` +
-        `The CLI on this machine finds it in ${config.dataDir}/cli.json; elsewhere run\n` +
+        `The CLI on this machine finds it in ${config.dataDir}/cli.json; on other machines run\n` +
         `  gantry login ${server.url} <token>\n`,
     );
   }
+  process.stdout.write(linkSaid(link, server.url, config.dataDir));
   await stopRequested;
   process.stdout.write('stopping…\n');
   await server.stop();
+}
+
+/** How the CLI of this user finds the server from now on (see linkServer and docs/install.md). */
+function linkSaid(link: ServerLink, url: string, dataDir: string): string {
+  switch (link.kind) {
+    case 'saved':
+      return (
+        `The gantry CLI of this user finds this server from any folder (${link.file} points at ${dataDir}` +
+        `${link.replaced ? `, before at ${link.replaced}` : ''}).\n`
+      );
+    case 'logged-in':
+      return `The gantry CLI of this user finds this server from any folder (logged in to it in ${link.file}).\n`;
+    case 'logged-in-elsewhere':
+      return (
+        `Note: the gantry CLI of this user is logged in to ${link.url} (${link.file}) and keeps using it; ` +
+        `\`gantry login ${url} <token>\` switches to this server (its first admin token is in ${dataDir}/cli.json).\n`
+      );
+    case 'failed':
+      return `Note: could not point the gantry CLI at this server (${link.reason}); use \`gantry login ${url} <token>\`.\n`;
+  }
 }

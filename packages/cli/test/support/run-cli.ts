@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -20,17 +21,39 @@ export interface CliOptions {
   /** Added to a scrubbed copy of this process's environment; `undefined` removes a variable. */
   env?: Record<string, string | undefined>;
   timeoutMs?: number;
+  /** The CLI's entry point; default the clone's bin/gantry.js (an installed package's elsewhere). */
+  bin?: string;
+}
+
+let xdgRoot: string | undefined;
+/**
+ * A new empty XDG config home: inside the run's own (test/global-setup.ts makes one per run and
+ * removes it at the end; vitest may kill a worker before its exit handlers run), else in a folder of
+ * this process removed when it exits.
+ */
+function freshXdg(): string {
+  if (!xdgRoot) {
+    const runWide = process.env.XDG_CONFIG_HOME?.includes('gantry-test-xdg-')
+      ? process.env.XDG_CONFIG_HOME
+      : undefined;
+    const root = runWide ?? mkdtempSync(join(tmpdir(), 'gantry-cli-xdg-'));
+    xdgRoot = root;
+    if (!runWide) process.once('exit', () => rmSync(root, { recursive: true, force: true }));
+  }
+  return mkdtempSync(join(xdgRoot, 'cli-'));
 }
 
 /**
  * The environment a CLI subprocess sees: this process's, without any GANTRY_* variable or git
- * config of the machine, plus `extra`. Callers always pass XDG_CONFIG_HOME so no test touches
- * the real user's config.
+ * config of the machine, plus `extra`. XDG_CONFIG_HOME is a new empty folder unless `extra` names
+ * one, so no test touches the real user's config (`gantry server` and `gantry login` write there)
+ * and no two tests share a saved login.
  */
 export function cliEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('GANTRY_')) env[k] = v;
   Object.assign(env, { GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1', NO_COLOR: '1' });
+  if (!extra.XDG_CONFIG_HOME) env.XDG_CONFIG_HOME = freshXdg();
   for (const [k, v] of Object.entries(extra)) {
     if (v === undefined) delete env[k];
     else env[k] = v;
@@ -50,7 +73,7 @@ export interface CliProcess {
 
 /** Starts `node bin/gantry.js …` and returns at once; for long-running commands such as `server`. */
 export function startCli(args: string[], opts: CliOptions): CliProcess {
-  const child = spawn(process.execPath, [CLI_BIN, ...args], {
+  const child = spawn(process.execPath, [opts.bin ?? CLI_BIN, ...args], {
     cwd: opts.cwd,
     env: cliEnv(opts.env),
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -134,11 +157,15 @@ export interface CliSandbox {
   cleanup(): Promise<void>;
 }
 
-export async function makeCliSandbox(env: Record<string, string | undefined> = {}): Promise<CliSandbox> {
+export async function makeCliSandbox(
+  env: Record<string, string | undefined> = {},
+  defaults: { bin?: string } = {},
+): Promise<CliSandbox> {
   const root = await mkdtemp(join(tmpdir(), 'gantry-cli-'));
   const cwd = await mkdtemp(join(root, 'cwd-'));
   const xdg = await mkdtemp(join(root, 'xdg-'));
   const optsFor = (opts: Partial<CliOptions> = {}): CliOptions => ({
+    ...defaults,
     ...opts,
     cwd: opts.cwd ?? cwd,
     env: { XDG_CONFIG_HOME: xdg, ...env, ...opts.env },

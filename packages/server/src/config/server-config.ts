@@ -1,6 +1,8 @@
 import { isAbsolute, resolve } from 'node:path';
 import { parseRegistryAddress } from '../containers/registry.js';
+import { type OidcConfig, oidcConfigFromEnv, oidcConfigProblems } from '../features/oidc/oidc-config.js';
 import { type SandboxMode, sandboxModes } from '../sandbox/sandbox.js';
+import { type TlsFiles, type TrustProxy, tlsFromEnv, trustProxyFromEnv } from './tls-config.js';
 
 /** The server's registry for image artifacts (GANTRY_REGISTRY…); an app may have its own. */
 export interface ServerRegistry {
@@ -21,14 +23,31 @@ export interface ServerRegistry {
 export interface ServerConfig {
   dataDir: string;
   databaseUrl?: string;
+  /**
+   * GANTRY_DATABASE_SCHEMA: PostgreSQL only, the schema Gantry keeps its tables in (created when
+   * missing; default the connection's search_path, usually `public`). Servers that share one
+   * database work together when they name the same schema.
+   */
+  databaseSchema?: string;
   host: string;
   port: number;
   /** The URL hooks and the CLI use to reach this server; derived from host/port when unset. */
   publicUrl?: string;
+  /** GANTRY_TLS_CERT / GANTRY_TLS_KEY: serve HTTPS (session cookies are then `Secure`). */
+  tls?: TlsFiles;
+  /** GANTRY_TRUST_PROXY: which proxies' X-Forwarded-For/-Proto/-Host to believe (default none). */
+  trustProxy: TrustProxy;
   runnerConcurrency: number;
   defaultPollIntervalMs: number;
-  /** A running build whose heartbeat is older than this belongs to a dead runner. */
+  /** A running build whose heartbeat is older than this belongs to a dead runner (GANTRY_STALE_AFTER_MS, 10 s). */
   staleAfterMs: number;
+  /**
+   * GANTRY_DEPLOY_LEASE_MS (10 s): how long a server holds an environment it deploys without renewing
+   * the lease; another server sharing the database takes the environment over after that.
+   */
+  deployLeaseMs: number;
+  /** GANTRY_LEADER_RETRY_MS (2 s): how often a server that does not lead tries to take the lead. */
+  leaderRetryMs: number;
   /** `builds.max_attempts` (GANTRY_BUILDS_MAX_ATTEMPTS): a build interrupted on its last attempt fails. */
   buildsMaxAttempts: number;
   logLevel: string;
@@ -46,6 +65,11 @@ export interface ServerConfig {
   buildsSandbox: SandboxMode;
   /** GANTRY_BWRAP: the bubblewrap binary; default /usr/bin/bwrap, then the first on PATH. */
   bwrapPath?: string;
+  /**
+   * GANTRY_TOGGLE_REVISION_POLL_MS (default 1000): how often the client API re-reads toggle revisions,
+   * the fallback when another server's change notification (PostgreSQL LISTEN/NOTIFY) was lost.
+   */
+  toggleRevisionPollMs?: number;
   /** GANTRY_SSE_MAX_PER_TOKEN (default 16): open event streams one token may hold; past it 429. */
   sseMaxPerToken: number;
   /** GANTRY_SSE_MAX_TOTAL (default 1000): open event streams in all; past it 503. */
@@ -77,6 +101,20 @@ export interface ServerConfig {
   webhookBackoffMs: number;
   /** GANTRY_WEBHOOK_CONCURRENCY (default 8): notifications sent at once, each with its own timeout. */
   webhookConcurrency: number;
+  /** GANTRY_AUDIT_RETENTION (days, default 365; 0 keeps every row): older audit rows are pruned hourly. */
+  auditRetentionDays: number;
+  /** GANTRY_ARTIFACTS_KEEP (default 10): the newest artifacts of each app that retention always keeps. */
+  artifactsKeep: number;
+  /** GANTRY_ARTIFACTS_MAX_AGE (default 14d): retention keeps every artifact younger than this. */
+  artifactsMaxAgeMs: number;
+  /** GANTRY_ARTIFACTS_GC (default 1): the retention policy runs at start and hourly; 0 leaves it to `gantry gc`. */
+  artifactsGc: boolean;
+  /** GANTRY_SECRETS_KEY_FILE: the file holding the secrets key (or keyring); default `<data-dir>/secrets.key`. */
+  secretsKeyFile?: string;
+  /** GANTRY_SECRETS_KEY: the secrets key itself, base64 of 32 bytes (cannot be rotated by the server). */
+  secretsKey?: string;
+  /** GANTRY_OIDC_ISSUER, GANTRY_OIDC_CLIENT_ID and friends: single sign-on for the console (docs/access.md). */
+  oidc?: OidcConfig;
 }
 
 export interface ConfigResult {
@@ -183,19 +221,33 @@ export function loadServerConfig(
   const errors: string[] = [];
   const warnings: string[] = [];
   const databaseUrl = overrides.databaseUrl ?? (env.GANTRY_DATABASE_URL || undefined);
+  const databaseSchema = overrides.databaseSchema ?? (env.GANTRY_DATABASE_SCHEMA || undefined);
+  if (databaseSchema && !/^[a-z_][a-z0-9_]{0,62}$/.test(databaseSchema)) {
+    errors.push(
+      `GANTRY_DATABASE_SCHEMA=${databaseSchema}: expected a lowercase PostgreSQL name (letters, digits, _; 63 at most)`,
+    );
+  }
+  if (databaseSchema && !databaseUrl?.startsWith('postgres')) {
+    errors.push('GANTRY_DATABASE_SCHEMA is for PostgreSQL: set GANTRY_DATABASE_URL=postgres://… too');
+  }
   if (databaseUrl && !/^(postgres(ql)?:\/\/|sqlite:)/.test(databaseUrl)) {
     errors.push(`GANTRY_DATABASE_URL=${databaseUrl}: expected postgres://… or sqlite:<file>`);
   }
   const config: ServerConfig = {
     dataDir: resolve(overrides.dataDir ?? env.GANTRY_DATA_DIR ?? '.gantry'),
     databaseUrl,
+    databaseSchema,
     host: overrides.host ?? env.GANTRY_HOST ?? '127.0.0.1',
     port: overrides.port ?? int(env, 'GANTRY_PORT', 7420, errors),
     publicUrl: overrides.publicUrl ?? env.GANTRY_PUBLIC_URL,
+    tls: 'tls' in overrides ? overrides.tls : tlsFromEnv(env, errors),
+    trustProxy: overrides.trustProxy ?? trustProxyFromEnv(env, errors),
     runnerConcurrency: overrides.runnerConcurrency ?? int(env, 'GANTRY_RUNNER_CONCURRENCY', 1, errors),
     defaultPollIntervalMs:
       overrides.defaultPollIntervalMs ?? int(env, 'GANTRY_POLL_INTERVAL_MS', 30_000, errors),
-    staleAfterMs: overrides.staleAfterMs ?? int(env, 'GANTRY_STALE_AFTER_MS', 30_000, errors),
+    staleAfterMs: overrides.staleAfterMs ?? int(env, 'GANTRY_STALE_AFTER_MS', 10_000, errors),
+    deployLeaseMs: overrides.deployLeaseMs ?? int(env, 'GANTRY_DEPLOY_LEASE_MS', 10_000, errors),
+    leaderRetryMs: overrides.leaderRetryMs ?? int(env, 'GANTRY_LEADER_RETRY_MS', 2_000, errors),
     buildsMaxAttempts: overrides.buildsMaxAttempts ?? int(env, 'GANTRY_BUILDS_MAX_ATTEMPTS', 3, errors),
     logLevel: overrides.logLevel ?? env.GANTRY_LOG_LEVEL ?? 'info',
     buildLogsKeep: overrides.buildLogsKeep ?? int(env, 'GANTRY_BUILD_LOGS_KEEP', 500, errors),
@@ -208,6 +260,8 @@ export function loadServerConfig(
       overrides.logFileMaxAgeMs ?? age(env, 'GANTRY_LOG_FILE_MAX_AGE', 30 * 86_400_000, errors),
     buildsSandbox: overrides.buildsSandbox ?? sandboxMode(env.GANTRY_BUILDS_SANDBOX, errors),
     bwrapPath: overrides.bwrapPath ?? (env.GANTRY_BWRAP || undefined),
+    toggleRevisionPollMs:
+      overrides.toggleRevisionPollMs ?? int(env, 'GANTRY_TOGGLE_REVISION_POLL_MS', 1000, errors),
     sseMaxPerToken: overrides.sseMaxPerToken ?? int(env, 'GANTRY_SSE_MAX_PER_TOKEN', 16, errors),
     sseMaxTotal: overrides.sseMaxTotal ?? int(env, 'GANTRY_SSE_MAX_TOTAL', 1000, errors),
     sseMaxBufferedBytes:
@@ -226,7 +280,26 @@ export function loadServerConfig(
     webDir: overrides.webDir ?? (env.GANTRY_WEB_DIR ? resolve(env.GANTRY_WEB_DIR) : undefined),
     webhookBackoffMs: overrides.webhookBackoffMs ?? int(env, 'GANTRY_WEBHOOK_BACKOFF_MS', 10_000, errors),
     webhookConcurrency: overrides.webhookConcurrency ?? int(env, 'GANTRY_WEBHOOK_CONCURRENCY', 8, errors),
+    auditRetentionDays: overrides.auditRetentionDays ?? int(env, 'GANTRY_AUDIT_RETENTION', 365, errors),
+    artifactsKeep: overrides.artifactsKeep ?? int(env, 'GANTRY_ARTIFACTS_KEEP', 10, errors),
+    artifactsMaxAgeMs:
+      overrides.artifactsMaxAgeMs ?? age(env, 'GANTRY_ARTIFACTS_MAX_AGE', 14 * 86_400_000, errors),
+    artifactsGc:
+      overrides.artifactsGc ?? (env.GANTRY_ARTIFACTS_GC ? flag(env, 'GANTRY_ARTIFACTS_GC', errors) : true),
+    secretsKeyFile:
+      overrides.secretsKeyFile ??
+      (env.GANTRY_SECRETS_KEY_FILE ? resolve(env.GANTRY_SECRETS_KEY_FILE) : undefined),
+    secretsKey: overrides.secretsKey ?? (env.GANTRY_SECRETS_KEY?.trim() || undefined),
+    oidc: 'oidc' in overrides ? overrides.oidc : oidcConfigFromEnv(env, errors),
   };
+  if ('oidc' in overrides && overrides.oidc) errors.push(...oidcConfigProblems(overrides.oidc));
+  // Never echo the key itself in an error.
+  if (config.secretsKey && Buffer.from(config.secretsKey, 'base64').length !== 32)
+    errors.push(
+      'GANTRY_SECRETS_KEY: expected the base64 of 32 random bytes, e.g. from `openssl rand -base64 32`',
+    );
+  if (config.secretsKey && config.secretsKeyFile)
+    errors.push('GANTRY_SECRETS_KEY and GANTRY_SECRETS_KEY_FILE are both set: keep one');
   if (config.containerNetwork !== 'host' && config.containerNetwork !== 'bridge') {
     errors.push(`GANTRY_CONTAINER_NETWORK=${config.containerNetwork}: expected host or bridge`);
   }
@@ -235,6 +308,11 @@ export function loadServerConfig(
   }
   if (config.webhookConcurrency < 1) {
     errors.push(`GANTRY_WEBHOOK_CONCURRENCY=${config.webhookConcurrency}: expected at least 1`);
+  }
+  if (config.deployLeaseMs < 1_000) {
+    errors.push(
+      `GANTRY_DEPLOY_LEASE_MS=${config.deployLeaseMs}: expected at least 1000 (a lease is renewed every third of it)`,
+    );
   }
   if (config.buildsMaxAttempts < 1) {
     errors.push(`GANTRY_BUILDS_MAX_ATTEMPTS=${config.buildsMaxAttempts}: expected at least 1`);

@@ -120,6 +120,18 @@ export class RegistryClient {
     return { digest, mediaType: doc.mediaType ?? res.headers.get('content-type') ?? '', size };
   }
 
+  /**
+   * Deletes a manifest by digest (DELETE /v2/<name>/manifests/<digest>); the registry drops the tags
+   * that point at it and frees the layers at its own garbage collection. False when it did not have
+   * it (404); a RegistryError otherwise, with status 405 when the registry does not allow deletes.
+   */
+  async deleteManifest(repository: string, digest: string): Promise<boolean> {
+    const res = await this.request('DELETE', `/v2/${repository}/manifests/${digest}`, repository);
+    if (res.status === 404) return false;
+    await this.expectOk(res, `deleting ${repository}@${digest}`);
+    return true;
+  }
+
   /** Throws a RegistryError with the registry's own reason when it cannot be reached or refuses us. */
   async ping(): Promise<void> {
     const res = await this.request('GET', '/v2/', null);

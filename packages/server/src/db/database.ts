@@ -22,13 +22,19 @@ export interface DatabaseOptions {
   schema?: string;
   /** PostgreSQL only: a pooled connection broke; the pool replaces it on the next query. */
   onConnectionError?(err: Error): void;
+  /** PostgreSQL only: this server's id, recorded with each event it appends (src/cluster). */
+  origin?: string;
 }
 
 export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   const isPg = opts.url?.startsWith('postgres://') || opts.url?.startsWith('postgresql://');
   const caps = isPg ? postgresCapabilities : sqliteCapabilities;
   const dialect = isPg
-    ? createPostgresDialect(opts.url!, { searchPath: opts.schema, onConnectionError: opts.onConnectionError })
+    ? createPostgresDialect(opts.url!, {
+        searchPath: opts.schema,
+        onConnectionError: opts.onConnectionError,
+        origin: opts.origin,
+      })
     : createSqliteDialect(
         opts.url?.startsWith('sqlite:') ? opts.url.slice(7) : join(opts.dataDir, 'gantry.db'),
       );

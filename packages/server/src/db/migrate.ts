@@ -15,6 +15,13 @@ import { consoleSessions } from './migrations/012-console-sessions.js';
 import { checksAndReverts } from './migrations/013-checks-and-reverts.js';
 import { notifications } from './migrations/014-notifications.js';
 import { forge } from './migrations/015-forge.js';
+import { audit } from './migrations/017-audit.js';
+import { secrets } from './migrations/018-secrets.js';
+import { approvals } from './migrations/019-approvals.js';
+import { access } from './migrations/020-access.js';
+import { environmentLeases } from './migrations/021-environment-leases.js';
+import { cluster } from './migrations/023-cluster.js';
+import { buildAgents } from './migrations/024-build-agents.js';
 
 /** One ordered list of migrations for both engines; engine differences come in through `caps`. */
 function migrations(caps: DialectCapabilities): Record<string, Migration> {
@@ -34,6 +41,13 @@ function migrations(caps: DialectCapabilities): Record<string, Migration> {
     '013-checks-and-reverts': checksAndReverts,
     '014-notifications': notifications,
     '015-forge': forge,
+    '017-audit': audit,
+    '018-secrets': secrets,
+    '019-approvals': approvals,
+    '020-access': access,
+    '021-environment-leases': environmentLeases(caps),
+    '023-cluster': cluster(caps),
+    '024-build-agents': buildAgents(),
   };
 }
 

@@ -61,6 +61,17 @@ export interface BuildsTable {
   exit_code: number | null;
   error: string | null;
   artifact_id: string | null;
+  /** JSON array of the labels an agent needs to take the build (gantry.yaml `build.runs_on`); null: the servers' runners. */
+  runs_on?: string | null;
+}
+
+/** An agent token's labels (features/agents). */
+export interface AgentsTable {
+  token_id: string;
+  /** JSON array. */
+  labels: string;
+  created_at: string;
+  last_seen_at: string | null;
 }
 
 export interface BuildStepsTable {
@@ -100,6 +111,8 @@ export interface EventsTable {
   actor: string;
   data: string; // JSON
   created_at: string;
+  /** The server that appended it (PostgreSQL: its connections' `gantry.origin`); null before 023 and on SQLite. */
+  origin: Generated<string | null>;
 }
 
 export interface TokensTable {
@@ -112,6 +125,38 @@ export interface TokensTable {
   /** Client tokens (`<app>:<env>.<secret>`) are fixed to one app and environment. */
   app_id: string | null;
   env: string | null;
+  /** A personal token's owner: it acts with that person's rights, never more. */
+  user_id: string | null;
+  expires_at: string | null;
+  revoked_at: string | null;
+}
+
+/** A person (features/users): a local account (argon2id hash) or one from single sign-on (issuer, subject). */
+export interface UsersTable {
+  id: string;
+  login: string;
+  name: string | null;
+  email: string | null;
+  password_hash: string | null;
+  /** JSON array of group names (given by an admin, or the provider's groups claim). */
+  groups: string;
+  issuer: string | null;
+  subject: string | null;
+  disabled: number;
+  created_at: string;
+  updated_at: string;
+}
+
+/** A role given to `user:<login>` or `group:<name>`, on every app (app null), one app, or one environment of it. */
+export interface RoleBindingsTable {
+  id: string;
+  subject: string;
+  role: string;
+  /** The app's name (a binding outlives the app; an app added again under that name gets it back). */
+  app: string | null;
+  env: string | null;
+  created_at: string;
+  created_by: string;
 }
 
 export interface EnvironmentsTable {
@@ -129,6 +174,25 @@ export interface EnvironmentsTable {
   hold_reason: string | null;
   held_at: string | null;
   created_at: string;
+  /** The deployer (host:pid:random) whose deployment holds the slot, while it renews the lease. */
+  lease_owner: string | null;
+  lease_expires_at: string | null;
+  /** Grows at every claim and takeover of the slot; drivers pass it on so a stale switch is refused. */
+  fence: Generated<number>;
+}
+
+/** On PostgreSQL, each packed artifact in the database too (features/artifacts/shared-blob-store.ts). */
+export interface ArtifactBlobsTable {
+  digest: string;
+  size: number;
+  chunks: number;
+  created_at: string;
+}
+
+export interface ArtifactBlobChunksTable {
+  digest: string;
+  n: number;
+  data: Buffer;
 }
 
 export interface DeploymentsTable {
@@ -323,7 +387,9 @@ export interface ConsoleSessionsTable {
   /** sha256 of the cookie's secret; the secret itself is never stored. */
   hash: string;
   csrf: string;
-  token_id: string;
+  /** The token a session signed in with, or null for a person's session (user_id). */
+  token_id: string | null;
+  user_id: string | null;
   created_at: string;
   last_seen_at: string;
   expires_at: string;
@@ -338,7 +404,12 @@ export interface Schema {
   artifacts: ArtifactsTable;
   events: EventsTable;
   tokens: TokensTable;
+  agents: AgentsTable;
+  users: UsersTable;
+  role_bindings: RoleBindingsTable;
   environments: EnvironmentsTable;
+  artifact_blobs: ArtifactBlobsTable;
+  artifact_blob_chunks: ArtifactBlobChunksTable;
   deployments: DeploymentsTable;
   seen_tags: SeenTagsTable;
   toggles: TogglesTable;
@@ -362,6 +433,26 @@ export interface Schema {
   notification_cursors: NotificationCursorsTable;
   forge_settings: ForgeSettingsTable;
   forge_deployments: ForgeDeploymentsTable;
+  audit_log: AuditLogTable;
+  audit_head: AuditHeadTable;
+  secrets: SecretsTable;
+  approval_requests: ApprovalRequestsTable;
+  approvals: ApprovalsTable;
+  sign_in_failures: SignInFailuresTable;
+  pending_sign_ins: PendingSignInsTable;
+}
+
+/** One failed password sign-in under one key (`login:<name>`, `addr:<ip>`), epoch ms (features/users). */
+export interface SignInFailuresTable {
+  key: string;
+  at_ms: number;
+}
+
+/** A single sign-on waiting for the provider's callback (features/oidc): the PendingLogin as JSON. */
+export interface PendingSignInsTable {
+  state: string;
+  login: string;
+  expires_at_ms: number;
 }
 
 /** Ledger facts per successful deployment (features/metrics; docs/metrics.md). Times in epoch ms. */
@@ -482,4 +573,86 @@ export interface ForgeDeploymentsTable {
   app_id: string;
   remote_id: string;
   created_at: string;
+}
+
+/** An app's secret (features/secrets): the value sealed with AES-256-GCM under `key_id`, never plaintext. */
+export interface SecretsTable {
+  id: string;
+  app_id: string;
+  /** '' for the app-wide value. */
+  env: string;
+  name: string;
+  key_id: string;
+  /** base64 of the 12-byte IV. */
+  iv: string;
+  /** base64 of the ciphertext and its 16-byte tag. */
+  ciphertext: string;
+  created_at: string;
+  updated_at: string;
+  updated_by: string;
+}
+
+/** A deployment that waited for approval (features/approvals): the rules it was asked under. */
+export interface ApprovalRequestsTable {
+  deployment_id: string;
+  app_id: string;
+  env: string;
+  sha: string;
+  digest: string;
+  /** `user:<login>`, `token:<name>`, `git:<email>` (a pushed tag) … */
+  requester: string;
+  required: number;
+  /** JSON: gantry.yaml's `from` list. */
+  approvers: string;
+  self_approval: number;
+  expires_ms: number | null;
+  superseded_by: string | null;
+  created_at: string;
+}
+
+/** One approver's decision on a request, for one artifact digest (features/approvals). */
+export interface ApprovalsTable {
+  id: string;
+  deployment_id: string;
+  app_id: string;
+  env: string;
+  digest: string;
+  approver: string;
+  /** approved | rejected */
+  verdict: string;
+  comment: string | null;
+  created_at: string;
+}
+
+/** One change made through the API (features/audit), hash-chained in `seq` order. JSON as text. */
+export interface AuditLogTable {
+  seq: number;
+  at: string;
+  actor: string;
+  principal_name: string | null;
+  principal: string | null;
+  method: string;
+  route: string;
+  params: string;
+  query: string | null;
+  app: string | null;
+  env: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  request_id: string | null;
+  status: number;
+  body: string | null;
+  before: string | null;
+  after: string | null;
+  prev_hash: string;
+  hash: string;
+}
+
+/** The audit chain's one head row (id 1): its last row, and the anchor verification starts from. */
+export interface AuditHeadTable {
+  id: number;
+  seq: number;
+  hash: string;
+  anchor_seq: number;
+  anchor_hash: string;
 }

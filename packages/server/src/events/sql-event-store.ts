@@ -45,6 +45,30 @@ export class SqlEventStore implements EventStore {
     return (await query.execute()).map(toEvent);
   }
 
+  /** These events, oldest first (the cluster relay reads what another server announced). */
+  async byIds(ids: readonly number[]): Promise<GantryEvent[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.db
+      .selectFrom('events')
+      .selectAll()
+      .where('id', 'in', ids)
+      .orderBy('id')
+      .execute();
+    return rows.map(toEvent);
+  }
+
+  /** Events after `after` with the server that appended each (null: none, or before migration 023). */
+  async withOrigins(after: number, limit: number): Promise<{ event: GantryEvent; origin: string | null }[]> {
+    const rows = await this.db
+      .selectFrom('events')
+      .selectAll()
+      .where('id', '>', after)
+      .orderBy('id', 'asc')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({ event: toEvent(r), origin: r.origin }));
+  }
+
   async lastId(): Promise<number> {
     const row = await this.db
       .selectFrom('events')

@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { access, mkdir, rename, rm } from 'node:fs/promises';
 import { dirname, join, resolve as resolvePath } from 'node:path';
 import { InvalidInput } from '../errors.js';
@@ -21,6 +22,8 @@ const NETWORK_TIMEOUT_MS = 10 * 60_000;
 
 /** Per mirror path, so that clones and fetches of one mirror never overlap inside this process. */
 const chains = new Map<string, Promise<unknown>>();
+/** Clones of missing mirrors under way in this process, per path (see RepoMirror.present). */
+const cloning = new Map<string, Promise<void>>();
 
 function serialized<T>(key: string, fn: () => Promise<T>): Promise<T> {
   const run = (chains.get(key) ?? Promise.resolve()).then(fn);
@@ -51,20 +54,44 @@ export class RepoMirror {
           await this.git(['config', 'remote.origin.url', remoteUrl(this.url)]);
         return;
       }
-      await mkdir(dirname(this.path), { recursive: true });
-      // Clone next to the target and rename, so a crash mid-clone never leaves a half mirror behind.
-      const tmp = `${this.path}.cloning-${randomBytes(4).toString('hex')}`;
-      try {
-        await runGit(['clone', '--mirror', '--quiet', '--', remoteUrl(this.url), tmp], {
-          timeoutMs: NETWORK_TIMEOUT_MS,
-        });
-        await rename(tmp, this.path);
-      } catch (error) {
-        await rm(tmp, { recursive: true, force: true });
-        if (error instanceof GitError) throw new RepoUnreadable(this.url, gitReason(error));
-        throw error;
-      }
+      await this.cloneFresh();
     });
+  }
+
+  /** A bare clone of the repository at this mirror's path, made next to it and renamed into place. */
+  private async cloneFresh(): Promise<void> {
+    await mkdir(dirname(this.path), { recursive: true });
+    // Clone next to the target and rename, so a crash mid-clone never leaves a half mirror behind.
+    const tmp = `${this.path}.cloning-${randomBytes(4).toString('hex')}`;
+    try {
+      await runGit(['clone', '--mirror', '--quiet', '--', remoteUrl(this.url), tmp], {
+        timeoutMs: NETWORK_TIMEOUT_MS,
+      });
+      await rename(tmp, this.path).catch(async (e: unknown) => {
+        // Another server process sharing this data dir finished its clone first: keep that one.
+        if (!existsSync(join(this.path, 'HEAD'))) throw e;
+      });
+    } catch (error) {
+      if (error instanceof GitError) throw new RepoUnreadable(this.url, gitReason(error));
+      throw error;
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+    }
+  }
+
+  /**
+   * Makes the mirror when it is missing: on a server that did not add the app (several servers on
+   * one database each keep their own mirrors) or after its data dir was replaced.
+   */
+  private async present(): Promise<void> {
+    if (existsSync(join(this.path, 'HEAD'))) return;
+    const key = resolvePath(this.path);
+    let pending = cloning.get(key);
+    if (!pending) {
+      pending = this.cloneFresh().finally(() => cloning.delete(key));
+      cloning.set(key, pending);
+    }
+    await pending;
   }
 
   async fetch(): Promise<void> {
@@ -88,7 +115,21 @@ export class RepoMirror {
     return this.verify(`${ref.startsWith('refs/') ? ref : `refs/heads/${ref}`}^{commit}`);
   }
 
+  /** The commit a ref names; fetches once first when this mirror does not know it (it may be behind). */
   async resolve(ref: string): Promise<string> {
+    try {
+      return await this.resolveHere(ref);
+    } catch (error) {
+      if (!(error instanceof UnknownRef)) throw error;
+      // The remote cannot be read: the ref is unknown here, and that is the answer.
+      await this.fetch().catch(() => {
+        throw error;
+      });
+      return this.resolveHere(ref);
+    }
+  }
+
+  private async resolveHere(ref: string): Promise<string> {
     const expr = checkRev(ref, this.url).replace(/^HEAD(?=$|[~^@])/, `refs/heads/${this.branch}`);
     try {
       const { stdout } = await this.git(['rev-parse', '--verify', '--end-of-options', `${expr}^{commit}`]);
@@ -217,16 +258,32 @@ export class RepoMirror {
   }
 
   /** Runs `fn`; when git fails, reports the first of `revs` that is not a known commit as UnknownRef. */
+  /**
+   * Runs `fn`; when it fails on a revision this mirror does not have, fetches once (another server
+   * may have seen the commit first: each keeps its own mirror) and runs it again, then says which
+   * revision is unknown.
+   */
   private async knownRevs<T>(revs: string[], fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
     } catch (error) {
       if (!(error instanceof GitError)) throw error;
-      for (const rev of revs) {
-        if (!(await this.verify(`${checkRev(rev, this.url)}^{commit}`))) throw new UnknownRef(rev, this.url);
-      }
-      throw error;
+      const missing = await this.missing(revs);
+      if (!missing) throw error;
+      await this.fetch().catch(() => {
+        throw new UnknownRef(missing, this.url);
+      });
+      const still = await this.missing(revs);
+      if (still) throw new UnknownRef(still, this.url);
+      return fn();
     }
+  }
+
+  private async missing(revs: string[]): Promise<string | undefined> {
+    for (const rev of revs) {
+      if (!(await this.verify(`${checkRev(rev, this.url)}^{commit}`))) return rev;
+    }
+    return undefined;
   }
 
   /** SHA of a revision expression, or null when it does not resolve. */
@@ -250,6 +307,7 @@ export class RepoMirror {
     tagger: { name: string; email: string },
   ) {
     await serialized(resolvePath(this.path), async () => {
+      await this.present();
       await runGit(['tag', '-a', '-m', message, '--end-of-options', name, sha], {
         cwd: this.path,
         env: {
@@ -299,7 +357,7 @@ export class RepoMirror {
       const moved =
         /non-fast-forward|fetch first|\[rejected\]/.test(text) &&
         !/pre-receive hook declined|\[remote rejected\]/.test(text);
-      return { ok: false, moved, why: gitReason(error) };
+      return { ok: false, moved, why: pushReason(error) };
     }
   }
 
@@ -319,7 +377,8 @@ export class RepoMirror {
     return stdout.trim() || null;
   }
 
-  private git(args: string[], timeoutMs?: number, input?: string): Promise<GitOutput> {
+  private async git(args: string[], timeoutMs?: number, input?: string): Promise<GitOutput> {
+    await this.present();
     return runGit(args, { cwd: this.path, timeoutMs, input });
   }
 }
@@ -343,6 +402,18 @@ function gitReason(error: GitError): string {
   const fatal = lines.filter((l) => /^(fatal|error): /.test(l)).map((l) => l.replace(/^(fatal|error): /, ''));
   const reason = (fatal.length ? fatal.join('; ') : lines.filter(Boolean).pop()) ?? error.message;
   return reason.replace(/\.$/, '');
+}
+
+/** What the receiving side said (its hooks print `remote: …` lines), then git's own reason. */
+function pushReason(error: GitError): string {
+  const remote = error.stderr
+    .split('\n')
+    .filter((l) => l.startsWith('remote: '))
+    .map((l) => l.slice('remote: '.length).trim())
+    .filter(Boolean);
+  const reason = gitReason(error);
+  const text = remote.length ? `${remote.join('; ')} (${reason})` : reason;
+  return text.replace(/\/\/[^/@\s]*@/g, '//');
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -1,7 +1,15 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { connectionErrorReason, isConnectionError } from '../db/db-errors.js';
-import { Conflict, GantryError, InvalidInput, NotAllowed, NotFound, Unauthenticated } from '../errors.js';
+import {
+  Conflict,
+  GantryError,
+  InvalidInput,
+  NotAllowed,
+  NotFound,
+  TooManyAttempts,
+  Unauthenticated,
+} from '../errors.js';
 
 export interface ErrorBody {
   error: string;
@@ -23,7 +31,9 @@ export function mapError(err: unknown): { status: number; body: ErrorBody } {
               ? 403
               : err instanceof Unauthenticated
                 ? 401
-                : 500;
+                : err instanceof TooManyAttempts
+                  ? 429
+                  : 500;
     return { status, body: { error: err.name, message: err.message, details: err.details } };
   }
   if (hasZodFastifySchemaValidationErrors(err)) {
@@ -61,6 +71,8 @@ export function errorHandler(err: unknown, req: FastifyRequest, reply: FastifyRe
   if (status === 503) {
     req.log.warn({ err }, 'request failed: the database connection was lost');
     void reply.header('retry-after', '1');
+  } else if (err instanceof TooManyAttempts) {
+    void reply.header('retry-after', String(err.retryAfterS));
   } else if (status >= 500) req.log.error({ err }, 'request failed');
   void reply.status(status).send(body);
 }

@@ -48,6 +48,8 @@ export interface EventStreamStats {
  */
 export class EventStreams {
   private readonly open = new Set<ServerResponse>();
+  /** Whose each stream is: a revoked token or a person signed out everywhere loses theirs at once. */
+  private readonly owners = new Map<ServerResponse, { tokenId: string | null; userId: string | null }>();
   private readonly perToken = new Map<string, number>();
   private dropped = 0;
   private maxBuffered = 0;
@@ -68,7 +70,8 @@ export class EventStreams {
     reply: FastifyReply,
     headers: Record<string, string> = {},
   ): EventStream | undefined {
-    const key = req.principal ? `token:${req.principal.tokenId}` : `ip:${req.ip}`;
+    const p = req.principal;
+    const key = p ? (p.tokenId ? `token:${p.tokenId}` : `user:${p.userId}`) : `ip:${req.ip}`;
     const mine = this.perToken.get(key) ?? 0;
     if (mine >= this.limits.maxPerToken) {
       void reply
@@ -102,6 +105,7 @@ export class EventStreams {
     });
     const ac = new AbortController();
     this.open.add(res);
+    this.owners.set(res, { tokenId: p?.tokenId ?? null, userId: p?.userId ?? null });
     this.perToken.set(key, mine + 1);
     const write = (chunk: string) => {
       if (res.writableEnded || res.destroyed) return;
@@ -121,8 +125,14 @@ export class EventStreams {
       }
     };
     const keepAlive = setInterval(() => write(': keep-alive\n\n'), KEEP_ALIVE_MS);
+    // A token or session that expires while its stream is open loses the stream then, as its next request would fail.
+    const left = p?.expiresAt ? p.expiresAt - Date.now() : null;
+    const expiry =
+      left !== null && left < 2 ** 31 - 1 ? setTimeout(() => res.end(), Math.max(0, left)) : undefined;
     res.on('close', () => {
       clearInterval(keepAlive);
+      if (expiry) clearTimeout(expiry);
+      this.owners.delete(res);
       if (this.open.delete(res)) {
         const n = (this.perToken.get(key) ?? 1) - 1;
         if (n > 0) this.perToken.set(key, n);
@@ -141,6 +151,20 @@ export class EventStreams {
       },
       signal: ac.signal,
     };
+  }
+
+  /** Ends the streams of revoked tokens, or of a person whose sessions ended; returns how many. */
+  closeFor(who: { tokenIds?: readonly string[]; userId?: string }): number {
+    let n = 0;
+    for (const [res, owner] of this.owners) {
+      const byToken = owner.tokenId !== null && who.tokenIds?.includes(owner.tokenId);
+      const byUser = who.userId !== undefined && owner.userId === who.userId;
+      if (byToken || byUser) {
+        res.end();
+        n++;
+      }
+    }
+    return n;
   }
 
   closeAll(): void {

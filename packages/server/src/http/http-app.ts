@@ -1,16 +1,20 @@
 import swagger from '@fastify/swagger';
 import Fastify, {
   type FastifyBaseLogger,
+  type FastifyHttpOptions,
   type FastifyInstance,
-  type FastifyReply,
   type FastifyRequest,
   LogController,
+  type RawServerDefault,
 } from 'fastify';
 import { jsonSchemaTransform, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
-import { InvalidInput, NotAllowed, Unauthenticated } from '../errors.js';
+import { readTls } from '../config/tls-config.js';
+import { InvalidInput } from '../errors.js';
+import { agentsRoutes } from '../features/agents/agents-routes.js';
+import { approvalsRoutes } from '../features/approvals/approvals-routes.js';
 import { appsRoutes } from '../features/apps/apps-routes.js';
 import { artifactsRoutes } from '../features/artifacts/artifacts-routes.js';
-import type { Principal } from '../features/auth/token-service.js';
+import { registerAudit } from '../features/audit/register-audit.js';
 import { tokensRoutes } from '../features/auth/tokens-routes.js';
 import { buildsRoutes } from '../features/builds/builds-routes.js';
 import { checksRoutes } from '../features/checks/checks-routes.js';
@@ -26,49 +30,43 @@ import { consoleMetricsRoutes } from '../features/metrics/console-metrics-routes
 import { metricsRoutes } from '../features/metrics/metrics-routes.js';
 import { prometheusRoutes } from '../features/metrics/prometheus.js';
 import { notificationsRoutes } from '../features/notifications/notifications-routes.js';
+import { oidcRoutes } from '../features/oidc/oidc-routes.js';
 import { releasesRoutes } from '../features/releases/releases-routes.js';
+import { retentionRoutes } from '../features/retention/retention-routes.js';
 import { revertsRoutes } from '../features/reverts/reverts-routes.js';
-import { sessionOf, sessionRoutes } from '../features/session/session-routes.js';
+import { secretsRoutes } from '../features/secrets/secrets-routes.js';
+import { sessionRoutes } from '../features/session/session-routes.js';
 import { clientAdminRoutes } from '../features/toggles/client-api/client-admin-routes.js';
 import { clientDeltaRoutes } from '../features/toggles/client-api/client-delta.js';
 import { clientRoutes } from '../features/toggles/client-api/client-routes.js';
 import { clientStreamingRoutes } from '../features/toggles/client-api/client-streaming.js';
-import { FRONTEND_ROUTES, frontendCors } from '../features/toggles/frontend-api/frontend-cors.js';
 import { frontendRoutes } from '../features/toggles/frontend-api/frontend-routes.js';
 import { ofrepEventsRoutes } from '../features/toggles/ofrep/ofrep-events.js';
 import { ofrepRoutes } from '../features/toggles/ofrep/ofrep-routes.js';
 import { toggleEnvironmentRoutes } from '../features/toggles/toggle-environments-routes.js';
 import { toggleReportRoutes, togglesRoutes } from '../features/toggles/toggles-routes.js';
+import { usersRoutes } from '../features/users/users-routes.js';
 import { webhooksRoutes } from '../features/webhooks/webhooks-routes.js';
 import type { Gantry } from '../gantry.js';
+import { registerAccess } from './access-hook.js';
 import { errorHandler } from './error-mapper.js';
 import { EventStreams } from './event-stream.js';
 import { eventsRoutes } from './events-routes.js';
 import { parseJsonBody, urlHasNul } from './json-body.js';
 import { serverRoutes } from './server-routes.js';
-import { isConsolePage, isConsoleRequest, registerWebConsole } from './web-console.js';
-
-/** `/api/session` checks its own credentials: a token in the body, or the session cookie. */
-const PUBLIC = [/^\/healthz$/, /^\/api\/webhooks\//, /^\/api\/session$/];
-/** Routes a `hook` token may call (the post-receive hook only tells the server about a push). */
-const HOOK_ROUTES = [/^\/api\/hooks\/git$/];
-/** What a `metrics` token (Prometheus, dashboards) may read: the scrape and the report, GET only. */
-const METRICS_ROUTES = [/^\/metrics$/, /^\/api\/metrics(\/(scopes|report))?$/];
-/** Routes SDKs call with a client token (`<app>:<env>.<secret>`); no other route accepts one. */
-const CLIENT_ROUTES = [/^\/api\/client(\/|$)/, /^\/ofrep(\/|$)/];
-
-/** Unleash SDKs send the token raw in `Authorization`; everything else sends `Bearer <token>`. */
-function tokenOf(header: string | undefined): string | undefined {
-  const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : header?.trim();
-  return token || undefined;
-}
+import { registerWebConsole } from './web-console.js';
 
 export async function buildHttpApp(g: Gantry): Promise<FastifyInstance> {
-  const app = Fastify({
+  const options = {
+    // HTTPS when GANTRY_TLS_CERT/KEY are set; the routes see the same request and reply types.
+    ...(g.config.tls ? { https: readTls(g.config.tls) } : {}),
+    // A hop count is what proxy-addr takes too; Fastify's types list only the other forms.
+    trustProxy: g.config.trustProxy as boolean | string[],
     loggerInstance: g.logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 25 * 1024 * 1024,
-  });
+  };
+  const app = Fastify(options as FastifyHttpOptions<RawServerDefault, FastifyBaseLogger>);
   app.setValidatorCompiler(validatorCompiler);
   // Response schemas document the API (OpenAPI) only: answers go out as they are, never stripped or failed.
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
@@ -89,83 +87,17 @@ export async function buildHttpApp(g: Gantry): Promise<FastifyInstance> {
     done(null, parsed);
   });
 
-  app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
+  app.addHook('onRequest', async (req: FastifyRequest) => {
     if (urlHasNul(req.url)) {
       throw new InvalidInput('the URL holds a NUL character (%00); no name, id or parameter accepts one');
     }
-    const path = req.url.split('?')[0] ?? '';
-    if (PUBLIC.some((r) => r.test(path)) || isConsoleRequest(req.method, path) || isConsolePage(req)) return;
-    const clientRoute = CLIENT_ROUTES.some((r) => r.test(path));
-    const frontendRoute = FRONTEND_ROUTES.some((r) => r.test(path));
-    // Browsers call the Frontend API from other origins; a preflight carries no token.
-    if (frontendRoute && frontendCors(req, reply, g.config.frontendCorsOrigins)) return reply;
-    // OFREP lets providers send the key as `X-API-Key` instead of `Authorization`.
-    const apiKey = clientRoute ? req.headers['x-api-key'] : undefined;
-    const token =
-      tokenOf(req.headers.authorization) ?? tokenOf(typeof apiKey === 'string' ? apiKey : undefined);
-    // The console's session cookie stands in for a token on the API's own routes, never on SDK ones.
-    const session = !token && !clientRoute && !frontendRoute ? await sessionOf(req, g.sessions) : null;
-    if (session) {
-      authorize(req, path, session.principal);
-      req.principal = session.principal;
-      return;
-    }
-    if (!token) {
-      if (frontendRoute) {
-        throw new Unauthenticated(
-          'missing frontend token: send `Authorization: <app>:<env>.<secret>` (create one with `gantry tokens create --kind frontend --app <app> --env <env>`)',
-        );
-      }
-      throw new Unauthenticated(
-        clientRoute
-          ? 'missing client token: send `Authorization: <app>:<env>.<secret>` (create one with `gantry tokens create --app <app> --env <env>`)'
-          : 'missing API token: send `Authorization: Bearer <token>` (the CLI reads GANTRY_TOKEN or `gantry login`)',
-      );
-    }
-    const principal = await g.tokens.verify(token);
-    if (!principal) {
-      throw new Unauthenticated(
-        clientRoute
-          ? 'unknown client token; create one with `gantry tokens create --app <app> --env <env>`'
-          : 'unknown API token: this server did not issue it, or it was revoked (a server started with another data dir or database knows other tokens). ' +
-              'Ask an admin for a new one (`gantry token create <name>` with their token); on the server host, `<data-dir>/cli.json` holds the admin token of its first start',
-      );
-    }
-    if (frontendRoute !== (principal.role === 'frontend')) {
-      throw new NotAllowed(
-        frontendRoute
-          ? `invalid token: ${path} needs a frontend token (\`gantry tokens create --kind frontend\`), not ${/^[aeiou]/.test(principal.role) ? 'an' : 'a'} ${principal.role} token`
-          : 'invalid token: a frontend token may only call the Frontend API (/api/frontend*); server-side SDKs and OFREP take a client token',
-      );
-    }
-    if (clientRoute && principal.role !== 'client') {
-      throw new NotAllowed(
-        `invalid token: ${path} needs a client token (\`<app>:<env>.<secret>\` from \`gantry tokens create\`), not ${/^[aeiou]/.test(principal.role) ? 'an' : 'a'} ${principal.role} token`,
-      );
-    }
-    if (!clientRoute && principal.role === 'client') {
-      throw new NotAllowed(
-        'invalid token: a client token may only call the SDK endpoints (/api/client/*, /ofrep/*); use an admin token',
-      );
-    }
-    authorize(req, path, principal);
-    req.principal = principal;
   });
-
-  /** What a principal's role allows, whichever way it signed the request (token or console session). */
-  function authorize(req: FastifyRequest, path: string, principal: Principal): void {
-    if (principal.role === 'hook' && !HOOK_ROUTES.some((r) => r.test(path))) {
-      // Authenticated, just not allowed here: 403, like a client token outside the SDK routes.
-      throw new NotAllowed(
-        'a hook token may only notify pushes (POST /api/hooks/git); use an admin token for anything else',
-      );
-    }
-    if (principal.role === 'metrics' && !(req.method === 'GET' && METRICS_ROUTES.some((r) => r.test(path)))) {
-      throw new NotAllowed(
-        'a metrics token may only read the delivery metrics (GET /metrics, GET /api/metrics); use an admin token for anything else',
-      );
-    }
-  }
+  // Every route declares who may call it; requests are authenticated and authorized here.
+  registerAccess(app, {
+    tokens: g.tokens,
+    sessions: g.sessions,
+    frontendCorsOrigins: g.config.frontendCorsOrigins,
+  });
 
   await app.register(swagger, {
     openapi: {
@@ -179,10 +111,14 @@ export async function buildHttpApp(g: Gantry): Promise<FastifyInstance> {
     },
     transform: jsonSchemaTransform,
   });
+  // Every mutation is recorded (an onResponse hook); after swagger, so the audit routes are documented.
+  registerAudit(app, g);
 
-  app.get('/healthz', async () => ({ ok: true }));
+  app.get('/healthz', { config: { access: 'public' } }, async () => ({ ok: true }));
   await registerWebConsole(app, g.config.webDir);
-  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/api/openapi.json', { schema: { hide: true }, config: { access: 'signed-in' } }, async () =>
+    app.swagger(),
+  );
 
   // One set of streams for the event log, Unleash streaming and OFREP, so the caps hold across them.
   const streams = new EventStreams({
@@ -191,19 +127,26 @@ export async function buildHttpApp(g: Gantry): Promise<FastifyInstance> {
     maxBufferedBytes: g.config.sseMaxBufferedBytes,
   });
   app.decorate('eventStreams', streams);
+  // A revoked token's streams close at once, like its next request would fail.
+  g.tokens.onRevoked((tokenIds) => streams.closeFor({ tokenIds }));
   app.addHook('preClose', async () => streams.closeAll());
 
   const typed = app.withTypeProvider<ZodTypeProvider>();
   appsRoutes(typed, g);
   hooksRoutes(typed, g);
   buildsRoutes(typed, g);
+  agentsRoutes(typed, g);
   artifactsRoutes(typed, g);
+  retentionRoutes(typed, g);
   eventsRoutes(typed, g, streams);
   serverRoutes(typed, g);
   webhooksRoutes(typed, g);
   tokensRoutes(typed, g);
-  sessionRoutes(typed, g);
+  sessionRoutes(typed, { ...g, signedOutEverywhere: (userId) => streams.closeFor({ userId }) });
+  oidcRoutes(typed, g);
+  usersRoutes(typed, g);
   deploymentsRoutes(typed, g);
+  approvalsRoutes(typed, g);
   environmentsRoutes(typed, g);
   promotionRoutes(typed, g);
   deploymentTimelineRoutes(typed, g);
@@ -219,6 +162,7 @@ export async function buildHttpApp(g: Gantry): Promise<FastifyInstance> {
   incidentsRoutes(typed, g);
   notificationsRoutes(typed, g);
   forgeRoutes(typed, g);
+  secretsRoutes(typed, g);
   clientAdminRoutes(typed, g);
   clientRoutes(typed, g);
   clientDeltaRoutes(typed, g);

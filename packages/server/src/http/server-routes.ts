@@ -13,10 +13,21 @@ const serverInfo = z.object({
     active: z.boolean().describe('false: build steps and deploy scripts run without a sandbox'),
     reason: z.string(),
   }),
+  cluster: z
+    .object({
+      instance: z.string().describe('this server process (host:pid:random), as leases and runners name it'),
+      shared: z.boolean().describe('true on PostgreSQL: other servers may share the database'),
+      leader: z
+        .boolean()
+        .describe('whether this server polls repositories, applies scheduled releases and runs retention'),
+    })
+    .describe('several servers on one PostgreSQL database (docs/architecture.md, "Several servers")'),
 });
 
 export interface ServerRoutesDeps {
   sandbox: Pick<Sandbox, 'status'>;
+  leader: { readonly isLeader: boolean; readonly elected: boolean };
+  deployer: { readonly id: string };
 }
 
 /** `GET /api/server`: what this server is and where it runs builds (`gantry status` warns from it). */
@@ -24,12 +35,18 @@ export function serverRoutes(r: TypedApp, g: ServerRoutesDeps): void {
   r.get(
     '/api/server',
     {
+      config: { access: 'signed-in' },
       schema: {
         tags: ['server'],
-        summary: 'The server: its version and its build sandbox (mode, active, reason)',
+        summary:
+          'The server: its version, its build sandbox (mode, active, reason) and its part in a cluster',
         response: { 200: serverInfo },
       },
     },
-    async () => ({ version, sandbox: { ...g.sandbox.status } }),
+    async () => ({
+      version,
+      sandbox: { ...g.sandbox.status },
+      cluster: { instance: g.deployer.id, shared: g.leader.elected, leader: g.leader.isLeader },
+    }),
   );
 }

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
@@ -27,14 +28,18 @@ export function isConsolePage(req: Pick<FastifyRequest, 'method' | 'url' | 'head
   );
 }
 
-/** Where the console's built files are: GANTRY_WEB_DIR, or the `@gantry/web` package's `dist`. */
+/**
+ * Where the console's built files are: GANTRY_WEB_DIR, or the `@gantry/web` package's `dist`, or in an
+ * installed package (scripts/pack.mjs) the `web` folder beside the server's bundle.
+ */
 export function webConsoleDir(configured?: string): string | undefined {
   if (configured) return configured;
   try {
     const pkg = createRequire(import.meta.url).resolve('@gantry/web/package.json');
     return join(dirname(pkg), 'dist');
   } catch {
-    return undefined;
+    const installed = fileURLToPath(new URL('../web', import.meta.url));
+    return existsSync(join(installed, 'index.html')) ? installed : undefined;
   }
 }
 
@@ -84,7 +89,9 @@ export async function registerWebConsole(app: FastifyInstance, configuredDir?: s
         "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
       )
       .send(index());
-  app.get('/', { schema: { hide: true } }, async (_req, reply) => sendIndex(reply));
+  app.get('/', { schema: { hide: true }, config: { access: 'public' } }, async (_req, reply) =>
+    sendIndex(reply),
+  );
   app.addHook('onRequest', async (req, reply) => {
     if (isConsolePage(req)) return sendIndex(reply);
   });

@@ -35,6 +35,12 @@ export interface SandboxSpec {
   readOnly?: string[];
   cwd: string;
   env: Record<string, string>;
+  /**
+   * Names in `env` whose values (secrets) must not be in bwrap's arguments, which every user of the
+   * host can read (`ps`, /proc/<pid>/cmdline): they reach the sandbox through bwrap's own
+   * environment, so the caller starts bwrap with exactly `env` (runStep does).
+   */
+  secretEnv?: string[];
   network: boolean;
 }
 
@@ -99,9 +105,11 @@ export function bwrapArgs(host: HostLayout, hidden: string[], spec: SandboxSpec)
     'ALL',
     '--chdir',
     spec.cwd,
-    '--clearenv',
   );
-  for (const [key, value] of Object.entries(spec.env)) args.push('--setenv', key, value);
+  // With secrets, bwrap passes on the environment it was started with (`env`) instead of clearing it.
+  if (!spec.secretEnv?.length) args.push('--clearenv');
+  for (const [key, value] of Object.entries(spec.env))
+    if (!spec.secretEnv?.includes(key)) args.push('--setenv', key, value);
   return args;
 }
 

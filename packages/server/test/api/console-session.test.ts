@@ -42,7 +42,7 @@ describe.each(engines)('console sessions on $name', (engine) => {
     expect(s.cookie).toMatch(/SameSite=Strict/);
     expect(s.cookie).toMatch(/Path=\//);
     expect(s.cookie).not.toMatch(/Secure/); // plain HTTP here: a Secure cookie would never come back
-    expect(s.body.principal).toEqual({ name: 'admin', role: 'admin' });
+    expect(s.body.principal).toMatchObject({ kind: 'token', name: 'admin', role: 'admin' });
     expect(s.body.permissions).toContain('deployments:write');
     // The cookie is not the token, and the token is not stored in it.
     expect(s.secret).not.toContain(server.token);
@@ -101,7 +101,7 @@ describe.each(engines)('console sessions on $name', (engine) => {
     const hook = await server.gantry.tokens.create('hook-for-test', 'hook', 'test');
     const refused = await signIn(server, hook.token);
     expect(refused.status).toBe(403);
-    expect(refused.body.message).toContain('admin or metrics token');
+    expect(refused.body.message).toContain('use an API token or sign in as a person');
     expect(refused.cookie).toBe('');
     const csrfLogin = await signIn(server, server.token, { origin: 'https://evil.example' });
     expect(csrfLogin.status).toBe(403);

@@ -55,6 +55,9 @@ describe.each(engines)(
               const url = template.replace(/\{(\w+)\}/g, (_m, name: string) =>
                 name === weird ? value : name === 'app' ? 'shop' : name === 'env' ? 'qa' : 'x',
               );
+              // `..` as a whole segment names another path before it is sent (`/api/deployments/../approvals`
+              // is `/api/approvals`): that request is not this route's.
+              if (url.split('/').includes('..')) continue;
               const res = await fetch(`${server.url}${url}`, {
                 method,
                 headers: {

@@ -35,10 +35,11 @@ describe.each(engines)('tokens and hook tokens on $name', (engine) => {
     const before = await tokenCount();
     const cases: [unknown, string][] = [
       [{ name: 'x', kind: 'client' }, 'kind'],
-      [{ name: 'x', role: 'viewer' }, 'role'],
+      [{ name: 'x', role: 'owner' }, 'role'],
       [{ name: 'x', roles: 'hook' }, 'roles'],
       [{ name: 'x', role: 'hook' }, 'app'],
-      [{ name: 'x', role: 'admin', app: 'shop' }, 'app'],
+      [{ name: 'x', role: 'deployer', env: 'production' }, 'env'],
+      [{ name: 'x', role: 'hook', app: 'shop', env: 'production' }, 'env'],
       [{ name: 'x', role: 'client', app: 'shop' }, 'role'],
     ];
     for (const [body, field] of cases) {

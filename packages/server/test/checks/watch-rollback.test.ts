@@ -132,5 +132,11 @@ describe('a watch of production traffic', () => {
     await users.stop();
     // the rollback's own watch sees v2 answer again
     expect((await checked(rollback.id)).deployment.verification).toBe('verified');
+    // the metrics count the automatic rollback as a rollback, as they count a person's
+    const metrics = await server.api<{ deploymentFrequency: { deployments: number; rollbacks: number } }>(
+      'GET',
+      '/api/metrics?app=shop&env=production',
+    );
+    expect(metrics.body.deploymentFrequency).toMatchObject({ rollbacks: 1 });
   });
 });

@@ -20,7 +20,7 @@ describe('deployments that go wrong', () => {
   it('a release that never gets healthy fails, and the old one keeps serving', async () => {
     server = await startTestServer();
     const ports = await envPorts();
-    const app = await createDeployableApp(server, ports);
+    const app = await createDeployableApp(server, ports, { healthTimeout: '5s' });
     await deployedTo(server, 'qa', app.v1);
     const broken = await app.pushFiles({ VERSION: 'broken-v2' }, 'broken');
     await server.api('POST', '/api/apps/shop/sync');

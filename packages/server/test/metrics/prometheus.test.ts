@@ -211,7 +211,7 @@ describe.each(engines)('Prometheus /metrics on $name', (engine) => {
 
   beforeAll(async () => {
     server = await startTestServer(engine);
-    app = await createDeployableApp(server, await envPorts());
+    app = await createDeployableApp(server, await envPorts(), { healthTimeout: '5s' });
     v1 = app.v1;
     expect((await deployedTo(server, 'qa', v1)).status).toBe('succeeded');
     await deploy('staging', v1);
@@ -307,15 +307,21 @@ describe.each(engines)('Prometheus /metrics on $name', (engine) => {
       ['POST', '/api/tokens', { name: 'escalate', role: 'admin' }],
       ['POST', '/api/incidents', { app: 'shop', env: 'qa' }],
       ['POST', '/api/apps/shop/environments/production/rollback', { confirm: true }],
-      ['POST', '/metrics'],
     ] as const) {
       const res = await as(method, path, body);
       expect(res.status, `${method} ${path}`).toBe(403);
       expect(((await res.json()) as { message: string }).message).toContain(
-        'a metrics token may only read the delivery metrics (GET /metrics, GET /api/metrics)',
+        'it has metrics-reader on every app',
       );
     }
-    const refused = await server.api('POST', '/api/tokens', { name: 'x', role: 'metrics', app: 'shop' });
+    // The scrape has no POST: an unknown route, for a metrics token as for any other.
+    expect((await as('POST', '/metrics')).status).toBe(404);
+    // A role is bound to an environment of one app, never to an environment alone.
+    const refused = await server.api('POST', '/api/tokens', {
+      name: 'x',
+      role: 'metrics',
+      env: 'production',
+    });
     expect(refused.status).toBe(400);
   });
 

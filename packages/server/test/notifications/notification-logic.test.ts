@@ -134,6 +134,29 @@ describe('formats', () => {
       'shop: deployment of abc1234 to production succeeded (switch, 0.4 s)',
     );
     expect(
+      summarize(
+        event('approval.requested', { env: 'production', sha: 'abc1234', required: 2, from: ['group:ops'] }),
+        {
+          app: 'shop',
+        },
+      ),
+    ).toBe('shop: deployment of abc1234 to production waits for approval (2 needed from group:ops)');
+    expect(
+      summarize(
+        {
+          ...event('approval.approved', {
+            env: 'production',
+            sha: 'abc1234',
+            approved: 1,
+            required: 2,
+            comment: 'looks good',
+          }),
+          actor: 'user:ana',
+        },
+        { app: 'shop' },
+      ),
+    ).toBe('shop: deployment of abc1234 to production approved by user:ana (1 of 2): looks good');
+    expect(
       summarize(event('build.failed', { sha: 'f00baa1', error: 'step test exited 1\nmore' }, 'bld_1'), {
         app: 'shop',
       }),

@@ -1,4 +1,6 @@
-import type { Deployment, Incident, Revert } from '@gantry/contracts';
+import { chmod, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Deployment, GantryEvent, Incident, Revert } from '@gantry/contracts';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { serving } from '../support/deploy-fixture.js';
 import { cleanupAll, git } from '../support/git-fixtures.js';
@@ -137,5 +139,23 @@ describe('what a revert never does', () => {
     await server.gantry.reverter.idle();
     expect(await serving(app.ports.qa)).toBe('v3');
     expect((await git(['rev-parse', 'main'], app.bare.dir)).stdout.trim()).toBe(fix);
+  });
+
+  it('records why when the push of the revert is refused, and pushes nothing else', async () => {
+    server = await startTestServer();
+    const app = await createRevertApp(server);
+    const [bad] = await app.pushCommits([{ files: { VERSION: 'bad-2' }, message: 'broken' }], false);
+    // main is protected from here on: the repository refuses every push
+    const hook = join(app.bare.dir, 'hooks', 'pre-receive');
+    await writeFile(hook, '#!/bin/sh\necho "main is protected: open a pull request" >&2\nexit 1\n');
+    await chmod(hook, 0o755);
+    await server.api('POST', '/api/apps/shop/sync');
+    const r = await revertDone(server);
+    expect(r).toMatchObject({ status: 'failed', blamedSha: bad });
+    expect(r.why).toContain('the push of the revert to main was refused');
+    expect(r.why).toContain('main is protected: open a pull request');
+    expect((await git(['rev-parse', 'main'], app.bare.dir)).stdout.trim()).toBe(bad);
+    const skipped = (await server.api<GantryEvent[]>('GET', '/api/events?type=revert.skipped')).body;
+    expect(skipped.at(-1)?.data).toMatchObject({ status: 'failed', blamed: bad });
   });
 });

@@ -4,6 +4,7 @@ import { SqlAppStore } from '../../src/features/apps/sql-app-store.js';
 import { SqlArtifactStore } from '../../src/features/artifacts/sql-artifact-store.js';
 import { SqlBuildStore } from '../../src/features/builds/sql-build-store.js';
 import { SqlCommitStore } from '../../src/features/commits/sql-commit-store.js';
+import { SqlDeploymentStore } from '../../src/features/deployments/sql-deployment-store.js';
 import { engines } from '../support/engines.js';
 import { cleanupAll } from '../support/git-fixtures.js';
 import { openTestDatabase } from '../support/test-database.js';
@@ -31,6 +32,32 @@ describe.each(engines)('stores on $name', (engine) => {
     const again = await database.reopen();
     expect((await new SqlAppStore(again.db).list()).map((a) => a.name)).toEqual(['shop']);
     await again.close();
+  });
+
+  it('finishes a deployment as succeeded and verifying in one write, once', async () => {
+    const deployments = new SqlDeploymentStore(database.db);
+    const dep = await deployments.insert({
+      appId,
+      env: 'qa',
+      sha: 'a'.repeat(40),
+      previousSha: null,
+      artifactId: null,
+      digest: null,
+      trigger: 'auto',
+      actor: 't',
+      reason: null,
+      tag: null,
+      forced: false,
+      status: 'queued',
+    });
+    expect(await deployments.start(dep.id, 'runner')).toBe(true);
+    expect((await deployments.find(dep.id))?.verification).toBeNull();
+    expect(await deployments.finish(dep.id, { status: 'succeeded', verification: 'verifying' })).toBe(true);
+    expect(await deployments.find(dep.id)).toMatchObject({ status: 'succeeded', verification: 'verifying' });
+    expect((await deployments.verifying()).map((d) => d.id)).toEqual([dep.id]);
+    expect(await deployments.finish(dep.id, { status: 'failed' })).toBe(false);
+    // the verifier's guarded update from null does not start the checks a second time
+    expect(await deployments.setVerification(dep.id, 'verifying', null)).toBe(false);
   });
 
   it('moves the app head only from the expected value', async () => {

@@ -34,6 +34,12 @@ export interface DeployYamlOptions {
   /** Extra settings for QA, e.g. `queue: fifo`. */
   qa?: string;
   extra?: string;
+  /**
+   * How long a release may take to answer its health check (default 20s: a first start on a loaded
+   * CI machine, proxy and all, can take more than 5 s). Tests of a release that never gets healthy
+   * set a short one.
+   */
+  healthTimeout?: string;
 }
 
 export function deployYaml(ports: DeployEnvPorts, opts: DeployYamlOptions = {}): string {
@@ -47,7 +53,7 @@ export function deployYaml(ports: DeployEnvPorts, opts: DeployYamlOptions = {}):
 run:
   command: node server.js
   port_env: PORT
-  health: { path: /healthz, timeout: 5s }
+  health: { path: /healthz, timeout: ${opts.healthTimeout ?? '20s'} }
 environments:
   qa: { auto_deploy: true, port: ${ports.qa}, config: { ${qaConfig} }${opts.qa ? `, ${opts.qa}` : ''} }
   staging: { promote_from: qa, port: ${ports.staging}, config: { GREETING: hello-staging } }

@@ -32,7 +32,14 @@ export async function spawnServer(
   env: NodeJS.ProcessEnv = {},
 ): Promise<ServerProcess> {
   const child = spawn(process.execPath, [BIN, 'server', '--data-dir', dataDir, '--port', String(port)], {
-    env: { ...process.env, GANTRY_POLL_INTERVAL_MS: '0', GANTRY_LOG_LEVEL: 'warn', ...env },
+    env: {
+      ...process.env,
+      GANTRY_POLL_INTERVAL_MS: '0',
+      GANTRY_LOG_LEVEL: 'warn',
+      // `gantry server` points the user's CLI config at its data dir: here a folder inside it, not the home.
+      XDG_CONFIG_HOME: join(dataDir, 'test-xdg-config'),
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -37,18 +37,8 @@ export async function startTestServer(
     ...server,
     token,
     dataDir,
-    async api<T>(method: string, path: string, body?: unknown) {
-      const res = await fetch(`${server.url}${path}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${token}`,
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const text = await res.text();
-      return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
-    },
+    api: <T>(method: string, path: string, body?: unknown) =>
+      apiCall<T>(server.url, token, method, path, body),
     async close() {
       // Nothing may start a deployment, a check or a build while the environments are being stopped.
       await server.gantry.verifier.stop();
@@ -59,6 +49,26 @@ export async function startTestServer(
       if (schema && engine.url) await releaseSchema(engine.url, schema);
     },
   };
+}
+
+/** One API call with `token`; the answer's status and parsed JSON body (any status). */
+export async function apiCall<T = unknown>(
+  url: string,
+  token: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: T }> {
+  const res = await fetch(`${url}${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
 }
 
 /** Polls `check` until it returns a value (not undefined) or the time is up. */

@@ -33,7 +33,10 @@ const TOUCHES: Record<string, string[][]> = {
     ['commits'],
     ['metrics'],
     ['reverts'],
+    ['approvals'],
   ],
+  // approval.requested, .approved, .rejected: the Approvals page, the board and the deployment page.
+  approval: [['approvals'], ['deployment'], ['deployments'], ['status']],
   // check.finished (subject: the deployment): its checks on the deployment page.
   check: [['deployment']],
   // revert.step, .pushed, .proposed, .skipped: the Reverts page and the deployment page's link to it.
@@ -44,6 +47,9 @@ const TOUCHES: Record<string, string[][]> = {
   release: [['releases'], ['release'], ['toggles'], ['toggle'], ['metrics']],
   incident: [['incidents'], ['status'], ['metrics']],
   token: [['tokens']],
+  // user.added/.changed/.removed, role.granted/.revoked: the People page.
+  user: [['users']],
+  role: [['users']],
 };
 
 export function invalidateFor(qc: QueryClient, types: Iterable<string>): void {

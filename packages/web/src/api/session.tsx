@@ -6,13 +6,18 @@ import type { ResponseOf } from './types';
 type SessionInfo = ResponseOf<'/api/session'>;
 export type Permission = SessionInfo['permissions'][number];
 
+/** What signs a person in: an API token, or a login and password. */
+export type Credentials = { token: string } | { login: string; password: string };
+
 export interface Session {
   info: SessionInfo | null;
   loading: boolean;
   /** Whether the signed-in principal may do this; the console hides or disables what it may not. */
   can(p: Permission): boolean;
-  signIn(token: string): Promise<void>;
-  signOut(): Promise<void>;
+  /** A token (a string, or `{ token }`) or a login and password. */
+  signIn(credentials: string | Credentials): Promise<void>;
+  /** Ends this session, or with `everywhere` every session of the person. */
+  signOut(opts?: { everywhere?: boolean }): Promise<void>;
 }
 
 const SessionContext = createContext<Session | null>(null);
@@ -35,8 +40,8 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   const qc = useQueryClient();
   const query = useQuery({ queryKey: ['session'], queryFn: readSession, staleTime: 60_000, retry: false });
   const signIn = useMutation({
-    mutationFn: async (token: string) => {
-      const info = await ok(api.POST('/api/session', { body: { token } }));
+    mutationFn: async (credentials: Credentials) => {
+      const info = await ok(api.POST('/api/session', { body: credentials }));
       setCsrfToken(info.csrfToken);
       return info;
     },
@@ -46,8 +51,8 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     },
   });
   const signOut = useMutation({
-    mutationFn: async () => {
-      await ok(api.DELETE('/api/session'));
+    mutationFn: async (everywhere: boolean) => {
+      await ok(api.DELETE('/api/session', everywhere ? { params: { query: { everywhere: 'true' } } } : {}));
       setCsrfToken(undefined);
     },
     onSuccess: () => {
@@ -61,11 +66,11 @@ export function SessionProvider({ children }: { children: ReactNode }) {
       info,
       loading: query.isPending,
       can: (p) => info?.permissions.includes(p) ?? false,
-      signIn: async (token) => {
-        await signIn.mutateAsync(token);
+      signIn: async (credentials) => {
+        await signIn.mutateAsync(typeof credentials === 'string' ? { token: credentials } : credentials);
       },
-      signOut: async () => {
-        await signOut.mutateAsync();
+      signOut: async (opts) => {
+        await signOut.mutateAsync(opts?.everywhere === true);
       },
     };
   }, [query.data, query.isPending, signIn, signOut]);

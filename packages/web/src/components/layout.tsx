@@ -2,6 +2,7 @@ import type { ReactNode } from 'react';
 import { Link, useLocation } from 'wouter';
 import { useLive } from '../api/live';
 import { type Permission, useSession } from '../api/session';
+import { AccountMenu } from './account-menu';
 
 const NAV: { href: string; label: string; match: RegExp; needs: Permission }[] = [
   { href: '/', label: 'Board', match: /^\/$|^\/apps\/[^/]+\/(environments|deployments)/, needs: 'apps:read' },
@@ -16,6 +17,8 @@ const NAV: { href: string; label: string; match: RegExp; needs: Permission }[] =
   { href: '/metrics', label: 'Metrics', match: /^\/metrics/, needs: 'metrics:read' },
   { href: '/incidents', label: 'Incidents', match: /^\/incidents/, needs: 'apps:read' },
   { href: '/reverts', label: 'Reverts', match: /^\/reverts/, needs: 'apps:read' },
+  { href: '/approvals', label: 'Approvals', match: /^\/approvals/, needs: 'apps:read' },
+  { href: '/people', label: 'People', match: /^\/people/, needs: 'users:write' },
 ];
 
 function LiveIndicator() {
@@ -57,9 +60,7 @@ export function Layout({ children }: { children: ReactNode }) {
         </nav>
         <div className="who">
           {session.can('apps:read') ? <LiveIndicator /> : null}
-          <span className="small">
-            {session.info?.principal.name} ({session.info?.principal.role})
-          </span>
+          <AccountMenu />
           <button type="button" onClick={() => void session.signOut()}>
             Sign out
           </button>

@@ -14,6 +14,7 @@ const STATUS_TONE: Record<string, 'ok' | 'warn' | 'bad' | 'info' | 'neutral'> = 
   superseded: 'neutral',
   cancelled: 'neutral',
   reverted: 'warn',
+  awaiting_approval: 'warn',
   interrupted: 'warn',
   unknown: 'warn',
   open: 'bad',
@@ -24,7 +25,8 @@ const STATUS_TONE: Record<string, 'ok' | 'warn' | 'bad' | 'info' | 'neutral'> = 
 
 /** A status word with a colour; the word is always written, colour is never the only signal. */
 export function StatusBadge({ status, label }: { status: string; label?: string }) {
-  return <span className={`badge ${STATUS_TONE[status] ?? 'neutral'}`}>{label ?? status}</span>;
+  const words = label ?? (status === 'awaiting_approval' ? 'awaiting approval' : status);
+  return <span className={`badge ${STATUS_TONE[status] ?? 'neutral'}`}>{words}</span>;
 }
 
 export function Badge({

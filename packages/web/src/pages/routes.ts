@@ -1,9 +1,11 @@
+import { routes as approvals } from './approvals/routes';
 import { routes as board } from './board/routes';
 import { routes as builds } from './builds/routes';
 import { routes as deployments } from './deployments/routes';
 import { routes as incidents } from './incidents/routes';
 import { routes as metrics } from './metrics/routes';
 import type { PageRoute } from './page-route';
+import { routes as people } from './people/routes';
 import { routes as releases } from './releases/routes';
 import { routes as reverts } from './reverts/routes';
 import { routes as toggles } from './toggles/routes';
@@ -18,4 +20,6 @@ export const routes: PageRoute[] = [
   ...metrics,
   ...incidents,
   ...reverts,
+  ...approvals,
+  ...people,
 ];

@@ -56,7 +56,7 @@ describe.runIf(CHROMIUM)('the console shell in Chromium', () => {
     const { page } = c;
     await expectAccessible(page, 'the sign-in page');
     await page.getByLabel('API token').fill('gnt_not-a-token');
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in with token' }).click();
     await expect(page.getByRole('alert').textContent()).resolves.toContain('unknown token');
     await signIn(page, server.token);
     const cookies = await c.context.cookies();
@@ -67,7 +67,7 @@ describe.runIf(CHROMIUM)('the console shell in Chromium', () => {
     expect(await page.evaluate<string>('document.cookie')).not.toContain('gantry_session');
     await page.getByRole('status').filter({ hasText: 'Live' }).waitFor();
 
-    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('button', { name: 'Sign out', exact: true }).click();
     await page.getByLabel('API token').waitFor();
     // The old cookie is dead on the server, not only forgotten by the browser.
     const replay = await fetch(`${server.url}/api/status`, {

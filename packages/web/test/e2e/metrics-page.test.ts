@@ -231,8 +231,8 @@ describe.runIf(CHROMIUM)('the metrics page in Chromium', () => {
     const { page } = c;
     // Signed in as a person would; this token has no board to land on, only metrics.
     await page.getByLabel('API token').fill(metricsToken);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('button', { name: 'Sign out' }).waitFor();
+    await page.getByRole('button', { name: 'Sign in with token' }).click();
+    await page.getByRole('button', { name: 'Sign out', exact: true }).waitFor();
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Metrics' }).click();
     await page.getByRole('heading', { name: 'The four keys' }).waitFor();
     await expectKeysOf(page, await apiReport(30));

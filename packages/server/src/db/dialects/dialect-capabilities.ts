@@ -9,6 +9,8 @@ export interface DialectCapabilities {
   readonly supportsSkipLocked: boolean;
   /** Column type for raw bytes. */
   readonly blobType: 'blob' | 'bytea';
+  /** LISTEN/NOTIFY: servers sharing the database hear of each other's commits at once (src/cluster). */
+  readonly notifies: boolean;
   /** Human label for logs and benchmarks. */
   readonly label: string;
 }

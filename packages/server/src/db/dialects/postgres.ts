@@ -11,6 +11,7 @@ export const postgresCapabilities: DialectCapabilities = {
   serialColumn: (col) => col.primaryKey(),
   blobType: 'bytea',
   supportsSkipLocked: true,
+  notifies: true,
   label: 'postgres',
 };
 
@@ -18,6 +19,8 @@ export interface PostgresOptions {
   searchPath?: string;
   /** Shown in `pg_stat_activity.application_name`, so an operator (or a test) can find our backends. */
   applicationName?: string;
+  /** This server's id, as `gantry.origin` on every connection: the events it appends carry it (src/cluster). */
+  origin?: string;
   /** A connection of the pool failed (restart, failover, `pg_terminate_backend`); the pool replaces it. */
   onConnectionError?(err: Error): void;
 }
@@ -32,7 +35,7 @@ export function createPostgresDialect(url: string, opts: PostgresOptions = {}): 
     connectionString: url,
     max: 10,
     application_name: opts.applicationName ?? postgresApplicationName(opts.searchPath),
-    ...(opts.searchPath ? { options: `-c search_path=${opts.searchPath}` } : {}),
+    ...(opts.searchPath || opts.origin ? { options: connectionOptions(opts) } : {}),
   });
   const onError = (err: Error) =>
     opts.onConnectionError
@@ -44,6 +47,15 @@ export function createPostgresDialect(url: string, opts: PostgresOptions = {}): 
   pool.on('error', onError);
   pool.on('connect', (client) => client.on('error', onError));
   return new PostgresDialect({ pool: retryingPool(pool) });
+}
+
+/** Session settings for every connection (the startup packet's `options`). */
+function connectionOptions(opts: PostgresOptions): string {
+  const settings = [
+    ...(opts.searchPath ? [`-c search_path=${opts.searchPath}`] : []),
+    ...(opts.origin ? [`-c gantry.origin=${opts.origin}`] : []),
+  ];
+  return settings.join(' ');
 }
 
 const READ_RETRIES = 3;

@@ -9,6 +9,7 @@ export const sqliteCapabilities: DialectCapabilities = {
   serialColumn: (col) => col.primaryKey().autoIncrement(),
   blobType: 'blob',
   supportsSkipLocked: false,
+  notifies: false,
   label: 'sqlite',
 };
 

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import type { DriverContext, EnvironmentSpec } from '@gantry/driver-api';
 import { GantryError } from '../../errors.js';
 import { runStep, type StepOutcome } from '../../features/builds/run-step.js';
+import { SecretMasker } from '../../features/secrets/secret-masker.js';
 import type { Sandbox } from '../../sandbox/host-sandbox.js';
 import { allowlistedEnv } from '../../sandbox/sandbox.js';
 import { ownFile } from './command-state.js';
@@ -62,13 +63,14 @@ export async function runScript(run: ScriptRun): Promise<StepOutcome> {
   await ownFile(logFile); // a script may have swapped the log for a link to a file of the host
   const about = run.release ? ` ${run.release.sha}` : '';
   await appendFile(logFile, `--- ${new Date().toISOString()} ${run.name}${about}\n`);
-  const env = scriptEnv(run.env, run.release, workdir);
+  const env = scriptEnv(run.env, run.release, workdir, run.ctx.fence);
   await mkdir(env.HOME!, { recursive: true });
   const wrapper = run.sandbox?.wrap({
     readWrite: [workdir],
     readOnly: run.release && run.release.kind !== 'image' ? [resolve(run.release.artifact)] : [],
     cwd: workdir,
     env,
+    secretEnv: Object.keys(run.env.secrets ?? {}),
     network: true,
   });
   return runStep({
@@ -79,6 +81,7 @@ export async function runScript(run: ScriptRun): Promise<StepOutcome> {
     logFile,
     timeoutMs: run.timeoutMs,
     signal: run.ctx.signal,
+    mask: new SecretMasker(Object.values(run.env.secrets ?? {})),
   });
 }
 
@@ -86,13 +89,16 @@ export function scriptEnv(
   env: EnvironmentSpec,
   release: ScriptRelease | null,
   workdir: string,
+  /** The environment's fencing token (DriverContext.fence): a script that switches passes it on. */
+  fence?: number,
 ): Record<string, string> {
-  return allowlistedEnv(process.env, env.config, {
+  return allowlistedEnv(process.env, env.config, env.secrets ?? {}, {
     HOME: join(workdir, SCRIPT_HOME),
     GANTRY_APP: env.app,
     GANTRY_ENV: env.name,
     GANTRY_PORT: String(env.port),
     GANTRY_WORKDIR: workdir,
+    ...(fence !== undefined && { GANTRY_FENCE: String(fence) }),
     ...(release && {
       GANTRY_SHA: release.sha,
       GANTRY_ARTIFACT: release.artifact,

@@ -62,7 +62,7 @@ export async function deployContainer(
       const current = await proxy.ready;
       if (plan.kind === 'switch' || current.upstream?.port !== rec.port || current.upstream.sha !== sha) {
         ctx.phase('switch');
-        await setProxyUpstream(workdir, { port: rec.port, sha });
+        await setProxyUpstream(workdir, { port: rec.port, sha }, ctx.fence);
       }
       if (!kit.supervisor.watching(workdir).includes(rec.name)) {
         kit.supervisor.watch({ workdir, name: rec.name, sha });
@@ -84,7 +84,7 @@ export async function deployContainer(
     try {
       await proxy.ready;
       throwIfCancelled(ctx, sha);
-      await setProxyUpstream(workdir, { port: started.record.port, sha });
+      await setProxyUpstream(workdir, { port: started.record.port, sha }, ctx.fence);
     } catch (err) {
       await forget(kit, docker, workdir, started.record);
       throw err;

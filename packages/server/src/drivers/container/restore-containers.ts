@@ -82,7 +82,7 @@ export async function restoreContainers(
   ctx.phase('switch');
   // Always, even when it looked right: a switch a killed Gantry sent just before it died may still
   // land in the proxy after we read its state; this one arrives after it.
-  await setProxyUpstream(workdir, { port: chosen.port, sha });
+  await setProxyUpstream(workdir, { port: chosen.port, sha }, ctx.fence);
   kit.supervisor.watch({ workdir, name: chosen.name, sha });
   // As after a switch: what served before (a deployment Gantry did not see finish) stays warm.
   const servingName = chosen.name;
@@ -108,7 +108,7 @@ export async function restoreContainers(
   ctx.phase('cleanup');
   const final = await readProxyState(workdir);
   if (final?.upstream?.port !== chosen.port || final.upstream.sha !== sha) {
-    await setProxyUpstream(workdir, { port: chosen.port, sha });
+    await setProxyUpstream(workdir, { port: chosen.port, sha }, ctx.fence);
   }
   ctx.logger.info(
     `${adopted ? 'adopted' : 'started'} container ${servingName} of ${shortSha(sha)}; warm standby: ${standby.join(', ') || 'none'}`,

@@ -41,6 +41,7 @@ export async function startContainer(
     const name = containerName(env, sha, seq);
     const vars = {
       ...env.config,
+      ...env.secrets,
       [run.portEnv]: String(inside),
       GANTRY_SHA: sha,
       GANTRY_ENV: env.name,

@@ -45,7 +45,7 @@ export async function deployRelease(
       const current = await proxy.ready;
       if (plan.kind === 'switch' || current.upstream?.port !== proc.port || current.upstream.sha !== sha) {
         ctx.phase('switch');
-        await setProxyUpstream(workdir, { port: proc.port, sha });
+        await setProxyUpstream(workdir, { port: proc.port, sha }, ctx.fence);
       }
       if (!kit.supervisor.watching(workdir).includes(sha))
         kit.supervisor.watch({ workdir, sha, pid: proc.pid });
@@ -79,7 +79,7 @@ export async function deployRelease(
   try {
     await proxy.ready;
     throwIfCancelled(ctx, sha);
-    await setProxyUpstream(workdir, { port: launched.port, sha });
+    await setProxyUpstream(workdir, { port: launched.port, sha }, ctx.fence);
   } catch (err) {
     await forgetProcess(workdir, sha, launched.pid);
     throw err;

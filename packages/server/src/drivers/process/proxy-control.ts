@@ -44,8 +44,25 @@ export async function readProxyState(workdir: string): Promise<ProxyState | null
   return (await control<ProxyState>(workdir, 'GET', '/state').catch(() => null)) ?? null;
 }
 
-export async function setProxyUpstream(workdir: string, upstream: Upstream): Promise<ProxyState> {
-  const state = await control<ProxyState>(workdir, 'PUT', '/upstream', upstream);
+/**
+ * Switches the proxy to `upstream`. With a fencing token (DriverContext.fence) the proxy refuses the
+ * switch when it has seen a higher one: another server took the environment over meanwhile.
+ */
+export async function setProxyUpstream(
+  workdir: string,
+  upstream: Upstream,
+  fence?: number,
+): Promise<ProxyState> {
+  const state = await control<ProxyState>(workdir, 'PUT', '/upstream', {
+    ...upstream,
+    ...(fence === undefined ? {} : { fence }),
+  }).catch((e: unknown) => {
+    if (e instanceof ProxyAnswer && e.status === 409)
+      throw new Error(
+        `another server took the environment over: its proxy refused the switch to ${upstream.sha.slice(0, 12)} (${e.detail})`,
+      );
+    throw e;
+  });
   if (!state) throw new Error(`the proxy in ${workdir} refused the switch to ${upstream.sha}`);
   return state;
 }
@@ -183,7 +200,9 @@ class ProxyAnswer extends Error {
     text: string,
   ) {
     super(`proxy ${method} ${path}: ${status} ${text}`);
+    this.detail = text.startsWith('{') ? ((JSON.parse(text) as { error?: string }).error ?? text) : text;
   }
+  readonly detail: string;
 }
 
 function control<T>(workdir: string, method: string, path: string, body?: unknown): Promise<T | null> {

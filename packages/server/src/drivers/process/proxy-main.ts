@@ -4,7 +4,7 @@
 import { readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { PORT_IN_USE_EXIT, proxyFiles } from './proxy-files.js';
-import { createProxyServer, listen, ReverseProxy, type Upstream } from './reverse-proxy.js';
+import { createProxyServer, listen, ReverseProxy, StaleFence, type Upstream } from './reverse-proxy.js';
 
 const [portArg, workdir, socketPath] = process.argv.slice(2);
 if (!portArg || !workdir || !socketPath) {
@@ -43,11 +43,20 @@ async function handleControl(req: IncomingMessage, res: ServerResponse): Promise
   }
   if (req.method === 'PUT' && req.url === '/upstream') {
     const body = await readBody(req);
-    const upstream = JSON.parse(body) as Upstream;
-    if (!Number.isInteger(upstream.port) || typeof upstream.sha !== 'string') {
-      return reply(res, 400, { error: 'expected {"port": <int>, "sha": <string>}' });
+    const upstream = JSON.parse(body) as Upstream & { fence?: number };
+    if (
+      !Number.isInteger(upstream.port) ||
+      typeof upstream.sha !== 'string' ||
+      (upstream.fence !== undefined && !Number.isInteger(upstream.fence))
+    ) {
+      return reply(res, 400, { error: 'expected {"port": <int>, "sha": <string>, "fence"?: <int>}' });
     }
-    await proxy.switchTo({ port: upstream.port, sha: upstream.sha });
+    try {
+      await proxy.switchTo({ port: upstream.port, sha: upstream.sha }, upstream.fence);
+    } catch (e) {
+      if (e instanceof StaleFence) return reply(res, 409, { error: e.message });
+      throw e;
+    }
     process.stdout.write(`proxy ${process.pid}: → ${upstream.sha} on ${upstream.port}\n`);
     return reply(res, 200, proxy.state(port));
   }

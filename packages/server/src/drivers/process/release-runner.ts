@@ -45,6 +45,7 @@ export async function launchRelease(opts: LaunchOptions): Promise<LaunchedReleas
     const vars = {
       ...opts.baseEnv,
       ...env.config,
+      ...env.secrets,
       [run.portEnv]: String(port),
       GANTRY_SHA: sha,
       GANTRY_ENV: env.name,

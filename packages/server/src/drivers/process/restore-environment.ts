@@ -40,7 +40,7 @@ export async function restoreEnvironment(
   ctx.phase('switch');
   const current = await proxy.ready;
   if (current.upstream?.port !== port || current.upstream.sha !== sha) {
-    await setProxyUpstream(workdir, { port, sha });
+    await setProxyUpstream(workdir, { port, sha }, ctx.fence);
   }
   await updateEnvState(workdir, (s) => {
     s.serving = sha;

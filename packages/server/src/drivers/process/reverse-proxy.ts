@@ -63,13 +63,16 @@ const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS']);
 export class ReverseProxy {
   private current: Route | null = null;
   private readonly routes = new Map<string, Route>();
+  /** The highest fencing token a switch carried (see DriverContext.fence); 0 before any. */
+  private fence = 0;
 
   constructor(
     private readonly stateFile: string,
     private readonly recorder = new TrafficRecorder(),
   ) {
     const saved = readSaved(stateFile);
-    if (saved) this.current = this.route(saved);
+    if (saved.upstream) this.current = this.route(saved.upstream);
+    this.fence = saved.fence;
   }
 
   state(port: number): ProxyState {
@@ -83,8 +86,10 @@ export class ReverseProxy {
   }
 
   /** Persisted before it takes effect, so a restarted proxy resumes the newest upstream. */
-  async switchTo(upstream: Upstream): Promise<void> {
-    await writeJsonAtomic(this.stateFile, { upstream });
+  async switchTo(upstream: Upstream, fence?: number): Promise<void> {
+    if (fence !== undefined && fence < this.fence) throw new StaleFence(fence, this.fence);
+    if (fence !== undefined) this.fence = fence;
+    await writeJsonAtomic(this.stateFile, { upstream, fence: this.fence });
     const previous = this.current;
     this.current = this.route(upstream);
     if (previous && previous !== this.current) this.release(previous);
@@ -206,11 +211,22 @@ export function createProxyServer(proxy: ReverseProxy): Server {
   return server;
 }
 
-function readSaved(file: string): Upstream | null {
+function readSaved(file: string): { upstream: Upstream | null; fence: number } {
   try {
-    return (JSON.parse(readFileSync(file, 'utf8')) as { upstream: Upstream | null }).upstream;
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as { upstream?: Upstream | null; fence?: number };
+    return { upstream: saved.upstream ?? null, fence: Number.isInteger(saved.fence) ? saved.fence! : 0 };
   } catch {
-    return null;
+    return { upstream: null, fence: 0 };
+  }
+}
+
+/** A switch whose fencing token is lower than one the proxy has seen: a newer deployment holds the environment. */
+export class StaleFence extends Error {
+  constructor(
+    readonly fence: number,
+    readonly current: number,
+  ) {
+    super(`a newer deployment holds the environment (fence ${fence} < ${current})`);
   }
 }
 

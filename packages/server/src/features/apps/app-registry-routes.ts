@@ -16,6 +16,7 @@ export function appRegistryRoutes(r: TypedApp, g: { apps: Pick<AppService, 'get'
   r.get(
     '/api/apps/:app/registry',
     {
+      config: { access: 'apps:read' },
       schema: {
         tags: ['apps'],
         summary: "The app's own registry for its images; null when it uses the server's (GANTRY_REGISTRY)",
@@ -29,6 +30,7 @@ export function appRegistryRoutes(r: TypedApp, g: { apps: Pick<AppService, 'get'
   r.put(
     '/api/apps/:app/registry',
     {
+      config: { access: 'apps:write' },
       schema: {
         tags: ['apps'],
         summary: "Set where the app's images go instead of the server's registry",
@@ -55,6 +57,7 @@ export function appRegistryRoutes(r: TypedApp, g: { apps: Pick<AppService, 'get'
   r.delete(
     '/api/apps/:app/registry',
     {
+      config: { access: 'apps:write' },
       schema: {
         tags: ['apps'],
         summary: "Forget the app's own registry: its images go to the server's registry again",

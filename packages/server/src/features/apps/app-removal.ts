@@ -49,6 +49,7 @@ export interface RemovedApp {
  * checks this list against the schema, so a new table cannot be forgotten by `--purge`.
  */
 export const APP_TABLES = [
+  'secrets',
   'forge_deployments',
   'forge_settings',
   'notification_attempts',
@@ -66,6 +67,8 @@ export const APP_TABLES = [
   'segments',
   'toggles',
   'seen_tags',
+  'approvals',
+  'approval_requests',
   'deployments',
   'environments',
   'artifacts',
@@ -171,6 +174,8 @@ export async function removeApp(
   const db = g.database.db;
   // The environments are gone with the app: their locks, holds and ports are state, not history.
   await db.deleteFrom('environments').where('app_id', '=', app.id).execute();
+  // Its secrets too: a removed app deploys nothing, and its name may be added again for another repository.
+  await db.deleteFrom('secrets').where('app_id', '=', app.id).execute();
   if (opts.purge) {
     const buildIds = (await db.selectFrom('builds').select('id').where('app_id', '=', app.id).execute()).map(
       (r) => r.id,

@@ -41,7 +41,11 @@ const removedAppSchema = z.object({
 });
 
 /** A new API token: shown once, stored hashed. */
-export const createdTokenSchema = z.object({ token: z.string(), id: z.string() });
+export const createdTokenSchema = z.object({
+  token: z.string(),
+  id: z.string(),
+  expiresAt: z.string().nullable().describe('null: never'),
+});
 
 /** The app as the API shows it: the webhook secret only on creation and to admins who ask. */
 export function publicApp({
@@ -65,13 +69,17 @@ export function appsRoutes(r: TypedApp, g: AppsRoutesDeps): void {
   appRegistryRoutes(r, g);
   r.get(
     '/api/apps',
-    { schema: { tags: ['apps'], summary: 'List apps', response: { 200: z.array(appSchema) } } },
+    {
+      config: { access: 'apps:read' },
+      schema: { tags: ['apps'], summary: 'List apps', response: { 200: z.array(appSchema) } },
+    },
     async () => (await g.apps.list()).map(publicApp),
   );
 
   r.post(
     '/api/apps',
     {
+      config: { access: 'apps:write', everyApp: true },
       schema: {
         tags: ['apps'],
         summary: 'Register a repository as an app; mirrors it and records its current head',
@@ -109,7 +117,10 @@ export function appsRoutes(r: TypedApp, g: AppsRoutesDeps): void {
 
   r.get(
     '/api/apps/:app',
-    { schema: { tags: ['apps'], params: appParam, response: { 200: appSchema } } },
+    {
+      config: { access: 'apps:read' },
+      schema: { tags: ['apps'], params: appParam, response: { 200: appSchema } },
+    },
     async (req) => publicApp(await g.apps.get(req.params.app)),
   );
 
@@ -117,6 +128,7 @@ export function appsRoutes(r: TypedApp, g: AppsRoutesDeps): void {
   r.delete(
     '/api/apps/:app',
     {
+      config: { access: 'apps:write' },
       schema: {
         tags: ['apps'],
         summary:
@@ -143,6 +155,7 @@ export function appsRoutes(r: TypedApp, g: AppsRoutesDeps): void {
   r.get(
     '/api/apps/:app/webhook-secret',
     {
+      config: { access: 'apps:write' },
       schema: {
         tags: ['apps'],
         summary: 'The secret webhooks of this app are signed with',
@@ -156,6 +169,7 @@ export function appsRoutes(r: TypedApp, g: AppsRoutesDeps): void {
   r.get(
     '/api/apps/:app/commits',
     {
+      config: { access: 'apps:read' },
       schema: {
         tags: ['commits'],
         params: appParam,
@@ -169,6 +183,7 @@ export function appsRoutes(r: TypedApp, g: AppsRoutesDeps): void {
   r.get(
     '/api/apps/:app/pushes',
     {
+      config: { access: 'apps:read' },
       schema: {
         tags: ['commits'],
         params: appParam,
@@ -182,6 +197,7 @@ export function appsRoutes(r: TypedApp, g: AppsRoutesDeps): void {
   r.post(
     '/api/apps/:app/sync',
     {
+      config: { access: 'builds:write' },
       schema: {
         tags: ['commits'],
         summary: 'Fetch the repository now and record new commits',
@@ -195,6 +211,7 @@ export function appsRoutes(r: TypedApp, g: AppsRoutesDeps): void {
   r.post(
     '/api/apps/:app/hook-token',
     {
+      config: { access: 'apps:write' },
       schema: {
         tags: ['apps'],
         summary: "Create a token that may only notify this app's pushes, for a post-receive hook",

@@ -16,6 +16,7 @@ export function artifactsRoutes(r: TypedApp, g: ArtifactsRoutesDeps): void {
   r.get(
     '/api/artifacts',
     {
+      config: { access: 'apps:read' },
       schema: {
         tags: ['artifacts'],
         querystring: z.object({
@@ -39,13 +40,17 @@ export function artifactsRoutes(r: TypedApp, g: ArtifactsRoutesDeps): void {
 
   r.get(
     '/api/artifacts/:id',
-    { schema: { tags: ['artifacts'], params: idParam, response: { 200: artifactSchema } } },
+    {
+      config: { access: 'apps:read' },
+      schema: { tags: ['artifacts'], params: idParam, response: { 200: artifactSchema } },
+    },
     async (req) => g.artifacts.get(req.params.id),
   );
 
   r.get(
     '/api/artifacts/:id/download',
     {
+      config: { access: 'apps:read' },
       schema: {
         tags: ['artifacts'],
         summary: 'The artifact as tar.gz; its sha256 is the digest',
@@ -72,6 +77,7 @@ export function artifactsRoutes(r: TypedApp, g: ArtifactsRoutesDeps): void {
   r.post(
     '/api/artifacts/prune',
     {
+      config: { access: 'apps:write', everyApp: true },
       schema: {
         tags: ['artifacts'],
         body: z.object({ keepPerApp: z.number().int().min(1).optional(), dryRun: z.boolean().optional() }),

@@ -96,7 +96,7 @@ export class SqlArtifactStore implements ArtifactStore {
   }
 }
 
-function toArtifact(r: ArtifactRow): Artifact {
+export function toArtifact(r: ArtifactRow): Artifact {
   return {
     id: r.id,
     appId: r.app_id,

@@ -12,6 +12,7 @@ import type { AppRecord } from '../apps/app-store.js';
 import { packDirectory } from '../artifacts/artifact-pack.js';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import type { BlobStore } from '../artifacts/blob-store.js';
+import { SecretMasker } from '../secrets/secret-masker.js';
 import type { BuildCache } from './build-cache.js';
 import { BuildFailure } from './build-failure.js';
 import { insideWorktree, OutsideWorktree, readRootFile, STEP_HOME, stepSandbox } from './build-sandbox.js';
@@ -39,6 +40,17 @@ export interface BuildRunnerDeps {
   heartbeatMs?: number;
   /** Builds `build.image` artifacts; without it such a build fails saying images are not set up. */
   images?: ImageBuilder;
+  /** The app-wide values of `build.secrets` (features/secrets). */
+  secrets: BuildSecrets;
+}
+
+/** Where a build reads the values of its `build.secrets` (features/secrets), on a server or for an agent. */
+export interface BuildSecrets {
+  secretsFor(
+    app: { id: string; name: string },
+    env: null,
+    names: readonly string[],
+  ): Promise<Record<string, string>>;
 }
 
 /** Claims queued builds and runs them; survives restarts through heartbeats and the sweeper. */
@@ -197,7 +209,11 @@ export class BuildRunner {
         ? await mirror.lockFileHash(build.sha, config.build.cache_key)
         : null;
       if (cacheKey) await this.d.cache.restore(app.id, cacheKey, config.build.cache ?? [], workdir);
-      await this.runSteps(build, config, workdir, ac.signal, { name: app.name, mirror: mirror.path });
+      await this.runSteps(build, config, workdir, ac.signal, {
+        id: app.id,
+        name: app.name,
+        mirror: mirror.path,
+      });
       const made = config.build.image
         ? await this.image(build, app, config, workdir, ac.signal)
         : await this.tarball(workdir, config.build.artifact?.path ?? '.');
@@ -292,13 +308,20 @@ export class BuildRunner {
     config: GantryYaml,
     cwd: string,
     signal: AbortSignal,
-    app: { name: string; mirror: string },
+    app: { id: string; name: string; mirror: string },
   ) {
     const steps = config.build.steps;
     const all = config.build.image ? [...steps, imageStep(config.build.image)] : steps;
+    // Declared secrets only, masked in the log; one that is not set fails the build before any step.
+    const secrets = config.build.secrets?.length
+      ? await this.d.secrets.secretsFor(app, null, config.build.secrets).catch((e: Error) => {
+          throw new BuildFailure(e.message);
+        })
+      : {};
+    const mask = new SecretMasker(Object.values(secrets));
     await this.d.builds.insertSteps(b.id, all);
     const deadline = Date.parse(b.startedAt ?? new Date().toISOString()) + b.sloMs * 2;
-    const { env, wrapper, logLine } = await stepSandbox(this.d.sandbox, b, config, app, cwd);
+    const { env, wrapper, logLine } = await stepSandbox(this.d.sandbox, b, config, app, cwd, secrets);
     const firstLog = this.d.service.logPath(b.id, 0);
     await mkdir(dirname(firstLog), { recursive: true, mode: 0o700 });
     await appendFile(firstLog, logLine, { mode: 0o600 });
@@ -317,6 +340,7 @@ export class BuildRunner {
         logFile: this.d.service.logPath(b.id, idx),
         timeoutMs: Math.max(1, Math.min(step.timeout ?? Number.POSITIVE_INFINITY, untilDeadline)),
         signal,
+        mask,
         onSpawn: (pid) =>
           void this.d.builds
             .updateStep(b.id, idx, { pid })

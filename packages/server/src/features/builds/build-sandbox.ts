@@ -26,10 +26,12 @@ export async function stepSandbox(
   config: GantryYaml,
   app: { name: string; mirror: string },
   worktree: string,
+  /** The values of `build.secrets` (features/secrets), kept out of bwrap's arguments. */
+  secrets: Record<string, string> = {},
 ): Promise<StepSandbox> {
   const home = join(worktree, STEP_HOME);
   await mkdir(home, { recursive: true });
-  const env = allowlistedEnv(process.env, config.build.env, {
+  const env = allowlistedEnv(process.env, config.build.env, secrets, {
     HOME: home,
     CI: 'true',
     GANTRY_APP: app.name,
@@ -43,6 +45,7 @@ export async function stepSandbox(
     readOnly: git.readOnly,
     cwd: worktree,
     env,
+    secretEnv: Object.keys(secrets),
     network,
   });
   return { env, wrapper, logLine: `${sandboxLogLine(sandbox.status, network)}\n` };

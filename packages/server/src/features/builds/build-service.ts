@@ -36,6 +36,13 @@ export class BuildService {
     private readonly dataDir: string,
   ) {}
 
+  private waitingFor?: (labels: string[]) => Promise<string>;
+
+  /** Says why a queued build with runs_on waits (features/agents). */
+  explainWaiting(fn: (labels: string[]) => Promise<string>): void {
+    this.waitingFor = fn;
+  }
+
   onQueued(wake: () => void): void {
     this.wakeRunner = wake;
   }
@@ -98,6 +105,7 @@ export class BuildService {
       requestedBy: req.actor,
       sloMs: config?.build.timeout ?? DEFAULT_BUILD_SLO_MS,
       attempt: req.attempt,
+      runsOn: config?.build.runs_on ?? null,
     });
     await this.events.append({
       type: 'build.queued',
@@ -135,7 +143,11 @@ export class BuildService {
   async get(id: string): Promise<Build> {
     const build = await this.builds.find(id);
     if (!build) throw new NotFound(`no build "${id}"; list builds with \`gantry builds\``);
-    return { ...build, steps: await this.builds.steps(id) };
+    const waiting =
+      build.status === 'queued' && build.runsOn && this.waitingFor
+        ? { waiting: await this.waitingFor(build.runsOn) }
+        : {};
+    return { ...build, ...waiting, steps: await this.builds.steps(id) };
   }
 
   private async readConfig(app: AppRecord, sha: string) {

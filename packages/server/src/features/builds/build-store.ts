@@ -7,6 +7,8 @@ export interface NewBuild {
   requestedBy: string;
   sloMs: number;
   attempt?: number;
+  /** gantry.yaml `build.runs_on`: only an agent with all these labels takes the build (features/agents). */
+  runsOn?: string[] | null;
 }
 
 export interface BuildQuery {
@@ -46,7 +48,7 @@ export interface BuildStore {
   findLive(appId: string, sha: string): Promise<Build[]>;
   /** Marks queued builds of the app superseded, except for `keepSha`. Returns their ids. */
   supersedeQueued(appId: string, keepSha: string): Promise<string[]>;
-  /** Claims the oldest queued build with a status-guarded update; undefined when none is left. */
+  /** Claims the oldest queued build without runs_on (agents take those) with a status-guarded update; undefined when none is left. */
   claimNext(runnerId: string): Promise<Build | undefined>;
   heartbeat(ids: string[], runnerId: string): Promise<void>;
   isCancelRequested(id: string): Promise<boolean>;

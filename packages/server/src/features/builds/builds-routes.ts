@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { artifactSchema, buildResourceSchema, buildStatuses } from '@gantry/contracts';
 import { z } from 'zod';
-import { actorOf, type TypedApp } from '../../http/route-kit.js';
+import { actorOf, authorize, type TypedApp } from '../../http/route-kit.js';
 import type { AppService } from '../apps/app-service.js';
 import { streamBuildLogs } from './build-logs.js';
 import type { BuildService } from './build-service.js';
@@ -26,6 +26,7 @@ export function buildsRoutes(r: TypedApp, g: BuildsRoutesDeps): void {
   r.get(
     '/api/builds',
     {
+      config: { access: 'apps:read' },
       schema: {
         tags: ['builds'],
         summary: 'List builds, newest first',
@@ -49,6 +50,7 @@ export function buildsRoutes(r: TypedApp, g: BuildsRoutesDeps): void {
   r.post(
     '/api/builds',
     {
+      config: { access: 'builds:write' },
       schema: {
         tags: ['builds'],
         summary: 'Build a ref (SHA, short SHA, tag, branch, HEAD~2); never twice unless rebuild',
@@ -73,19 +75,30 @@ export function buildsRoutes(r: TypedApp, g: BuildsRoutesDeps): void {
 
   r.get(
     '/api/builds/:id',
-    { schema: { tags: ['builds'], params: idParam, response: { 200: buildResourceSchema } } },
+    {
+      config: { access: 'apps:read' },
+      schema: { tags: ['builds'], params: idParam, response: { 200: buildResourceSchema } },
+    },
     async (req) => g.builds.get(req.params.id),
   );
 
   r.post(
     '/api/builds/:id/cancel',
-    { schema: { tags: ['builds'], params: idParam, response: { 200: buildResourceSchema } } },
-    async (req) => g.builds.cancel(req.params.id, actorOf(req)),
+    {
+      config: { access: 'builds:write', record: true },
+      schema: { tags: ['builds'], params: idParam, response: { 200: buildResourceSchema } },
+    },
+    async (req) => {
+      const build = await g.builds.get(req.params.id);
+      authorize(req, 'builds:write', { app: build.app });
+      return g.builds.cancel(req.params.id, actorOf(req));
+    },
   );
 
   r.get(
     '/api/builds/:id/logs',
     {
+      config: { access: 'apps:read' },
       schema: {
         tags: ['builds'],
         summary: 'Step logs as plain text; `follow=true` streams until the build finishes',

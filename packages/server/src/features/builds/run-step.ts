@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, openSync, type WriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { sandboxSession } from '../../sandbox/host-sandbox.js';
@@ -16,6 +16,13 @@ export interface StepRun {
   signal: AbortSignal;
   onOutput?(chunk: Buffer): void;
   onSpawn?(pid: number): void;
+  /** Replaces secret values in the output before it is logged, kept or passed on (features/secrets). */
+  mask?: OutputMask;
+}
+
+/** Masks a stream of output, a value split across two chunks included (SecretMasker). */
+export interface OutputMask {
+  stream(): { push(chunk: Buffer): Buffer; end(): Buffer };
 }
 
 export interface StepOutcome {
@@ -36,7 +43,10 @@ const KILL_GRACE_MS = 3_000;
  */
 export async function runStep(run: StepRun): Promise<StepOutcome> {
   await mkdir(dirname(run.logFile), { recursive: true, mode: 0o700 });
-  const log = createWriteStream(run.logFile, { flags: 'a', mode: 0o600 });
+  // Opened before the step starts: a step that swaps the log for a link to another file (a command
+  // script's working folder holds its log) still writes to the file that was there. A log that
+  // cannot be opened fails the step below, as one that cannot be written.
+  const log = openLog(run.logFile);
   const tail = new LogTail(TAIL_LINES);
   // A log that cannot be written (disk full, I/O error) stops the step and fails it; it must never
   // be an unhandled 'error' event, which would take the whole server down.
@@ -57,7 +67,8 @@ export async function runStep(run: StepRun): Promise<StepOutcome> {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   if (child.pid) run.onSpawn?.(child.pid);
-  const onData = (chunk: Buffer) => {
+  const masking = run.mask?.stream();
+  const emit = (chunk: Buffer) => {
     if (!logError && !log.write(chunk)) {
       // The disk is slower than the step: hold the pipes until the log caught up (bounded memory).
       child.stdout.pause();
@@ -70,6 +81,7 @@ export async function runStep(run: StepRun): Promise<StepOutcome> {
     tail.push(chunk);
     run.onOutput?.(chunk);
   };
+  const onData = (raw: Buffer) => emit(masking ? masking.push(raw) : raw);
   child.stdout.on('data', onData);
   child.stderr.on('data', onData);
 
@@ -102,6 +114,7 @@ export async function runStep(run: StepRun): Promise<StepOutcome> {
   clearTimeout(timer);
   clearTimeout(killTimer);
   run.signal.removeEventListener('abort', onAbort);
+  if (masking) emit(masking.end());
   await closeLog(log);
   const failure = logError
     ? `could not write the build log ${run.logFile}: ${(logError as NodeJS.ErrnoException).code ?? logError.message}`
@@ -129,4 +142,12 @@ export function killGroup(pid: number | undefined, sig: NodeJS.Signals): void {
 
 function signalNumber(sig: NodeJS.Signals): number {
   return sig === 'SIGKILL' ? 9 : sig === 'SIGTERM' ? 15 : sig === 'SIGINT' ? 2 : 1;
+}
+
+function openLog(file: string): WriteStream {
+  try {
+    return createWriteStream('', { fd: openSync(file, 'a', 0o600) });
+  } catch {
+    return createWriteStream(file, { flags: 'a', mode: 0o600 }); // its 'error' event says why
+  }
 }

@@ -52,6 +52,7 @@ export class SqlBuildStore implements BuildStore {
         exit_code: null,
         error: null,
         artifact_id: null,
+        runs_on: b.runsOn?.length ? JSON.stringify(b.runsOn) : null,
       })
       .execute();
     return (await this.find(id))!;
@@ -84,6 +85,7 @@ export class SqlBuildStore implements BuildStore {
         .selectFrom('builds')
         .select('id')
         .where('status', '=', 'queued')
+        .where('runs_on', 'is', null)
         .orderBy('queued_at')
         .orderBy('id')
         .limit(1);
@@ -271,6 +273,7 @@ function toBuild(r: BuildRow): Build {
     exitCode: r.exit_code === null ? null : Number(r.exit_code),
     error: r.error,
     artifactId: r.artifact_id,
+    ...(r.runs_on && { runsOn: JSON.parse(r.runs_on) as string[] }),
   };
 }
 

@@ -25,6 +25,7 @@ export function checksRoutes(r: TypedApp, g: ChecksRoutesDeps): void {
   r.get(
     '/api/deployments/:id/checks',
     {
+      config: { access: 'apps:read' },
       schema: {
         tags: ['deployments'],
         summary:

@@ -4,6 +4,7 @@ import type { TrafficReport, TrafficSample } from '@gantry/driver-api';
 import type { Sandbox } from '../../sandbox/host-sandbox.js';
 import { allowlistedEnv } from '../../sandbox/sandbox.js';
 import { runStep } from '../builds/run-step.js';
+import type { SecretMasker } from '../secrets/secret-masker.js';
 
 /** The most output kept per run (its end, where a failure usually shows). */
 export const MAX_OUTPUT = 64 * 1024;
@@ -30,6 +31,8 @@ export interface CheckTarget {
   /** The driver's view of the environment's traffic; undefined when the driver has none. */
   traffic?: (sinceMs: number) => Promise<TrafficReport>;
   driver: string;
+  /** The environment's secret values, masked in what a check prints or sees (features/secrets). */
+  mask?: SecretMasker;
 }
 
 export interface CheckOutcome {
@@ -83,6 +86,7 @@ async function runCommand(
     logFile: join(target.logDir, `${target.sha.slice(0, 12)}-${Date.now()}.log`),
     timeoutMs,
     signal,
+    mask: target.mask,
     onOutput: (chunk) => {
       kept = Buffer.concat([kept, chunk]);
       if (kept.length > MAX_OUTPUT * 2) kept = kept.subarray(kept.length - MAX_OUTPUT);
@@ -132,7 +136,8 @@ async function runHttp(
   }
   const ms = Math.round(performance.now() - started);
   const body = await readCapped(res, MAX_BODY);
-  const output = `GET ${url} → ${res.status} in ${ms} ms\n${body.slice(0, SHOWN_BODY)}`;
+  // Masked before it is cut, so no part of a secret is left at the cut.
+  const output = `GET ${url} → ${res.status} in ${ms} ms\n${(target.mask?.text(body) ?? body).slice(0, SHOWN_BODY)}`;
   if (res.status !== http.expect_status)
     return {
       passed: false,

@@ -14,6 +14,7 @@ import type { EventStore } from '../../events/event-store.js';
 import type { Sandbox } from '../../sandbox/host-sandbox.js';
 import type { AppService } from '../apps/app-service.js';
 import type { AppRecord } from '../apps/app-store.js';
+import type { SecretMasker } from '../secrets/secret-masker.js';
 import type { CheckStore } from './check-store.js';
 import { type CheckOutcome, type CheckTarget, runCheck } from './run-check.js';
 
@@ -63,6 +64,8 @@ export interface VerifierDeps {
   sandbox: Sandbox;
   dataDir: string;
   logger: Logger;
+  /** Masks the environment's secret values in check output and errors (features/secrets). */
+  secrets: { maskerFor(app: AppRecord, env: string): Promise<SecretMasker> };
 }
 
 const ACTOR = 'gantry:checks';
@@ -104,13 +107,18 @@ export class Verifier {
 
   /**
    * Starts the checks of a deployment that just succeeded, in the background. Returns false when
-   * its environment declares none (the deployment stays without a verification).
+   * its environment declares none (the deployment stays without a verification). The deployer
+   * finishes such a deployment as `verifying` already; one finished without it is marked here.
    */
   async begin(dep: Deployment): Promise<boolean> {
     if (this.stopped) return false;
     const checks = await this.checksOf(dep);
     if (checks.length === 0) return false;
-    if (!(await this.d.deployments.setVerification(dep.id, 'verifying', null))) return false;
+    if (
+      dep.verification !== 'verifying' &&
+      !(await this.d.deployments.setVerification(dep.id, 'verifying', null))
+    )
+      return false;
     await this.d.events.append({
       type: 'deployment.verifying',
       appId: dep.appId,
@@ -207,6 +215,7 @@ export class Verifier {
         sandbox: this.d.sandbox,
         traffic: access.traffic,
         driver: access.driver,
+        mask: await this.d.secrets.maskerFor(app, dep.env),
       };
       for (const check of checks) {
         const failed = await this.runWithRetries(dep, check, target, signal);
@@ -258,7 +267,9 @@ export class Verifier {
         kind: checkKind(check),
         attempt,
       });
-      const outcome = await runCheck(check, target, signal);
+      const ran = await runCheck(check, target, signal);
+      const mask = (text: string) => target.mask?.text(text) ?? text;
+      const outcome = { ...ran, output: mask(ran.output), error: ran.error && mask(ran.error) };
       const status = signal.aborted ? 'cancelled' : outcome.passed ? 'passed' : 'failed';
       const error = signal.aborted ? cancelledWhy(signal.reason) : outcome.error;
       const done = await this.d.checks.finish(run.id, { status, output: outcome.output, error });

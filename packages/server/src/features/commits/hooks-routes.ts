@@ -14,6 +14,7 @@ export function hooksRoutes(r: TypedApp, g: HooksRoutesDeps): void {
   r.post(
     '/api/hooks/git',
     {
+      config: { access: 'hook' },
       schema: {
         tags: ['commits'],
         summary:

@@ -1,6 +1,7 @@
 import type {
   Artifact,
   Deployment,
+  DeploymentOverride,
   DeploymentTrigger,
   GantryEnvironment,
   GantryYaml,
@@ -15,6 +16,7 @@ import type { ArtifactService } from '../artifacts/artifact-service.js';
 import type { BuildStore } from '../builds/build-store.js';
 import { allocatePort, environmentNames, environmentOf } from '../environments/environment-specs.js';
 import type { EnvironmentRecord, EnvironmentStore } from '../environments/environment-store.js';
+import { type DeploymentGate, type GateRequest, OPEN_GATE, type Requester } from './deployment-gate.js';
 import type { DeploymentStore } from './deployment-store.js';
 import type { DriverRegistry } from './driver-registry.js';
 import { rollbackTarget, skippedText } from './rollback-target.js';
@@ -39,6 +41,10 @@ export interface DeployRequest {
   remediates?: string | null;
   /** Protected environments need an explicit yes from a person (CLI `--yes` or its prompt). */
   confirmed?: boolean;
+  /** Who asked (approvals: the requester; break-glass: an admin). */
+  principal?: Requester;
+  /** An admin's break-glass: skips freeze windows and approvals (features/approvals). */
+  override?: DeploymentOverride | null;
 }
 
 /** Triggers where someone waits for the answer, so a refusal that is not a gate is an error, not a row. */
@@ -50,6 +56,7 @@ const ANSWERED: readonly DeploymentTrigger[] = ['cli', 'api', 'rollback'];
  */
 export class DeploymentService {
   private wake: () => void = () => {};
+  private gate: DeploymentGate = OPEN_GATE;
   private readonly configs = new Map<string, Promise<ParsedConfig>>();
 
   constructor(
@@ -65,6 +72,21 @@ export class DeploymentService {
 
   onQueued(wake: () => void): void {
     this.wake = wake;
+  }
+
+  /** Approvals and freeze windows decide whether a request is queued, waits or is refused. */
+  useGate(gate: DeploymentGate): void {
+    this.gate = gate;
+  }
+
+  /** Throws unless the principal may break the glass (server:admin) and gave a reason. */
+  checkOverride(principal: Requester | undefined, override: DeploymentOverride): void {
+    this.gate.checkOverride(principal, override);
+  }
+
+  /** A deployment was queued outside `request` (approved at last): the deployer looks now. */
+  wakeDeployer(): void {
+    this.wake();
   }
 
   async configAt(app: AppRecord, sha: string): Promise<GantryYaml | undefined> {
@@ -135,6 +157,9 @@ export class DeploymentService {
       return d;
     };
 
+    // Collected by retention: a person asking gets the reason (409) and how to get it back.
+    const collected = artifact ? null : await this.collected(r.app, r.sha);
+    if (collected && ANSWERED.includes(r.trigger)) throw new Conflict(collected);
     const refused = await this.gates(r, parsed, envConfig, artifact);
     if (refused !== null || !envConfig) return reject(refused ?? `environment "${r.env}" is not declared`);
     const gone = artifact && (await this.imageGone(r.app, artifact));
@@ -143,6 +168,12 @@ export class DeploymentService {
       // auto-deploy has no one to answer, so its refusal is recorded.
       if (ANSWERED.includes(r.trigger)) throw new Conflict(gone);
       return reject(gone);
+    }
+    const gate: GateRequest = { ...r, config: parsed.config, envConfig, digest: artifact?.digest ?? null };
+    const verdict = await this.gate.check(gate);
+    if (verdict.kind === 'refuse') {
+      if (ANSWERED.includes(r.trigger)) throw new Conflict(verdict.why, verdict.details);
+      return reject(verdict.why);
     }
     const env = await this.environment(r.app, r.env);
     if (r.trigger === 'auto' && env.hold) {
@@ -154,7 +185,12 @@ export class DeploymentService {
       await this.releaseHold(r.app, r.env, 'gantry', 'a newer commit arrived');
     }
 
-    const d = await this.deployments.insert({ ...base, status: 'queued' });
+    const d = await this.deployments.insert({
+      ...base,
+      status: verdict.kind === 'wait' ? 'awaiting_approval' : 'queued',
+    });
+    await this.gate.recorded(d, gate, verdict);
+    if (verdict.kind === 'wait') return d;
     await this.event('deployment.queued', d, { previousSha: d.previousSha, forced: d.forced });
     if ((envConfig.queue ?? 'latest') === 'latest') {
       for (const id of await this.deployments.supersedeQueued(r.app.id, r.env, d.id)) {
@@ -175,8 +211,18 @@ export class DeploymentService {
   async refusal(r: DeployRequest): Promise<string | null> {
     const parsed = await this.parsedConfigAt(r.app, r.sha);
     const artifact = await this.artifacts.findCurrent(r.app.id, r.sha);
-    const refused = await this.gates(r, parsed, environmentOf(parsed.config, r.env), artifact);
-    return refused ?? (artifact ? this.imageGone(r.app, artifact) : null);
+    const envConfig = environmentOf(parsed.config, r.env);
+    const refused = await this.gates(r, parsed, envConfig, artifact);
+    if (refused !== null || !envConfig) return refused;
+    const gone = artifact ? await this.imageGone(r.app, artifact) : null;
+    if (gone) return gone;
+    const verdict = await this.gate.check({
+      ...r,
+      config: parsed.config,
+      envConfig,
+      digest: artifact?.digest ?? null,
+    });
+    return verdict.kind === 'refuse' ? verdict.why : null;
   }
 
   /** For an image artifact: why it cannot be deployed (deleted from its registry, or it cannot be asked), or null. */
@@ -253,6 +299,8 @@ export class DeploymentService {
         `follow it with \`gantry logs -f ${pending.id}\` and deploy again when it succeeds`
       );
     }
+    const collected = await this.collected(app, sha);
+    if (collected) return collected;
     const last = builds[0];
     if (last?.status === 'failed') {
       return (
@@ -269,6 +317,17 @@ export class DeploymentService {
     return (
       `commit ${s} has no artifact: Gantry deploys only what it built (never rebuilds on deploy). ` +
       `Build it with \`gantry build ${s}\` and deploy again`
+    );
+  }
+
+  /** Why a commit whose artifact retention collected cannot deploy, and how to get it back; null otherwise. */
+  private async collected(app: AppRecord, sha: string): Promise<string | null> {
+    const [newest] = await this.artifacts.list({ appId: app.id, sha, includePruned: true, limit: 1 });
+    if (!newest?.prunedAt || newest.sha !== sha) return null;
+    const s = sha.slice(0, 12);
+    return (
+      `the artifact of ${s} (${newest.id}) was collected on ${newest.prunedAt.slice(0, 10)} to free space (artifact retention, docs/retention.md); ` +
+      `build the commit again with \`gantry build ${s}\` and deploy it when the build succeeds`
     );
   }
 
@@ -292,7 +351,14 @@ export class DeploymentService {
     app: AppRecord,
     env: string,
     actor: string,
-    opts: { toSha?: string; confirmed?: boolean; reason?: string; trigger?: 'rollback' | 'auto-rollback' },
+    opts: {
+      toSha?: string;
+      confirmed?: boolean;
+      reason?: string;
+      trigger?: 'rollback' | 'auto-rollback';
+      /** Who asked (protect_rollbacks: the requester of the approval). */
+      principal?: Requester;
+    },
   ): Promise<Deployment & { rollback: RollbackChoice }> {
     const current = await this.deployments.lastSucceeded(app.id, env);
     if (!current)
@@ -321,6 +387,7 @@ export class DeploymentService {
       actor,
       reason: opts.reason ?? `rollback from ${current.sha.slice(0, 12)}`,
       confirmed: opts.confirmed,
+      principal: opts.principal,
     });
     return { ...d, rollback: { ...choice, to: choice.to } };
   }
@@ -328,9 +395,11 @@ export class DeploymentService {
   async get(id: string): Promise<Deployment> {
     const d = await this.deployments.find(id);
     if (!d) throw new NotFound(`no deployment "${id}"; see \`gantry history <env>\``);
-    if (d.status !== 'queued') return d;
+    const approval = await this.gate.approvalOf(d);
+    const shown = approval ? { ...d, approval } : d;
+    if (d.status !== 'queued') return shown;
     const queue = await this.deployments.queued(d.appId, d.env);
-    return { ...d, position: queue.findIndex((q) => q.id === d.id) + 1 };
+    return { ...shown, position: queue.findIndex((q) => q.id === d.id) + 1 };
   }
 
   async lock(app: AppRecord, env: string, actor: string, reason: string | null): Promise<EnvironmentRecord> {

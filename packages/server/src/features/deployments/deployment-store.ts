@@ -16,7 +16,7 @@ export interface NewDeployment
     | 'tag'
     | 'forced'
   > {
-  status: 'queued' | 'rejected' | 'succeeded';
+  status: 'queued' | 'awaiting_approval' | 'rejected' | 'succeeded';
   error?: string | null;
   remediates?: string | null;
   /** For recovered history: when it happened. */
@@ -27,6 +27,8 @@ export interface DeploymentFinish {
   status: Extract<DeploymentStatus, 'succeeded' | 'failed' | 'interrupted'>;
   kind?: string | null;
   error?: string | null;
+  /** Set with the status, so that no reader sees a succeeded deployment whose checks have not begun. */
+  verification?: 'verifying';
 }
 
 export interface DeploymentStore {

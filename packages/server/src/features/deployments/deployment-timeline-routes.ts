@@ -28,6 +28,7 @@ export function deploymentTimelineRoutes(r: TypedApp, g: DeploymentTimelineRoute
   r.get(
     '/api/deployments/:id/timeline',
     {
+      config: { access: 'apps:read' },
       schema: {
         tags: ['deployments'],
         summary:

@@ -45,7 +45,7 @@ export interface DeploymentsRoutesDeps {
   deploymentStore: DeploymentStore;
   deployments: Pick<
     DeploymentService,
-    'checkRemediates' | 'refusal' | 'configAt' | 'request' | 'get' | 'rollback'
+    'checkRemediates' | 'refusal' | 'configAt' | 'request' | 'get' | 'rollback' | 'checkOverride'
   >;
   deployer: Pick<Deployer, 'specFor'>;
   drivers: Pick<DriverRegistry, 'get'>;
@@ -69,6 +69,7 @@ export function deploymentsRoutes(r: TypedApp, g: DeploymentsRoutesDeps): void {
   r.post(
     '/api/apps/:app/deployments',
     {
+      config: { access: 'deployments:write' },
       schema: {
         tags: ['deployments'],
         summary:
@@ -88,6 +89,12 @@ export function deploymentsRoutes(r: TypedApp, g: DeploymentsRoutesDeps): void {
               .describe('id of the failed deployment of this environment that this one fixes (metrics)'),
             actor: z.string().max(200).optional().describe('who asked, e.g. the CLI user'),
             dryRun: z.boolean().default(false),
+            override: z
+              .boolean()
+              .default(false)
+              .describe(
+                'break-glass (server:admin only): deploy during a freeze window and without approvals; needs `reason`; recorded as deployment.break_glass',
+              ),
           })
           // Strict: a misspelt `dryRun` or `tag` would otherwise deploy for real.
           .strict(),
@@ -98,6 +105,9 @@ export function deploymentsRoutes(r: TypedApp, g: DeploymentsRoutesDeps): void {
       const app = await g.apps.get(req.params.app);
       // A name git or the folders could not take is a 400 here, not a rejected row or a GitError.
       checkEnvironmentName(req.body.env);
+      // Break-glass is server:admin's, with a reason: refused here, before any tag is pushed.
+      const override = req.body.override ? { reason: req.body.reason ?? '' } : null;
+      if (override) g.deployments.checkOverride(req.principal, override);
       const mirror = g.apps.mirrorOf(app);
       await mirror.fetch();
       const sha = await mirror.resolve(req.body.ref);
@@ -113,6 +123,8 @@ export function deploymentsRoutes(r: TypedApp, g: DeploymentsRoutesDeps): void {
         force: req.body.force,
         confirmed: req.body.confirm,
         remediates: req.body.remediates ?? null,
+        principal: req.principal,
+        override,
       };
       if (req.body.dryRun) {
         // The same gates as the real request (a dry run needs no confirmation): why it would be refused.
@@ -170,6 +182,7 @@ export function deploymentsRoutes(r: TypedApp, g: DeploymentsRoutesDeps): void {
   r.get(
     '/api/deployments',
     {
+      config: { access: 'apps:read' },
       schema: {
         tags: ['deployments'],
         summary: 'Deployments, newest first',
@@ -193,6 +206,7 @@ export function deploymentsRoutes(r: TypedApp, g: DeploymentsRoutesDeps): void {
   r.get(
     '/api/deployments/:id',
     {
+      config: { access: 'apps:read' },
       schema: {
         tags: ['deployments'],
         params: z.object({ id: z.string() }),
@@ -205,6 +219,7 @@ export function deploymentsRoutes(r: TypedApp, g: DeploymentsRoutesDeps): void {
   r.post(
     '/api/apps/:app/environments/:env/rollback',
     {
+      config: { access: 'deployments:write' },
       schema: {
         tags: ['deployments'],
         summary:
@@ -231,6 +246,7 @@ export function deploymentsRoutes(r: TypedApp, g: DeploymentsRoutesDeps): void {
         toSha,
         confirmed: req.body.confirm,
         reason: req.body.reason,
+        principal: req.principal,
       });
     },
   );
@@ -238,6 +254,7 @@ export function deploymentsRoutes(r: TypedApp, g: DeploymentsRoutesDeps): void {
   r.post(
     '/api/apps/:app/recover',
     {
+      config: { access: 'environments:write' },
       schema: {
         tags: ['deployments'],
         summary: 'Rebuild the deployment history from the deploy tags in git (when the database was lost)',

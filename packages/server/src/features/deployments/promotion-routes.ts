@@ -87,6 +87,7 @@ export function promotionRoutes(r: TypedApp, g: PromotionRoutesDeps): void {
   r.get(
     '/api/board',
     {
+      config: { access: 'apps:read' },
       schema: {
         tags: ['environments'],
         summary:
@@ -126,6 +127,7 @@ export function promotionRoutes(r: TypedApp, g: PromotionRoutesDeps): void {
   r.get(
     '/api/apps/:app/environments/:env/promotion',
     {
+      config: { access: 'apps:read' },
       schema: {
         tags: ['deployments'],
         summary:
@@ -181,6 +183,7 @@ export function promotionRoutes(r: TypedApp, g: PromotionRoutesDeps): void {
   r.get(
     '/api/apps/:app/environments/:env/rollback-choices',
     {
+      config: { access: 'apps:read' },
       schema: {
         tags: ['deployments'],
         summary:

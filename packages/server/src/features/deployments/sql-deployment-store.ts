@@ -27,7 +27,7 @@ export class SqlDeploymentStore implements DeploymentStore {
   async insert(d: NewDeployment): Promise<Deployment> {
     const id = newId('dep');
     const at = d.at ?? nowIso();
-    const done = d.status !== 'queued';
+    const done = d.status !== 'queued' && d.status !== 'awaiting_approval';
     await this.db
       .insertInto('deployments')
       .values({
@@ -136,7 +136,13 @@ export class SqlDeploymentStore implements DeploymentStore {
   async finish(id: string, f: DeploymentFinish): Promise<boolean> {
     const res = await this.db
       .updateTable('deployments')
-      .set({ status: f.status, kind: f.kind ?? null, error: f.error ?? null, finished_at: nowIso() })
+      .set({
+        status: f.status,
+        kind: f.kind ?? null,
+        error: f.error ?? null,
+        finished_at: nowIso(),
+        ...(f.verification ? { verification: f.verification } : {}),
+      })
       .where('id', '=', id)
       .where('status', '=', 'running')
       .executeTakeFirst();

@@ -59,6 +59,7 @@ export function configDiffRoutes(r: TypedApp, g: ConfigDiffRoutesDeps): void {
   r.get(
     '/api/apps/:app/environments/:env/config-diff',
     {
+      config: { access: 'apps:read' },
       schema: {
         tags: ['environments'],
         summary:

@@ -19,6 +19,11 @@ const environmentRecordSchema = z.object({
   name: z.string(),
   port: z.number(),
   activeDeploymentId: z.string().nullable(),
+  lease: z
+    .object({ owner: z.string(), expiresAt: z.string() })
+    .nullable()
+    .describe('the server whose deployment holds the environment, and until when unless it renews'),
+  fence: z.number().int().describe('grows at every claim and takeover of the environment by a deployment'),
   lock: environmentLockSchema.nullable(),
   hold: environmentHoldSchema.nullable(),
 });
@@ -70,6 +75,7 @@ export function environmentsRoutes(r: TypedApp, g: EnvironmentsRoutesDeps): void
   r.get(
     '/api/status',
     {
+      config: { access: 'apps:read' },
       schema: {
         tags: ['environments'],
         summary: 'Every app × environment: what runs, health, locks, holds, queue',
@@ -86,6 +92,7 @@ export function environmentsRoutes(r: TypedApp, g: EnvironmentsRoutesDeps): void
   r.get(
     '/api/apps/:app/environments',
     {
+      config: { access: 'apps:read' },
       schema: {
         tags: ['environments'],
         params: z.object({ app: z.string() }),
@@ -98,6 +105,7 @@ export function environmentsRoutes(r: TypedApp, g: EnvironmentsRoutesDeps): void
   r.post(
     '/api/apps/:app/environments/:env/lock',
     {
+      config: { access: 'environments:write' },
       schema: {
         tags: ['environments'],
         summary: 'Stop the line: no deployment starts until unlocked',
@@ -117,7 +125,10 @@ export function environmentsRoutes(r: TypedApp, g: EnvironmentsRoutesDeps): void
 
   r.delete(
     '/api/apps/:app/environments/:env/lock',
-    { schema: { tags: ['environments'], params: appEnv, response: { 200: environmentRecordSchema } } },
+    {
+      config: { access: 'environments:write' },
+      schema: { tags: ['environments'], params: appEnv, response: { 200: environmentRecordSchema } },
+    },
     async (req) => {
       const app = await g.apps.get(req.params.app);
       const env = await declaredEnvironment(g, app, req.params.env, { orKnown: true });
@@ -128,6 +139,7 @@ export function environmentsRoutes(r: TypedApp, g: EnvironmentsRoutesDeps): void
   r.delete(
     '/api/apps/:app/environments/:env/hold',
     {
+      config: { access: 'environments:write' },
       schema: {
         tags: ['environments'],
         summary: 'Let auto-deploy bring a rolled-back SHA back',

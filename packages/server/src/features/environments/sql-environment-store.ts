@@ -2,7 +2,7 @@ import type { Selectable } from 'kysely';
 import type { Db } from '../../db/database.js';
 import type { EnvironmentsTable } from '../../db/schema.js';
 import { newId, nowIso } from '../../ids.js';
-import type { EnvironmentRecord, EnvironmentStore, SeenTagStore } from './environment-store.js';
+import type { EnvironmentRecord, EnvironmentStore, SeenTagStore, SlotLease } from './environment-store.js';
 
 export class SqlEnvironmentStore implements EnvironmentStore, SeenTagStore {
   constructor(private readonly db: Db) {}
@@ -27,6 +27,8 @@ export class SqlEnvironmentStore implements EnvironmentStore, SeenTagStore {
             hold_reason: null,
             held_at: null,
             created_at: nowIso(),
+            lease_owner: null,
+            lease_expires_at: null,
           })
           .execute();
         break;
@@ -59,31 +61,86 @@ export class SqlEnvironmentStore implements EnvironmentStore, SeenTagStore {
     return (await this.db.selectFrom('environments').select('port').execute()).map((r) => Number(r.port));
   }
 
-  async claimSlot(id: string, deploymentId: string): Promise<boolean> {
+  async claimSlot(id: string, deploymentId: string, lease: SlotLease): Promise<number | null> {
     const res = await this.db
       .updateTable('environments')
-      .set({ active_deployment_id: deploymentId })
+      .set((eb) => ({
+        active_deployment_id: deploymentId,
+        lease_owner: lease.owner,
+        lease_expires_at: inMs(lease.ttlMs),
+        fence: eb('fence', '+', 1),
+      }))
       .where('id', '=', id)
       .where('active_deployment_id', 'is', null)
       .where('locked_by', 'is', null)
+      .returning('fence')
+      .executeTakeFirst();
+    return res ? Number(res.fence) : null;
+  }
+
+  async renewSlot(id: string, deploymentId: string, lease: SlotLease): Promise<boolean> {
+    const res = await this.db
+      .updateTable('environments')
+      .set({ lease_expires_at: inMs(lease.ttlMs) })
+      .where('id', '=', id)
+      .where('active_deployment_id', '=', deploymentId)
+      .where('lease_owner', '=', lease.owner)
       .executeTakeFirst();
     return Number(res.numUpdatedRows) === 1;
   }
 
-  async releaseSlot(id: string, deploymentId: string): Promise<void> {
-    await this.db
+  async releaseSlot(id: string, deploymentId: string, owner?: string): Promise<void> {
+    let q = this.db
       .updateTable('environments')
-      .set({ active_deployment_id: null })
+      .set({ active_deployment_id: null, lease_owner: null, lease_expires_at: null })
+      .where('id', '=', id)
+      .where('active_deployment_id', '=', deploymentId);
+    if (owner) q = q.where('lease_owner', '=', owner);
+    await q.execute();
+  }
+
+  async takeOverSlot(
+    id: string,
+    deploymentId: string,
+    lease: SlotLease,
+    opts: { now: string; deadOwner?: string },
+  ): Promise<number | null> {
+    const res = await this.db
+      .updateTable('environments')
+      .set((eb) => ({
+        lease_owner: lease.owner,
+        lease_expires_at: inMs(lease.ttlMs),
+        fence: eb('fence', '+', 1),
+      }))
       .where('id', '=', id)
       .where('active_deployment_id', '=', deploymentId)
+      .where((eb) =>
+        eb.or([
+          eb('lease_expires_at', 'is', null),
+          eb('lease_expires_at', '<', opts.now),
+          ...(opts.deadOwner ? [eb('lease_owner', '=', opts.deadOwner)] : []),
+        ]),
+      )
+      .returning('fence')
+      .executeTakeFirst();
+    return res ? Number(res.fence) : null;
+  }
+
+  async heldSlots(): Promise<EnvironmentRecord[]> {
+    const rows = await this.db
+      .selectFrom('environments')
+      .selectAll()
+      .where('active_deployment_id', 'is not', null)
       .execute();
+    return rows.map(toEnv);
   }
 
   async releaseStaleSlots(): Promise<number> {
     const res = await this.db
       .updateTable('environments')
-      .set({ active_deployment_id: null })
+      .set({ active_deployment_id: null, lease_owner: null, lease_expires_at: null })
       .where('active_deployment_id', 'is not', null)
+      .where((eb) => eb.or([eb('lease_expires_at', 'is', null), eb('lease_expires_at', '<', nowIso())]))
       .where(({ not, exists, selectFrom }) =>
         not(
           exists(
@@ -144,7 +201,16 @@ function toEnv(r: Selectable<EnvironmentsTable>): EnvironmentRecord {
     name: r.name,
     port: Number(r.port),
     activeDeploymentId: r.active_deployment_id,
+    lease:
+      r.active_deployment_id && r.lease_owner
+        ? { owner: r.lease_owner, expiresAt: r.lease_expires_at ?? '' }
+        : null,
+    fence: Number(r.fence),
     lock: r.locked_by ? { by: r.locked_by, reason: r.lock_reason, since: r.locked_at ?? '' } : null,
     hold: r.hold_sha ? { sha: r.hold_sha, reason: r.hold_reason, since: r.held_at ?? '' } : null,
   };
+}
+
+function inMs(ms: number): string {
+  return new Date(Date.now() + ms).toISOString();
 }

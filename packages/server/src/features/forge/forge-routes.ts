@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { actorOf, type TypedApp } from '../../http/route-kit.js';
 import type { AppService } from '../apps/app-service.js';
+import { auditChange } from '../audit/audit-change.js';
 import { deliveryStatuses } from '../notifications/delivery-store.js';
 import { deliverySchema } from '../notifications/notification-schemas.js';
 import type { NotificationService } from '../notifications/notification-service.js';
@@ -25,6 +26,7 @@ export function forgeRoutes(r: TypedApp, g: ForgeRoutesDeps): void {
   r.get(
     '/api/apps/:app/forge',
     {
+      config: { access: 'apps:read' },
       schema: {
         tags: ['forge'],
         summary: "Where the app's commit statuses and deployments go; null when nowhere",
@@ -38,6 +40,7 @@ export function forgeRoutes(r: TypedApp, g: ForgeRoutesDeps): void {
   r.put(
     '/api/apps/:app/forge',
     {
+      config: { access: 'apps:write' },
       schema: {
         tags: ['forge'],
         summary: "Send the app's build and deployment statuses to its forge",
@@ -71,12 +74,18 @@ export function forgeRoutes(r: TypedApp, g: ForgeRoutesDeps): void {
         response: { 200: z.object({ forge: forgeViewSchema }) },
       },
     },
-    async (req) => ({ forge: await g.forge.set(req.params.app, req.body, actorOf(req)) }),
+    async (req) => {
+      const before = await g.forge.get(req.params.app);
+      const forge = await g.forge.set(req.params.app, req.body, actorOf(req));
+      auditChange(req, { before, after: forge });
+      return { forge };
+    },
   );
 
   r.delete(
     '/api/apps/:app/forge',
     {
+      config: { access: 'apps:write' },
       schema: {
         tags: ['forge'],
         summary: "Stop sending the app's statuses to its forge and forget its token",
@@ -84,12 +93,18 @@ export function forgeRoutes(r: TypedApp, g: ForgeRoutesDeps): void {
         response: answer,
       },
     },
-    async (req) => ({ forge: await g.forge.clear(req.params.app, actorOf(req)) }),
+    async (req) => {
+      const before = await g.forge.get(req.params.app);
+      const forge = await g.forge.clear(req.params.app, actorOf(req));
+      auditChange(req, { before, after: forge });
+      return { forge };
+    },
   );
 
   r.get(
     '/api/apps/:app/forge/deliveries',
     {
+      config: { access: 'apps:read' },
       schema: {
         tags: ['forge'],
         summary: "The calls made to the app's forge, newest first, each with its attempts",

@@ -1,6 +1,6 @@
 import { incidentSchema } from '@gantry/contracts';
 import { z } from 'zod';
-import { actorOf, type TypedApp } from '../../http/route-kit.js';
+import { actorOf, authorize, type TypedApp } from '../../http/route-kit.js';
 import type { IncidentService } from './incident-service.js';
 
 const idParam = z.object({ id: z.string() });
@@ -20,6 +20,7 @@ export function incidentsRoutes(r: TypedApp, g: IncidentsRoutesDeps): void {
   r.post(
     '/api/incidents',
     {
+      config: { access: 'incidents:write' },
       schema: {
         tags: ['incidents'],
         summary:
@@ -53,6 +54,7 @@ export function incidentsRoutes(r: TypedApp, g: IncidentsRoutesDeps): void {
   r.post(
     '/api/incidents/:id/resolve',
     {
+      config: { access: 'incidents:write', record: true },
       schema: {
         tags: ['incidents'],
         summary: 'Resolve an open incident (once); a resolvedAt before it opened is refused (400)',
@@ -61,12 +63,17 @@ export function incidentsRoutes(r: TypedApp, g: IncidentsRoutesDeps): void {
         response: { 200: incidentSchema },
       },
     },
-    async (req) => g.incidents.resolve(req.params.id, actor(req, req.body?.actor), req.body?.resolvedAt),
+    async (req) => {
+      const incident = await g.incidents.get(req.params.id);
+      authorize(req, 'incidents:write', { app: incident.app, env: incident.env });
+      return g.incidents.resolve(req.params.id, actor(req, req.body?.actor), req.body?.resolvedAt);
+    },
   );
 
   r.get(
     '/api/incidents',
     {
+      config: { access: 'apps:read' },
       schema: {
         tags: ['incidents'],
         summary: 'Incidents, newest first',
@@ -88,7 +95,10 @@ export function incidentsRoutes(r: TypedApp, g: IncidentsRoutesDeps): void {
 
   r.get(
     '/api/incidents/:id',
-    { schema: { tags: ['incidents'], params: idParam, response: { 200: incidentSchema } } },
+    {
+      config: { access: 'apps:read' },
+      schema: { tags: ['incidents'], params: idParam, response: { 200: incidentSchema } },
+    },
     async (req) => g.incidents.get(req.params.id),
   );
 }

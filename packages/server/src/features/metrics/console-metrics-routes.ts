@@ -37,6 +37,7 @@ export function consoleMetricsRoutes(r: TypedApp, g: ConsoleMetricsRoutesDeps): 
   r.get(
     '/api/metrics/scopes',
     {
+      config: { access: 'metrics:read' },
       schema: {
         tags: ['metrics'],
         summary:
@@ -59,6 +60,7 @@ export function consoleMetricsRoutes(r: TypedApp, g: ConsoleMetricsRoutesDeps): 
   r.get(
     '/api/metrics/report',
     {
+      config: { access: 'metrics:read' },
       schema: {
         tags: ['metrics'],
         summary:

@@ -25,13 +25,17 @@ export class MetricsLedger {
   readonly #unsubscribe: () => void;
 
   constructor(private readonly d: { db: Db; store: SqlMetricsStore; bus: EventBus; logger: Logger }) {
-    this.#unsubscribe = d.bus.subscribe((e) => {
-      if (e.type !== 'deployment.succeeded' || !e.appId) return;
-      const env = String((e.data as { env?: unknown }).env ?? '');
-      this.catchUp(e.appId, env).catch((err: unknown) =>
-        d.logger.error({ err, appId: e.appId, env }, 'metrics ledger: could not record a deployment'),
-      );
-    });
+    // The server that finished the deployment records it (it writes): not every server on the database.
+    this.#unsubscribe = d.bus.subscribe(
+      (e) => {
+        if (e.type !== 'deployment.succeeded' || !e.appId) return;
+        const env = String((e.data as { env?: unknown }).env ?? '');
+        this.catchUp(e.appId, env).catch((err: unknown) =>
+          d.logger.error({ err, appId: e.appId, env }, 'metrics ledger: could not record a deployment'),
+        );
+      },
+      { localOnly: true },
+    );
   }
 
   /** Where the ledger is kept (backfills write to it in bulk with `recordInBulk`). */

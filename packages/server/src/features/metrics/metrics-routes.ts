@@ -166,6 +166,7 @@ export function metricsRoutes(r: TypedApp, g: MetricsRoutesDeps): void {
   r.get(
     '/api/metrics',
     {
+      config: { access: 'metrics:read' },
       schema: {
         tags: ['metrics'],
         summary:
@@ -180,6 +181,8 @@ export function metricsRoutes(r: TypedApp, g: MetricsRoutesDeps): void {
   r.get(
     '/api/metrics/events',
     {
+      // The raw history (commits, actors), not the figures: a reader of the app, not a metrics reader.
+      config: { access: 'apps:read' },
       schema: {
         tags: ['metrics'],
         summary:

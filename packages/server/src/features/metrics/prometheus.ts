@@ -313,6 +313,7 @@ export function prometheusRoutes(r: TypedApp, g: PrometheusRoutesDeps): void {
   r.get(
     '/metrics',
     {
+      config: { access: 'metrics:read' },
       schema: {
         tags: ['metrics'],
         summary:

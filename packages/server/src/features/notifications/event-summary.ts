@@ -68,6 +68,21 @@ const SENTENCES: Record<string, Sentence> = {
     Array.isArray(e.data.checks) && e.data.checks.length ? `: ${e.data.checks.join(', ')}` : '',
   ),
   'deployment.verified': deployment('passed its checks'),
+  'approval.requested': deployment('waits for approval', (e) => {
+    const from = Array.isArray(e.data.from) && e.data.from.length ? ` from ${e.data.from.join(', ')}` : '';
+    return ` (${String(e.data.required ?? '?')} needed${from})`;
+  }),
+  'approval.approved': deployment(
+    'approved',
+    (e) =>
+      ` by ${e.actor} (${String(e.data.approved ?? '?')} of ${String(e.data.required ?? '?')})${reason('comment')(e, { app: null })}`,
+  ),
+  'approval.rejected': deployment('rejected', (e) => ` by ${e.actor}${reason('comment')(e, { app: null })}`),
+  'deployment.approved': deployment('has its approvals'),
+  'deployment.break_glass': deployment(
+    'overrode its safeguards',
+    (e) => ` (${e.actor}${reason('reason')(e, { app: null })})`,
+  ),
   'deployment.check_failed': deployment(
     'failed check',
     (e) =>

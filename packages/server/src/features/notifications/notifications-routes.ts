@@ -33,6 +33,7 @@ export function notificationsRoutes(r: TypedApp, g: NotificationsRoutesDeps): vo
   r.post(
     '/api/notifications/webhooks',
     {
+      config: { access: 'apps:write' },
       schema: {
         tags: ['notifications'],
         summary:
@@ -51,6 +52,7 @@ export function notificationsRoutes(r: TypedApp, g: NotificationsRoutesDeps): vo
   r.get(
     '/api/notifications/webhooks',
     {
+      config: { access: 'apps:read' },
       schema: {
         tags: ['notifications'],
         summary: 'Webhooks, oldest first, with counts of their deliveries',
@@ -63,13 +65,17 @@ export function notificationsRoutes(r: TypedApp, g: NotificationsRoutesDeps): vo
 
   r.get(
     '/api/notifications/webhooks/:id',
-    { schema: { tags: ['notifications'], params: idParam, response: { 200: webhookSchema } } },
+    {
+      config: { access: 'apps:read' },
+      schema: { tags: ['notifications'], params: idParam, response: { 200: webhookSchema } },
+    },
     async (req) => g.notifications.getWebhook(req.params.id),
   );
 
   r.delete(
     '/api/notifications/webhooks/:id',
     {
+      config: { access: 'apps:write' },
       schema: {
         tags: ['notifications'],
         summary: 'Remove a webhook and its delivery log; what is still pending is not sent',
@@ -83,6 +89,7 @@ export function notificationsRoutes(r: TypedApp, g: NotificationsRoutesDeps): vo
   r.get(
     '/api/notifications/webhooks/:id/deliveries',
     {
+      config: { access: 'apps:read' },
       schema: {
         tags: ['notifications'],
         summary: "A webhook's deliveries, newest first, each with its attempts",
@@ -96,13 +103,17 @@ export function notificationsRoutes(r: TypedApp, g: NotificationsRoutesDeps): vo
 
   r.get(
     '/api/notifications/deliveries/:id',
-    { schema: { tags: ['notifications'], params: idParam, response: { 200: deliverySchema } } },
+    {
+      config: { access: 'apps:read' },
+      schema: { tags: ['notifications'], params: idParam, response: { 200: deliverySchema } },
+    },
     async (req) => g.notifications.getDelivery(req.params.id),
   );
 
   r.post(
     '/api/notifications/deliveries/:id/redeliver',
     {
+      config: { access: 'apps:write' },
       schema: {
         tags: ['notifications'],
         summary:

@@ -1,6 +1,7 @@
 import { releaseChangeSchema, releaseSchema } from '@gantry/contracts';
+import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { actorOf, type TypedApp } from '../../http/route-kit.js';
+import { actorOf, authorize, type TypedApp } from '../../http/route-kit.js';
 import type { ReleaseService } from './release-service.js';
 
 const nameParam = z.object({ name: z.string() });
@@ -23,15 +24,25 @@ export interface ReleasesRoutesDeps {
 }
 
 export function releasesRoutes(r: TypedApp, g: ReleasesRoutesDeps): void {
+  /** A release changes toggles in the environments it names: each needs releases:write there. */
+  async function mayChange(req: FastifyRequest, name: string): Promise<void> {
+    for (const c of (await g.releases.get(name)).changes)
+      authorize(req, 'releases:write', { app: c.app, env: c.env });
+  }
+
   r.get(
     '/api/releases',
-    { schema: { tags: ['releases'], response: { 200: z.array(releaseSchema) } } },
+    {
+      config: { access: 'apps:read' },
+      schema: { tags: ['releases'], response: { 200: z.array(releaseSchema) } },
+    },
     async () => g.releases.list(),
   );
 
   r.post(
     '/api/releases',
     {
+      config: { access: 'releases:write', record: true },
       schema: {
         tags: ['releases'],
         summary: 'Create a release: a named bundle of toggle changes with notes for stakeholders',
@@ -47,13 +58,17 @@ export function releasesRoutes(r: TypedApp, g: ReleasesRoutesDeps): void {
 
   r.get(
     '/api/releases/:name',
-    { schema: { tags: ['releases'], params: nameParam, response: { 200: releaseSchema } } },
+    {
+      config: { access: 'apps:read' },
+      schema: { tags: ['releases'], params: nameParam, response: { 200: releaseSchema } },
+    },
     async (req) => g.releases.get(req.params.name),
   );
 
   r.post(
     '/api/releases/:name/changes',
     {
+      config: { access: 'releases:write' },
       schema: {
         tags: ['releases'],
         params: nameParam,
@@ -80,6 +95,7 @@ export function releasesRoutes(r: TypedApp, g: ReleasesRoutesDeps): void {
   r.post(
     '/api/releases/:name/schedule',
     {
+      config: { access: 'releases:write', record: true },
       schema: {
         tags: ['releases'],
         params: nameParam,
@@ -87,12 +103,16 @@ export function releasesRoutes(r: TypedApp, g: ReleasesRoutesDeps): void {
         response: { 200: releaseSchema },
       },
     },
-    async (req) => g.releases.schedule(req.params.name, req.body.at, actorOf(req)),
+    async (req) => {
+      await mayChange(req, req.params.name);
+      return g.releases.schedule(req.params.name, req.body.at, actorOf(req));
+    },
   );
 
   r.delete(
     '/api/releases/:name/changes/:idx',
     {
+      config: { access: 'releases:write', record: true },
       schema: {
         tags: ['releases'],
         summary:
@@ -101,12 +121,16 @@ export function releasesRoutes(r: TypedApp, g: ReleasesRoutesDeps): void {
         response: { 200: releaseSchema },
       },
     },
-    async (req) => g.releases.removeChange(req.params.name, req.params.idx, actorOf(req)),
+    async (req) => {
+      await mayChange(req, req.params.name);
+      return g.releases.removeChange(req.params.name, req.params.idx, actorOf(req));
+    },
   );
 
   r.post(
     '/api/releases/:name/unschedule',
     {
+      config: { access: 'releases:write', record: true },
       schema: {
         tags: ['releases'],
         summary:
@@ -115,12 +139,16 @@ export function releasesRoutes(r: TypedApp, g: ReleasesRoutesDeps): void {
         response: { 200: releaseSchema },
       },
     },
-    async (req) => g.releases.unschedule(req.params.name, actorOf(req)),
+    async (req) => {
+      await mayChange(req, req.params.name);
+      return g.releases.unschedule(req.params.name, actorOf(req));
+    },
   );
 
   r.post(
     '/api/releases/:name/cancel',
     {
+      config: { access: 'releases:write', record: true },
       schema: {
         tags: ['releases'],
         summary:
@@ -129,12 +157,16 @@ export function releasesRoutes(r: TypedApp, g: ReleasesRoutesDeps): void {
         response: { 200: releaseSchema },
       },
     },
-    async (req) => g.releases.cancel(req.params.name, actorOf(req)),
+    async (req) => {
+      await mayChange(req, req.params.name);
+      return g.releases.cancel(req.params.name, actorOf(req));
+    },
   );
 
   r.post(
     '/api/releases/:name/apply',
     {
+      config: { access: 'releases:write', record: true },
       schema: {
         tags: ['releases'],
         summary:
@@ -143,12 +175,16 @@ export function releasesRoutes(r: TypedApp, g: ReleasesRoutesDeps): void {
         response: { 200: releaseSchema },
       },
     },
-    async (req) => g.releases.apply(req.params.name, actorOf(req)),
+    async (req) => {
+      await mayChange(req, req.params.name);
+      return g.releases.apply(req.params.name, actorOf(req));
+    },
   );
 
   r.post(
     '/api/releases/:name/revert',
     {
+      config: { access: 'releases:write', record: true },
       schema: {
         tags: ['releases'],
         summary:
@@ -157,6 +193,9 @@ export function releasesRoutes(r: TypedApp, g: ReleasesRoutesDeps): void {
         response: { 200: releaseSchema },
       },
     },
-    async (req) => g.releases.revert(req.params.name, actorOf(req)),
+    async (req) => {
+      await mayChange(req, req.params.name);
+      return g.releases.revert(req.params.name, actorOf(req));
+    },
   );
 }

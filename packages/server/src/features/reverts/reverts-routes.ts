@@ -14,6 +14,7 @@ export function revertsRoutes(r: TypedApp, g: RevertsRoutesDeps): void {
   r.get(
     '/api/reverts',
     {
+      config: { access: 'apps:read' },
       schema: {
         tags: ['deployments'],
         summary:

@@ -1,7 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Db } from '../../db/database.js';
 import { newId, nowIso } from '../../ids.js';
-import type { Principal } from '../auth/token-service.js';
+import { type Principal, tokenPrincipal } from '../auth/token-service.js';
 
 export const SESSION_COOKIE = 'gantry_session';
 export const CSRF_HEADER = 'x-csrf-token';
@@ -32,10 +32,21 @@ const TOUCH_EVERY_MS = 60_000;
  * ends its sessions, because each lookup joins it.
  */
 export class SessionService {
+  private users:
+    | { principalOf(userId: string, tokenId?: string | null): Promise<Principal | null> }
+    | undefined;
+
   constructor(
     private readonly db: Db,
     private readonly limits: SessionLimits,
   ) {}
+
+  /** A person's session acts with their rights as they are now, looked up here on each request. */
+  usePeople(users: {
+    principalOf(userId: string, tokenId?: string | null): Promise<Principal | null>;
+  }): void {
+    this.users = users;
+  }
 
   async create(principal: Principal): Promise<{ secret: string; session: ConsoleSession }> {
     const secret = randomBytes(32).toString('base64url');
@@ -53,7 +64,9 @@ export class SessionService {
         id: session.id,
         hash: hashOf(secret),
         csrf: session.csrf,
-        token_id: principal.tokenId,
+        // A person's session is theirs, not their token's: it follows their roles as they change.
+        token_id: principal.kind === 'user' ? null : principal.tokenId,
+        user_id: principal.userId,
         created_at: session.createdAt,
         last_seen_at: session.createdAt,
         expires_at: session.expiresAt,
@@ -66,13 +79,20 @@ export class SessionService {
   async find(secret: string): Promise<ConsoleSession | null> {
     const row = await this.db
       .selectFrom('console_sessions as s')
-      .innerJoin('tokens as t', 't.id', 's.token_id')
+      .leftJoin('tokens as t', 't.id', 's.token_id')
+      .leftJoin('apps as a', 'a.id', 't.app_id')
       .select([
+        'a.name as app_name',
         's.id',
         's.csrf',
         's.created_at',
         's.last_seen_at',
         's.expires_at',
+        's.user_id',
+        's.token_id as session_token',
+        't.revoked_at',
+        't.user_id as token_user',
+        't.expires_at as token_expires_at',
         't.id as token_id',
         't.name',
         't.role',
@@ -83,8 +103,14 @@ export class SessionService {
       .executeTakeFirst();
     if (!row) return null;
     const now = Date.now();
+    // The token it signed in with was revoked, removed or has expired: the session ends with it.
+    const tokenGone =
+      row.session_token !== null &&
+      (row.token_id === null ||
+        row.revoked_at !== null ||
+        (row.token_expires_at !== null && Date.parse(row.token_expires_at) <= now));
     const lastSeen = Date.parse(row.last_seen_at);
-    if (now >= Date.parse(row.expires_at) || now - lastSeen >= this.limits.idleMs) {
+    if (tokenGone || now >= Date.parse(row.expires_at) || now - lastSeen >= this.limits.idleMs) {
       await this.db.deleteFrom('console_sessions').where('id', '=', row.id).execute();
       return null;
     }
@@ -95,13 +121,46 @@ export class SessionService {
         .where('id', '=', row.id)
         .execute();
     }
+    const principal =
+      row.user_id !== null && row.session_token === null
+        ? await this.users?.principalOf(row.user_id)
+        : row.token_user !== null && row.token_id !== null
+          ? await this.users?.principalOf(row.token_user, row.token_id)
+          : row.token_id !== null && row.name !== null && row.role !== null
+            ? tokenPrincipal({
+                id: row.token_id,
+                name: row.name,
+                role: row.role,
+                app_id: row.app_id,
+                app_name: row.app_name,
+                env: row.env,
+              })
+            : null;
+    // A person disabled or removed since: no session.
+    if (!principal) {
+      await this.db.deleteFrom('console_sessions').where('id', '=', row.id).execute();
+      return null;
+    }
     return {
       id: row.id,
       csrf: row.csrf,
       createdAt: row.created_at,
       expiresAt: row.expires_at,
-      principal: { tokenId: row.token_id, name: row.name, role: row.role, appId: row.app_id, env: row.env },
+      // A stream opened in the session ends with it (its absolute timeout, or its token's expiry).
+      principal: {
+        ...principal,
+        expiresAt: Math.min(
+          Date.parse(row.expires_at),
+          row.token_expires_at ? Date.parse(row.token_expires_at) : Number.POSITIVE_INFINITY,
+        ),
+      },
     };
+  }
+
+  /** Ends every session of a person (sign out everywhere); returns how many. */
+  async endForUser(userId: string): Promise<number> {
+    const res = await this.db.deleteFrom('console_sessions').where('user_id', '=', userId).executeTakeFirst();
+    return Number(res.numDeletedRows);
   }
 
   async end(id: string): Promise<void> {
@@ -126,13 +185,16 @@ export function csrfMatches(session: ConsoleSession, header: unknown): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-/** The session secret from a Cookie header (no other cookie is read). */
-export function sessionSecretOf(cookieHeader: string | undefined): string | undefined {
-  if (!cookieHeader) return undefined;
-  for (const part of cookieHeader.split(';')) {
+/** One cookie's value from a Cookie header. */
+export function cookieValue(cookieHeader: string | undefined, name: string): string | undefined {
+  for (const part of (cookieHeader ?? '').split(';')) {
     const eq = part.indexOf('=');
-    if (eq < 0) continue;
-    if (part.slice(0, eq).trim() === SESSION_COOKIE) return part.slice(eq + 1).trim() || undefined;
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim() || undefined;
   }
   return undefined;
+}
+
+/** The session secret from a Cookie header (no other cookie is read). */
+export function sessionSecretOf(cookieHeader: string | undefined): string | undefined {
+  return cookieValue(cookieHeader, SESSION_COOKIE);
 }

@@ -17,6 +17,7 @@ export function toggleEnvironmentRoutes(r: TypedApp, g: ToggleEnvironmentRoutesD
   r.get(
     '/api/apps/:app/toggle-environments',
     {
+      config: { access: 'apps:read' },
       schema: {
         tags: ['toggles'],
         summary:

@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { InvalidInput } from '../../errors.js';
 import { actorOf, type TypedApp } from '../../http/route-kit.js';
 import type { AppService } from '../apps/app-service.js';
+import { auditChange } from '../audit/audit-change.js';
 import { importUnleashState } from './toggle-import.js';
 import { diffEnvironments, staleToggles } from './toggle-reports.js';
 import { envState, type ToggleService } from './toggle-service.js';
@@ -46,6 +47,7 @@ export function togglesRoutes(r: TypedApp, g: TogglesRoutesDeps): void {
   r.get(
     '/api/apps/:app/toggles',
     {
+      config: { access: 'apps:read' },
       schema: {
         tags: ['toggles'],
         params: appParam,
@@ -59,6 +61,7 @@ export function togglesRoutes(r: TypedApp, g: TogglesRoutesDeps): void {
   r.post(
     '/api/apps/:app/toggles',
     {
+      config: { access: 'toggles:define' },
       schema: {
         tags: ['toggles'],
         summary: 'Create a toggle (off in every environment until enabled)',
@@ -82,13 +85,17 @@ export function togglesRoutes(r: TypedApp, g: TogglesRoutesDeps): void {
 
   r.get(
     '/api/apps/:app/toggles/:name',
-    { schema: { tags: ['toggles'], params: toggleParam, response: { 200: toggleSchema } } },
+    {
+      config: { access: 'apps:read' },
+      schema: { tags: ['toggles'], params: toggleParam, response: { 200: toggleSchema } },
+    },
     async (req) => g.toggles.get(await g.apps.get(req.params.app), req.params.name),
   );
 
   r.patch(
     '/api/apps/:app/toggles/:name',
     {
+      config: { access: 'toggles:define' },
       schema: {
         tags: ['toggles'],
         params: toggleParam,
@@ -102,13 +109,19 @@ export function togglesRoutes(r: TypedApp, g: TogglesRoutesDeps): void {
         response: { 200: toggleSchema },
       },
     },
-    async (req) =>
-      g.toggles.update(await g.apps.get(req.params.app), req.params.name, req.body, actorOf(req)),
+    async (req) => {
+      const app = await g.apps.get(req.params.app);
+      const before = await g.toggles.get(app, req.params.name);
+      const after = await g.toggles.update(app, req.params.name, req.body, actorOf(req));
+      auditChange(req, { before, after });
+      return after;
+    },
   );
 
   r.put(
     '/api/apps/:app/toggles/:name/environments/:env',
     {
+      config: { access: 'toggles:write' },
       schema: {
         tags: ['toggles'],
         summary: "Set a toggle's state in one environment: enabled, strategies, variants (each optional)",
@@ -121,19 +134,26 @@ export function togglesRoutes(r: TypedApp, g: TogglesRoutesDeps): void {
         response: { 200: toggleSchema },
       },
     },
-    async (req) =>
-      g.toggles.setEnvironment(
-        await g.apps.get(req.params.app),
+    async (req) => {
+      const app = await g.apps.get(req.params.app);
+      const before = envState(await g.toggles.get(app, req.params.name), req.params.env);
+      const after = await g.toggles.setEnvironment(
+        app,
         req.params.name,
         req.params.env,
         req.body,
         actorOf(req),
-      ),
+      );
+      // Who turned what on, where: the environment's state before and after, in the audit log.
+      auditChange(req, { before, after: envState(after, req.params.env) });
+      return after;
+    },
   );
 
   r.post(
     '/api/apps/:app/toggles/:name/environments/:env/rollout',
     {
+      config: { access: 'toggles:write' },
       schema: {
         tags: ['toggles'],
         summary: 'Roll out to a share of users (flexibleRollout, sticky on userId/sessionId)',
@@ -142,31 +162,43 @@ export function togglesRoutes(r: TypedApp, g: TogglesRoutesDeps): void {
         response: { 200: toggleSchema },
       },
     },
-    async (req) =>
-      g.toggles.rollout(
-        await g.apps.get(req.params.app),
+    async (req) => {
+      const app = await g.apps.get(req.params.app);
+      const before = envState(await g.toggles.get(app, req.params.name), req.params.env);
+      const after = await g.toggles.rollout(
+        app,
         req.params.name,
         req.params.env,
         req.body.percent,
         actorOf(req),
-      ),
+      );
+      auditChange(req, { before, after: envState(after, req.params.env) });
+      return after;
+    },
   );
 
   r.post(
     '/api/apps/:app/toggles/:name/archive',
-    { schema: { tags: ['toggles'], params: toggleParam, response: { 200: toggleSchema } } },
+    {
+      config: { access: 'toggles:define' },
+      schema: { tags: ['toggles'], params: toggleParam, response: { 200: toggleSchema } },
+    },
     async (req) => g.toggles.archive(await g.apps.get(req.params.app), req.params.name, actorOf(req)),
   );
 
   r.get(
     '/api/apps/:app/segments',
-    { schema: { tags: ['toggles'], params: appParam, response: { 200: z.array(segmentSchema) } } },
+    {
+      config: { access: 'apps:read' },
+      schema: { tags: ['toggles'], params: appParam, response: { 200: z.array(segmentSchema) } },
+    },
     async (req) => g.toggles.readStore().segments((await g.apps.get(req.params.app)).id),
   );
 
   r.put(
     '/api/apps/:app/segments/:name',
     {
+      config: { access: 'toggles:define' },
       schema: {
         tags: ['toggles'],
         params: z.object({ app: z.string(), name: z.string().min(1).max(100) }),
@@ -187,6 +219,7 @@ export function togglesRoutes(r: TypedApp, g: TogglesRoutesDeps): void {
   r.post(
     '/api/apps/:app/toggles/import',
     {
+      config: { access: 'toggles:define' },
       schema: {
         tags: ['toggles'],
         summary:
@@ -217,6 +250,7 @@ export function toggleReportRoutes(r: TypedApp, g: ToggleReportRoutesDeps): void
   r.post(
     '/api/apps/:app/toggles/:name/copy',
     {
+      config: { access: 'toggles:define' },
       schema: {
         tags: ['toggles'],
         summary:
@@ -255,6 +289,7 @@ export function toggleReportRoutes(r: TypedApp, g: ToggleReportRoutesDeps): void
   r.get(
     '/api/apps/:app/toggles-stale',
     {
+      config: { access: 'apps:read' },
       schema: {
         tags: ['toggles'],
         summary: 'Toggles fully on for more than N days, or not evaluated for N days: candidates for removal',

@@ -109,6 +109,8 @@ export function webhooksRoutes(r: TypedApp, g: WebhooksRoutesDeps): void {
     scope.withTypeProvider<ZodTypeProvider>().post(
       '/api/webhooks/:provider',
       {
+        // The forge has no token: the route checks the signature over the raw body itself.
+        config: { access: 'public' },
         schema: {
           tags: ['webhooks'],
           summary:

@@ -48,6 +48,19 @@ describe('process driver: deploy and switch', () => {
     expect((await driver.deploy(v1, t.ctx)).kind).toBe('noop');
   });
 
+  it('refuses a switch with a lower fence than the proxy has seen (a server that lost the environment to another)', async () => {
+    const t = await testEnv();
+    const [v1, v2] = [await makeRelease(t.env, 'v1'), await makeRelease(t.env, 'v2')];
+    await driver.deploy(v1, { ...t.ctx, fence: 5 });
+    expect((await get(t.env.port)).body).toMatch(/^v1 /);
+    await expect(driver.deploy(v2, { ...t.ctx, fence: 4 })).rejects.toThrow(
+      /another server took the environment over: its proxy refused the switch .*fence 4 < 5/,
+    );
+    expect((await get(t.env.port)).body).toMatch(/^v1 /);
+    await driver.deploy(v2, { ...t.ctx, fence: 6 });
+    expect((await get(t.env.port)).body).toMatch(/^v2 /);
+  });
+
   // standby 1: each deployment is a switch to the warm standby; standby 0: each one starts a fresh
   // process and stops the old one once drained.
   it.each([

@@ -5,6 +5,8 @@ import { api, ok } from '../../api/client';
 import { useSession } from '../../api/session';
 import type { ResponseOf } from '../../api/types';
 import { Badge, ErrorNote, Loading, RelativeTime, ShortSha, StatusBadge } from '../../components/ui';
+import { ApprovalLine } from '../approvals/approval-line';
+import { type ApprovalRequest, usePendingApprovals } from '../approvals/approval-queries';
 import { VerificationBadge } from '../deployments/verification';
 import { triggerWords } from '../deployments/verification-words';
 import './board.css';
@@ -34,10 +36,13 @@ type Action = { kind: 'promote' | 'rollback'; s: EnvironmentState };
 export function EnvironmentCell({
   s,
   extra,
+  awaiting = [],
   onAction,
 }: {
   s: EnvironmentState;
   extra?: BoardEntry;
+  /** Requests to this environment waiting for approval. */
+  awaiting?: ApprovalRequest[];
   onAction?: (a: Action) => void;
 }) {
   const h = health(s);
@@ -75,6 +80,9 @@ export function EnvironmentCell({
           Standby: <ShortSha sha={extra.standby.sha} /> {extra.standby.commit?.subject ?? ''}
         </div>
       ) : null}
+      {awaiting.map((r) => (
+        <ApprovalLine key={r.deploymentId} req={r} />
+      ))}
       <div className="row small badges">
         {s.lock ? (
           <Badge tone="warn" title={s.lock.reason ?? undefined}>
@@ -129,6 +137,7 @@ export function BoardPage() {
   const session = useSession();
   const status = useStatus(session.can('apps:read'));
   const extras = useBoardExtras(status.isSuccess);
+  const pending = usePendingApprovals({}, status.isSuccess);
   const [action, setAction] = useState<Action | null>(null);
   const [started, setStarted] = useState<Deployment | null>(null);
   if (!session.can('apps:read'))
@@ -157,6 +166,8 @@ export function BoardPage() {
   const byApp = new Map<string, EnvironmentState[]>();
   for (const s of status.data) byApp.set(s.app, [...(byApp.get(s.app) ?? []), s]);
   const extraOf = (s: EnvironmentState) => extras.data?.find((e) => e.app === s.app && e.env === s.env);
+  const awaitingIn = (s: EnvironmentState) =>
+    pending.data?.filter((r) => r.app === s.app && r.env === s.env) ?? [];
   const canDeploy = session.can('deployments:write');
   const done = (d: Deployment) => {
     setAction(null);
@@ -199,6 +210,7 @@ export function BoardPage() {
                   key={s.env}
                   s={s}
                   extra={extraOf(s)}
+                  awaiting={awaitingIn(s)}
                   onAction={canDeploy ? setAction : undefined}
                 />
               ))}

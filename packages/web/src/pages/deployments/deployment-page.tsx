@@ -10,6 +10,7 @@ import {
   ShortSha,
   StatusBadge,
 } from '../../components/ui';
+import { ApprovalSection } from '../approvals/approvals-page';
 import { ChecksSection } from './checks-section';
 import { isRollback, triggerWords } from './verification-words';
 import './deployments.css';
@@ -134,6 +135,9 @@ export function DeploymentPage() {
           ) : null}
         </dd>
       </dl>
+      {d.status === 'awaiting_approval' || d.approval ? (
+        <ApprovalSection id={id} expiresAt={d.approval?.expiresAt ?? null} />
+      ) : null}
       {d.error ? (
         <div className="alert" role="alert">
           <pre className="wrap-pre">{d.error}</pre>
@@ -145,9 +149,11 @@ export function DeploymentPage() {
           <p className="muted">
             {d.status === 'queued'
               ? 'Queued: no phase has started yet.'
-              : RUNNING.includes(d.status)
-                ? 'Starting…'
-                : 'No phase ran.'}
+              : d.status === 'awaiting_approval'
+                ? 'Waiting for approval: no phase has started yet.'
+                : RUNNING.includes(d.status)
+                  ? 'Starting…'
+                  : 'No phase ran.'}
           </p>
         ) : (
           <ol className="phases" data-testid="phases">

@@ -29,7 +29,7 @@ export function CreateToggle({ app }: { app: string }) {
       navigate(togglePath(app, t.name));
     },
   });
-  if (!session.can('toggles:write')) return null;
+  if (!session.can('toggles:define')) return null;
   const { at, rest } = placeErrors(fieldErrors(create.error), ['name', 'type', 'description']);
   const submit = (e: FormEvent) => {
     e.preventDefault();

@@ -59,8 +59,17 @@ export async function openConsole(
  */
 export async function signIn(page: Page, token: string): Promise<void> {
   await page.getByLabel('API token').fill(token);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('button', { name: 'Sign out' }).waitFor();
+  await page.getByRole('button', { name: 'Sign in with token' }).click();
+  await page.getByRole('button', { name: 'Sign out', exact: true }).waitFor();
+  await page.getByRole('heading', { level: 1 }).first().waitFor();
+}
+
+/** Signs in with a login and password through the sign-in form, and waits for the first page. */
+export async function signInWithPassword(page: Page, login: string, password: string): Promise<void> {
+  await page.getByLabel('Login', { exact: true }).fill(login);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await page.getByRole('button', { name: 'Sign out', exact: true }).waitFor();
   await page.getByRole('heading', { level: 1 }).first().waitFor();
 }
 

@@ -47,6 +47,7 @@ export function clientAdminRoutes(r: TypedApp, g: ClientAdminRoutesDeps): void {
   r.post(
     '/api/apps/:app/client-tokens',
     {
+      config: { access: 'apps:write' },
       schema: {
         tags: ['client'],
         summary:
@@ -74,6 +75,7 @@ export function clientAdminRoutes(r: TypedApp, g: ClientAdminRoutesDeps): void {
   r.get(
     '/api/apps/:app/client-instances',
     {
+      config: { access: 'apps:read' },
       schema: {
         tags: ['client'],
         summary:
@@ -97,6 +99,7 @@ export function clientAdminRoutes(r: TypedApp, g: ClientAdminRoutesDeps): void {
   r.get(
     '/api/apps/:app/toggles/:name/usage',
     {
+      config: { access: 'apps:read' },
       schema: {
         tags: ['client'],
         summary: 'Hourly evaluation counts SDKs reported for a toggle, and when it was last evaluated',

@@ -12,6 +12,7 @@ export function clientDeltaRoutes(r: TypedApp, g: ClientDeltaRoutesDeps): void {
   r.get(
     '/api/client/delta',
     {
+      config: { access: 'client' },
       schema: {
         tags: ['client'],
         summary:

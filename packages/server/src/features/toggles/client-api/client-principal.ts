@@ -10,7 +10,8 @@ export function clientOf(req: FastifyRequest): {
   env: string;
 } {
   const p = req.principal;
-  if (p?.role !== 'client' || !p.appId || !p.env) throw new NotAllowed('this endpoint needs a client token');
+  if (p?.role !== 'client' || !p.tokenId || !p.appId || !p.env)
+    throw new NotAllowed('this endpoint needs a client token');
   return { tokenId: p.tokenId, tokenName: p.name, appId: p.appId, env: p.env };
 }
 

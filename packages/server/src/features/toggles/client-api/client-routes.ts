@@ -17,6 +17,7 @@ export function clientRoutes(r: TypedApp, g: ClientRoutesDeps): void {
   r.get(
     '/api/client/features',
     {
+      config: { access: 'client' },
       schema: {
         tags: ['client'],
         summary: "Toggles of the token's app and environment, in Unleash's format",
@@ -39,6 +40,7 @@ export function clientRoutes(r: TypedApp, g: ClientRoutesDeps): void {
   r.post(
     '/api/client/register',
     {
+      config: { access: 'client' },
       bodyLimit: 1024 * 1024,
       schema: { tags: ['client'], summary: 'An SDK instance starts', body: registerBody },
     },
@@ -56,6 +58,7 @@ export function clientRoutes(r: TypedApp, g: ClientRoutesDeps): void {
   r.post(
     '/api/client/metrics',
     {
+      config: { access: 'client' },
       bodyLimit: 4 * 1024 * 1024,
       schema: { tags: ['client'], summary: 'Evaluation counts from an SDK (queued)', body: metricsBody },
     },

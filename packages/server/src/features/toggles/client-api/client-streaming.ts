@@ -22,7 +22,10 @@ export function clientStreamingRoutes(
 ): void {
   r.get(
     '/api/client/streaming',
-    { schema: { tags: ['client'], summary: 'Server-sent toggle updates in Unleash streaming format' } },
+    {
+      config: { access: 'client' },
+      schema: { tags: ['client'], summary: 'Server-sent toggle updates in Unleash streaming format' },
+    },
     async (req, reply) => {
       const client = clientOf(req);
       const { appId, env } = client;

@@ -7,8 +7,9 @@ const keyOf = (appId: string, env: string) => `${appId}\u0000${env}`;
 
 /**
  * The current revision of every app environment. Commits on this server arrive at once through
- * `ToggleService.onRevisions`; re-reading the table every `pollMs` picks up commits made by other
- * servers on the same PostgreSQL. Revisions only grow, so a late read never moves one back.
+ * `ToggleService.onRevisions`, and other servers' on the same PostgreSQL through `learn` (the
+ * cluster's LISTEN/NOTIFY, src/cluster); re-reading the table every `pollMs` is the fallback for a
+ * notification lost with its connection. Revisions only grow, so a late read never moves one back.
  */
 export class RevisionWatcher {
   private readonly known = new Map<string, number>();
@@ -47,6 +48,11 @@ export class RevisionWatcher {
 
   current(appId: string, env: string): number {
     return this.known.get(keyOf(appId, env)) ?? 0;
+  }
+
+  /** Revisions committed elsewhere (another server): the caches keyed by revision rebuild on next use. */
+  learn(changed: { appId: string; env: string; revision: number }[]): void {
+    for (const c of changed) this.update(c.appId, c.env, c.revision);
   }
 
   /** Calls `listener` with each newer revision of this environment; returns the unsubscribe. */

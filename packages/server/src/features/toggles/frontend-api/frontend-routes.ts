@@ -18,7 +18,7 @@ import { type FrontendToggle, FrontendTogglesCache } from './frontend-toggles.js
 /** The app and environment the request's frontend token is fixed to (the auth hook checked the role). */
 function frontendOf(req: FastifyRequest): { tokenId: string; tokenName: string; appId: string; env: string } {
   const p = req.principal;
-  if (p?.role !== 'frontend' || !p.appId || !p.env) {
+  if (p?.role !== 'frontend' || !p.tokenId || !p.appId || !p.env) {
     throw new NotAllowed('this endpoint needs a frontend token (`gantry tokens create --kind frontend`)');
   }
   return { tokenId: p.tokenId, tokenName: p.name, appId: p.appId, env: p.env };
@@ -56,6 +56,7 @@ export function frontendRoutes(r: TypedApp, g: FrontendRoutesDeps): void {
     r[method](
       '/api/frontend',
       {
+        config: { access: 'frontend' },
         bodyLimit: 1024 * 1024,
         schema: summary(
           method === 'get'
@@ -75,6 +76,7 @@ export function frontendRoutes(r: TypedApp, g: FrontendRoutesDeps): void {
   r.get(
     '/api/frontend/features/:name',
     {
+      config: { access: 'frontend' },
       schema: {
         ...summary('One toggle when it is enabled for the context'),
         params: z.object({ name: z.string() }),
@@ -93,6 +95,7 @@ export function frontendRoutes(r: TypedApp, g: FrontendRoutesDeps): void {
   r.post(
     '/api/frontend/client/metrics',
     {
+      config: { access: 'frontend' },
       bodyLimit: 4 * 1024 * 1024,
       schema: { ...summary('Evaluation counts from a frontend SDK'), body: metricsBody },
     },
@@ -106,7 +109,11 @@ export function frontendRoutes(r: TypedApp, g: FrontendRoutesDeps): void {
 
   r.post(
     '/api/frontend/client/register',
-    { bodyLimit: 1024 * 1024, schema: { ...summary('A frontend SDK starts'), body: registerBody } },
+    {
+      config: { access: 'frontend' },
+      bodyLimit: 1024 * 1024,
+      schema: { ...summary('A frontend SDK starts'), body: registerBody },
+    },
     async (req, reply) => {
       const { tokenId, tokenName, appId, env } = frontendOf(req);
       if (!api.limiter.take(tokenId)) throw tooMany();

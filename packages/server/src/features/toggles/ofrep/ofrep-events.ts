@@ -20,6 +20,7 @@ export function ofrepEventsRoutes(r: TypedApp, g: OfrepEventsRoutesDeps, streams
   r.get(
     '/ofrep/v1/events',
     {
+      config: { access: 'client' },
       schema: {
         tags: ['ofrep'],
         summary: "Server-sent refetch notices when the token's environment changes",

@@ -59,6 +59,7 @@ export function ofrepRoutes(r: TypedApp, g: OfrepRoutesDeps): void {
   r.post(
     '/ofrep/v1/evaluate/flags/:key',
     {
+      config: { access: 'client' },
       bodyLimit: BODY_LIMIT,
       errorHandler: ofrepErrors(true),
       schema: { tags: ['ofrep'], summary: 'Evaluate one toggle for a context (OFREP)' },
@@ -77,6 +78,7 @@ export function ofrepRoutes(r: TypedApp, g: OfrepRoutesDeps): void {
   r.post(
     '/ofrep/v1/evaluate/flags',
     {
+      config: { access: 'client' },
       bodyLimit: BODY_LIMIT,
       errorHandler: ofrepErrors(false),
       schema: { tags: ['ofrep'], summary: "Evaluate all toggles of the token's environment (OFREP bulk)" },

@@ -1,3 +1,6 @@
+// The driver conformance suite: test tooling, kept out of @gantry/driver-api's runtime sources and
+// dependencies (it imports vitest, which only the workspace's dev dependencies provide). Drivers'
+// tests load it as '@gantry/driver-api/conformance'.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +15,7 @@ import type {
   EnvironmentSpec,
   PlanInput,
   Release,
-} from './driver.js';
+} from '../src/driver.js';
 
 /**
  * What a driver's test provides so that the conformance suite can deploy a real app with it.

@@ -1,0 +1,361 @@
+import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { appendFile, mkdir, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { type Build, formatConfigIssue, parseGantryYaml } from '@gantry/contracts';
+import type { Logger } from 'pino';
+import type { Db } from '../../db/database.js';
+import { Conflict, InvalidInput, NotAllowed, NotFound } from '../../errors.js';
+import type { EventStore } from '../../events/event-store.js';
+import { nowIso } from '../../ids.js';
+import type { AppService } from '../apps/app-service.js';
+import type { ArtifactStore } from '../artifacts/artifact-store.js';
+import { type BlobStore, digestHex } from '../artifacts/blob-store.js';
+import type { Principal, TokenService } from '../auth/token-service.js';
+import type { BuildSecrets } from '../builds/build-runner.js';
+import type { BuildService } from '../builds/build-service.js';
+import type { BuildStore } from '../builds/build-store.js';
+
+export interface AgentServiceDeps {
+  db: Db;
+  tokens: TokenService;
+  builds: BuildStore;
+  service: BuildService;
+  apps: AppService;
+  artifacts: ArtifactStore;
+  blobs: BlobStore;
+  events: EventStore;
+  logger: Logger;
+  secrets: BuildSecrets;
+  /** An agent seen within this long counts as connected (the waiting reason of a queued build). */
+  staleAfterMs: number;
+}
+
+export interface AgentInfo {
+  id: string;
+  name: string;
+  labels: string[];
+  createdAt: string;
+  lastSeenAt: string | null;
+  revokedAt: string | null;
+}
+
+/** What an agent gets when it claims a build: everything it needs, and nothing of the server's. */
+export interface AgentJob {
+  lease: string;
+  build: { id: string; app: string; sha: string; attempt: number; sloMs: number; startedAt: string };
+  steps: { name: string; run: string; timeout: number | null }[];
+  artifactPath: string;
+  env: Record<string, string>;
+  network: boolean;
+  /** The values of `build.secrets`, as the servers' own runners give them to the steps. */
+  secrets: Record<string, string>;
+}
+
+export type AgentFinish =
+  | { status: 'succeeded'; digest: string; size: number }
+  | { status: 'failed' | 'cancelled'; error: string; exitCode: number | null };
+
+/**
+ * Remote build agents: agent tokens with their labels, the builds whose gantry.yaml names
+ * `build.runs_on`, handed out as leases on the builds table (runner_id and heartbeat_at, so the
+ * servers' sweeper requeues the build of an agent that stopped heartbeating), and the writes of an
+ * agent, each refused (409) once its lease is lost.
+ */
+export class AgentService {
+  constructor(private readonly d: AgentServiceDeps) {}
+
+  async createToken(name: string, labels: string[], actor: string) {
+    const created = await this.d.tokens.create(name, 'agent', actor);
+    await this.d.db
+      .insertInto('agents')
+      .values({
+        token_id: created.id,
+        labels: JSON.stringify(labels),
+        created_at: nowIso(),
+        last_seen_at: null,
+      })
+      .execute();
+    return { id: created.id, name, labels, token: created.token };
+  }
+
+  async list(): Promise<AgentInfo[]> {
+    const rows = await this.d.db
+      .selectFrom('agents as a')
+      .innerJoin('tokens as t', 't.id', 'a.token_id')
+      .select(['t.id', 't.name', 'a.labels', 'a.created_at', 'a.last_seen_at', 't.revoked_at'])
+      .orderBy('a.created_at', 'desc')
+      .execute();
+    return rows.map((r) => ({
+      id: r.id,
+      name: r.name,
+      labels: JSON.parse(r.labels) as string[],
+      createdAt: r.created_at,
+      lastSeenAt: r.last_seen_at,
+      revokedAt: r.revoked_at,
+    }));
+  }
+
+  async revoke(id: string, actor: string): Promise<void> {
+    const owner = await this.d.tokens.ownerOf(id);
+    if (owner.role !== 'agent') throw new NotFound(`no agent token ${id}; \`gantry agents list\` shows them`);
+    await this.d.tokens.revoke(id, actor);
+  }
+
+  /** Why a queued build with runs_on waits: no agent token has the labels, none is connected, or all are busy. */
+  async waitingReason(labels: string[]): Promise<string> {
+    const want = `waiting for an agent with labels ${labels.join(', ')}`;
+    const able = (await this.list()).filter((a) => !a.revokedAt && labels.every((l) => a.labels.includes(l)));
+    if (able.length === 0)
+      return `${want}: no agent token has them (\`gantry agents token create --labels ${labels.join(',')}\`, then \`gantry agent\` on a machine)`;
+    const since = Date.now() - Math.max(this.d.staleAfterMs, 30_000);
+    const connected = able.filter((a) => a.lastSeenAt && Date.parse(a.lastSeenAt) > since);
+    if (connected.length === 0)
+      return `${want}: ${able.length} agent token(s) have them but no such agent has asked for work lately`;
+    return `${want}: ${connected.length} connected agent(s) have them and are busy or about to take it`;
+  }
+
+  private async labelsOf(p: Principal): Promise<string[]> {
+    const row = await this.d.db
+      .selectFrom('agents')
+      .select('labels')
+      .where('token_id', '=', p.tokenId ?? '')
+      .executeTakeFirst();
+    if (!row) throw new NotAllowed(`token "${p.name}" is not an agent token`);
+    return JSON.parse(row.labels) as string[];
+  }
+
+  /** Hands the oldest queued build the agent can take to it, or returns null. */
+  async claim(p: Principal, asked: string[] | undefined): Promise<AgentJob | null> {
+    const own = await this.labelsOf(p);
+    const extra = (asked ?? []).filter((l) => !own.includes(l));
+    if (extra.length)
+      throw new NotAllowed(
+        `this agent token has the labels ${own.join(', ') || '(none)'}, not ${extra.join(', ')}; create a token with them (\`gantry agents token create --labels …\`)`,
+      );
+    const labels = asked?.length ? asked : own;
+    await this.d.db
+      .updateTable('agents')
+      .set({ last_seen_at: nowIso() })
+      .where('token_id', '=', p.tokenId!)
+      .execute();
+    for (let tries = 0; tries < 5; tries++) {
+      const candidates = await this.d.db
+        .selectFrom('builds')
+        .select(['id', 'runs_on'])
+        .where('status', '=', 'queued')
+        .where('runs_on', 'is not', null)
+        .orderBy('queued_at')
+        .orderBy('id')
+        .limit(100)
+        .execute();
+      const fit = candidates.find((c) =>
+        (JSON.parse(c.runs_on!) as string[]).every((l) => labels.includes(l)),
+      );
+      if (!fit) return null;
+      const lease = `agent:${p.tokenId}:${randomBytes(4).toString('hex')}`;
+      const now = nowIso();
+      const res = await this.d.db
+        .updateTable('builds')
+        .set({ status: 'running', runner_id: lease, started_at: now, heartbeat_at: now })
+        .where('id', '=', fit.id)
+        .where('status', '=', 'queued')
+        .executeTakeFirst();
+      if (Number(res.numUpdatedRows) !== 1) continue;
+      const build = (await this.d.builds.find(fit.id))!;
+      const job = await this.prepare(build, lease, p.name).catch(async (e: unknown) => {
+        await this.fail(build, e instanceof Error ? e.message : String(e), null);
+        return null;
+      });
+      if (job) return job;
+    }
+    return null;
+  }
+
+  private async prepare(build: Build, lease: string, agent: string): Promise<AgentJob> {
+    const app = await this.d.apps.getById(build.appId);
+    const text = await this.d.apps.mirrorOf(app).readFile(build.sha, 'gantry.yaml');
+    if (text === null) throw new Error(`gantry.yaml not found at ${build.sha.slice(0, 12)}`);
+    const { config, errors } = parseGantryYaml(text, 'gantry.yaml');
+    if (!config || errors.length)
+      throw new Error(`gantry.yaml is not valid:\n${errors.map(formatConfigIssue).join('\n')}`);
+    if (config.build.image)
+      throw new Error('build.image is built by the servers only; agents build tarballs (leave runs_on out)');
+    const secrets = config.build.secrets?.length
+      ? await this.d.secrets.secretsFor(app, null, config.build.secrets)
+      : {};
+    await this.d.builds.insertSteps(build.id, config.build.steps);
+    await this.event(build, 'build.started', { sha: build.sha, runner: lease, agent });
+    return {
+      lease,
+      build: {
+        id: build.id,
+        app: app.name,
+        sha: build.sha,
+        attempt: build.attempt,
+        sloMs: build.sloMs,
+        startedAt: build.startedAt ?? nowIso(),
+      },
+      steps: config.build.steps.map((s) => ({ name: s.name, run: s.run, timeout: s.timeout ?? null })),
+      artifactPath: config.build.artifact?.path ?? '.',
+      env: config.build.env,
+      network: config.build.network,
+      secrets,
+    };
+  }
+
+  /** The build, while `lease` (held by this agent token) is its current lease; else 409. */
+  async leased(p: Principal, buildId: string, lease: string): Promise<Build> {
+    const row = await this.d.db
+      .selectFrom('builds')
+      .select(['status', 'runner_id'])
+      .where('id', '=', buildId)
+      .executeTakeFirst();
+    if (!row) throw new NotFound(`no build "${buildId}"`);
+    if (!lease.startsWith(`agent:${p.tokenId}:`) || row.status !== 'running' || row.runner_id !== lease)
+      throw new Conflict(
+        `the lease on build ${buildId} is lost (the build is ${row.status}${row.status === 'running' ? ' under another lease' : ''}); drop the job`,
+      );
+    return (await this.d.builds.find(buildId))!;
+  }
+
+  /** The source at the build's commit as a tar.gz, made from the server's mirror (`git archive`). */
+  async source(build: Build): Promise<Readable> {
+    const app = await this.d.apps.getById(build.appId);
+    const mirror = this.d.apps.mirrorOf(app);
+    await mirror.readFile(build.sha, 'gantry.yaml'); // the mirror exists and knows the commit
+    const child = spawn('git', ['--git-dir', mirror.path, 'archive', '--format=tar.gz', build.sha], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    return child.stdout;
+  }
+
+  async heartbeat(p: Principal, build: Build, lease: string): Promise<{ cancel: boolean }> {
+    await this.d.builds.heartbeat([build.id], lease);
+    await this.d.db
+      .updateTable('agents')
+      .set({ last_seen_at: nowIso() })
+      .where('token_id', '=', p.tokenId!)
+      .execute();
+    return { cancel: await this.d.builds.isCancelRequested(build.id) };
+  }
+
+  async appendLog(build: Build, step: number, data: Buffer): Promise<void> {
+    const file = this.d.service.logPath(build.id, step);
+    await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+    await appendFile(file, data, { mode: 0o600 });
+  }
+
+  async step(
+    build: Build,
+    idx: number,
+    s: { status: 'running' | 'succeeded' | 'failed' | 'cancelled'; exitCode?: number | null; tail?: string },
+  ): Promise<void> {
+    const steps = await this.d.builds.steps(build.id);
+    const step = steps[idx];
+    if (!step) throw new InvalidInput(`build ${build.id} has no step ${idx} (it has ${steps.length})`);
+    if (s.status === 'running') {
+      await this.d.builds.updateStep(build.id, idx, { status: 'running', startedAt: nowIso() });
+      await this.event(build, 'build.step.started', { idx, name: step.name });
+      return;
+    }
+    await this.d.builds.updateStep(build.id, idx, {
+      status: s.status,
+      finishedAt: nowIso(),
+      exitCode: s.exitCode ?? null,
+      logTail: s.tail ?? '',
+    });
+    await this.event(build, 'build.step.finished', {
+      idx,
+      name: step.name,
+      status: s.status,
+      exitCode: s.exitCode ?? null,
+    });
+  }
+
+  /** Stores the uploaded artifact through the BlobStore once its bytes hash to `digest`. */
+  async putArtifact(body: Readable, digest: string): Promise<{ digest: string; size: number }> {
+    const hex = digestHex(digest);
+    const tmp = this.d.blobs.tmpPath();
+    await mkdir(dirname(tmp), { recursive: true });
+    const hash = createHash('sha256');
+    let size = 0;
+    body.on('data', (chunk: Buffer) => {
+      hash.update(chunk);
+      size += chunk.length;
+    });
+    try {
+      await pipeline(body, createWriteStream(tmp, { mode: 0o600 }));
+      const got = hash.digest('hex');
+      if (got !== hex)
+        throw new InvalidInput(`the artifact's bytes hash to sha256:${got}, not ${digest}; upload it again`);
+      await this.d.blobs.put(tmp, digest);
+    } finally {
+      await rm(tmp, { force: true });
+    }
+    return { digest, size };
+  }
+
+  async finish(build: Build, f: AgentFinish): Promise<Build> {
+    if (f.status !== 'succeeded') {
+      await this.fail(build, f.error, f.exitCode, f.status === 'cancelled');
+      return (await this.d.builds.find(build.id))!;
+    }
+    if (!(await this.d.blobs.has(f.digest)))
+      throw new InvalidInput(`no artifact ${f.digest} was uploaded for build ${build.id}; upload it first`);
+    const made = { kind: 'tarball' as const, digest: f.digest, size: f.size, reference: null };
+    const artifact = await this.d.artifacts.insertCurrent({
+      appId: build.appId,
+      sha: build.sha,
+      buildId: build.id,
+      ...made,
+    });
+    if (
+      !(await this.d.builds.finish(build.id, { status: 'succeeded', exitCode: 0, artifactId: artifact.id }))
+    )
+      throw new Conflict(`the lease on build ${build.id} is lost; drop the job`);
+    await this.d.events.append({
+      type: 'artifact.created',
+      appId: build.appId,
+      subject: artifact.id,
+      actor: 'runner',
+      data: { sha: build.sha, buildId: build.id, ...made },
+    });
+    await this.event(build, 'build.succeeded', {
+      sha: build.sha,
+      artifactId: artifact.id,
+      digest: made.digest,
+      kind: made.kind,
+    });
+    void this.d.service.pushBuildSucceeded(build).catch((err: unknown) => {
+      this.d.logger.error({ err, build: build.id }, 'auto-deploy after the build failed');
+    });
+    return (await this.d.builds.find(build.id))!;
+  }
+
+  private async fail(build: Build, error: string, exitCode: number | null, cancelled = false): Promise<void> {
+    if (
+      !(await this.d.builds.finish(build.id, { status: cancelled ? 'cancelled' : 'failed', exitCode, error }))
+    )
+      return;
+    await this.d.db
+      .updateTable('build_steps')
+      .set({ status: 'skipped' })
+      .where('build_id', '=', build.id)
+      .where('status', '=', 'pending')
+      .execute();
+    await this.d.builds.interruptRunningSteps(build.id);
+    await this.event(build, cancelled ? 'build.cancelled' : 'build.failed', {
+      sha: build.sha,
+      error,
+      exitCode,
+    });
+  }
+
+  private event(b: Build, type: Parameters<EventStore['append']>[0]['type'], data: Record<string, unknown>) {
+    return this.d.events.append({ type, appId: b.appId, subject: b.id, actor: 'runner', data });
+  }
+}
