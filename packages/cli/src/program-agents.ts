@@ -74,12 +74,16 @@ export function registerAgentCommands(program: Command): void {
 
   program
     .command('agent')
-    .description('run a build agent: take the builds whose runs_on labels it has, run them here, report')
+    .description(
+      'run an agent: build what names its labels in build.runs_on, and run the environments whose hosts name them',
+    )
     .requiredOption('--server <url>', 'the Gantry server, e.g. https://gantry.example.com')
     .option('--token <token>', 'the agent token (GANTRY_AGENT_TOKEN; `gantry agents token create`)')
     .option('--labels <list>', "the labels to claim with (default: all the token's)")
     .option('--work-dir <dir>', 'where builds run (default a folder in the temporary dir)')
     .option('--sandbox <mode>', 'auto | bwrap | off: run the steps in bubblewrap (default auto)', 'auto')
+    .option('--listen <address>', "the address environments' proxies listen on here (default 127.0.0.1)")
+    .option('--address <host>', 'how others reach this machine, for the URLs it reports (default: --listen)')
     .option('--json', 'print JSON lines of what the agent does')
     .action(
       async (opts: {
@@ -88,6 +92,8 @@ export function registerAgentCommands(program: Command): void {
         labels?: string;
         workDir?: string;
         sandbox: string;
+        listen?: string;
+        address?: string;
         json?: boolean;
       }) => {
         const token = opts.token ?? process.env.GANTRY_AGENT_TOKEN;
@@ -104,6 +110,8 @@ export function registerAgentCommands(program: Command): void {
             labels: labelsOf(opts.labels),
             workDir: opts.workDir ?? join(tmpdir(), `gantry-agent-${process.getuid?.() ?? 'user'}`),
             sandbox: opts.sandbox as 'auto' | 'bwrap' | 'off',
+            ...(opts.listen && { listen: opts.listen }),
+            ...(opts.address && { address: opts.address }),
             signal: ac.signal,
             say: opts.json
               ? (line) => process.stdout.write(`${JSON.stringify({ at: new Date().toISOString(), line })}\n`)

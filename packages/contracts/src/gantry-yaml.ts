@@ -165,6 +165,16 @@ const configValueSchema = z
 export const environmentSchema = z
   .strictObject({
     driver: z.string().min(1).describe('the driver name, e.g. process or command').default('process'),
+    host: agentLabelSchema
+      .describe('the agent the environment lives on (`gantry agent --labels web-1`), e.g. web-1')
+      .optional(),
+    hosts: z
+      .array(agentLabelSchema)
+      .min(1, { error: 'list at least one host, e.g. [web-1], or leave hosts out' })
+      .describe(
+        'the agents the environment lives on (`gantry agent --labels web-1`), rolled one at a time, e.g. [web-1, web-2]',
+      )
+      .optional(),
     port: z.int().min(1).max(65535).describe('the port the environment is served on').optional(),
     allow_privileged_port: z
       .boolean()
@@ -216,6 +226,27 @@ function checkEnvironments(envs: Record<string, GantryEnvironment>, ctx: z.Refin
         code: 'custom',
         path: [name, 'port'],
         message: `port ${env.port} is below 1024, which only root (or CAP_NET_BIND_SERVICE) may bind; use a port from 1024 up behind a reverse proxy, or set allow_privileged_port: true if this server may bind it`,
+      });
+    }
+    if (env.host !== undefined && env.hosts !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [name, 'host'],
+        message: 'give either host (one agent) or hosts (a list), not both',
+      });
+    }
+    if ((env.host ?? env.hosts) && env.driver !== 'process' && env.driver !== 'container') {
+      ctx.addIssue({
+        code: 'custom',
+        path: [name, env.host === undefined ? 'hosts' : 'host'],
+        message: `hosts runs the process or container driver on agents; the ${env.driver} driver runs on the server, so remove hosts or use driver: process`,
+      });
+    }
+    if (env.hosts && new Set(env.hosts).size !== env.hosts.length) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [name, 'hosts'],
+        message: 'a host is listed twice; list each agent label once',
       });
     }
     if (env.driver === 'command' && env.deploy === undefined) {

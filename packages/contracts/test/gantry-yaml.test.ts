@@ -663,3 +663,29 @@ describe('parseGantryYaml: build.image and run.limits', () => {
     expect(errors[0]?.message).toContain(reason);
   });
 });
+
+describe('parseGantryYaml: hosts (deploy agents)', () => {
+  it('takes host: one label or hosts: a list', () => {
+    const { config } = configOf(
+      `${header}environments:\n  qa: { host: web-1 }\n  production: { hosts: [web-1, web-2], driver: container }\n`,
+    );
+    expect(config.environments?.qa?.host).toBe('web-1');
+    expect(config.environments?.production?.hosts).toEqual(['web-1', 'web-2']);
+  });
+
+  it('refuses hosts with the command driver, both keys, a label twice and a bad label, at their line and column', () => {
+    const errors = errorsOf(
+      `${header}environments:\n  qa: { driver: command, deploy: ./d.sh, hosts: [web-1] }\n  staging: { host: web-1, hosts: [web-2] }\n  production: { hosts: [web-1, web-1] }\n  demo: { host: Web_1 }\n`,
+    );
+    expect(errors.map(where)).toEqual([
+      [4, 49, 'environments.qa.hosts'],
+      [5, 20, 'environments.staging.host'],
+      [6, 24, 'environments.production.hosts'],
+      [7, 17, 'environments.demo.host'],
+    ]);
+    expect(errors[0]?.message).toContain('the command driver runs on the server');
+    expect(errors[1]?.message).toContain('either host (one agent) or hosts (a list), not both');
+    expect(errors[2]?.message).toContain('a host is listed twice');
+    expect(errors[3]?.message).toContain('is not a label');
+  });
+});

@@ -55,6 +55,11 @@ export interface EnvironmentSpec {
    * A driver passes them to the app only, never in a command line, a log, a label or a file.
    */
   secrets?: Record<string, string>;
+  /**
+   * The agents (`gantry agent --labels`) the environment lives on, from gantry.yaml `hosts`; absent
+   * when it lives on the Gantry server. Gantry runs the driver on each host's agent, one at a time.
+   */
+  hosts?: string[];
   /** How many previous releases to keep running warm (process driver; default 1). */
   standby: number;
   run?: {

@@ -10,6 +10,8 @@ import { createProcessDriver } from './drivers/process/process-driver.js';
 import { EventBus } from './events/event-bus.js';
 import { SqlEventStore } from './events/sql-event-store.js';
 import { AgentService } from './features/agents/agent-service.js';
+import { HostJobs } from './features/agents/host-jobs.js';
+import { RemoteHostsDriver } from './features/agents/remote-hosts-driver.js';
 import { type ApprovalService, createApprovals } from './features/approvals/approval-service.js';
 import { AppService } from './features/apps/app-service.js';
 import { SqlAppStore } from './features/apps/sql-app-store.js';
@@ -92,6 +94,8 @@ export interface Gantry {
   runner: BuildRunner;
   /** Remote build agents: their tokens and labels, and the builds they take (features/agents). */
   agents: AgentService;
+  /** Driver calls of environments that live on deploy agents (gantry.yaml `hosts`). */
+  hostJobs: HostJobs;
   poller: CommitPoller;
   envStore: SqlEnvironmentStore;
   deploymentStore: SqlDeploymentStore;
@@ -226,13 +230,23 @@ export async function createGantry(config: ServerConfig, opts: CreateGantryOptio
     staleAfterMs: config.staleAfterMs,
   });
   builds.explainWaiting((labels) => agents.waitingReason(labels));
+  const hostJobs = new HostJobs({
+    db,
+    logger,
+    labelsOf: (p) => agents.labelsOf(p),
+    blobs,
+    staleAfterMs: config.staleAfterMs,
+  });
   const poller = new CommitPoller(apps, commits, logger);
   const envStore = new SqlEnvironmentStore(db);
   const deploymentStore = new SqlDeploymentStore(db);
   const drivers = new DriverRegistry()
     .register(createProcessDriver({ baseEnv: appEnvironment(process.env) }))
     .register(createCommandDriver({ sandbox }))
-    .register(createContainerDriver({ network: config.containerNetwork }));
+    .register(createContainerDriver({ network: config.containerNetwork }))
+    .onHosts(
+      (inner) => new RemoteHostsDriver(inner, hostJobs, { claimTimeoutMs: config.hostClaimTimeoutMs }),
+    );
   const deployments = new DeploymentService(
     deploymentStore,
     envStore,
@@ -305,7 +319,7 @@ export async function createGantry(config: ServerConfig, opts: CreateGantryOptio
     environmentAt: async (app, env, sha) => environmentOf(await deployments.configAt(app, sha), env),
     access: async (app, env, sha) => {
       const { spec, driver } = await deployer.specFor(app, env, sha);
-      const d = drivers.get(driver);
+      const d = drivers.for(driver, spec);
       const traffic = d.traffic?.bind(d);
       return {
         url: `http://127.0.0.1:${spec.port}`,
@@ -444,6 +458,7 @@ export async function createGantry(config: ServerConfig, opts: CreateGantryOptio
     cluster,
     runner,
     agents,
+    hostJobs,
     poller,
     envStore,
     deploymentStore,

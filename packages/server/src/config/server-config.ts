@@ -42,6 +42,11 @@ export interface ServerConfig {
   /** A running build whose heartbeat is older than this belongs to a dead runner (GANTRY_STALE_AFTER_MS, 10 s). */
   staleAfterMs: number;
   /**
+   * GANTRY_HOST_CLAIM_TIMEOUT_MS (30 s): how long a driver call for an environment on hosts waits for
+   * the host's deploy agent to take it before it fails, saying the agent is not there.
+   */
+  hostClaimTimeoutMs: number;
+  /**
    * GANTRY_DEPLOY_LEASE_MS (10 s): how long a server holds an environment it deploys without renewing
    * the lease; another server sharing the database takes the environment over after that.
    */
@@ -246,6 +251,8 @@ export function loadServerConfig(
     defaultPollIntervalMs:
       overrides.defaultPollIntervalMs ?? int(env, 'GANTRY_POLL_INTERVAL_MS', 30_000, errors),
     staleAfterMs: overrides.staleAfterMs ?? int(env, 'GANTRY_STALE_AFTER_MS', 10_000, errors),
+    hostClaimTimeoutMs:
+      overrides.hostClaimTimeoutMs ?? int(env, 'GANTRY_HOST_CLAIM_TIMEOUT_MS', 30_000, errors),
     deployLeaseMs: overrides.deployLeaseMs ?? int(env, 'GANTRY_DEPLOY_LEASE_MS', 10_000, errors),
     leaderRetryMs: overrides.leaderRetryMs ?? int(env, 'GANTRY_LEADER_RETRY_MS', 2_000, errors),
     buildsMaxAttempts: overrides.buildsMaxAttempts ?? int(env, 'GANTRY_BUILDS_MAX_ATTEMPTS', 3, errors),

@@ -22,6 +22,7 @@ import { access } from './migrations/020-access.js';
 import { environmentLeases } from './migrations/021-environment-leases.js';
 import { cluster } from './migrations/023-cluster.js';
 import { buildAgents } from './migrations/024-build-agents.js';
+import { hostJobs } from './migrations/025-host-jobs.js';
 
 /** One ordered list of migrations for both engines; engine differences come in through `caps`. */
 function migrations(caps: DialectCapabilities): Record<string, Migration> {
@@ -48,6 +49,7 @@ function migrations(caps: DialectCapabilities): Record<string, Migration> {
     '021-environment-leases': environmentLeases(caps),
     '023-cluster': cluster(caps),
     '024-build-agents': buildAgents(),
+    '025-host-jobs': hostJobs(),
   };
 }
 

@@ -74,6 +74,34 @@ export interface AgentsTable {
   last_seen_at: string | null;
 }
 
+/** Which deploy agent process holds each host label (features/agents/host-jobs.ts). */
+export interface AgentHostsTable {
+  host: string;
+  agent_id: string;
+  instance: string;
+  seen_at: string;
+  expires_at: string;
+}
+
+/** A driver call for an environment on a host, run by the agent holding it. */
+export interface HostJobsTable {
+  id: string;
+  host: string;
+  app: string;
+  env: string;
+  kind: string;
+  /** JSON: the call's input (HostJobPayload). */
+  payload: string;
+  status: 'queued' | 'running' | 'succeeded' | 'failed';
+  /** JSON: what the driver returned. */
+  result: string | null;
+  error: string | null;
+  instance: string | null;
+  created_at: string;
+  claimed_at: string | null;
+  finished_at: string | null;
+}
+
 export interface BuildStepsTable {
   build_id: string;
   idx: number;
@@ -405,6 +433,8 @@ export interface Schema {
   events: EventsTable;
   tokens: TokensTable;
   agents: AgentsTable;
+  agent_hosts: AgentHostsTable;
+  host_jobs: HostJobsTable;
   users: UsersTable;
   role_bindings: RoleBindingsTable;
   environments: EnvironmentsTable;

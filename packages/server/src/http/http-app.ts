@@ -11,6 +11,7 @@ import { jsonSchemaTransform, validatorCompiler, type ZodTypeProvider } from 'fa
 import { readTls } from '../config/tls-config.js';
 import { InvalidInput } from '../errors.js';
 import { agentsRoutes } from '../features/agents/agents-routes.js';
+import { hostJobsRoutes } from '../features/agents/host-jobs-routes.js';
 import { approvalsRoutes } from '../features/approvals/approvals-routes.js';
 import { appsRoutes } from '../features/apps/apps-routes.js';
 import { artifactsRoutes } from '../features/artifacts/artifacts-routes.js';
@@ -136,6 +137,7 @@ export async function buildHttpApp(g: Gantry): Promise<FastifyInstance> {
   hooksRoutes(typed, g);
   buildsRoutes(typed, g);
   agentsRoutes(typed, g);
+  hostJobsRoutes(typed, g);
   artifactsRoutes(typed, g);
   retentionRoutes(typed, g);
   eventsRoutes(typed, g, streams);

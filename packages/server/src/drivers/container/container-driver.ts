@@ -33,6 +33,8 @@ export interface ContainerDriverOptions {
   connect?: () => Promise<Engine>;
   /** Node binary that runs the per-environment proxies; default `process.execPath`. */
   nodePath?: string;
+  /** The address the environments' proxies listen on; default 127.0.0.1 (a deploy agent's `--listen`). */
+  listenHost?: string;
   /** Default `host`; see ContainerNetwork for why. */
   network?: ContainerNetwork;
   /** The port the app listens on inside the container with `bridge` networking; default 8080. */
@@ -102,6 +104,7 @@ export function createContainerDriver(opts: ContainerDriverOptions = {}): Contai
   const kit: ContainerKit = {
     engine: getEngine,
     nodePath: opts.nodePath ?? process.execPath,
+    listenHost: opts.listenHost ?? '127.0.0.1',
     network: opts.network ?? 'host',
     containerPort: opts.containerPort ?? 8080,
     drainTimeoutMs: opts.drainTimeoutMs ?? 30_000,

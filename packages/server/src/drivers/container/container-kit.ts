@@ -31,6 +31,8 @@ export interface ContainerKit {
   /** Connected at first use, so a server without an engine starts; throws EngineUnavailable. */
   engine(): Promise<DriverEngine>;
   nodePath: string;
+  /** Where the environments' proxies listen (a deploy agent's `--listen`); 127.0.0.1 on a server. */
+  listenHost: string;
   network: ContainerNetwork;
   containerPort: number;
   drainTimeoutMs: number;

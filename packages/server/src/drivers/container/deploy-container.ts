@@ -49,8 +49,8 @@ export async function deployContainer(
   ctx.logger.info(`deploying ${shortSha(sha)} (${image.reference}) to ${env.name}: ${plan.kind}`, {
     steps: plan.steps,
   });
-  const proxy = await openProxy(workdir, env, kit.nodePath);
-  const url = envUrl(env);
+  const proxy = await openProxy(workdir, env, kit.nodePath, kit.listenHost);
+  const url = envUrl(env, kit.listenHost);
 
   if (plan.kind !== 'start') {
     const state = await readContainerState(workdir);

@@ -36,7 +36,7 @@ export async function restoreContainers(
   const image = imageOf(serving);
   const { docker } = await kit.engine();
   await mkdir(workdir, { recursive: true });
-  const proxy = await openProxy(workdir, env, kit.nodePath);
+  const proxy = await openProxy(workdir, env, kit.nodePath, kit.listenHost);
   const before = await adoptLabelled(docker, env, workdir);
   ctx.phase('health');
   const upstream = (await proxy.ready).upstream;
@@ -113,7 +113,7 @@ export async function restoreContainers(
   ctx.logger.info(
     `${adopted ? 'adopted' : 'started'} container ${servingName} of ${shortSha(sha)}; warm standby: ${standby.join(', ') || 'none'}`,
   );
-  return { url: envUrl(env), kind: adopted ? 'noop' : 'start' };
+  return { url: envUrl(env, kit.listenHost), kind: adopted ? 'noop' : 'start' };
 }
 
 /**

@@ -33,8 +33,8 @@ export async function deployRelease(
     releases: await runningReleases(workdir),
   });
   ctx.logger.info(`deploying ${shortSha(sha)} to ${env.name}: ${plan.kind}`, { steps: plan.steps });
-  const proxy = await openProxy(workdir, env, kit.nodePath);
-  const url = envUrl(env);
+  const proxy = await openProxy(workdir, env, kit.nodePath, kit.listenHost);
+  const url = envUrl(env, kit.listenHost);
 
   if (plan.kind !== 'start') {
     const proc = (await readEnvState(workdir)).processes[sha];

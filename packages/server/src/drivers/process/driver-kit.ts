@@ -4,6 +4,8 @@ import type { Supervisor } from './supervisor.js';
 /** What the parts of the process driver share: settled options and the one supervisor. */
 export interface DriverKit {
   nodePath: string;
+  /** Where the environments' proxies listen (a deploy agent's `--listen`); 127.0.0.1 on a server. */
+  listenHost: string;
   baseEnv: NodeJS.ProcessEnv;
   keepReleases: number;
   drainTimeoutMs: number;
@@ -24,6 +26,6 @@ export function assertSafeSha(sha: string): void {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(sha)) throw new Error(`"${sha}" is not a valid commit SHA`);
 }
 
-export function envUrl(env: EnvironmentSpec): string {
-  return `http://127.0.0.1:${env.port}`;
+export function envUrl(env: EnvironmentSpec, host = '127.0.0.1'): string {
+  return `http://${host.includes(':') ? `[${host}]` : host}:${env.port}`;
 }

@@ -14,9 +14,9 @@ export function freePort(): Promise<number> {
 }
 
 /** Whether something listens on 127.0.0.1:`port` and keeps doing so for `forMs` (a dying process lets go). */
-export async function portTaken(port: number, forMs = 1_000): Promise<boolean> {
+export async function portTaken(port: number, forMs = 1_000, host = '127.0.0.1'): Promise<boolean> {
   const until = Date.now() + forMs;
-  while (await portInUse(port)) {
+  while (await portInUse(port, host)) {
     if (Date.now() >= until) return true;
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -24,13 +24,13 @@ export async function portTaken(port: number, forMs = 1_000): Promise<boolean> {
 }
 
 /** Whether something already listens on 127.0.0.1:`port`. */
-export function portInUse(port: number): Promise<boolean> {
+export function portInUse(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'EADDRINUSE' || err.code === 'EACCES') resolve(true);
       else reject(err);
     });
-    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(false)));
+    srv.listen(port, host, () => srv.close(() => resolve(false)));
   });
 }

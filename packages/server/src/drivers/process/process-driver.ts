@@ -27,6 +27,8 @@ import { DEFAULT_SUPERVISION, type SupervisionOptions, Supervisor } from './supe
 export interface ProcessDriverOptions {
   /** Node binary that runs the per-environment proxies; default `process.execPath`. */
   nodePath?: string;
+  /** The address the environments' proxies listen on; default 127.0.0.1 (a deploy agent's `--listen`). */
+  listenHost?: string;
   /** Environment the apps inherit before `env.config`; default `process.env`. */
   baseEnv?: NodeJS.ProcessEnv;
   /** Release folders kept on disk per environment; default 5. */
@@ -77,6 +79,7 @@ export function createProcessDriver(opts: ProcessDriverOptions = {}): ProcessDri
   );
   const kit: DriverKit = {
     nodePath: opts.nodePath ?? process.execPath,
+    listenHost: opts.listenHost ?? '127.0.0.1',
     baseEnv: opts.baseEnv ?? process.env,
     keepReleases: opts.keepReleases ?? KEEP_RELEASE_FOLDERS,
     drainTimeoutMs: opts.drainTimeoutMs ?? 30_000,

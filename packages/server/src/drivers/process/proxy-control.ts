@@ -122,6 +122,8 @@ export async function openProxy(
   workdir: string,
   env: EnvironmentSpec,
   nodePath: string,
+  /** The address the proxy listens on (a deploy agent's `--listen`); default 127.0.0.1. */
+  host = '127.0.0.1',
 ): Promise<OpenedProxy> {
   const running = await readProxyState(workdir);
   const pidFile = await readPidFile(proxyFiles(workdir).pid);
@@ -129,16 +131,21 @@ export async function openProxy(
     return { adopted: true, ready: Promise.resolve(running) };
   }
   await stopProxy(workdir);
-  if (await portTaken(env.port)) throw portTakenError(env);
-  const ready = spawnProxy(workdir, env, nodePath);
+  if (await portTaken(env.port, 1_000, host)) throw portTakenError(env);
+  const ready = spawnProxy(workdir, env, nodePath, host);
   ready.catch(() => undefined);
   return { adopted: false, ready };
 }
 
-async function spawnProxy(workdir: string, env: EnvironmentSpec, nodePath: string): Promise<ProxyState> {
+async function spawnProxy(
+  workdir: string,
+  env: EnvironmentSpec,
+  nodePath: string,
+  host: string,
+): Promise<ProxyState> {
   const files = proxyFiles(workdir);
   const log = openSync(files.log, 'a');
-  const child = spawn(nodePath, [...proxyMain(), String(env.port), workdir, files.socket], {
+  const child = spawn(nodePath, [...proxyMain(), String(env.port), workdir, files.socket, host], {
     cwd: workdir,
     detached: true,
     stdio: ['ignore', log, log],

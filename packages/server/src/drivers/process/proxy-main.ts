@@ -1,12 +1,14 @@
 // The per-environment reverse proxy, a process of its own so the environment keeps serving while
-// Gantry is stopped. Started by `openProxy` as: node --import tsx proxy-main.ts <port> <workdir> <socket>
+// Gantry is stopped. Started by `openProxy` as: node --import tsx proxy-main.ts <port> <workdir> <socket> [host]
 // (or node proxy-main.mjs, compiled beside the server's bundle).
 import { readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { PORT_IN_USE_EXIT, proxyFiles } from './proxy-files.js';
 import { createProxyServer, listen, ReverseProxy, StaleFence, type Upstream } from './reverse-proxy.js';
 
-const [portArg, workdir, socketPath] = process.argv.slice(2);
+const [portArg, workdir, socketPath, hostArg] = process.argv.slice(2);
+// The address it listens on: 127.0.0.1, or what a deploy agent was told to serve on (`gantry agent --listen`).
+const host = hostArg || '127.0.0.1';
 if (!portArg || !workdir || !socketPath) {
   process.stderr.write('usage: proxy-main.ts <port> <workdir> <socket>\n');
   process.exit(2);
@@ -17,10 +19,10 @@ const proxy = new ReverseProxy(files.upstream);
 const server = createProxyServer(proxy);
 
 try {
-  await listen(server, port);
+  await listen(server, port, host);
 } catch (err) {
   const code = (err as NodeJS.ErrnoException).code;
-  process.stderr.write(`proxy: cannot listen on 127.0.0.1:${port}: ${(err as Error).message}\n`);
+  process.stderr.write(`proxy: cannot listen on ${host}:${port}: ${(err as Error).message}\n`);
   process.exit(code === 'EADDRINUSE' || code === 'EACCES' ? PORT_IN_USE_EXIT : 1);
 }
 
@@ -31,7 +33,7 @@ rmSync(socketPath, { force: true });
 await listen(control, socketPath);
 writeFileSync(files.pid, String(process.pid));
 process.stdout.write(
-  `proxy ${process.pid}: 127.0.0.1:${port} → ${JSON.stringify(proxy.state(port).upstream)}\n`,
+  `proxy ${process.pid}: ${host}:${port} → ${JSON.stringify(proxy.state(port).upstream)}\n`,
 );
 
 async function handleControl(req: IncomingMessage, res: ServerResponse): Promise<void> {

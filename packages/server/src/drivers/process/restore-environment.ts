@@ -30,7 +30,7 @@ export async function restoreEnvironment(
   const { sha } = serving;
   assertSafeSha(sha);
   await mkdir(workdir, { recursive: true });
-  const proxy = await openProxy(workdir, env, kit.nodePath);
+  const proxy = await openProxy(workdir, env, kit.nodePath, kit.listenHost);
   const before = await readEnvState(workdir);
   // As after a switch: what served before (a deployment Gantry did not see finish) stays warm.
   const warm = [before.serving, ...before.standby].filter((s): s is string => !!s && s !== sha);
@@ -51,7 +51,7 @@ export async function restoreEnvironment(
   await stopUnwanted(kit, workdir, new Set([sha, ...standby]), ctx);
   ctx.phase('cleanup');
   await pruneFolders(kit, workdir);
-  return { url: envUrl(env), kind: adopted ? 'noop' : 'start' };
+  return { url: envUrl(env, kit.listenHost), kind: adopted ? 'noop' : 'start' };
 }
 
 async function startAgain(

@@ -190,7 +190,7 @@ export class ReverseProxy {
   }
 }
 
-export function listen(server: Server, target: number | string): Promise<number> {
+export function listen(server: Server, target: number | string, host = '127.0.0.1'): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     const done = () => {
@@ -198,7 +198,7 @@ export function listen(server: Server, target: number | string): Promise<number>
       const addr = server.address();
       resolve(typeof addr === 'object' && addr ? (addr as AddressInfo).port : 0);
     };
-    if (typeof target === 'number') server.listen(target, '127.0.0.1', done);
+    if (typeof target === 'number') server.listen(target, host, done);
     else server.listen(target, done);
   });
 }

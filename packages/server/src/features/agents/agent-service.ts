@@ -118,7 +118,7 @@ export class AgentService {
     return `${want}: ${connected.length} connected agent(s) have them and are busy or about to take it`;
   }
 
-  private async labelsOf(p: Principal): Promise<string[]> {
+  async labelsOf(p: Principal): Promise<string[]> {
     const row = await this.d.db
       .selectFrom('agents')
       .select('labels')

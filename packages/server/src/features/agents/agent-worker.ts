@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { mkdir, realpath, rm } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { Build, GantryYaml } from '@gantry/contracts';
@@ -11,6 +12,7 @@ import { insideWorktree, STEP_HOME, stepSandbox } from '../builds/build-sandbox.
 import { runStep } from '../builds/run-step.js';
 import { SecretMasker } from '../secrets/secret-masker.js';
 import type { AgentJob } from './agent-service.js';
+import { runHostJobs } from './host-runner.js';
 
 export interface AgentOptions {
   server: string;
@@ -19,6 +21,10 @@ export interface AgentOptions {
   labels: string[];
   workDir: string;
   sandbox?: SandboxMode;
+  /** The address environments' proxies listen on here (deploy jobs; default 127.0.0.1). */
+  listen?: string;
+  /** How others reach this machine, in the URLs it reports (default: `listen`, or the hostname when that is 0.0.0.0). */
+  address?: string;
   /** How long to wait between claims when there is no work. */
   pollMs?: number;
   heartbeatMs?: number;
@@ -29,7 +35,9 @@ export interface AgentOptions {
 }
 
 /** The server refused the token (revoked, expired or unknown): the agent stops. */
-export class AgentRefused extends Error {}
+export class AgentRefused extends Error {
+  override name = 'AgentRefused';
+}
 class LeaseLost extends Error {}
 
 /**
@@ -44,9 +52,40 @@ export async function runAgent(o: AgentOptions): Promise<void> {
   say(
     `gantry agent: ${o.server}, labels ${o.labels.join(', ') || "(the token's)"}, sandbox ${sandbox.status.active ? 'bwrap' : `off (${sandbox.status.reason})`}`,
   );
-  const api = new AgentApi(o.server, o.token, o.maxBackoffMs ?? 5_000, say, o.signal);
+  // Deploy jobs (gantry.yaml hosts) run beside the builds; a refused token stops both.
+  const stop = new AbortController();
+  if (o.signal?.aborted) stop.abort();
+  o.signal?.addEventListener('abort', () => stop.abort(o.signal?.reason), { once: true });
+  const api = new AgentApi(o.server, o.token, o.maxBackoffMs ?? 5_000, say, stop.signal);
+  const listen = o.listen ?? '127.0.0.1';
+  const hosts = runHostJobs({
+    api,
+    labels: o.labels,
+    workDir,
+    listen,
+    address: o.address ?? (listen === '0.0.0.0' || listen === '::' ? hostname() : listen),
+    say,
+    signal: stop.signal,
+  });
+  hosts.catch(() => stop.abort());
+  try {
+    await runBuildJobs(o, api, workDir, sandbox, say, stop.signal);
+  } finally {
+    stop.abort();
+    await hosts;
+  }
+}
+
+async function runBuildJobs(
+  o: AgentOptions,
+  api: AgentApi,
+  workDir: string,
+  sandbox: Sandbox,
+  say: (line: string) => void,
+  signal: AbortSignal,
+): Promise<void> {
   let connected = false;
-  while (!o.signal?.aborted) {
+  while (!signal.aborted) {
     const job = await api.call<AgentJob | null>(
       'POST',
       '/api/agent/claim',
@@ -57,7 +96,7 @@ export async function runAgent(o: AgentOptions): Promise<void> {
       connected = true;
     }
     if (!job) {
-      await sleep(o.pollMs ?? 1_000, o.signal);
+      await sleep(o.pollMs ?? 1_000, signal);
       continue;
     }
     say(`gantry agent: building ${job.build.app} ${job.build.sha.slice(0, 12)} (${job.build.id})`);
@@ -234,7 +273,7 @@ class LogShipper {
 }
 
 /** The agent API with the agent's token; retries while the server is unreachable (or answers 5xx). */
-class AgentApi {
+export class AgentApi {
   constructor(
     private readonly base: string,
     private readonly token: string,
@@ -247,7 +286,7 @@ class AgentApi {
     method: string,
     path: string,
     body?: unknown | (() => Readable),
-    opts: { retry?: boolean } = {},
+    opts: { retry?: boolean; timeoutMs?: number } = {},
   ): Promise<Response> {
     let wait = 250;
     let told = false;
@@ -270,6 +309,11 @@ class AgentApi {
               ? undefined
               : JSON.stringify(body),
           ...(stream && { duplex: 'half' }),
+          ...(opts.timeoutMs !== undefined && {
+            signal: this.signal
+              ? AbortSignal.any([this.signal, AbortSignal.timeout(opts.timeoutMs)])
+              : AbortSignal.timeout(opts.timeoutMs),
+          }),
         } as RequestInit);
         if (res.ok) return res;
         const text = await res.text();
@@ -297,7 +341,7 @@ class AgentApi {
     method: string,
     path: string,
     body?: unknown | (() => Readable),
-    opts: { retry?: boolean } = {},
+    opts: { retry?: boolean; timeoutMs?: number } = {},
   ): Promise<T> {
     const res = await this.raw(method, path, body, opts);
     const text = await res.text();

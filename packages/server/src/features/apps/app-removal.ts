@@ -26,7 +26,7 @@ export interface AppRemovalDeps {
   envStore: Pick<EnvironmentStore, 'list'>;
   deploymentStore: Pick<DeploymentStore, 'lastSucceeded' | 'list'>;
   deployer: Pick<Deployer, 'specFor' | 'context'>;
-  drivers: Pick<DriverRegistry, 'get'>;
+  drivers: Pick<DriverRegistry, 'for'>;
 }
 
 export interface RemoveAppOptions {
@@ -92,7 +92,7 @@ async function runningEnvironments(g: AppRemovalDeps, app: AppRecord): Promise<s
     try {
       const { spec, driver } = await g.deployer.specFor(app, record.name, current.sha);
       const ctx = g.deployer.context(app, record.name, AbortSignal.timeout(5_000), () => {});
-      const health = await g.drivers.get(driver).health(spec, ctx);
+      const health = await g.drivers.for(driver, spec).health(spec, ctx);
       if (health.healthy || health.sha !== null) out.push(record.name);
     } catch {
       // Cannot even ask: treat as running, so nothing is removed from under a live environment.
@@ -109,7 +109,7 @@ async function stopEnvironment(g: AppRemovalDeps, app: AppRecord, env: string): 
   const sha = ref?.sha ?? app.headSha;
   if (!sha) return;
   const { spec, driver } = await g.deployer.specFor(app, env, sha);
-  await g.drivers.get(driver).stop(
+  await g.drivers.for(driver, spec).stop(
     spec,
     g.deployer.context(app, env, new AbortController().signal, () => {}),
   );

@@ -351,7 +351,7 @@ export class Deployer {
       };
       const ctx = this.context(app, dep.env, signal, onPhase, mask, fence);
       await mkdir(ctx.workdir, { recursive: true });
-      const result = await this.d.drivers.get(driver).deploy(release, ctx);
+      const result = await this.d.drivers.for(driver, spec).deploy(release, ctx);
       closePhase();
       await this.d.deployments.setPhases(dep.id, phases);
       const verify = await this.hasChecks(dep);
@@ -419,7 +419,7 @@ export class Deployer {
       if (!sha) continue;
       try {
         const { spec, driver } = await this.specFor(app, record.name, sha);
-        await this.d.drivers.get(driver).stop(
+        await this.d.drivers.for(driver, spec).stop(
           spec,
           this.context(app, record.name, new AbortController().signal, () => {}),
         );
@@ -500,7 +500,7 @@ export class Deployer {
       if (probe) {
         const { spec, driver } = await this.specFor(app, env, probe.sha);
         const ctx = this.context(app, env, AbortSignal.timeout(10_000), () => {});
-        const health = await this.d.drivers.get(driver).health(spec, ctx);
+        const health = await this.d.drivers.for(driver, spec).health(spec, ctx);
         if (health.healthy && health.sha) reported = health.sha;
       }
     } catch (err) {
@@ -510,7 +510,7 @@ export class Deployer {
     if (!target?.artifactId) return reported;
     try {
       const { spec, driver } = await this.specFor(app, env, target.sha, { secrets: true });
-      const d = this.d.drivers.get(driver);
+      const d = this.d.drivers.for(driver, spec);
       if (!d.restore) return reported;
       const artifact = await this.d.artifacts.get(target.artifactId);
       const mask = new SecretMasker(Object.values(spec.secrets ?? {}));

@@ -48,7 +48,7 @@ export interface DeploymentsRoutesDeps {
     'checkRemediates' | 'refusal' | 'configAt' | 'request' | 'get' | 'rollback' | 'checkOverride'
   >;
   deployer: Pick<Deployer, 'specFor'>;
-  drivers: Pick<DriverRegistry, 'get'>;
+  drivers: Pick<DriverRegistry, 'for'>;
   tagDeployer: Pick<TagDeployer, 'patternFor'>;
   recovery: Pick<DeploymentRecovery, 'fromTags'>;
 }
@@ -142,7 +142,7 @@ export function deploymentsRoutes(r: TypedApp, g: DeploymentsRoutesDeps): void {
         const { spec, driver } = await g.deployer.specFor(app, req.body.env, sha);
         const artifact = await g.artifacts.findCurrent(app.id, sha);
         const releases = await knownReleases(g.deploymentStore, app.id, req.body.env, spec.standby);
-        const plan = g.drivers.get(driver).plan({
+        const plan = g.drivers.for(driver, spec).plan({
           env: spec,
           target: { sha, digest: artifact?.digest ?? '' },
           releases,

@@ -26,7 +26,7 @@ export interface ReleaseFactsDeps {
   deploymentStore: DeploymentStore;
   deployments: Pick<DeploymentService, 'configAt'>;
   deployer: Pick<Deployer, 'specFor'>;
-  drivers: Pick<DriverRegistry, 'get'>;
+  drivers: Pick<DriverRegistry, 'for'>;
 }
 
 const subjectOf = (message: string) => message.split('\n')[0] ?? '';
@@ -91,7 +91,7 @@ export async function warmStandbys(
   try {
     const { spec, driver } = await g.deployer.specFor(app, env, current.sha);
     const releases = await knownReleases(g.deploymentStore, app.id, env, spec.standby);
-    const d = g.drivers.get(driver);
+    const d = g.drivers.for(driver, spec);
     return releases
       .filter((r) => r.state === 'standby')
       .filter(

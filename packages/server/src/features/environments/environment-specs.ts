@@ -27,6 +27,7 @@ export function toEnvironmentSpec(
     port: env.port ?? port,
     config: Object.fromEntries(Object.entries(env.config ?? {}).map(([k, v]) => [k, String(v)])),
     standby: env.standby ?? 1,
+    ...((env.hosts ?? env.host) && { hosts: env.hosts ?? [env.host!] }),
     run: runSpec(config),
     commands: { deploy: env.deploy, health: env.health, stop: env.stop },
   };

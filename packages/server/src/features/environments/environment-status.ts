@@ -50,7 +50,7 @@ export async function environmentStates(
       try {
         const { spec, driver } = await d.deployer.specFor(app, name, current.sha);
         const ctx = d.deployer.context(app, name, AbortSignal.timeout(5_000), () => {});
-        health = await d.drivers.get(driver).health(spec, ctx);
+        health = await d.drivers.for(driver, spec).health(spec, ctx);
       } catch (e) {
         health = { healthy: false, sha: null, detail: e instanceof Error ? e.message : String(e) };
       }

@@ -1,0 +1,60 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { makeTempDir } from '../support/git-fixtures.js';
+
+const BIN = new URL('../../../cli/bin/gantry.js', import.meta.url).pathname;
+
+export interface AgentProcess {
+  child: ChildProcess;
+  workDir: string;
+  output(): string;
+  exited: Promise<number | null>;
+  waitForOutput(pattern: RegExp, ms?: number): Promise<void>;
+}
+
+/** The CLI's environment without the test's GANTRY_* settings, with its own config dir. */
+export async function cliEnv(extra: Record<string, string> = {}): Promise<NodeJS.ProcessEnv> {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('GANTRY_')) env[k] = v;
+  return { ...env, XDG_CONFIG_HOME: await makeTempDir('gantry-agent-xdg-'), ...extra };
+}
+
+/** `gantry agent` as a real process with its own work dir (given, to restart an agent on its machine). */
+export async function spawnAgent(
+  url: string,
+  token: string,
+  args: string[] = [],
+  workDir?: string,
+): Promise<AgentProcess> {
+  const dir = workDir ?? (await makeTempDir('gantry-agent-work-'));
+  const child = spawn(
+    process.execPath,
+    [BIN, 'agent', '--server', url, '--token', token, '--work-dir', dir, '--sandbox', 'off', ...args],
+    { env: await cliEnv(), stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  const grew: (() => void)[] = [];
+  const take = (d: Buffer) => {
+    out += d.toString();
+    for (const f of grew.splice(0)) f();
+  };
+  child.stdout!.on('data', take);
+  child.stderr!.on('data', take);
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  return {
+    child,
+    workDir: dir,
+    output: () => out,
+    exited,
+    async waitForOutput(pattern, ms = 30_000) {
+      const until = Date.now() + ms;
+      while (!pattern.test(out)) {
+        if (Date.now() > until)
+          throw new Error(`the agent did not print ${pattern} within ${ms} ms:\n${out}`);
+        await new Promise<void>((r) => {
+          grew.push(r);
+          setTimeout(r, 250);
+        });
+      }
+    },
+  };
+}
