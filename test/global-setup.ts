@@ -208,12 +208,41 @@ async function dropRunSchemas(url: string, run: string): Promise<void> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
+    await dropSchemasOf(client, run);
+    // The test files' own databases (packages/server/test/support/engines.ts), those no file holds now.
     const { rows } = await client.query<{ name: string }>(
-      'SELECT nspname AS name FROM pg_namespace WHERE nspname LIKE $1',
-      [`t\\_${run}\\_%`],
+      "SELECT datname AS name FROM pg_database WHERE datname ~ '^gantry_test_[0-9]+$'",
     );
-    for (const { name } of rows) await client.query(`DROP SCHEMA IF EXISTS "${name}" CASCADE`);
+    for (const { name } of rows) {
+      const slot = Number(name.slice('gantry_test_'.length));
+      const held = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS ok', [
+        LEASE_CLASS,
+        slot,
+      ]);
+      if (!held.rows[0]?.ok) continue;
+      const target = new URL(url);
+      target.pathname = `/${name}`;
+      const db = new pg.Client({ connectionString: target.toString() });
+      try {
+        await db.connect();
+        await dropSchemasOf(db, run);
+      } finally {
+        await db.end().catch(() => undefined);
+        await client.query('SELECT pg_advisory_unlock($1, $2)', [LEASE_CLASS, slot]);
+      }
+    }
   } finally {
     await client.end();
   }
+}
+
+/** The advisory lock class with which a test file holds its database (see engines.ts). */
+const LEASE_CLASS = 0x67616e74;
+
+async function dropSchemasOf(client: pg.Client, run: string): Promise<void> {
+  const { rows } = await client.query<{ name: string }>(
+    'SELECT nspname AS name FROM pg_namespace WHERE nspname LIKE $1',
+    [`t\\_${run}\\_%`],
+  );
+  for (const { name } of rows) await client.query(`DROP SCHEMA IF EXISTS "${name}" CASCADE`);
 }
