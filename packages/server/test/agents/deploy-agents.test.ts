@@ -2,6 +2,7 @@ import type { Build, Deployment, EnvironmentState, GantryEvent } from '@gantry/c
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, finishedBuild } from '../support/app-fixture.js';
 import { deployedTo, deploymentDone, SERVER_JS } from '../support/deploy-fixture.js';
+import { engines } from '../support/engines.js';
 import { cleanupAll } from '../support/git-fixtures.js';
 import { freePort } from '../support/server-process.js';
 import { startTestServer, type TestServer, waitFor } from '../support/test-server.js';
@@ -161,5 +162,55 @@ environments:
     });
     expect(admin.status).toBe(403);
     expect(admin.body.message).toMatch(/needs an agent token/);
+  });
+});
+
+// The host queue's claims, leases and results on PostgreSQL (ON CONFLICT … WHERE, the waiter's polling).
+describe.each(engines.filter((e) => e.name === 'postgres'))('deploy agents on $name', (engine) => {
+  let server: TestServer;
+  let agent: AgentProcess;
+
+  beforeAll(async () => {
+    server = await startTestServer(engine, { staleAfterMs: 3_000, hostClaimTimeoutMs: 4_000 });
+  });
+  afterAll(async () => {
+    await server?.close();
+    agent?.child.kill('SIGTERM');
+    await agent?.exited;
+  });
+
+  it('deploys to a host and rolls back as a switch there', async () => {
+    const made = await server.api<{ token: string }>('POST', '/api/agents/tokens', { labels: ['pg-host'] });
+    agent = await spawnAgent(server.url, made.body.token, ['--listen', WEB1]);
+    const port = await freePort();
+    const app = await createApp(
+      server,
+      `build:
+  steps:
+    - { name: package, run: "mkdir -p dist && cp server.js VERSION dist/" }
+  artifact: { path: dist }
+run:
+  command: node server.js
+  health: { path: /healthz, timeout: 20s }
+environments:
+  qa: { auto_deploy: true, port: ${port}, host: pg-host }
+`,
+      { register: false },
+    );
+    await app.pushFiles({ 'server.js': SERVER_JS, VERSION: 'v1' }, 'v1');
+    const added = await server.api<{ headSha: string }>('POST', '/api/apps', {
+      name: 'shop',
+      repoUrl: app.bare.dir,
+    });
+    expect(added.status).toBe(201);
+    expect(await deployedTo(server, 'qa', added.body.headSha)).toMatchObject({ status: 'succeeded' });
+    expect(await get(WEB1, port)).toBe('v1');
+    const v2 = await app.pushFiles({ VERSION: 'v2' }, 'v2');
+    await server.api('POST', '/api/apps/shop/sync');
+    expect(await deployedTo(server, 'qa', v2)).toMatchObject({ status: 'succeeded' });
+    expect(await get(WEB1, port)).toBe('v2');
+    const rb = await server.api<Deployment>('POST', '/api/apps/shop/environments/qa/rollback', {});
+    expect(await deploymentDone(server, rb.body.id)).toMatchObject({ status: 'succeeded', kind: 'switch' });
+    expect(await get(WEB1, port)).toBe('v1');
   });
 });
