@@ -273,6 +273,8 @@ export const environmentStateSchema = z.object({
   port: z.number(),
   url: z.string(),
   driver: z.string(),
+  /** The deploy agents' hosts the environment lives on (gantry.yaml host/hosts); absent on the server. */
+  hosts: z.array(z.string()).optional(),
   protected: z.boolean(),
   autoDeploy: z.boolean(),
   promoteFrom: z.string().nullable(),

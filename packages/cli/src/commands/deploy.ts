@@ -258,7 +258,7 @@ export async function statusCommand(opts: { app?: string; json?: boolean }): Pro
       by: s.current?.actor ?? '',
       health: s.health ? (s.health.healthy ? 'healthy' : 'UNHEALTHY') : '',
       checks: verificationText(s.current),
-      url: s.url,
+      url: s.hosts?.length ? `${s.hosts.join(', ')} :${s.port}` : s.url,
       notes: [
         s.lock ? `locked by ${s.lock.by}${s.lock.reason ? `: ${s.lock.reason}` : ''}` : '',
         s.hold ? `hold ${short(s.hold.sha)}` : '',

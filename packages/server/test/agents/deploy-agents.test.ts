@@ -93,7 +93,10 @@ environments:
     expect(await get(WEB2, port)).toBe('v2 on-agents');
 
     const { body: envs } = await server.api<EnvironmentState[]>('GET', '/api/apps/shop/environments');
-    expect(envs.find((e) => e.env === 'qa')?.health).toMatchObject({ healthy: true, sha: v2 });
+    expect(envs.find((e) => e.env === 'qa')).toMatchObject({
+      hosts: ['web-1', 'web-2'],
+      health: { healthy: true, sha: v2 },
+    });
 
     const rb = await server.api<Deployment>('POST', '/api/apps/shop/environments/qa/rollback', {});
     expect(rb.status).toBe(201);

@@ -63,6 +63,7 @@ export async function environmentStates(
       port,
       url: `http://${host}:${port}`,
       driver: envConfig?.driver ?? 'process',
+      ...((envConfig?.hosts ?? envConfig?.host) && { hosts: envConfig?.hosts ?? [envConfig!.host!] }),
       protected: envConfig?.protected ?? false,
       autoDeploy: envConfig?.auto_deploy ?? false,
       promoteFrom: envConfig?.promote_from ?? null,
