@@ -140,6 +140,11 @@ function deploymentRows(r: BenchResults): string[] {
       `| rollback, cold (\`standby: 0\`, the old release boots), median / p95 of ${c.rollbacks} | ${ms(c.medianMs)} / ${ms(c.p95Ms)} | app boot + < 300 ms: ${mark(rb.coldMeetsGoal)} (+${ms(rb.coldOverheadMedianMs)} median, +${ms(rb.coldOverheadP95Ms)} p95) |`,
       `| … app boot on its own (\`sh -c "node server.js"\` → \`/healthz\` 200), median of ${rb.boot.boots} | ${ms(rb.boot.medianMs)} | record |`,
       `| rollback, warm standby, in a protected environment (2 approvals bound to the digest, frozen), median / p95 / max of ${rb.protected.rollbacks}; ratio to the unprotected one | ${ms(rb.protected.medianMs)} / ${ms(rb.protected.p95Ms)} / ${ms(rb.protected.maxMs)}; ×${rb.protectedRatio.median.toFixed(2)} median, ×${rb.protectedRatio.p95.toFixed(2)} p95 | p95 < 1 s ${mark(rb.protected.p95Ms < rb.warmGoalMs)} |`,
+      ...(rb.typed
+        ? [
+            `| \`gantry rollback <env> --yes\` typed (the CLI spawned) → old release serves ${rb.streak} requests in a row, median / p95 / max of ${rb.typed.rollbacks}; the CLI's exit, median | ${ms(rb.typed.medianMs)} / ${ms(rb.typed.p95Ms)} / ${ms(rb.typed.maxMs)}; exit ${ms(rb.typed.exitMedianMs)} | p95 < ${rb.typed.goalMs} ms ${mark(rb.typed.p95Ms < rb.typed.goalMs)} |`,
+          ]
+        : []),
       `| … the rollback request itself (POST until it returns), median warm / cold | ${ms(w.requestMedianMs)} / ${ms(c.requestMedianMs)} | record |`,
       `| … phases of a warm rollback (medians) | ${phases(w.phasesMs)} | record |`,
       `| … phases of a cold rollback (medians) | ${phases(c.phasesMs)} | record |`,

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { Agent } from 'node:http';
 import { pathToFileURL } from 'node:url';
 import type { Deployment } from '@gantry/contracts';
@@ -35,6 +36,19 @@ export interface RollbackTime {
   /** protected / warm, medians and p95s. */
   protectedRatio: { median: number; p95: number };
   cold: RollbackSeries;
+  /**
+   * As a person sees it: `gantry rollback <env> --yes` typed (the compiled CLI spawned) → the old
+   * release serving (the first of STREAK answers in a row), in the warm environment; and until the
+   * CLI exits, having followed the deployment to its end.
+   */
+  typed: {
+    rollbacks: number;
+    medianMs: number;
+    p95Ms: number;
+    maxMs: number;
+    exitMedianMs: number;
+    goalMs: number;
+  };
   boot: AppBoot;
   /** Cold rollback minus the app's own boot (medians; and p95 minus the boot median). */
   coldOverheadMedianMs: number;
@@ -92,6 +106,7 @@ export async function benchRollbackTime(
     const warm = await series(d, 'warm', 1, rollbacks);
     const guarded = await series(d, 'protected', 1, rollbacks);
     const cold = await series(d, 'cold', 0, coldRollbacks);
+    const typed = await typedSeries(d, 'warm', rollbacks);
     const boot = await (opts.boot ?? ((s) => measureAppBoot(s, 10)))(scope, d);
     const coldOverheadMedianMs = cold.medianMs - boot.medianMs;
     return {
@@ -100,6 +115,7 @@ export async function benchRollbackTime(
       protected: guarded,
       protectedRatio: { median: guarded.medianMs / warm.medianMs, p95: guarded.p95Ms / warm.p95Ms },
       cold,
+      typed,
       boot,
       coldOverheadMedianMs,
       coldOverheadP95Ms: cold.p95Ms - boot.medianMs,
@@ -158,6 +174,61 @@ async function series(d: DeployBench, env: string, standby: number, n: number): 
     deploymentMedianMs: median(done.map((x) => Date.parse(x.finishedAt!) - Date.parse(x.startedAt!))),
     kinds,
     phasesMs: phaseMedians(done),
+  };
+}
+
+const CLI = new URL('../packages/cli/bin/gantry.js', import.meta.url).pathname;
+const TYPED_GOAL_MS = 100;
+
+/** `gantry rollback <env> --yes [--to <sha>]` as typed: spawn → the old release serving, and → exit. */
+async function typedSeries(d: DeployBench, env: string, n: number): Promise<RollbackTime['typed']> {
+  const port = d.ports[env]!;
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const serving: number[] = [];
+  const exits: number[] = [];
+  const cliEnv: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME };
+  cliEnv.GANTRY_URL = d.bench.server.url;
+  cliEnv.GANTRY_TOKEN = d.bench.token;
+  try {
+    const states = await d.bench.api<{ env: string; current: { sha: string } | null }[]>(
+      'GET',
+      `/api/apps/${d.app}/environments`,
+    );
+    const current = states.find((s) => s.env === env)?.current?.sha;
+    let back: string | null = d.shas.find((s) => s !== current) ?? null;
+    for (let i = 0; i < n; i++) {
+      const target = back!;
+      const started = performance.now();
+      const child = spawn(
+        process.execPath,
+        [CLI, 'rollback', env, '--app', d.app, '--yes', '--to', target, '--json'],
+        { env: cliEnv, stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let out = '';
+      child.stdout.on('data', (c: Buffer) => {
+        out += c.toString();
+      });
+      const exited = new Promise<number>((resolve) =>
+        child.once('exit', (code) => resolve(code === 0 ? performance.now() : Number.NaN)),
+      );
+      const servedAt = await untilAllServe(agent, port, d.versionOf(target), STREAK);
+      const exitAt = await exited;
+      if (Number.isNaN(exitAt)) throw new Error(`gantry rollback failed: ${out}`);
+      serving.push(servedAt - started);
+      exits.push(exitAt - started);
+      back = (JSON.parse(out) as Deployment).previousSha;
+      await sleep(SETTLE_MS);
+    }
+  } finally {
+    agent.destroy();
+  }
+  return {
+    rollbacks: n,
+    medianMs: median(serving),
+    p95Ms: percentile(serving, 95),
+    maxMs: Math.max(...serving),
+    exitMedianMs: median(exits),
+    goalMs: TYPED_GOAL_MS,
   };
 }
 

@@ -1,4 +1,13 @@
 import { z } from 'zod';
+import { deploymentStatuses, verificationStatuses } from './deployment-statuses.js';
+
+export {
+  type DeploymentStatus,
+  deploymentStatuses,
+  finishedDeploymentStatuses,
+  type VerificationStatus,
+  verificationStatuses,
+} from './deployment-statuses.js';
 
 /**
  * API resources as the HTTP API returns them (camelCase, ISO-8601 UTC times). Each is a zod schema
@@ -154,33 +163,6 @@ export type DeploymentTrigger = (typeof deploymentTriggers)[number];
 export function isRollbackTrigger(trigger: string): boolean {
   return trigger === 'rollback' || trigger === 'auto-rollback';
 }
-
-export const deploymentStatuses = [
-  /** Waits for approvals (gantry.yaml `approvals`) before it is queued. */
-  'awaiting_approval',
-  'queued',
-  'running',
-  'succeeded',
-  'failed',
-  'rejected',
-  'superseded',
-  'interrupted',
-] as const;
-export type DeploymentStatus = (typeof deploymentStatuses)[number];
-/**
- * The checks after a deployment (gantry.yaml `checks`): running, all passed, one failed, or cut short
- * because a newer deployment replaced the release. Null when the environment declares no checks.
- */
-export const verificationStatuses = ['verifying', 'verified', 'check_failed', 'superseded'] as const;
-export type VerificationStatus = (typeof verificationStatuses)[number];
-
-export const finishedDeploymentStatuses: readonly DeploymentStatus[] = [
-  'succeeded',
-  'failed',
-  'rejected',
-  'superseded',
-  'interrupted',
-];
 
 export const deploymentPhaseSchema = z.object({
   name: z.string(),

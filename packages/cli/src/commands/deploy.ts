@@ -1,6 +1,7 @@
 import { userInfo } from 'node:os';
 import type { ApprovalState, Deployment, EnvironmentState, RollbackChoice } from '@gantry/contracts';
-import { finishedDeploymentStatuses, parseDuration } from '@gantry/contracts';
+import { finishedDeploymentStatuses } from '@gantry/contracts/deployment-statuses';
+import { parseDuration } from '@gantry/contracts/duration-text';
 import type { ApiClient } from '../api-client.js';
 import { confirmOnTerminal } from '../confirm.js';
 import { CliError, client, pickApp, qs } from '../context.js';
