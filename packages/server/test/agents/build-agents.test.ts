@@ -4,6 +4,7 @@ import type { Build, GantryEvent } from '@gantry/contracts';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { createApp, finishedBuild, yamlWithSteps } from '../support/app-fixture.js';
 import { deployedTo, deployYaml, envPorts, SERVER_JS, serving } from '../support/deploy-fixture.js';
+import { engines, freshSchemaName } from '../support/engines.js';
 import { cleanupAll, makeTempDir } from '../support/git-fixtures.js';
 import { HAS_BWRAP, hostProcesses, uniqueSleep } from '../support/sandbox-fixtures.js';
 import { freePort } from '../support/server-process.js';
@@ -80,13 +81,13 @@ async function startedBy(server: TestServer, buildId: string): Promise<string> {
   return String((started?.data as { runner?: string } | undefined)?.runner);
 }
 
-describe('remote build agents', () => {
+describe.each(engines)('remote build agents on $name', (engine) => {
   let server: TestServer;
   let agent: AgentProcess;
   let token: string;
 
   beforeAll(async () => {
-    server = await startTestServer(undefined, { staleAfterMs: 2_000, buildsSandbox: SANDBOX });
+    server = await startTestServer(engine, { staleAfterMs: 2_000, buildsSandbox: SANDBOX });
   });
   afterAll(async () => {
     agent?.child.kill('SIGKILL');
@@ -220,12 +221,14 @@ describe('remote build agents', () => {
   });
 });
 
-describe('an agent started while its server is down', () => {
+describe.each(engines)('an agent started while its server is down, on $name', (engine) => {
   it('retries with backoff and takes the build once the server is up', async () => {
     const port = await freePort();
     const dataDir = await makeTempDir('gantry-agent-server-');
-    const config = { port, dataDir, buildsSandbox: SANDBOX } as const;
-    const first = await startTestServer(undefined, config);
+    // The restarted server opens the same database: the same file, or the same PostgreSQL schema.
+    const databaseSchema = engine.name === 'postgres' ? freshSchemaName() : undefined;
+    const config = { port, dataDir, databaseSchema, buildsSandbox: SANDBOX } as const;
+    const first = await startTestServer(engine, config);
     const { token } = await agentToken(first, ['linux']);
     const adminToken = first.token;
     const app = await createApp(first, withRunsOn(yamlWithSteps(['echo from-the-agent']), 'linux'));
@@ -237,7 +240,7 @@ describe('an agent started while its server is down', () => {
       async () => (agent.output().includes('server unreachable') ? true : undefined),
       'the agent to retry',
     );
-    const second = await startTestServer(undefined, config);
+    const second = await startTestServer(engine, config);
     try {
       const build = await waitFor(async () => {
         const res = await fetch(`${second.url}/api/builds/${buildId}`, {

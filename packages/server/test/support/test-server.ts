@@ -19,7 +19,8 @@ export async function startTestServer(
   logger?: Logger,
 ): Promise<TestServer> {
   const dataDir = await makeTempDir('gantry-data-');
-  const schema = engine.name === 'postgres' ? freshSchemaName() : undefined;
+  // A given schema (overrides.databaseSchema) is a restart's: the same database as before.
+  const schema = engine.name === 'postgres' ? (overrides.databaseSchema ?? freshSchemaName()) : undefined;
   const { config } = loadServerConfig(
     {
       dataDir,
@@ -46,7 +47,7 @@ export async function startTestServer(
       await server.gantry.runner.stop();
       await server.gantry.deployer.stopAllEnvironments();
       await server.stop();
-      if (schema && engine.url) await releaseSchema(engine.url, schema);
+      if (schema && !overrides.databaseSchema && engine.url) await releaseSchema(engine.url, schema);
     },
   };
 }
