@@ -18,6 +18,20 @@ afterAll(cleanupAll);
 const WEB1 = '127.0.0.2';
 const WEB2 = '127.0.0.3';
 
+/** The test app's gantry.yaml with one environment line. */
+function hostsYaml(environment: string): string {
+  return `build:
+  steps:
+    - { name: package, run: "mkdir -p dist && cp server.js VERSION dist/" }
+  artifact: { path: dist }
+run:
+  command: node server.js
+  health: { path: /healthz, timeout: 20s }
+environments:
+  ${environment}
+`;
+}
+
 async function get(host: string, port: number): Promise<string> {
   const res = await fetch(`http://${host}:${port}/`, { signal: AbortSignal.timeout(5_000) });
   return (await res.text()).trim();
@@ -59,16 +73,9 @@ describe('deploy agents (gantry.yaml hosts)', () => {
     agents.push(await spawnAgent(server.url, tokens['web-1']!, ['--listen', WEB1]));
     agents.push(await spawnAgent(server.url, tokens['web-2']!, ['--listen', WEB2]));
     port = await freePort();
-    const yaml = `build:
-  steps:
-    - { name: package, run: "mkdir -p dist && cp server.js VERSION dist/" }
-  artifact: { path: dist }
-run:
-  command: node server.js
-  health: { path: /healthz, timeout: 20s }
-environments:
-  qa: { auto_deploy: true, port: ${port}, hosts: [web-1, web-2], config: { GREETING: on-agents } }
-`;
+    const yaml = hostsYaml(
+      `qa: { auto_deploy: true, port: ${port}, hosts: [web-1, web-2], config: { GREETING: on-agents } }`,
+    );
     app = await createApp(server, yaml, { register: false });
     await app.pushFiles({ 'server.js': SERVER_JS, VERSION: 'v1' }, 'v1');
     const added = await server.api<{ headSha: string }>('POST', '/api/apps', {
@@ -188,16 +195,7 @@ describe.each(engines.filter((e) => e.name === 'postgres'))('deploy agents on $n
     const port = await freePort();
     const app = await createApp(
       server,
-      `build:
-  steps:
-    - { name: package, run: "mkdir -p dist && cp server.js VERSION dist/" }
-  artifact: { path: dist }
-run:
-  command: node server.js
-  health: { path: /healthz, timeout: 20s }
-environments:
-  qa: { auto_deploy: true, port: ${port}, host: pg-host }
-`,
+      hostsYaml(`qa: { auto_deploy: true, port: ${port}, host: pg-host }`),
       { register: false },
     );
     await app.pushFiles({ 'server.js': SERVER_JS, VERSION: 'v1' }, 'v1');

@@ -1,9 +1,10 @@
-import { agentLabelSchema, type EventType } from '@gantry/contracts';
+import { agentLabelSchema } from '@gantry/contracts';
 import { z } from 'zod';
 import { NotFound } from '../../errors.js';
 import type { EventStore } from '../../events/event-store.js';
 import type { TypedApp } from '../../http/route-kit.js';
 import type { AppService } from '../apps/app-service.js';
+import { driverEventType } from '../deployments/driver-events.js';
 import type { HostJobs } from './host-jobs.js';
 
 export interface HostJobsRoutesDeps {
@@ -140,12 +141,7 @@ export function hostJobsRoutes(r: TypedApp, g: HostJobsRoutesDeps): void {
       if ((await g.hostJobs.holderOf(host)) !== id)
         throw new NotFound(`this agent does not hold host ${host}`);
       const app = await g.apps.get(appName);
-      const type: EventType =
-        event.type === 'crashed'
-          ? 'environment.app_crashed'
-          : event.type === 'restarted'
-            ? 'environment.app_restarted'
-            : 'environment.app_gave_up';
+      const type = driverEventType(event.type);
       await g.events.append({ type, appId: app.id, subject: env, actor: 'driver', data: { ...event, host } });
       reply.status(204);
     },

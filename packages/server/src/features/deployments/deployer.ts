@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import type { Deployment, DeploymentPhase, EventType } from '@gantry/contracts';
+import type { Deployment, DeploymentPhase } from '@gantry/contracts';
 import { isRollbackTrigger } from '@gantry/contracts';
 import type { DriverContext, DriverEvent, EnvironmentSpec, Release } from '@gantry/driver-api';
 import type { Logger } from 'pino';
@@ -16,6 +16,7 @@ import { NO_MASK, SecretMasker } from '../secrets/secret-masker.js';
 import { isRetry, retryReason } from './deployment-retry.js';
 import type { DeploymentService } from './deployment-service.js';
 import type { DeploymentStore } from './deployment-store.js';
+import { driverEventType } from './driver-events.js';
 import type { DriverRegistry } from './driver-registry.js';
 
 export interface DeployerDeps {
@@ -165,12 +166,7 @@ export class Deployer {
   }
 
   private async driverEvent(app: AppRecord, env: string, e: DriverEvent): Promise<void> {
-    const type: EventType =
-      e.type === 'crashed'
-        ? 'environment.app_crashed'
-        : e.type === 'restarted'
-          ? 'environment.app_restarted'
-          : 'environment.app_gave_up';
+    const type = driverEventType(e.type);
     await this.d.events.append({ type, appId: app.id, subject: env, actor: 'driver', data: { ...e } });
   }
 
