@@ -53,10 +53,21 @@ export function EnvironmentPage() {
             'nothing yet'
           )}
         </dd>
-        <dt>URL</dt>
-        <dd>
-          <code className="wrap">{s.url}</code>
-        </dd>
+        {s.hosts?.length ? (
+          <>
+            <dt>Hosts</dt>
+            <dd>
+              {s.hosts.join(', ')} (port {s.port}, on their deploy agents)
+            </dd>
+          </>
+        ) : (
+          <>
+            <dt>URL</dt>
+            <dd>
+              <code className="wrap">{s.url}</code>
+            </dd>
+          </>
+        )}
         <dt>Driver</dt>
         <dd>{s.driver}</dd>
         <dt>Promotes from</dt>
