@@ -273,6 +273,9 @@ class LogShipper {
 }
 
 /** The agent API with the agent's token; retries while the server is unreachable (or answers 5xx). */
+/** The longest a JSON call of the agent API may take (they answer in milliseconds). */
+const REQUEST_TIMEOUT_MS = 30_000;
+
 export class AgentApi {
   constructor(
     private readonly base: string,
@@ -290,6 +293,8 @@ export class AgentApi {
   ): Promise<Response> {
     let wait = 250;
     let told = false;
+    const timeoutMs =
+      opts.timeoutMs ?? (typeof body !== 'function' && method !== 'GET' ? REQUEST_TIMEOUT_MS : undefined);
     for (;;) {
       const stream = typeof body === 'function';
       let res: Response | undefined;
@@ -309,10 +314,12 @@ export class AgentApi {
               ? undefined
               : JSON.stringify(body),
           ...(stream && { duplex: 'half' }),
-          ...(opts.timeoutMs !== undefined && {
+          // A request on a connection a network cut left dead would wait for the kernel's retries
+          // (minutes); one JSON call gets REQUEST_TIMEOUT_MS, then is retried on a new connection.
+          ...(timeoutMs !== undefined && {
             signal: this.signal
-              ? AbortSignal.any([this.signal, AbortSignal.timeout(opts.timeoutMs)])
-              : AbortSignal.timeout(opts.timeoutMs),
+              ? AbortSignal.any([this.signal, AbortSignal.timeout(timeoutMs)])
+              : AbortSignal.timeout(timeoutMs),
           }),
         } as RequestInit);
         if (res.ok) return res;
