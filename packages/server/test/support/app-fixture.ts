@@ -1,5 +1,5 @@
 import type { Build } from '@gantry/contracts';
-import { createBareRepo, createWorkClone, type WorkClone } from './git-fixtures.js';
+import { createRepoWithClone, type WorkClone } from './git-fixtures.js';
 import { type TestServer, waitFor } from './test-server.js';
 
 export const FINISHED = ['succeeded', 'failed', 'cancelled', 'interrupted', 'superseded'];
@@ -22,13 +22,10 @@ export async function createApp(
   gantryYaml: string,
   opts: { name?: string; register?: boolean; pollIntervalMs?: number } = {},
 ): Promise<AppFixture & { buildIds: string[] }> {
-  const bare = await createBareRepo();
-  const work = await createWorkClone(bare.url);
+  const { bare, work } = await createRepoWithClone();
   const pushFiles = async (files: Record<string, string>, message = 'change') => {
     for (const [p, c] of Object.entries(files)) await work.write(p, c);
-    const sha = await work.commit(message);
-    await work.push();
-    return sha;
+    return work.commitAndPush(message);
   };
   await pushFiles({ 'gantry.yaml': gantryYaml }, 'first');
   let buildIds: string[] = [];
