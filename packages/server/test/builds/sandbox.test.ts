@@ -66,11 +66,14 @@ function snoop(server: TestServer, otherMirror: string): string[] {
 }
 
 describe.skipIf(!HAS_BWRAP).each(engines)('a sandboxed build on $name', (engine) => {
+  // One server for the tests of an engine; each test's apps have names of their own.
   let server: TestServer;
-  afterEach(async () => server?.close());
+  beforeAll(async () => {
+    server = await startTestServer(engine, { buildsSandbox: 'bwrap' });
+  });
+  afterAll(async () => server?.close());
 
   it('cannot read the data dir, the database, another app, the server env, its /proc or its home', async () => {
-    server = await startTestServer(engine, { buildsSandbox: 'bwrap' });
     const other = await createApp(server, yaml(['true']), { name: 'other' });
     const otherSecret = `other-app-${SENTINEL}`;
     await other.pushFiles({ 'secret.txt': otherSecret });
@@ -122,13 +125,12 @@ describe.skipIf(!HAS_BWRAP).each(engines)('a sandboxed build on $name', (engine)
   });
 
   it("a .git link planted through the cache does not mount another app's mirror", async () => {
-    server = await startTestServer(engine, { buildsSandbox: 'bwrap' });
-    const other = await createApp(server, yaml(['true']), { name: 'other' });
+    const other = await createApp(server, yaml(['true']), { name: 'other-app' });
     const otherSecret = `other-app-${SENTINEL}`;
     await other.pushFiles({ 'secret.txt': otherSecret });
-    await server.api('POST', '/api/apps/other/sync');
+    await server.api('POST', '/api/apps/other-app/sync');
     const { body: apps } = await server.api<{ id: string; name: string }[]>('GET', '/api/apps');
-    const otherId = apps.find((a) => a.name === 'other')!.id;
+    const otherId = apps.find((a) => a.name === 'other-app')!.id;
     const otherMirror = join(server.dataDir, 'repos', `${otherId}.git`);
     // The first build plants a worktree link to a fake entry whose commondir is the other mirror;
     // the cache brings both into the next build before its steps run.
@@ -156,13 +158,13 @@ describe.skipIf(!HAS_BWRAP).each(engines)('a sandboxed build on $name', (engine)
   });
 
   it('a step past its timeout gets a TERM it can handle before the sandbox ends', async () => {
-    server = await startTestServer(engine, { buildsSandbox: 'bwrap' });
     const step = "trap 'echo got TERM; exit 1' TERM; echo waiting; sleep 30 & wait";
     // A step timeout (its clock starts with the step, so a slow checkout on a loaded machine cannot
     // stop it before the trap is set); a build timeout or a cancel stops a step the same way.
     const app = await createApp(
       server,
       `build:\n  steps:\n    - { name: s0, run: ${JSON.stringify(step)}, timeout: 5s }\n  artifact: { path: . }\n`,
+      { name: 'term' },
     );
     const build = await finishedBuild(server, app.buildIds[0]!, 60_000);
     expect(build.status).toBe('failed');
@@ -170,7 +172,6 @@ describe.skipIf(!HAS_BWRAP).each(engines)('a sandboxed build on $name', (engine)
   });
 
   it('build.env reaches the steps; build.network: false really has no network, and on it has', async () => {
-    server = await startTestServer(engine, { buildsSandbox: 'bwrap' });
     const probe = `curl -fsS --max-time 3 http://127.0.0.1:${listenerPort}/ || echo UNREACHABLE`;
     const steps = ['echo "mode=$MODE_VAR"', probe];
     const on = await createApp(server, yaml(steps, '  env: { MODE_VAR: "on air" }\n'), { name: 'on' });
@@ -194,11 +195,14 @@ describe.skipIf(!HAS_BWRAP).each(engines)('a sandboxed build on $name', (engine)
 });
 
 describe.each(engines)('builds that try to leave the worktree on $name', (engine) => {
+  // One server for the tests of an engine; each test's apps have names of their own.
   let server: TestServer;
-  afterEach(async () => server?.close());
+  beforeAll(async () => {
+    server = await startTestServer(engine);
+  });
+  afterAll(async () => server?.close());
 
   it('an artifact path that is or goes through a symlink out of the worktree fails the build', async () => {
-    server = await startTestServer(engine);
     const cases = {
       root: yaml(['ln -s / dist'], '', 'dist'),
       data: yaml(['ln -s ../.. dist'], '', 'dist'),
@@ -215,7 +219,6 @@ describe.each(engines)('builds that try to leave the worktree on $name', (engine
   });
 
   it('a gantry.yaml that is a symlink is not followed', async () => {
-    server = await startTestServer(engine);
     const app = await createApp(server, yaml(['true']), { name: 'linked' });
     await app.work.run(['rm', '-q', 'gantry.yaml']);
     await symlink(join(server.dataDir, 'cli.json'), join(app.work.dir, 'gantry.yaml'));
@@ -228,7 +231,6 @@ describe.each(engines)('builds that try to leave the worktree on $name', (engine
   });
 
   it('a cache folder under a committed symlink out of the worktree is refused, and nothing is written there', async () => {
-    server = await startTestServer(engine);
     const outside = await makeTempDir('gantry-outside-');
     const text = yaml(['mkdir -p deps/x && echo cached > deps/x/f'], '  cache: [deps/x]\n');
     const app = await createApp(server, text, { name: 'cached' });
@@ -246,7 +248,6 @@ describe.each(engines)('builds that try to leave the worktree on $name', (engine
   });
 
   it("the steps' HOME is not packed when the artifact is the whole worktree", async () => {
-    server = await startTestServer(engine);
     const app = await createApp(server, yaml(['echo x > "$HOME/dotfile"; echo y > made.txt']), {
       name: 'home',
     });

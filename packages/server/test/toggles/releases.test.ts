@@ -1,5 +1,5 @@
 import type { Release, Toggle, ToggleEnvironment } from '@gantry/contracts';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createApp, yamlWithSteps } from '../support/app-fixture.js';
 import { engines } from '../support/engines.js';
 import { cleanupAll } from '../support/git-fixtures.js';
@@ -8,27 +8,41 @@ import { startTestServer, type TestServer, waitFor } from '../support/test-serve
 afterAll(cleanupAll);
 
 describe.each(engines)('releases on $name', (engine) => {
+  // One server and repository for the tests of an engine (a server per test cost more than most tests
+  // here), each test with an app of its own; the release names differ from test to test.
   let server: TestServer;
-  beforeEach(async () => {
+  let repoUrl = '';
+  let app = '';
+  let apps = 0;
+  beforeAll(async () => {
     server = await startTestServer(engine);
-    await createApp(server, yamlWithSteps(['true']));
+    repoUrl = (await createApp(server, yamlWithSteps(['true']), { register: false })).bare.dir;
+  });
+  afterAll(async () => server?.close());
+  beforeEach(async () => {
+    app = `shop${++apps}`;
+    expect((await server.api('POST', '/api/apps', { name: app, repoUrl })).status).toBe(201);
     for (const name of ['search', 'banner', 'legacy'])
-      await server.api('POST', '/api/apps/shop/toggles', { name });
-    await server.api('PUT', '/api/apps/shop/toggles/legacy/environments/qa', {
+      await server.api('POST', `/api/apps/${app}/toggles`, { name });
+    await server.api('PUT', `/api/apps/${app}/toggles/legacy/environments/qa`, {
       enabled: true,
       strategies: [{ name: 'default' }],
     });
-    await server.api('PUT', '/api/apps/shop/toggles/banner/environments/qa', {
+    await server.api('PUT', `/api/apps/${app}/toggles/banner/environments/qa`, {
       enabled: true,
       strategies: [{ name: 'userWithId', parameters: { userIds: 'ann' } }],
     });
   });
-  afterEach(async () => server.close());
+  // Tests of due releases stop the scheduler; the next test has it running again, as on a fresh server.
+  afterEach(() => {
+    server.gantry.releases.stopScheduler();
+    server.gantry.releases.startScheduler();
+  });
 
   const revision = async (env: string) =>
-    server.gantry.toggles.readStore().revision((await server.gantry.apps.get('shop')).id, env);
+    server.gantry.toggles.readStore().revision((await server.gantry.apps.get(app)).id, env);
   const state = async (name: string) =>
-    (await server.api<Toggle>('GET', `/api/apps/shop/toggles/${name}`)).body.environments.find(
+    (await server.api<Toggle>('GET', `/api/apps/${app}/toggles/${name}`)).body.environments.find(
       (e) => e.env === 'qa',
     );
 
@@ -38,7 +52,7 @@ describe.each(engines)('releases on $name', (engine) => {
         .status,
     ).toBe(201);
     const add = (toggle: string, change: object) =>
-      server.api<Release>('POST', '/api/releases/spring/changes', { app: 'shop', toggle, env: 'qa', change });
+      server.api<Release>('POST', '/api/releases/spring/changes', { app, toggle, env: 'qa', change });
     await add('search', { enabled: true });
     await add('banner', { rollout: 50 });
     const last = await add('legacy', { enabled: false });
@@ -79,7 +93,7 @@ describe.each(engines)('releases on $name', (engine) => {
   it('refuses a toggle that does not exist, and applies nothing when one disappeared', async () => {
     await server.api('POST', '/api/releases', { name: 'r1' });
     const ghost = await server.api<{ message: string }>('POST', '/api/releases/r1/changes', {
-      app: 'shop',
+      app,
       toggle: 'ghost',
       env: 'qa',
       change: { enabled: true },
@@ -87,18 +101,18 @@ describe.each(engines)('releases on $name', (engine) => {
     expect(ghost.status).toBe(404);
     expect(ghost.body.message).toContain('no toggle "ghost"');
     await server.api('POST', '/api/releases/r1/changes', {
-      app: 'shop',
+      app,
       toggle: 'search',
       env: 'qa',
       change: { enabled: true },
     });
     await server.api('POST', '/api/releases/r1/changes', {
-      app: 'shop',
+      app,
       toggle: 'banner',
       env: 'qa',
       change: { enabled: false },
     });
-    await server.api('POST', '/api/apps/shop/toggles/banner/archive');
+    await server.api('POST', `/api/apps/${app}/toggles/banner/archive`);
     const before = await revision('qa');
     const res = await server.api<{ message: string }>('POST', '/api/releases/r1/apply');
     expect(res.status).toBe(400);
@@ -133,7 +147,7 @@ describe.each(engines)('releases on $name', (engine) => {
       ['banner', { rollout: 50 }],
       ['legacy', { enabled: false }],
     ] as const)
-      await server.api('POST', `/api/releases/${name}/changes`, { app: 'shop', toggle, env: 'qa', change });
+      await server.api('POST', `/api/releases/${name}/changes`, { app, toggle, env: 'qa', change });
   };
   const together = <T>(n: number, fn: () => Promise<T>) => Promise.all(Array.from({ length: n }, fn));
   const statuses = (rs: { status: number }[]) => rs.map((r) => r.status).sort();
@@ -172,7 +186,7 @@ describe.each(engines)('releases on $name', (engine) => {
         await server.api('POST', '/api/releases', { name });
         for (const toggle of order)
           await server.api('POST', `/api/releases/${name}/changes`, {
-            app: 'shop',
+            app,
             toggle,
             env: 'staging',
             change: { enabled: name.startsWith('fwd') },
@@ -192,7 +206,7 @@ describe.each(engines)('releases on $name', (engine) => {
     }
     // Each release applied whole: search and legacy agree (both from the release applied last).
     const staging = async (name: string) =>
-      (await server.api<Toggle>('GET', `/api/apps/shop/toggles/${name}`)).body.environments.find(
+      (await server.api<Toggle>('GET', `/api/apps/${app}/toggles/${name}`)).body.environments.find(
         (e) => e.env === 'staging',
       )?.enabled;
     expect(await staging('search')).toBe(await staging('legacy'));
@@ -200,11 +214,11 @@ describe.each(engines)('releases on $name', (engine) => {
 
   it('creates a toggle-environment row once when eight changes race to create it', async () => {
     const results = await together(8, () =>
-      server.api('PUT', '/api/apps/shop/toggles/search/environments/staging', { enabled: true }),
+      server.api('PUT', `/api/apps/${app}/toggles/search/environments/staging`, { enabled: true }),
     );
     expect(statuses(results)).toEqual(Array(8).fill(200));
     const staging = (
-      await server.api<Toggle>('GET', '/api/apps/shop/toggles/search')
+      await server.api<Toggle>('GET', `/api/apps/${app}/toggles/search`)
     ).body.environments.filter((e) => e.env === 'staging');
     expect(staging).toHaveLength(1);
     expect(staging[0]).toMatchObject({ enabled: true, enabledSince: expect.any(String) });
@@ -278,11 +292,7 @@ describe.each(engines)('releases on $name', (engine) => {
       ['POST', '/api/releases/plan/apply', undefined],
       ['POST', '/api/releases/plan/cancel', undefined],
       ['POST', '/api/releases/plan/schedule', { at: later }],
-      [
-        'POST',
-        '/api/releases/plan/changes',
-        { app: 'shop', toggle: 'search', env: 'qa', change: { enabled: true } },
-      ],
+      ['POST', '/api/releases/plan/changes', { app, toggle: 'search', env: 'qa', change: { enabled: true } }],
       ['DELETE', '/api/releases/plan/changes/0', undefined],
     ] as const) {
       const res = await server.api<{ details: Release }>(method, path, body);
@@ -323,7 +333,7 @@ describe.each(engines)('releases on $name', (engine) => {
     );
     await server.api('POST', '/api/releases', { name: 'one' });
     await server.api('POST', '/api/releases/one/changes', {
-      app: 'shop',
+      app,
       toggle: 'search',
       env: 'qa',
       change: { enabled: true },
@@ -340,7 +350,7 @@ describe.each(engines)('releases on $name', (engine) => {
     await server.api('POST', '/api/releases/doomed/schedule', {
       at: new Date(Date.now() - 1_000).toISOString(),
     });
-    await server.api('POST', '/api/apps/shop/toggles/banner/archive');
+    await server.api('POST', `/api/apps/${app}/toggles/banner/archive`);
     expect(await server.gantry.releases.applyDue()).toEqual([]);
     const failed = (await server.api<Release>('GET', '/api/releases/doomed')).body;
     expect(failed).toMatchObject({ status: 'failed', appliedAt: null });
@@ -357,7 +367,7 @@ describe.each(engines)('releases on $name', (engine) => {
   it('applies a scheduled release when its time comes', async () => {
     await server.api('POST', '/api/releases', { name: 'later' });
     await server.api('POST', '/api/releases/later/changes', {
-      app: 'shop',
+      app,
       toggle: 'search',
       env: 'qa',
       change: { enabled: true },
