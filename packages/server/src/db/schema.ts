@@ -92,7 +92,8 @@ export interface HostJobsTable {
   kind: string;
   /** JSON: the call's input (HostJobPayload). */
   payload: string;
-  status: 'queued' | 'running' | 'succeeded' | 'failed';
+  /** offered: handed to an agent's ask, not yet started by it (a reply lost on a cut link is offered again). */
+  status: 'queued' | 'offered' | 'running' | 'succeeded' | 'failed';
   /** JSON: what the driver returned. */
   result: string | null;
   error: string | null;

@@ -24,13 +24,30 @@ export async function spawnAgent(
   token: string,
   args: string[] = [],
   workDir?: string,
+  /** A network namespace to run it in (netns-fixture.ts): a machine of its own on the network. */
+  netns?: string,
 ): Promise<AgentProcess> {
   const dir = workDir ?? (await makeTempDir('gantry-agent-work-'));
-  const child = spawn(
-    process.execPath,
-    [BIN, 'agent', '--server', url, '--token', token, '--work-dir', dir, '--sandbox', 'off', ...args],
-    { env: await cliEnv(), stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const argv = [
+    BIN,
+    'agent',
+    '--server',
+    url,
+    '--token',
+    token,
+    '--work-dir',
+    dir,
+    '--sandbox',
+    'off',
+    ...args,
+  ];
+  // `ip netns exec` execs the command: the child's pid is the agent's.
+  const child = netns
+    ? spawn('ip', ['netns', 'exec', netns, process.execPath, ...argv], {
+        env: await cliEnv(),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
+    : spawn(process.execPath, argv, { env: await cliEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const grew: (() => void)[] = [];
   const take = (d: Buffer) => {

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildsOf, createApp, finishedBuild } from '../support/app-fixture.js';
 import { cleanupAll, makeTempDir } from '../support/git-fixtures.js';
 import { startTestServer, type TestServer, waitFor } from '../support/test-server.js';
+import { makeNet, type Net, netnsProblem } from './netns-fixture.js';
 
 /**
  * A real `gantry agent` in a network namespace of its own, reaching the server over a veth pair, and
@@ -19,89 +20,10 @@ const BIN = new URL('../../../cli/bin/gantry.js', import.meta.url).pathname;
 /** Longer than the short cut lasts (restored once the server has missed 2 s of heartbeats), with room. */
 const STALE_AFTER_MS = 8_000;
 
-function ip(...args: string[]): { ok: boolean; out: string } {
-  const r = spawnSync('ip', args, { encoding: 'utf8' });
-  return { ok: r.status === 0, out: `${r.stdout ?? ''}${r.stderr ?? ''}${r.error?.message ?? ''}`.trim() };
-}
-
-/** Why network namespaces cannot be used here, or null when they can. */
-function netnsProblem(): string | null {
-  if (process.getuid?.() !== 0) return 'not root (ip netns and veth pairs need CAP_NET_ADMIN)';
-  const probe = `gprobe${process.pid}`;
-  const made = ip('netns', 'add', probe);
-  if (!made.ok) return `\`ip netns add\` failed: ${made.out}`;
-  ip('netns', 'del', probe);
-  const veth = ip('link', 'add', `gp${process.pid}a`, 'type', 'veth', 'peer', 'name', `gp${process.pid}b`);
-  if (!veth.ok) return `\`ip link add … type veth\` failed: ${veth.out}`;
-  ip('link', 'del', `gp${process.pid}a`);
-  return null;
-}
-
 const problem = netnsProblem();
 const required = process.env.GANTRY_REQUIRE_NETNS === '1';
 if (problem && !required)
   process.stdout.write(`\n*** Network-cut agent suite: OFF — ${problem}. CI runs it as root.\n\n`);
-
-/** A namespace, a veth pair and a private /24 of this run's own (from the pid, skipping taken ones). */
-interface Net {
-  ns: string;
-  hostIf: string;
-  hostAddr: string;
-  agentAddr: string;
-  cut(): void;
-  restore(): void;
-  remove(): void;
-}
-
-function makeNet(): Net {
-  const id = process.pid;
-  const taken = ip('-4', '-o', 'addr').out;
-  let third = (id % 250) + 1;
-  while (taken.includes(`10.199.${third}.`)) third = (third % 250) + 1;
-  const ns = `gantry-cut-${id}`;
-  const hostIf = `gch${id}`;
-  const agentIf = `gca${id}`;
-  const hostAddr = `10.199.${third}.1`;
-  const agentAddr = `10.199.${third}.2`;
-  const must = (...args: string[]) => {
-    const r = ip(...args);
-    if (!r.ok) throw new Error(`ip ${args.join(' ')}: ${r.out}`);
-  };
-  const remove = () => {
-    // Whatever still runs in the namespace is this suite's (the agent and its steps).
-    for (const pid of ip('netns', 'pids', ns).out.split(/\s+/).filter(Boolean)) {
-      try {
-        process.kill(Number(pid), 'SIGKILL');
-      } catch {
-        // gone meanwhile
-      }
-    }
-    ip('link', 'del', hostIf);
-    ip('netns', 'del', ns);
-  };
-  try {
-    must('netns', 'add', ns);
-    must('link', 'add', hostIf, 'type', 'veth', 'peer', 'name', agentIf);
-    must('link', 'set', agentIf, 'netns', ns);
-    must('addr', 'add', `${hostAddr}/24`, 'dev', hostIf);
-    must('link', 'set', hostIf, 'up');
-    must('netns', 'exec', ns, 'ip', 'addr', 'add', `${agentAddr}/24`, 'dev', agentIf);
-    must('netns', 'exec', ns, 'ip', 'link', 'set', agentIf, 'up');
-    must('netns', 'exec', ns, 'ip', 'link', 'set', 'lo', 'up');
-  } catch (e) {
-    remove();
-    throw e;
-  }
-  return {
-    ns,
-    hostIf,
-    hostAddr,
-    agentAddr,
-    cut: () => must('link', 'set', hostIf, 'down'),
-    restore: () => must('link', 'set', hostIf, 'up'),
-    remove,
-  };
-}
 
 interface Agent {
   child: ChildProcess;

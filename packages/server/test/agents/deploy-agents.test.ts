@@ -161,7 +161,7 @@ describe('deploy agents (gantry.yaml hosts)', () => {
     );
     expect(crashed.subject).toBe('qa');
     await waitFor(
-      async () => (await get(WEB1, port).catch(() => '')) === 'v3 on-agents',
+      async () => ((await get(WEB1, port).catch(() => '')) === 'v3 on-agents' ? true : undefined),
       'web-1 serving again',
     );
   });

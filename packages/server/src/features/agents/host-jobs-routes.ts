@@ -72,6 +72,23 @@ export function hostJobsRoutes(r: TypedApp, g: HostJobsRoutesDeps): void {
   );
 
   r.post(
+    '/api/agent/host-jobs/:id/start',
+    {
+      config: { access: 'agent' },
+      schema: {
+        tags: ['agents'],
+        summary: 'The agent starts the job it was offered (409: it went back to the queue)',
+        params: jobParams,
+        body: z.object({ instance }),
+      },
+    },
+    async (req, reply) => {
+      await g.hostJobs.start(req.body.instance, req.params.id);
+      reply.status(204);
+    },
+  );
+
+  r.post(
     '/api/agent/host-jobs/:id/phase',
     {
       config: { access: 'agent' },

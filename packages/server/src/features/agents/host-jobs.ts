@@ -39,6 +39,9 @@ export interface HostJobOptions {
   signal?: AbortSignal;
 }
 
+/** An offered job its agent did not start within this long goes back to the queue (its reply was lost). */
+const OFFER_MS = 5_000;
+
 export interface HostJobsDeps {
   db: Db;
   logger: Logger;
@@ -96,12 +99,21 @@ export class HostJobs {
     for (;;) {
       const row = await this.d.db
         .selectFrom('host_jobs')
-        .select(['status', 'result', 'error'])
+        .select(['status', 'result', 'error', 'claimed_at'])
         .where('id', '=', id)
         .executeTakeFirstOrThrow();
       if (row.status === 'succeeded') return (row.result ? JSON.parse(row.result) : null) as T;
       if (row.status === 'failed') throw new Error(row.error ?? `host ${host}: the job failed`);
       if (row.status === 'running') claimedAt ??= Date.now();
+      if (row.status === 'offered' && row.claimed_at && Date.now() - Date.parse(row.claimed_at) > OFFER_MS) {
+        await this.d.db
+          .updateTable('host_jobs')
+          .set({ status: 'queued', instance: null, claimed_at: null })
+          .where('id', '=', id)
+          .where('status', '=', 'offered')
+          .execute();
+        this.signals.emit(`host:${host}`);
+      }
       const why =
         o.signal?.aborted === true
           ? 'the deployment was stopped'
@@ -116,7 +128,7 @@ export class HostJobs {
           .updateTable('host_jobs')
           .set({ status: 'failed', error: why, finished_at: nowIso() })
           .where('id', '=', id)
-          .where('status', 'in', ['queued', 'running'])
+          .where('status', 'in', ['queued', 'offered', 'running'])
           .executeTakeFirst();
         if (Number(res.numUpdatedRows) === 1) throw new Error(why);
         continue;
@@ -210,7 +222,7 @@ export class HostJobs {
       if (!next) return null;
       const res = await this.d.db
         .updateTable('host_jobs')
-        .set({ status: 'running', instance, claimed_at: nowIso() })
+        .set({ status: 'offered', instance, claimed_at: nowIso() })
         .where('id', '=', next.id)
         .where('status', '=', 'queued')
         .executeTakeFirst();
@@ -249,6 +261,22 @@ export class HostJobs {
     const a = job.payload.release?.artifact;
     if (a?.kind !== 'tarball') throw new NotFound(`host job ${job.id} has no tarball`);
     return this.d.blobs.open(a.digest);
+  }
+
+  /**
+   * The agent got the job and starts it. Until then it is only offered: a reply lost on a cut link
+   * (the server cannot tell) puts it back in the queue after OFFER_MS.
+   */
+  async start(instance: string, id: string): Promise<void> {
+    const res = await this.d.db
+      .updateTable('host_jobs')
+      .set({ status: 'running' })
+      .where('id', '=', id)
+      .where('instance', '=', instance)
+      .where('status', '=', 'offered')
+      .executeTakeFirst();
+    if (Number(res.numUpdatedRows) !== 1)
+      throw new Conflict(`host job ${id} is no longer offered to this agent: it went back to the queue`);
   }
 
   phase(id: string, phase: string): void {

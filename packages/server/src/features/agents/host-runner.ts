@@ -121,6 +121,13 @@ async function runHostJob(
         .catch(() => undefined),
     ...(job.payload.fence !== undefined && { fence: job.payload.fence }),
   };
+  try {
+    await o.api.call('POST', path('/start'), { instance }, { retry: false });
+  } catch (e) {
+    // Offered too long ago (the reply came late) or never reached: it is queued again, maybe for us.
+    o.say(`gantry agent: host job ${job.id} not started: ${(e as Error).message}`);
+    return;
+  }
   let outcome: { ok: true; result: unknown } | { ok: false; error: string };
   try {
     await mkdir(ctx.workdir, { recursive: true, mode: 0o700 });
