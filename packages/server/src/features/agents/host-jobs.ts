@@ -170,8 +170,14 @@ export class HostJobs {
       );
     const labels = asked?.length ? asked : own;
     const until = Date.now() + Math.min(waitMs, this.d.staleAfterMs / 2);
+    // The hosts are taken or renewed at the ask, and again every quarter lease while it waits.
+    let hosts: string[] = [];
+    let heldAt = 0;
     for (;;) {
-      const hosts = await this.hold(p.tokenId!, instance, labels);
+      if (Date.now() - heldAt >= this.d.staleAfterMs / 4) {
+        hosts = await this.hold(p.tokenId!, instance, labels);
+        heldAt = Date.now();
+      }
       const job = hosts.length ? await this.take(hosts, instance) : null;
       if (job || Date.now() >= until || signal?.aborted) return job;
       await this.waitAny(
