@@ -191,8 +191,12 @@ describe.each(engines)('commit statuses and deployments back to the forge on $na
     });
     expect(String(buildStatus.target_url)).toMatch(new RegExp(`^${server.url}/apps/gh/builds/bld_`));
 
-    // The log: each call once, succeeded, with GitHub's answer kept (capped).
-    const log = await deliveries('gh');
+    // The log: each call once, succeeded, with GitHub's answer kept (capped). The receiver may have
+    // answered the last call a moment before the dispatcher records it: wait for every first attempt.
+    const log = await waitFor(async () => {
+      const all = await deliveries('gh');
+      return all.every((d) => d.status !== 'pending' || d.attempts.length > 0) ? all : undefined;
+    }, 'every delivery attempted and recorded');
     const v2Log = log.filter(
       (d) => d.attempts.some((a) => a.url.includes(v2)) || d.action !== 'github.status',
     );
