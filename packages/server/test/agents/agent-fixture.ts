@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { makeTempDir } from '../support/git-fixtures.js';
+import { type TestServer, waitFor } from '../support/test-server.js';
 
 const BIN = new URL('../../../cli/bin/gantry.js', import.meta.url).pathname;
 
@@ -74,4 +75,21 @@ export async function spawnAgent(
       }
     },
   };
+}
+
+/**
+ * Waits until an agent process has asked for work for `host` since `sinceMs` (epoch ms): a
+ * deployment requested after that is taken at once, not after the agent's start or reconnect.
+ */
+export async function hostHeld(server: TestServer, host: string, sinceMs = 0): Promise<void> {
+  await waitFor(async () => {
+    const row = await server.gantry.database.db
+      .selectFrom('agent_hosts')
+      .select(['seen_at', 'expires_at'])
+      .where('host', '=', host)
+      .executeTakeFirst();
+    return row && Date.parse(row.seen_at) >= sinceMs && Date.parse(row.expires_at) > Date.now()
+      ? true
+      : undefined;
+  }, `an agent holding host ${host}`);
 }

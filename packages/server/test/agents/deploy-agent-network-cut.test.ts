@@ -5,7 +5,7 @@ import { deployedTo, deploymentDone } from '../support/deploy-fixture.js';
 import { cleanupAll } from '../support/git-fixtures.js';
 import { freePort } from '../support/server-process.js';
 import { startTestServer, type TestServer, waitFor } from '../support/test-server.js';
-import { type AgentProcess, spawnAgent } from './agent-fixture.js';
+import { type AgentProcess, hostHeld, spawnAgent } from './agent-fixture.js';
 import { makeNet, type Net, netnsProblem } from './netns-fixture.js';
 
 // A deploy agent on a machine of its own (a network namespace, reaching the server over a veth
@@ -62,6 +62,7 @@ describe.skipIf(problem !== null)('a deploy agent in its own network namespace, 
     });
     const made = await server.api<{ token: string }>('POST', '/api/agents/tokens', { labels: ['edge-1'] });
     agent = await spawnAgent(server.url, made.body.token, ['--listen', net.agentAddr], undefined, net.ns);
+    await hostHeld(server, 'edge-1');
     port = await freePort();
     app = await createApp(
       server,
@@ -135,7 +136,9 @@ environments:
     const failed = await deploymentDone(server, req.body.id);
     expect(failed.status).toBe('failed');
     expect(failed.error).toMatch(/the agent of host edge-1 did not take the job within 6 s/);
+    const back = Date.now();
     net.restore();
+    await hostHeld(server, 'edge-1', back);
     expect(await serving()).toBe('late-v2'); // nothing changed on the host
     const again = await server.api<Deployment>('POST', '/api/apps/shop/deployments', { env: 'qa', ref: v3 });
     expect(await deployedTo(server, 'qa', v3)).toMatchObject({ id: again.body.id, status: 'succeeded' });

@@ -6,7 +6,7 @@ import { engines } from '../support/engines.js';
 import { cleanupAll } from '../support/git-fixtures.js';
 import { freePort } from '../support/server-process.js';
 import { startTestServer, type TestServer, waitFor } from '../support/test-server.js';
-import { type AgentProcess, spawnAgent } from './agent-fixture.js';
+import { type AgentProcess, hostHeld, spawnAgent } from './agent-fixture.js';
 
 // Deploy agents: an environment whose gantry.yaml names `hosts` lives on the machines of the agents
 // holding those labels, not on Gantry's. Each agent here is its own process with its own work dir,
@@ -72,6 +72,7 @@ describe('deploy agents (gantry.yaml hosts)', () => {
   it('rolls a release across both hosts one at a time, each with its own warm standby; a rollback switches both back', async () => {
     agents.push(await spawnAgent(server.url, tokens['web-1']!, ['--listen', WEB1]));
     agents.push(await spawnAgent(server.url, tokens['web-2']!, ['--listen', WEB2]));
+    await Promise.all([hostHeld(server, 'web-1'), hostHeld(server, 'web-2')]);
     port = await freePort();
     const yaml = hostsYaml(
       `qa: { auto_deploy: true, port: ${port}, hosts: [web-1, web-2], config: { GREETING: on-agents } }`,
@@ -140,8 +141,10 @@ describe('deploy agents (gantry.yaml hosts)', () => {
 
     // The agent comes back on its machine (same work dir): it takes its host again and the next
     // deployment reaches both, v3 starting on web-2 beside the v1 that kept serving there.
+    const restarted = Date.now();
     const again = await spawnAgent(server.url, tokens['web-2']!, ['--listen', WEB2], web2.workDir);
     agents[1] = again;
+    await hostHeld(server, 'web-2', restarted);
     const retry = await server.api<Deployment>('POST', '/api/apps/shop/deployments', { env: 'qa', ref: v3 });
     expect(retry.status).toBe(201);
     expect(await deploymentDone(server, retry.body.id)).toMatchObject({ status: 'succeeded', sha: v3 });
@@ -192,6 +195,7 @@ describe.each(engines.filter((e) => e.name === 'postgres'))('deploy agents on $n
   it('deploys to a host and rolls back as a switch there', async () => {
     const made = await server.api<{ token: string }>('POST', '/api/agents/tokens', { labels: ['pg-host'] });
     agent = await spawnAgent(server.url, made.body.token, ['--listen', WEB1]);
+    await hostHeld(server, 'pg-host');
     const port = await freePort();
     const app = await createApp(
       server,
