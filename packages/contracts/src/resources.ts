@@ -375,3 +375,18 @@ export const revertSchema = z.object({
 });
 export type Revert = z.infer<typeof revertSchema>;
 export type RevertStep = z.infer<typeof revertStepSchema>;
+
+/** An API token as the token routes list it: never its secret or hash. */
+export const tokenInfoSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  role: z.string(),
+  app: z.string().nullable(),
+  env: z.string().nullable(),
+  user: z.string().nullable().describe("a personal token's owner (it acts with their rights)"),
+  createdAt: z.string(),
+  lastUsedAt: z.string().nullable().describe('written at most once a minute'),
+  expiresAt: z.string().nullable(),
+  revokedAt: z.string().nullable(),
+});
+export type TokenInfo = z.infer<typeof tokenInfoSchema>;

@@ -1,3 +1,4 @@
+import { roles } from '@gantry/contracts/roles';
 import { CliError, client } from '../context.js';
 import { printJson, table } from '../output.js';
 import { readPassword } from '../terminal-input.js';
@@ -46,14 +47,7 @@ export function subjectOf(name: string): string {
 }
 
 /** The roles a person or group can be given (a hook is a token kind, not a role). */
-export const ROLES = [
-  'admin',
-  'maintainer',
-  'deployer',
-  'release-manager',
-  'viewer',
-  'metrics-reader',
-] as const;
+export const ROLES = roles;
 
 const userPath = (login: string) => `/api/users/${encodeURIComponent(login)}`;
 

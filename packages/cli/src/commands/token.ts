@@ -1,30 +1,10 @@
+import type { TokenInfo } from '@gantry/contracts';
+import { roles } from '@gantry/contracts/roles';
 import { CliError, client } from '../context.js';
 import { ago, printJson, table } from '../output.js';
 
 /** Every role a service token takes (metrics is the old name of metrics-reader), and hook. */
-export const TOKEN_ROLES = [
-  'admin',
-  'maintainer',
-  'deployer',
-  'release-manager',
-  'viewer',
-  'metrics-reader',
-  'hook',
-] as const;
-
-/** A token as GET /api/tokens lists it. */
-export interface TokenInfo {
-  id: string;
-  name: string;
-  role: string;
-  app: string | null;
-  env: string | null;
-  user: string | null;
-  createdAt: string;
-  lastUsedAt: string | null;
-  expiresAt: string | null;
-  revokedAt: string | null;
-}
+export const TOKEN_ROLES = [...roles, 'hook'] as const;
 
 /** Where a role binding holds: every app, one app, or one environment of one app. */
 export function whereOf(app: string | null, env: string | null): string {

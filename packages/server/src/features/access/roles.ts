@@ -1,3 +1,4 @@
+import { type Role, roles } from '@gantry/contracts/roles';
 /**
  * Who may do what: permissions (one word per kind of action), the roles that grant them, and the
  * bindings that give a role to a person, a group or a token — on every app and environment, or on
@@ -54,15 +55,7 @@ export const serverWide: ReadonlySet<Permission> = new Set([
   'server:admin',
 ]);
 
-export const roles = [
-  'admin',
-  'maintainer',
-  'deployer',
-  'release-manager',
-  'viewer',
-  'metrics-reader',
-] as const;
-export type Role = (typeof roles)[number];
+export { type Role, roles } from '@gantry/contracts/roles';
 
 const grants: Record<Role, readonly Permission[]> = {
   admin: permissions,

@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import type { TokenInfo } from '@gantry/contracts';
 import type { Db } from '../../db/database.js';
 import { NotFound } from '../../errors.js';
 import type { EventStore } from '../../events/event-store.js';
@@ -61,21 +62,6 @@ export function tokenPrincipal(row: {
 
 export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
-}
-
-/** A token as listed: never its secret or hash. */
-export interface TokenInfo {
-  id: string;
-  name: string;
-  role: string;
-  app: string | null;
-  env: string | null;
-  /** The person a personal token belongs to. */
-  user: string | null;
-  createdAt: string;
-  lastUsedAt: string | null;
-  expiresAt: string | null;
-  revokedAt: string | null;
 }
 
 /** What a token lookup needs of people: the rights of a personal token's owner. */

@@ -1,3 +1,4 @@
+import { tokenInfoSchema } from '@gantry/contracts';
 import { z } from 'zod';
 import { InvalidInput } from '../../errors.js';
 import { checkEnvironmentName } from '../../git/ref-names.js';
@@ -14,18 +15,6 @@ export interface TokensRoutesDeps {
   tokens: Pick<TokenService, 'create' | 'list' | 'revoke' | 'ownerOf'>;
 }
 
-const tokenInfoSchema = z.object({
-  id: z.string(),
-  name: z.string(),
-  role: z.string(),
-  app: z.string().nullable(),
-  env: z.string().nullable(),
-  user: z.string().nullable().describe("a personal token's owner (it acts with their rights)"),
-  createdAt: z.string(),
-  lastUsedAt: z.string().nullable().describe('written at most once a minute'),
-  expiresAt: z.string().nullable(),
-  revokedAt: z.string().nullable(),
-});
 const expiresField = z
   .string()
   .max(40)
