@@ -105,6 +105,8 @@ describe('deploy agents (gantry.yaml hosts)', () => {
       hosts: ['web-1', 'web-2'],
       health: { healthy: true, sha: v2 },
     });
+    // Each driver call's row goes once its answer is read: health reads leave nothing behind.
+    expect(await server.gantry.database.db.selectFrom('host_jobs').selectAll().execute()).toEqual([]);
 
     const rb = await server.api<Deployment>('POST', '/api/apps/shop/environments/qa/rollback', {});
     expect(rb.status).toBe(201);

@@ -90,6 +90,13 @@ export class HostJobs {
       return await this.await<T>(id, host, o);
     } finally {
       this.signals.off(`phase:${id}`, onPhase);
+      // The row only carries the call and its answer: once the caller has it, it goes (health calls
+      // come with every status read). A late answer then finds no row and is refused (409).
+      await this.d.db
+        .deleteFrom('host_jobs')
+        .where('id', '=', id)
+        .execute()
+        .catch((err: unknown) => this.d.logger.warn({ err, id }, 'could not remove a finished host job'));
     }
   }
 
@@ -319,16 +326,6 @@ export class HostJobs {
       .where('host', '=', host)
       .executeTakeFirst();
     return row?.instance ?? null;
-  }
-
-  /** Removes finished jobs older than `olderThanMs` (they are kept a while for `gantry agents jobs`). */
-  async prune(olderThanMs: number): Promise<number> {
-    const res = await this.d.db
-      .deleteFrom('host_jobs')
-      .where('status', 'in', ['succeeded', 'failed'])
-      .where('finished_at', '<', new Date(Date.now() - olderThanMs).toISOString())
-      .executeTakeFirst();
-    return Number(res.numDeletedRows);
   }
 
   private wait(name: string, ms: number, signal?: AbortSignal): Promise<void> {
