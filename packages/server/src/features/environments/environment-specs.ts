@@ -9,6 +9,11 @@ export function environmentOf(config: GantryYaml | undefined, env: string): Gant
   return config?.environments?.[env];
 }
 
+/** The agents' hosts an environment lives on (gantry.yaml `host` or `hosts`); undefined on the server. */
+export function hostsOf(env: GantryEnvironment | undefined): string[] | undefined {
+  return env?.hosts ?? (env?.host === undefined ? undefined : [env.host]);
+}
+
 export function environmentNames(config: GantryYaml | undefined): string[] {
   return Object.keys(config?.environments ?? {});
 }
@@ -27,7 +32,7 @@ export function toEnvironmentSpec(
     port: env.port ?? port,
     config: Object.fromEntries(Object.entries(env.config ?? {}).map(([k, v]) => [k, String(v)])),
     standby: env.standby ?? 1,
-    ...((env.hosts ?? env.host) && { hosts: env.hosts ?? [env.host!] }),
+    ...(hostsOf(env) && { hosts: hostsOf(env) }),
     run: runSpec(config),
     commands: { deploy: env.deploy, health: env.health, stop: env.stop },
   };

@@ -6,7 +6,7 @@ import { isRetryOf } from '../deployments/deployment-retry.js';
 import type { DeploymentService } from '../deployments/deployment-service.js';
 import type { DeploymentStore } from '../deployments/deployment-store.js';
 import type { DriverRegistry } from '../deployments/driver-registry.js';
-import { environmentNames, environmentOf } from './environment-specs.js';
+import { environmentNames, environmentOf, hostsOf } from './environment-specs.js';
 import type { EnvironmentStore } from './environment-store.js';
 
 export interface StatusDeps {
@@ -63,7 +63,7 @@ export async function environmentStates(
       port,
       url: `http://${host}:${port}`,
       driver: envConfig?.driver ?? 'process',
-      ...((envConfig?.hosts ?? envConfig?.host) && { hosts: envConfig?.hosts ?? [envConfig!.host!] }),
+      ...(hostsOf(envConfig) && { hosts: hostsOf(envConfig) }),
       protected: envConfig?.protected ?? false,
       autoDeploy: envConfig?.auto_deploy ?? false,
       promoteFrom: envConfig?.promote_from ?? null,
