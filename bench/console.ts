@@ -167,7 +167,7 @@ async function signedInState(browser: Browser, bench: BenchServer): Promise<Stor
     const page = await context.newPage();
     await page.goto(bench.server.url);
     await page.getByLabel('API token').fill(bench.token);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in with token' }).click();
     await page.getByRole('heading', { name: 'Board', level: 1 }).waitFor();
     return await context.storageState();
   } finally {
