@@ -1,15 +1,15 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { realpath, stat } from 'node:fs/promises';
 import type { Build, GantryImage, GantryYaml } from '@gantry/contracts';
 import type { Logger } from 'pino';
-import { connectEngine, type Engine, followProgress } from '../../containers/engine.js';
+import { connectEngine, type Engine } from '../../containers/engine.js';
 import type { EventStore } from '../../events/event-store.js';
 import type { AppRecord } from '../apps/app-store.js';
 import { type ImageRegistries, NoRegistry, type ResolvedRegistry } from '../artifacts/image-registries.js';
 import { BuildFailure } from './build-failure.js';
-import { insideWorktree, OutsideWorktree, STEP_HOME } from './build-sandbox.js';
 import type { BuildStore } from './build-store.js';
-import { type ContextSource, contextTar, readDockerignore } from './image-context.js';
+import { buildAndPushImage, withoutCredentials } from './image-engine.js';
+
+export { baseDockerfile, withoutCredentials } from './image-engine.js';
 
 export interface ImageBuildDeps {
   builds: Pick<BuildStore, 'updateStep'>;
@@ -54,9 +54,10 @@ export function imageStep(image: GantryImage): { name: string; run: string } {
 
 /**
  * Builds the app's image through Docker Engine's API, pushes it as `<registry>/<repository>:<sha>`
- * and takes its digest and size from the registry (podman's push stream carries no digest). Runs in
- * the engine's own isolation, after the sandboxed steps: the engine socket and the registry
- * credentials never reach a step. The engine's output is the step's log, written as it comes.
+ * (image-engine.ts, shared with agents) and takes its digest and size from the registry (podman's
+ * push stream carries no digest). Runs in the engine's own isolation, after the sandboxed steps: the
+ * engine socket and the registry credentials never reach a step. The engine's output is the step's
+ * log, written as it comes.
  */
 export class ImageBuilder {
   private engine?: Promise<Engine>;
@@ -113,115 +114,34 @@ export class ImageBuilder {
     });
     const repository = registry.repository(app.name, image.repository);
     const name = `${registry.name}/${repository}`;
-    const tag = `${name}:${build.sha}`;
     // A registry that is down or refuses the credentials fails the build before the engine works.
     await registry.client().ping();
-    log.line(`gantry: registry ${registry.label} answers; the image goes to ${tag}`);
+    log.line(`gantry: registry ${registry.label} answers; the image goes to ${name}:${build.sha}`);
     const engine = await this.connect();
-    log.line(`gantry: building with ${engine.description}`);
-    const context = await this.context(input, image);
-    log.line(`gantry: build context ${context.files} entries, ${context.bytes} bytes`);
-    const started = Date.now();
-    const stream = await engine.docker.buildImage(context.stream, {
-      t: tag,
-      dockerfile: context.dockerfile,
-      labels: {
-        'org.opencontainers.image.revision': build.sha,
-        'org.opencontainers.image.source': withoutCredentials(input.source),
+    await buildAndPushImage(
+      engine,
+      {
+        name,
+        tag: build.sha,
+        registry: registry.name,
+        registryLabel: registry.label,
+        image,
+        workdir: input.workdir,
+        artifactPath: config.build.artifact?.path ?? '.',
+        command: config.run?.command ?? '',
+        revision: build.sha,
+        source: withoutCredentials(input.source),
+        network: config.build.network !== false,
+        ...(registry.config.auth && { auth: registry.config.auth }),
+        signal,
       },
-      rm: true,
-      forcerm: true,
-      ...(config.build.network === false && { networkmode: 'none' }),
-      ...(registry.config.auth && {
-        registryconfig: { [registry.name]: registry.config.auth },
-      }),
-      abortSignal: signal,
-    } as Parameters<Engine['docker']['buildImage']>[1]);
-    await followProgress(engine.docker, stream, (line) => log.line(line)).catch((e: unknown) => {
-      throw new BuildFailure(`the image build failed: ${(e as Error).message}`);
-    });
-    log.line(`gantry: built ${tag} in ${Date.now() - started} ms; pushing`);
-    const pushStarted = Date.now();
-    const push = await engine.docker.getImage(name).push({
-      tag: build.sha,
-      authconfig: registry.config.auth
-        ? { ...registry.config.auth, serveraddress: registry.name }
-        : { serveraddress: registry.name },
-      abortSignal: signal,
-    } as Parameters<ReturnType<Engine['docker']['getImage']>['push']>[0]);
-    await followProgress(engine.docker, push, (line) => log.line(line)).catch((e: unknown) => {
-      throw new BuildFailure(`pushing ${tag} to ${registry.label} failed: ${(e as Error).message}`);
-    });
-    return this.recorded(registry, repository, build.sha, log, pushStarted);
-  }
-
-  /** Digest and size as the registry has them: what deployments pull by, never the tag. */
-  private async recorded(
-    registry: ResolvedRegistry,
-    repository: string,
-    sha: string,
-    log: StepLog,
-    pushStarted: number,
-  ): Promise<BuiltImage> {
-    const manifest = await registry.client().manifest(repository, sha);
-    if (!manifest)
-      throw new BuildFailure(`${registry.label} does not have ${repository}:${sha} after the push`);
-    const reference = `${registry.name}/${repository}@${manifest.digest}`;
-    log.line(`gantry: pushed in ${Date.now() - pushStarted} ms: ${reference} (${manifest.size} bytes)`);
-    return { digest: manifest.digest, reference, size: manifest.size };
-  }
-
-  /** The tar the engine builds from: the worktree and its Dockerfile, or a base image plus the artifact folder. */
-  private async context(input: ImageBuildInput, image: GantryImage) {
-    const root = await realpath(input.workdir);
-    const skip = ['.git', STEP_HOME];
-    if (image.base) {
-      const path = input.config.build.artifact?.path ?? '.';
-      const dir = await insideWorktree(root, path, 'artifact path').catch((e: unknown) => {
-        throw new BuildFailure(e instanceof OutsideWorktree ? e.message : String(e));
-      });
-      if (
-        !(await stat(dir).then(
-          (st) => st.isDirectory(),
-          () => false,
-        ))
-      ) {
-        throw new BuildFailure(
-          `artifact path "${path}" is not a folder after the build; check build.artifact.path in gantry.yaml`,
-        );
-      }
-      const source: ContextSource = {
-        root: dir,
-        into: 'app',
-        skip: dir === root ? skip : [],
-        linksInside: true,
-      };
-      const dockerfile = baseDockerfile(image.base, input.config.run?.command ?? '');
-      const tar = await contextTar([source], [{ name: '.gantry.Dockerfile', body: dockerfile }]).catch(
-        (e: unknown) => {
-          throw new BuildFailure((e as Error).message);
-        },
-      );
-      return { ...tar, dockerfile: '.gantry.Dockerfile' };
-    }
-    const dockerfile = image.dockerfile ?? 'Dockerfile';
-    const file = await insideWorktree(root, dockerfile, 'build.image.dockerfile').catch((e: unknown) => {
-      throw new BuildFailure((e as Error).message);
-    });
-    const exists = await realpath(file).then(
-      () => true,
-      () => false,
+      (line) => log.line(line),
     );
-    if (!exists) {
-      throw new BuildFailure(
-        `build.image: there is no ${dockerfile} in the worktree after the steps ran; add one, name it with build.image.dockerfile, or copy the artifact folder into a base image with build.image.base`,
-      );
-    }
-    const ignore = [...(await readDockerignore(root)), `!${dockerfile}`, '!.dockerignore'];
-    const tar = await contextTar([{ root, into: '', skip, ignore }]).catch((e: unknown) => {
-      throw new BuildFailure(`cannot read the build context: ${(e as Error).message}`);
-    });
-    return { ...tar, dockerfile };
+    const made = await recordedImage(registry, repository, build.sha);
+    if (!made)
+      throw new BuildFailure(`${registry.label} does not have ${repository}:${build.sha} after the push`);
+    log.line(`gantry: the registry has ${made.reference} (${made.size} bytes)`);
+    return made;
   }
 
   private async finishStep(
@@ -246,20 +166,20 @@ export class ImageBuilder {
   }
 }
 
-/** A repository URL fit for a label anyone who pulls the image reads: no `user:token@`. */
-export function withoutCredentials(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, '$1');
-}
-
-/** The Dockerfile of a base image: the artifact folder in /app, run.command as the entrypoint. */
-export function baseDockerfile(base: string, command: string): string {
-  return [
-    `FROM ${base}`,
-    'WORKDIR /app',
-    'COPY app/ /app/',
-    `ENTRYPOINT ${JSON.stringify(['/bin/sh', '-c', command])}`,
-    '',
-  ].join('\n');
+/**
+ * Digest and size of `<repository>:<sha>` as the registry has them (what deployments pull by, never
+ * the tag), or null when it does not have the tag. The servers' own builds and the images agents
+ * push are both recorded from here: the registry is the one that says what the image is.
+ */
+export async function recordedImage(
+  registry: ResolvedRegistry,
+  repository: string,
+  sha: string,
+): Promise<BuiltImage | null> {
+  const manifest = await registry.client().manifest(repository, sha);
+  if (!manifest) return null;
+  const reference = `${registry.name}/${repository}@${manifest.digest}`;
+  return { digest: manifest.digest, reference, size: manifest.size };
 }
 
 /** The step's log file, written as lines come, and its last 20 lines for the error and `log_tail`. */
