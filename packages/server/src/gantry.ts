@@ -227,6 +227,7 @@ export async function createGantry(config: ServerConfig, opts: CreateGantryOptio
     events,
     logger,
     secrets,
+    registries,
     staleAfterMs: config.staleAfterMs,
   });
   builds.explainWaiting((labels) => agents.waitingReason(labels));

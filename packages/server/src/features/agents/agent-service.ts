@@ -5,19 +5,23 @@ import { appendFile, mkdir, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { type Build, formatConfigIssue, parseGantryYaml } from '@gantry/contracts';
+import { type Build, formatConfigIssue, type GantryYaml, parseGantryYaml } from '@gantry/contracts';
 import type { Logger } from 'pino';
 import type { Db } from '../../db/database.js';
 import { Conflict, InvalidInput, NotAllowed, NotFound } from '../../errors.js';
 import type { EventStore } from '../../events/event-store.js';
 import { nowIso } from '../../ids.js';
 import type { AppService } from '../apps/app-service.js';
+import type { AppRecord } from '../apps/app-store.js';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import { type BlobStore, digestHex } from '../artifacts/blob-store.js';
+import { type ImageRegistries, NoRegistry } from '../artifacts/image-registries.js';
 import type { Principal, TokenService } from '../auth/token-service.js';
 import type { BuildSecrets } from '../builds/build-runner.js';
 import type { BuildService } from '../builds/build-service.js';
 import type { BuildStore } from '../builds/build-store.js';
+import { imageStep, recordedImage } from '../builds/image-build.js';
+import { withoutCredentials } from '../builds/image-engine.js';
 
 export interface AgentServiceDeps {
   db: Db;
@@ -30,6 +34,8 @@ export interface AgentServiceDeps {
   events: EventStore;
   logger: Logger;
   secrets: BuildSecrets;
+  /** Where `build.image` artifacts go: the agent is told the image's name, the server reads its digest there. */
+  registries: ImageRegistries;
   /** An agent seen within this long counts as connected (the waiting reason of a queued build). */
   staleAfterMs: number;
 }
@@ -53,10 +59,35 @@ export interface AgentJob {
   network: boolean;
   /** The values of `build.secrets`, as the servers' own runners give them to the steps. */
   secrets: Record<string, string>;
+  /**
+   * `build.image`: the agent builds the image with its machine's engine after the steps and pushes
+   * it with that engine's own registry login. No credentials: the server never sends the registry's.
+   */
+  image?: AgentImageJob;
+}
+
+/** The image an agent builds and pushes: where to, and how (base or Dockerfile). */
+export interface AgentImageJob {
+  /** `<registry>/<repository>`, pushed as `<name>:<tag>`. */
+  name: string;
+  /** The build's SHA. */
+  tag: string;
+  /** `host[:port]` of the registry. */
+  registry: string;
+  /** Its API root's origin, `http(s)://host[:port]`: the agent checks it reaches it before building. */
+  registryUrl: string;
+  base?: string;
+  dockerfile?: string;
+  /** `run.command`, a base image's entrypoint. */
+  command: string;
+  /** The repository URL (no credentials) for the `org.opencontainers.image.source` label. */
+  source: string;
 }
 
 export type AgentFinish =
-  | { status: 'succeeded'; digest: string; size: number }
+  | { status: 'succeeded'; kind?: 'tarball'; digest: string; size: number }
+  /** Pushed: the server reads the digest from the registry; a digest sent must be the registry's. */
+  | { status: 'succeeded'; kind: 'image'; digest?: string; tail?: string }
   | { status: 'failed' | 'cancelled'; error: string; exitCode: number | null };
 
 /**
@@ -167,7 +198,7 @@ export class AgentService {
       if (Number(res.numUpdatedRows) !== 1) continue;
       const build = (await this.d.builds.find(fit.id))!;
       const job = await this.prepare(build, lease, p.name).catch(async (e: unknown) => {
-        await this.fail(build, e instanceof Error ? e.message : String(e), null);
+        await this.fail(build, lease, e instanceof Error ? e.message : String(e), null);
         return null;
       });
       if (job) return job;
@@ -175,19 +206,37 @@ export class AgentService {
     return null;
   }
 
-  private async prepare(build: Build, lease: string, agent: string): Promise<AgentJob> {
+  /** The build's app and its gantry.yaml at the build's commit, from the server's mirror. */
+  private async configOf(build: Build) {
     const app = await this.d.apps.getById(build.appId);
     const text = await this.d.apps.mirrorOf(app).readFile(build.sha, 'gantry.yaml');
     if (text === null) throw new Error(`gantry.yaml not found at ${build.sha.slice(0, 12)}`);
     const { config, errors } = parseGantryYaml(text, 'gantry.yaml');
     if (!config || errors.length)
       throw new Error(`gantry.yaml is not valid:\n${errors.map(formatConfigIssue).join('\n')}`);
-    if (config.build.image)
-      throw new Error('build.image is built by the servers only; agents build tarballs (leave runs_on out)');
+    return { app, config };
+  }
+
+  /** Where the build's image goes: the app's registry and the repository in it. */
+  private async imageTarget(app: AppRecord, config: GantryYaml) {
+    const registry = await this.d.registries.forApp(app).catch((e: unknown) => {
+      throw new Error(e instanceof NoRegistry ? e.message : `registry: ${(e as Error).message}`);
+    });
+    return { registry, repository: registry.repository(app.name, config.build.image?.repository) };
+  }
+
+  private async prepare(build: Build, lease: string, agent: string): Promise<AgentJob> {
+    const { app, config } = await this.configOf(build);
+    const image = config.build.image;
+    const target = image ? await this.imageTarget(app, config) : null;
     const secrets = config.build.secrets?.length
       ? await this.d.secrets.secretsFor(app, null, config.build.secrets)
       : {};
-    await this.d.builds.insertSteps(build.id, config.build.steps);
+    // The image is one more step, as on the servers: the step indexes the agent reports line up.
+    await this.d.builds.insertSteps(
+      build.id,
+      image ? [...config.build.steps, imageStep(image)] : config.build.steps,
+    );
     await this.event(build, 'build.started', { sha: build.sha, runner: lease, agent });
     return {
       lease,
@@ -204,6 +253,19 @@ export class AgentService {
       env: config.build.env,
       network: config.build.network,
       secrets,
+      ...(image &&
+        target && {
+          image: {
+            name: `${target.registry.name}/${target.repository}`,
+            tag: build.sha,
+            registry: target.registry.name,
+            registryUrl: target.registry.client().base,
+            ...(image.base && { base: image.base }),
+            ...(image.dockerfile && { dockerfile: image.dockerfile }),
+            command: config.run?.command ?? '',
+            source: withoutCredentials(app.repoUrl),
+          },
+        }),
     };
   }
 
@@ -299,24 +361,60 @@ export class AgentService {
     return { digest, size };
   }
 
-  async finish(build: Build, f: AgentFinish): Promise<Build> {
+  /**
+   * Records the agent's result. The lease is checked before anything is written: a lost lease
+   * leaves no artifact and no step behind (409). An image is recorded as the registry has it —
+   * digest and size read from the registry itself, never taken from the agent.
+   */
+  async finish(build: Build, lease: string, f: AgentFinish): Promise<Build> {
+    await this.stillLeased(build, lease);
     if (f.status !== 'succeeded') {
-      await this.fail(build, f.error, f.exitCode, f.status === 'cancelled');
+      if (!(await this.fail(build, lease, f.error, f.exitCode, f.status === 'cancelled'))) throw lost(build);
       return (await this.d.builds.find(build.id))!;
     }
-    if (!(await this.d.blobs.has(f.digest)))
-      throw new InvalidInput(`no artifact ${f.digest} was uploaded for build ${build.id}; upload it first`);
-    const made = { kind: 'tarball' as const, digest: f.digest, size: f.size, reference: null };
-    const artifact = await this.d.artifacts.insertCurrent({
-      appId: build.appId,
-      sha: build.sha,
-      buildId: build.id,
-      ...made,
+    const { app, config } = await this.configOf(build).catch((e: Error) => {
+      throw new InvalidInput(e.message);
     });
-    if (
-      !(await this.d.builds.finish(build.id, { status: 'succeeded', exitCode: 0, artifactId: artifact.id }))
-    )
-      throw new Conflict(`the lease on build ${build.id} is lost; drop the job`);
+    const image = config.build.image;
+    if (image && f.kind !== 'image')
+      throw new InvalidInput(
+        `build ${build.id} makes an image (build.image), not a tarball; this agent is too old to build images: upgrade gantry on its machine`,
+      );
+    if (!image && f.kind === 'image')
+      throw new InvalidInput(`build ${build.id} makes a tarball: its gantry.yaml has no build.image`);
+    let made: { kind: 'tarball' | 'image'; digest: string; size: number; reference: string | null };
+    // The image step, after the build's own (as prepare inserted it): the server ends it.
+    const idx = config.build.steps.length;
+    let step: { idx: number; line: string; tail: string | undefined } | null = null;
+    if (f.kind === 'image') {
+      const pushed = await this.pushedImage(app, config, build.sha);
+      if ('error' in pushed) {
+        const failed = await this.fail(build, lease, pushed.error, 1, false, () =>
+          this.imageStepEnd(build, idx, 'failed', `gantry: ${pushed.error}`, f.tail),
+        );
+        if (!failed) throw lost(build);
+        return (await this.d.builds.find(build.id))!;
+      }
+      if (f.digest !== undefined && f.digest !== pushed.digest)
+        throw new InvalidInput(
+          `the agent says it pushed ${f.digest}, but the registry has ${pushed.digest} for ${pushed.reference.split('@')[0]}:${build.sha}; the registry's digest is the one recorded, and it does not match`,
+        );
+      made = { kind: 'image', ...pushed };
+      step = { idx, line: `gantry: the registry has ${made.reference} (${made.size} bytes)`, tail: f.tail };
+    } else {
+      if (!(await this.d.blobs.has(f.digest)))
+        throw new InvalidInput(`no artifact ${f.digest} was uploaded for build ${build.id}; upload it first`);
+      made = { kind: 'tarball', digest: f.digest, size: f.size, reference: null };
+    }
+    const artifact = await this.succeed(build, lease, made, step);
+    if (step) {
+      await this.event(build, 'build.step.finished', {
+        idx,
+        name: 'image',
+        status: 'succeeded',
+        exitCode: 0,
+      });
+    }
     await this.d.events.append({
       type: 'artifact.created',
       appId: build.appId,
@@ -336,11 +434,125 @@ export class AgentService {
     return (await this.d.builds.find(build.id))!;
   }
 
-  private async fail(build: Build, error: string, exitCode: number | null, cancelled = false): Promise<void> {
-    if (
-      !(await this.d.builds.finish(build.id, { status: cancelled ? 'cancelled' : 'failed', exitCode, error }))
-    )
-      return;
+  /** 409 unless the build is still running under `lease` (a read: nothing is written). */
+  private async stillLeased(build: Build, lease: string): Promise<void> {
+    const row = await this.d.db
+      .selectFrom('builds')
+      .select(['status', 'runner_id'])
+      .where('id', '=', build.id)
+      .executeTakeFirst();
+    if (row?.status !== 'running' || row.runner_id !== lease) throw lost(build);
+  }
+
+  /**
+   * In one transaction: the build taken as succeeded under `lease` (the first write: a lost lease
+   * rolls back before anything else is written, 409), its artifact recorded and linked, and the
+   * image step ended. Nobody sees the build succeeded without its artifact.
+   */
+  private async succeed(
+    build: Build,
+    lease: string,
+    made: { kind: 'tarball' | 'image'; digest: string; size: number; reference: string | null },
+    step: { idx: number; line: string; tail: string | undefined } | null,
+  ) {
+    return this.d.db.transaction().execute(async (trx) => {
+      const now = nowIso();
+      const res = await trx
+        .updateTable('builds')
+        .set({ status: 'succeeded', finished_at: now, exit_code: 0, error: null })
+        .where('id', '=', build.id)
+        .where('status', '=', 'running')
+        .where('runner_id', '=', lease)
+        .executeTakeFirst();
+      if (Number(res.numUpdatedRows) !== 1) throw lost(build);
+      // In the log before anyone can see the build succeeded.
+      if (step) await this.appendLog(build, step.idx, Buffer.from(`${step.line}\n`));
+      const artifact = await this.d.artifacts.insertCurrent(
+        { appId: build.appId, sha: build.sha, buildId: build.id, ...made },
+        trx,
+      );
+      await trx.updateTable('builds').set({ artifact_id: artifact.id }).where('id', '=', build.id).execute();
+      if (step)
+        await trx
+          .updateTable('build_steps')
+          .set({
+            status: 'succeeded',
+            finished_at: now,
+            exit_code: 0,
+            log_tail: tailWith(step.tail, step.line),
+          })
+          .where('build_id', '=', build.id)
+          .where('idx', '=', step.idx)
+          .execute();
+      return artifact;
+    });
+  }
+
+  /** The image the agent pushed, as the registry has it; an error saying why not otherwise. */
+  private async pushedImage(
+    app: AppRecord,
+    config: GantryYaml,
+    sha: string,
+  ): Promise<{ digest: string; size: number; reference: string } | { error: string }> {
+    try {
+      const { registry, repository } = await this.imageTarget(app, config);
+      const made = await recordedImage(registry, repository, sha).catch((e: unknown) => {
+        throw new Error(`the server cannot read the image the agent pushed: ${(e as Error).message}`);
+      });
+      if (!made)
+        return {
+          error: `${registry.label} does not have ${repository}:${sha} after the agent's push; the agent's engine pushed it somewhere else or not at all (check its registry login and the registry it reaches)`,
+        };
+      return made;
+    } catch (e) {
+      return { error: (e as Error).message };
+    }
+  }
+
+  /** The image step's end, which the server writes: its result is the registry's, not the agent's. */
+  private async imageStepEnd(
+    build: Build,
+    idx: number,
+    status: 'succeeded' | 'failed',
+    line: string,
+    tail: string | undefined,
+  ): Promise<void> {
+    await this.appendLog(build, idx, Buffer.from(`${line}\n`));
+    const exitCode = status === 'succeeded' ? 0 : 1;
+    await this.d.builds.updateStep(build.id, idx, {
+      status,
+      finishedAt: nowIso(),
+      exitCode,
+      logTail: tailWith(tail, line),
+    });
+    await this.event(build, 'build.step.finished', { idx, name: 'image', status, exitCode });
+  }
+
+  /** Fails the build while `lease` holds it; false when the lease was lost (nothing written). */
+  private async fail(
+    build: Build,
+    lease: string,
+    error: string,
+    exitCode: number | null,
+    cancelled = false,
+    /** Written once the build is failed under the lease, before its failure is announced. */
+    then?: () => Promise<void>,
+  ): Promise<boolean> {
+    const res = await this.d.db
+      .updateTable('builds')
+      .set({
+        status: cancelled ? 'cancelled' : 'failed',
+        finished_at: nowIso(),
+        exit_code: exitCode,
+        error,
+        artifact_id: null,
+      })
+      .where('id', '=', build.id)
+      .where('status', '=', 'running')
+      .where('runner_id', '=', lease)
+      .executeTakeFirst();
+    if (Number(res.numUpdatedRows) !== 1) return false;
+    await then?.();
     await this.d.db
       .updateTable('build_steps')
       .set({ status: 'skipped' })
@@ -353,9 +565,19 @@ export class AgentService {
       error,
       exitCode,
     });
+    return true;
   }
 
   private event(b: Build, type: Parameters<EventStore['append']>[0]['type'], data: Record<string, unknown>) {
     return this.d.events.append({ type, appId: b.appId, subject: b.id, actor: 'runner', data });
   }
+}
+
+function lost(build: Build): Conflict {
+  return new Conflict(`the lease on build ${build.id} is lost; drop the job`);
+}
+
+/** The agent's tail of a step's log with the server's own last line. */
+function tailWith(tail: string | undefined, line: string): string {
+  return [...(tail ? tail.split('\n') : []), line].slice(-20).join('\n');
 }

@@ -9,8 +9,10 @@ import type { SandboxMode } from '../../sandbox/sandbox.js';
 import { packDirectory } from '../artifacts/artifact-pack.js';
 import { unpackStream } from '../artifacts/artifact-unpack.js';
 import { insideWorktree, STEP_HOME, stepSandbox } from '../builds/build-sandbox.js';
+import { LogTail } from '../builds/log-tail.js';
 import { runStep } from '../builds/run-step.js';
 import { SecretMasker } from '../secrets/secret-masker.js';
+import { buildImageHere } from './agent-image.js';
 import type { AgentJob } from './agent-service.js';
 import { runHostJobs } from './host-runner.js';
 
@@ -42,8 +44,9 @@ class LeaseLost extends Error {}
 
 /**
  * `gantry agent`: claims builds whose runs_on labels it has, runs their steps here (in bubblewrap
- * when it works, like the servers' runners), streams the logs back, uploads the packed artifact and
- * reports. Sees nothing of the server but its API and its own token.
+ * when it works, like the servers' runners), streams the logs back, uploads the packed artifact —
+ * or builds and pushes the image with this machine's engine and registry login (agent-image.ts) —
+ * and reports. Sees nothing of the server but its API and its own token.
  */
 export async function runAgent(o: AgentOptions): Promise<void> {
   const say = o.say ?? ((line: string) => process.stderr.write(`${line}\n`));
@@ -203,6 +206,46 @@ async function runJob(api: AgentApi, job: AgentJob, workDir: string, sandbox: Sa
           ? `step "${step.name}" timed out and was stopped`
           : `step "${step.name}" failed with exit code ${out.exitCode}`);
       return await fail(`${why}; last lines:\n${out.tail}`, out.exitCode);
+    }
+    if (job.image) {
+      // One more step, as on the servers: built and pushed by this process, outside the sandbox.
+      const idx = job.steps.length;
+      await api.call('POST', path(`/steps/${idx}`), { lease: job.lease, status: 'running' });
+      const tail = new LogTail(20, 4096);
+      const line = (text: string) => {
+        const chunk = Buffer.from(mask.text(`${text}\n`));
+        tail.push(chunk);
+        logs.push(idx, chunk);
+      };
+      try {
+        await buildImageHere(job, src, line, ac.signal);
+      } catch (e) {
+        const reason = ac.signal.reason as Error | undefined;
+        if (reason instanceof LeaseLost || reason instanceof AgentRefused) throw reason;
+        const stopped = ac.signal.aborted;
+        const message = e instanceof Error ? e.message : String(e);
+        const before = tail.text();
+        if (!stopped) line(`gantry: ${message}`);
+        await logs.flush();
+        await api.call('POST', path(`/steps/${idx}`), {
+          lease: job.lease,
+          status: stopped ? 'cancelled' : 'failed',
+          exitCode: stopped ? null : 1,
+          tail: tail.text(),
+        });
+        return await fail(`${message}${before ? `; last lines:\n${before}` : ''}`, stopped ? null : 1);
+      }
+      await logs.flush();
+      // The server ends the image step: it reads the digest from the registry, not from here.
+      const done = await api.call<Build>('POST', path('/finish'), {
+        lease: job.lease,
+        status: 'succeeded',
+        kind: 'image',
+        tail: tail.text(),
+      });
+      return done.status === 'succeeded'
+        ? `succeeded (image ${job.image.name}:${job.image.tag.slice(0, 12)} pushed, artifact ${done.artifactId})`
+        : `failed: ${(done.error ?? '').split('\n')[0]}`;
     }
     // Packed here as the servers' runner packs: inside the worktree, its links kept inside it.
     const root = await realpath(src);

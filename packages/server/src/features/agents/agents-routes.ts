@@ -194,11 +194,19 @@ export function agentsRoutes(r: TypedApp, g: AgentsRoutesDeps): void {
       config: { access: 'agent' },
       schema: {
         tags: ['agents'],
-        summary: 'Finish the build: succeeded with the uploaded artifact, or failed / cancelled',
+        summary:
+          'Finish the build: succeeded with the uploaded artifact or the pushed image (its digest read from the registry), or failed / cancelled',
         params: jobParams,
-        body: z.discriminatedUnion('status', [
+        body: z.union([
           leaseBody.extend({
             status: z.literal('succeeded'),
+            kind: z.literal('image'),
+            digest: z.string().optional(),
+            tail: z.string().max(64_000).optional(),
+          }),
+          leaseBody.extend({
+            status: z.literal('succeeded'),
+            kind: z.literal('tarball').optional(),
             digest: z.string(),
             size: z.number().int().min(0),
           }),
@@ -212,8 +220,8 @@ export function agentsRoutes(r: TypedApp, g: AgentsRoutesDeps): void {
     },
     async (req) => {
       const build = await g.agents.leased(req.principal!, req.params.id, req.body.lease);
-      const { lease: _lease, ...finish } = req.body;
-      return g.agents.finish(build, finish);
+      const { lease, ...finish } = req.body;
+      return g.agents.finish(build, lease, finish);
     },
   );
 }

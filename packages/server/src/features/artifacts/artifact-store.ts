@@ -1,4 +1,5 @@
 import type { Artifact, ArtifactKind } from '@gantry/contracts';
+import type { Db } from '../../db/database.js';
 
 export interface NewArtifact {
   appId: string;
@@ -13,8 +14,11 @@ export interface NewArtifact {
 }
 
 export interface ArtifactStore {
-  /** Inserts the artifact as the current one for its SHA; an earlier one stays, no longer current. */
-  insertCurrent(a: NewArtifact): Promise<Artifact>;
+  /**
+   * Inserts the artifact as the current one for its SHA; an earlier one stays, no longer current.
+   * `within`: a transaction of the caller's to write (and read it back) in, else one of its own.
+   */
+  insertCurrent(a: NewArtifact, within?: Db): Promise<Artifact>;
   findCurrent(appId: string, sha: string): Promise<Artifact | undefined>;
   find(id: string): Promise<Artifact | undefined>;
   list(q: { appId?: string; sha?: string; limit?: number; includePruned?: boolean }): Promise<Artifact[]>;

@@ -10,17 +10,17 @@ type ArtifactRow = Selectable<ArtifactsTable> & { app_name: string };
 export class SqlArtifactStore implements ArtifactStore {
   constructor(private readonly db: Db) {}
 
-  private select() {
-    return this.db
+  private select(db: Db = this.db) {
+    return db
       .selectFrom('artifacts')
       .innerJoin('apps', 'apps.id', 'artifacts.app_id')
       .selectAll('artifacts')
       .select('apps.name as app_name');
   }
 
-  async insertCurrent(a: NewArtifact): Promise<Artifact> {
+  async insertCurrent(a: NewArtifact, within?: Db): Promise<Artifact> {
     const id = newId('art');
-    await this.db.transaction().execute(async (trx) => {
+    const write = async (trx: Db) => {
       await trx
         .updateTable('artifacts')
         .set({ current: 0 })
@@ -43,8 +43,10 @@ export class SqlArtifactStore implements ArtifactStore {
           pruned_at: null,
         })
         .execute();
-    });
-    return (await this.find(id))!;
+    };
+    if (within) await write(within);
+    else await this.db.transaction().execute(write);
+    return (await this.find(id, within))!;
   }
 
   async findCurrent(appId: string, sha: string): Promise<Artifact | undefined> {
@@ -57,8 +59,8 @@ export class SqlArtifactStore implements ArtifactStore {
     return row && toArtifact(row);
   }
 
-  async find(id: string): Promise<Artifact | undefined> {
-    const row = await this.select().where('artifacts.id', '=', id).executeTakeFirst();
+  async find(id: string, db?: Db): Promise<Artifact | undefined> {
+    const row = await this.select(db).where('artifacts.id', '=', id).executeTakeFirst();
     return row && toArtifact(row);
   }
 
