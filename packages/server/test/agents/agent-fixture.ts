@@ -27,6 +27,8 @@ export async function spawnAgent(
   workDir?: string,
   /** A network namespace to run it in (netns-fixture.ts): a machine of its own on the network. */
   netns?: string,
+  /** Variables of the agent machine's environment over the test's, e.g. its DOCKER_HOST. */
+  env: Record<string, string> = {},
 ): Promise<AgentProcess> {
   const dir = workDir ?? (await makeTempDir('gantry-agent-work-'));
   const argv = [
@@ -45,10 +47,10 @@ export async function spawnAgent(
   // `ip netns exec` execs the command: the child's pid is the agent's.
   const child = netns
     ? spawn('ip', ['netns', 'exec', netns, process.execPath, ...argv], {
-        env: await cliEnv(),
+        env: await cliEnv(env),
         stdio: ['ignore', 'pipe', 'pipe'],
       })
-    : spawn(process.execPath, argv, { env: await cliEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    : spawn(process.execPath, argv, { env: await cliEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const grew: (() => void)[] = [];
   const take = (d: Buffer) => {
