@@ -88,7 +88,9 @@ describe('post-deploy checks', () => {
     );
     expect(rollback).toMatchObject({ sha: v1, previousSha: bad, kind: 'switch', actor: 'gantry:checks' });
     expect(await serving(ports.qa)).toBe('v1b hello-qa');
-    const failedEvent = (await eventsOf(server, 'deployment.check_failed')).find((e) => e.subject === failed.id);
+    const failedEvent = (await eventsOf(server, 'deployment.check_failed')).find(
+      (e) => e.subject === failed.id,
+    );
     expect(failedEvent).toMatchObject({ subject: failed.id, data: { check: 'smoke', action: 'rollback' } });
     const state = await server.api<{ env: string; hold: { sha: string } | null }[]>(
       'GET',
