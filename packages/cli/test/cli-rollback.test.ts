@@ -72,5 +72,15 @@ describe('gantry rollback picks the release before, never the one it rolled back
       `to ${s(v3)}: named with --to, although ${v3.slice(0, 12)} was rolled back from`,
     );
     expect(await serving(qaPort)).toBe('v3 hello-qa');
+
+    // A full SHA of the history is taken as it is; anything else goes through git.
+    const short = await cli.run(['rollback', 'qa', '--to', v2.slice(0, 10), '--json']);
+    expect(short.code).toBe(0);
+    expect(JSON.parse(short.stdout)).toMatchObject({ sha: v2, previousSha: v3 });
+    expect(await serving(qaPort)).toBe('v2 hello-qa');
+    const unknown = await cli.run(['rollback', 'qa', '--to', 'no-such-ref']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('no-such-ref');
+    expect(await serving(qaPort)).toBe('v2 hello-qa');
   });
 });

@@ -352,7 +352,8 @@ export class DeploymentService {
     env: string,
     actor: string,
     opts: {
-      toSha?: string;
+      /** A ref as typed (`--to`): a SHA this environment ran is taken as it is, anything else is resolved in git. */
+      to?: string;
       confirmed?: boolean;
       reason?: string;
       trigger?: 'rollback' | 'auto-rollback';
@@ -367,7 +368,12 @@ export class DeploymentService {
       );
     const history = await this.deployments.list({ appId: app.id, env, limit: 1000 });
     const hold = (await this.envs.find(app.id, env))?.hold;
-    const choice = rollbackTarget(history, current.sha, env, { toSha: opts.toSha, heldSha: hold?.sha });
+    // The usual `--to` names a release of this history in full: no git process on the rollback's path.
+    const toSha =
+      opts.to === undefined || history.some((d) => d.sha === opts.to)
+        ? opts.to
+        : await this.apps.mirrorOf(app).resolve(opts.to);
+    const choice = rollbackTarget(history, current.sha, env, { toSha, heldSha: hold?.sha });
     if (!choice.to) {
       const only = !history.some((d) => d.status === 'succeeded' && d.sha !== current.sha);
       throw new InvalidInput(

@@ -239,11 +239,10 @@ export function deploymentsRoutes(r: TypedApp, g: DeploymentsRoutesDeps): void {
     async (req, reply) => {
       const app = await g.apps.get(req.params.app);
       checkEnvironmentName(req.params.env);
-      const toSha = req.body.to ? await g.apps.mirrorOf(app).resolve(req.body.to) : undefined;
       const actor = req.body.actor ? `${req.body.actor} (${actorOf(req)})` : actorOf(req);
       reply.status(201);
       return g.deployments.rollback(app, req.params.env, actor, {
-        toSha,
+        to: req.body.to || undefined,
         confirmed: req.body.confirm,
         reason: req.body.reason,
         principal: req.principal,
