@@ -8,6 +8,7 @@ import type { DeploymentStore } from '../deployments/deployment-store.js';
 import type { DriverRegistry } from '../deployments/driver-registry.js';
 import { environmentNames, environmentOf, hostsOf } from './environment-specs.js';
 import type { EnvironmentStore } from './environment-store.js';
+import type { HealthCache } from './health-cache.js';
 
 export interface StatusDeps {
   envs: EnvironmentStore;
@@ -16,6 +17,8 @@ export interface StatusDeps {
   deployer: Deployer;
   drivers: DriverRegistry;
   commits: CommitStore;
+  /** Shares health answers between status reads for a moment (the routes' own cache). */
+  health?: HealthCache;
 }
 
 /**
@@ -47,13 +50,16 @@ export async function environmentStates(
     const current = (await d.deployments.lastSucceeded(app.id, name)) ?? null;
     let health: EnvironmentState['health'] = null;
     if (current) {
-      try {
-        const { spec, driver } = await d.deployer.specFor(app, name, current.sha);
-        const ctx = d.deployer.context(app, name, AbortSignal.timeout(5_000), () => {});
-        health = await d.drivers.for(driver, spec).health(spec, ctx);
-      } catch (e) {
-        health = { healthy: false, sha: null, detail: e instanceof Error ? e.message : String(e) };
-      }
+      const probe = async () => {
+        try {
+          const { spec, driver } = await d.deployer.specFor(app, name, current.sha);
+          const ctx = d.deployer.context(app, name, AbortSignal.timeout(5_000), () => {});
+          return await d.drivers.for(driver, spec).health(spec, ctx);
+        } catch (e) {
+          return { healthy: false, sha: null, detail: e instanceof Error ? e.message : String(e) };
+        }
+      };
+      health = d.health ? await d.health.get(`${app.id}\0${name}\0${current.id}`, probe) : await probe();
     }
     const commit = current ? await d.commits.find(app.id, current.sha) : undefined;
     const port = envConfig?.port ?? record.port;

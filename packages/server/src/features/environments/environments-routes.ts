@@ -9,6 +9,7 @@ import type { DeploymentService } from '../deployments/deployment-service.js';
 import { environmentNames } from './environment-specs.js';
 import { environmentStates, type StatusDeps } from './environment-status.js';
 import type { EnvironmentStore } from './environment-store.js';
+import { HealthCache, mapLimit } from './health-cache.js';
 
 const appEnv = z.object({ app: z.string(), env: z.string() });
 
@@ -63,7 +64,11 @@ export async function declaredEnvironment(
 }
 
 export function environmentsRoutes(r: TypedApp, g: EnvironmentsRoutesDeps): void {
+  // Status reads share health answers for a second, and probe several apps at once: with hundreds
+  // of apps a read took a probe per environment, one after another (seconds under load).
+  const health = new HealthCache(1_000);
   const deps = () => ({
+    health,
     envs: g.envStore,
     deployments: g.deploymentStore,
     service: g.deployments,
@@ -82,11 +87,7 @@ export function environmentsRoutes(r: TypedApp, g: EnvironmentsRoutesDeps): void
         response: { 200: z.array(environmentStateSchema) },
       },
     },
-    async () => {
-      const out = [];
-      for (const app of await g.apps.list()) out.push(...(await environmentStates(deps(), app)));
-      return out;
-    },
+    async () => (await mapLimit(await g.apps.list(), 8, (app) => environmentStates(deps(), app))).flat(),
   );
 
   r.get(
