@@ -1,15 +1,62 @@
 // Simulated SDK clients in a process of their own (its own file descriptors and event loop): each
 // holds one Unleash streaming connection (`/api/client/streaming`) to one of the servers, as an SDK
-// in streaming mode does. Started by bench/cluster-toggles.ts, which talks to it over IPC:
+// in streaming mode does; and polling SDK clients, each asking `/api/client/features` every
+// `intervalMs` with the ETag of its last answer, as an SDK in polling mode does (requests over a few
+// kept-alive sockets: the load of the requests, not of 10,000 idle sockets). Started by
+// bench/cluster-toggles.ts and bench/scale-out.ts, which talk to it over IPC:
 //   → { kind: 'open', urls, token, perServer }      ← { kind: 'opened', failed }
 //   → { kind: 'expect', revision }                   ← { kind: 'updated', times } (epoch ms per client)
+//   → { kind: 'poll', urls, token, clients, intervalMs }
+//   → { kind: 'polled' }                             ← { kind: 'polls', ms, ok, notModified, failed }
 //   → { kind: 'stop' }
-import { request } from 'node:http';
+import { Agent, request } from 'node:http';
 
 type Message =
   | { kind: 'open'; urls: string[]; token: string; perServer: number }
   | { kind: 'expect'; revision: number }
+  | { kind: 'poll'; urls: string[]; token: string; clients: number; intervalMs: number }
+  | { kind: 'polled' }
   | { kind: 'stop' };
+
+/** Polling clients: the time of each request, and how each ended. */
+const polls = { ms: [] as number[], ok: 0, notModified: 0, failed: 0, timers: [] as NodeJS.Timeout[] };
+
+function startPolling(urls: string[], token: string, count: number, intervalMs: number): void {
+  const agent = new Agent({ keepAlive: true, maxSockets: 32 });
+  for (let i = 0; i < count; i++) {
+    const url = `${urls[i % urls.length]}/api/client/features`;
+    let etag: string | undefined;
+    const once = () => {
+      const t = performance.now();
+      const req = request(
+        url,
+        { agent, headers: { authorization: token, ...(etag ? { 'if-none-match': etag } : {}) } },
+        (res) => {
+          res.resume();
+          res.on('end', () => {
+            polls.ms.push(performance.now() - t);
+            if (res.statusCode === 304) polls.notModified++;
+            else if (res.statusCode === 200) {
+              polls.ok++;
+              etag = String(res.headers.etag ?? '') || undefined;
+            } else polls.failed++;
+          });
+        },
+      );
+      req.on('error', () => polls.failed++);
+      req.end();
+    };
+    // Spread evenly over the interval, as SDKs started at different times are.
+    const first = setTimeout(
+      () => {
+        once();
+        polls.timers.push(setInterval(once, intervalMs));
+      },
+      Math.floor((i / count) * intervalMs),
+    );
+    polls.timers.push(first);
+  }
+}
 
 interface Client {
   /** The newest revision this client received, and when. */
@@ -96,6 +143,12 @@ process.on('message', async (m: Message) => {
       if (c.at === 0) waiting++;
     }
     if (waiting === 0) process.send!({ kind: 'updated', times: clients.map((x) => x.at) });
+  } else if (m.kind === 'poll') {
+    startPolling(m.urls, m.token, m.clients, m.intervalMs);
+  } else if (m.kind === 'polled') {
+    for (const t of polls.timers) clearTimeout(t);
+    const { ms, ok, notModified, failed } = polls;
+    process.send!({ kind: 'polls', ms, ok, notModified, failed });
   } else {
     for (const c of clients) c.close();
     process.exit(0);

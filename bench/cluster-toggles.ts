@@ -127,7 +127,7 @@ export async function benchClusterToggles(clients = 3000, changes = 10): Promise
 }
 
 /** Sends `message` and resolves with the child's next answer of `kind`. */
-function ask<T>(child: ChildProcess, message: unknown, kind: string, ms: number): Promise<T> {
+export function ask<T>(child: ChildProcess, message: unknown, kind: string, ms: number): Promise<T> {
   return within(
     new Promise<T>((resolve, reject) => {
       const onMessage = (m: { kind: string } & T) => {

@@ -111,7 +111,8 @@ const BENCHES: { name: string; run(r: BenchResults): Promise<void> }[] = [
     },
   },
   {
-    // GANTRY_BENCH_SCALE_APPS / _PUSHES: the issue names 200 apps and a push a second for 5 minutes.
+    // GANTRY_BENCH_SCALE_APPS / _PUSHES / _CLIENTS: the issue names 200 apps, a push a second for 5
+    // minutes, and 10,000 SDK clients (here as many streaming and as many polling).
     name: 'scale-out',
     async run(r) {
       const scope = new Scope();
@@ -120,6 +121,8 @@ const BENCHES: { name: string; run(r: BenchResults): Promise<void> }[] = [
           apps: Number(process.env.GANTRY_BENCH_SCALE_APPS ?? 20),
           pushes: Number(process.env.GANTRY_BENCH_SCALE_PUSHES ?? 60),
           pushEveryMs: 1000,
+          streams: Number(process.env.GANTRY_BENCH_SCALE_CLIENTS ?? 1000),
+          pollers: Number(process.env.GANTRY_BENCH_SCALE_CLIENTS ?? 1000),
         });
       } finally {
         await scope.close();

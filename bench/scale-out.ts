@@ -1,10 +1,11 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Build, Deployment, GantryEvent } from '@gantry/contracts';
 import pg from 'pg';
 import { freePort } from '../packages/server/src/drivers/process/free-port.js';
+import { ask } from './cluster-toggles.js';
 import { git, PG_URL, percentile, repoPair, type Scope, sleep } from './support.js';
 
 const BIN = new URL('../packages/cli/bin/gantry.js', import.meta.url).pathname;
@@ -22,6 +23,21 @@ export interface ScaleOutResults {
   pushToQaP95: number;
   /** GET /api/status on a random server, ms, during the pushes. */
   apiP99: number;
+  /** Simulated SDK clients during the pushes: streaming connections held, polling clients. */
+  streams: number;
+  pollers: number;
+  pollIntervalMs: number;
+  /** Streams or polls that failed (none is expected). */
+  streamsFailed: number;
+  pollsFailed: number;
+  /** A polling client's `GET /api/client/features` (ETag; 304 when unchanged), ms. */
+  pollP50: number;
+  pollP99: number;
+  polls: number;
+  /** Toggle changes made during the pushes, each on the next server: → the last streaming client has it, ms. */
+  toggleChanges: number;
+  toggleAllUpdatedP50: number;
+  toggleAllUpdatedMax: number;
   duplicatedBuilds: number;
   duplicatedDeployments: number;
   lostPushes: number;
@@ -46,8 +62,21 @@ interface Member {
  */
 export async function benchScaleOut(
   scope: Scope,
-  opts: { apps: number; pushes: number; pushEveryMs: number },
+  opts: {
+    apps: number;
+    pushes: number;
+    pushEveryMs: number;
+    /** Streaming SDK connections, spread over the servers. */
+    streams: number;
+    /** Polling SDK clients, each asking every `pollIntervalMs` (Unleash SDKs' default 15 s). */
+    pollers: number;
+    pollIntervalMs?: number;
+    /** A toggle change every so often during the pushes. */
+    toggleEveryMs?: number;
+  },
 ): Promise<ScaleOutResults> {
+  const pollIntervalMs = opts.pollIntervalMs ?? 15_000;
+  const perServer = Math.ceil(opts.streams / 3);
   const schema = `bench_${randomBytes(5).toString('hex')}`;
   scope.defer(async () => {
     const c = new pg.Client({ connectionString: PG_URL });
@@ -71,6 +100,8 @@ export async function benchScaleOut(
         GANTRY_POLL_INTERVAL_MS: '0',
         GANTRY_LOG_LEVEL: 'warn',
         GANTRY_BUILDS_SANDBOX: 'off',
+        GANTRY_SSE_MAX_PER_TOKEN: String(perServer + 10),
+        GANTRY_SSE_MAX_TOTAL: String(perServer + 100),
         XDG_CONFIG_HOME: join(dataDir, 'xdg'),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -143,6 +174,46 @@ environments:
   }
   const served = async (app: string, sha: string) =>
     (await readFile(join(cluster, `${app}.log`), 'utf8').catch(() => '')).includes(sha);
+  // Every app's first commit in QA before the load starts (its queue wait is not the load's).
+  const setUp = Date.now() + 600_000;
+  for (const app of apps) {
+    const first = (await git(['rev-parse', 'HEAD'], app.work)).stdout.trim();
+    while (!(await served(app.name, first))) {
+      if (Date.now() > setUp) throw new Error(`${app.name}'s first commit never reached QA`);
+      await sleep(200);
+    }
+  }
+
+  // SDK clients of app0's QA toggles: streaming and polling, in a process of their own.
+  await api('POST', '/api/apps/app0/toggles', { name: 'fleet-flag' });
+  const flagEnv = '/api/apps/app0/toggles/fleet-flag/environments/qa';
+  await api('PUT', flagEnv, { enabled: false, strategies: [{ name: 'default' }] });
+  const sdk = await api<{ token: string }>('POST', '/api/apps/app0/client-tokens', { env: 'qa' });
+  const clients = fork(new URL('./cluster-clients.ts', import.meta.url), [], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  clients.setMaxListeners(0);
+  let clientsUp = true;
+  const stopClients = async () => {
+    if (!clientsUp) return;
+    clientsUp = false;
+    clients.send({ kind: 'stop' });
+    if (clients.exitCode === null) await new Promise((r) => clients.once('exit', r));
+  };
+  scope.defer(stopClients);
+  const urls = members.map((m) => m.url);
+  const opened = await ask<{ failed: number }>(
+    clients,
+    { kind: 'open', urls, token: sdk.token, perServer },
+    'opened',
+    600_000,
+  );
+  clients.send({ kind: 'poll', urls, token: sdk.token, clients: opts.pollers, intervalMs: pollIntervalMs });
+  const db = new pg.Client({ connectionString: PG_URL });
+  await db.connect();
+  scope.defer(() => db.end());
+  const toggleLast: number[] = [];
 
   // The load: a push every pushEveryMs, apps in turn; API reads beside it.
   const pushed: { app: string; sha: string; at: number }[] = [];
@@ -156,6 +227,25 @@ environments:
       await sleep(100);
     }
   })();
+  let pushing = true;
+  const toggler = (async () => {
+    for (let i = 0; pushing; i++) {
+      await sleep(opts.toggleEveryMs ?? 20_000);
+      if (!pushing) break;
+      const started = performance.timeOrigin + performance.now();
+      await api('PUT', flagEnv, { enabled: i % 2 === 0 }, members[i % members.length]);
+      const { rows } = await db.query<{ revision: string }>(
+        `SELECT revision FROM "${schema}".toggle_revisions WHERE env = 'qa'`,
+      );
+      const { times } = await ask<{ times: number[] }>(
+        clients,
+        { kind: 'expect', revision: Number(rows[0]!.revision) },
+        'updated',
+        60_000,
+      );
+      toggleLast.push(Math.max(...times.map((t) => t - started)));
+    }
+  })();
   for (let i = 0; i < opts.pushes; i++) {
     const started = Date.now();
     const app = apps[i % apps.length]!;
@@ -167,6 +257,15 @@ environments:
     pushed.push({ app: app.name, sha, at: Date.now() });
     await sleep(Math.max(0, opts.pushEveryMs - (Date.now() - started)));
   }
+  pushing = false;
+  await toggler;
+  const polled = await ask<{ ms: number[]; ok: number; notModified: number; failed: number }>(
+    clients,
+    { kind: 'polled' },
+    'polls',
+    60_000,
+  );
+  await stopClients();
   // Each app's last push must reach QA; earlier ones may be superseded (queue: latest).
   const lastOf = new Map(pushed.map((p) => [p.app, p]));
   const until = Date.now() + 180_000;
@@ -266,6 +365,17 @@ environments:
     pushToQaP50: Math.round(percentile(toQa, 50)),
     pushToQaP95: Math.round(percentile(toQa, 95)),
     apiP99: Math.round(percentile(apiMs, 99)),
+    streams: perServer * 3 - opened.failed,
+    pollers: opts.pollers,
+    pollIntervalMs,
+    streamsFailed: opened.failed,
+    pollsFailed: polled.failed,
+    pollP50: Math.round(percentile(polled.ms, 50)),
+    pollP99: Math.round(percentile(polled.ms, 99)),
+    polls: polled.ms.length,
+    toggleChanges: toggleLast.length,
+    toggleAllUpdatedP50: Math.round(percentile(toggleLast, 50)),
+    toggleAllUpdatedMax: Math.round(Math.max(0, ...toggleLast)),
     duplicatedBuilds,
     duplicatedDeployments,
     lostPushes: lost,
@@ -282,6 +392,8 @@ export function scaleOutRows(s: ScaleOutResults): string[] {
     `| ${load}: build queue wait, p50 / p95 | ${s.queueWaitP50} / ${s.queueWaitP95} ms | record |`,
     `| ${load}: push → QA serving it, p50 / p95 | ${s.pushToQaP50} / ${s.pushToQaP95} ms | < 1 s ${ok(s.pushToQaP95 < 1000)} |`,
     `| ${load}: \`GET /api/status\` p99 meanwhile | ${s.apiP99} ms | record |`,
+    `| ${load}: ${s.pollers.toLocaleString('en')} polling SDK clients (every ${s.pollIntervalMs / 1000} s, ETag): \`GET /api/client/features\` p50 / p99 of ${s.polls.toLocaleString('en')} polls | ${s.pollP50} / ${s.pollP99} ms${s.pollsFailed ? `, ${s.pollsFailed} failed` : ''} | record |`,
+    `| ${load}: toggle change → all ${s.streams.toLocaleString('en')} streaming SDK clients updated, median / max of ${s.toggleChanges} changes | ${s.toggleAllUpdatedP50} / ${s.toggleAllUpdatedMax} ms${s.streamsFailed ? `; ${s.streamsFailed} could not connect` : ''} | < 1 s ${ok(s.toggleChanges > 0 && s.toggleAllUpdatedMax < 1000 && s.streamsFailed === 0)} |`,
     `| ${load}: builds or deployments done twice, pushes lost | ${s.duplicatedBuilds} / ${s.duplicatedDeployments} / ${s.lostPushes} | 0 ${ok(s.duplicatedBuilds + s.duplicatedDeployments + s.lostPushes === 0)} |`,
     `| a server paused mid-build (SIGSTOP) → another takes the build over | ${(s.buildTakeoverMs / 1000).toFixed(1)} s | < 15 s ${ok(s.buildTakeoverMs < 15_000)} |`,
     `| a server paused mid-deployment (SIGSTOP) → another takes the environment over | ${(s.deployTakeoverMs / 1000).toFixed(1)} s | < 15 s ${ok(s.deployTakeoverMs < 15_000)} |`,
