@@ -171,6 +171,40 @@ describe('deploy agents (gantry.yaml hosts)', () => {
     );
   });
 
+  it('an agent restarted on its machine starts a release that died while it was down, before any call', async () => {
+    const web1 = agents[0]!;
+    web1.child.kill('SIGKILL');
+    await web1.exited;
+    // With no agent there, nothing restarts the app when it dies; its proxy stays and cannot reach it.
+    await fetch(`http://${WEB1}:${port}/crash`).catch(() => undefined);
+    await waitFor(
+      async () => ((await get(WEB1, port).catch(() => '')) !== 'v3 on-agents' ? true : undefined),
+      'the app on web-1 gone',
+    );
+    const { body: before } = await server.api<Deployment[]>('GET', '/api/deployments?app=shop&env=qa');
+
+    const restarted = Date.now();
+    const again = await spawnAgent(server.url, tokens['web-1']!, ['--listen', WEB1], web1.workDir);
+    agents[0] = again;
+    await again.waitForOutput(/shop\/qa on web-1: started again [0-9a-f]{12}/);
+    expect(await get(WEB1, port)).toBe('v3 on-agents');
+    // No deployment did it, and the restored release is supervised again: its next crash is restarted.
+    const { body: after } = await server.api<Deployment[]>('GET', '/api/deployments?app=shop&env=qa');
+    expect(after.map((d) => d.id)).toEqual(before.map((d) => d.id));
+    await hostHeld(server, 'web-1', restarted);
+    const crashes = async () =>
+      (await server.api<GantryEvent[]>('GET', '/api/events?type=environment.app_crashed')).body.filter(
+        (e) => (e.data as { host?: string }).host === 'web-1',
+      ).length;
+    const seen = await crashes();
+    await fetch(`http://${WEB1}:${port}/crash`).catch(() => undefined);
+    await waitFor(async () => ((await crashes()) > seen ? true : undefined), 'the crash reported');
+    await waitFor(
+      async () => ((await get(WEB1, port).catch(() => '')) === 'v3 on-agents' ? true : undefined),
+      'web-1 serving again after a crash under the restarted agent',
+    );
+  });
+
   it('takes agent calls from agent tokens only', async () => {
     const admin = await server.api<{ message: string }>('POST', '/api/agent/hosts/claim', {
       instance: 'abcdefgh12',

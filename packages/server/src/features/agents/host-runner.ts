@@ -1,10 +1,16 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { Driver, DriverContext, DriverEvent, ReleaseArtifact } from '@gantry/driver-api';
+import type {
+  Driver,
+  DriverContext,
+  DriverEvent,
+  EnvironmentSpec,
+  ReleaseArtifact,
+} from '@gantry/driver-api';
 import { createContainerDriver } from '../../drivers/container/container-driver.js';
 import { createProcessDriver } from '../../drivers/process/process-driver.js';
 import { allowlistedEnv } from '../../sandbox/sandbox.js';
@@ -27,7 +33,12 @@ export interface HostRunnerOptions {
 
 /** What an agent keeps per environment beside the driver's workdir: what serves, and how to get it again. */
 interface ServedFile {
-  serving: { sha: string; artifact: RemoteArtifact } | null;
+  serving: { sha: string; artifact: RemoteArtifact; deploymentId?: string } | null;
+  /** The environment as last deployed here, its driver and the host it was deployed for: what a
+   *  restarted agent needs to make it serve again before any call comes (files before these lack them). */
+  spec?: EnvironmentSpec;
+  driver?: string;
+  host?: string;
 }
 
 /**
@@ -53,6 +64,10 @@ export async function runHostJobs(o: HostRunnerOptions): Promise<void> {
   };
   const running = new Set<Promise<void>>();
   try {
+    // First what ran here before this agent started: a release that crashed while no agent
+    // supervised it starts again now, not at the next call (the server's calls wait meanwhile; a
+    // deployment must not race a restore of the release before it).
+    await restoreServed(o, instance, driverFor);
     while (!o.signal?.aborted) {
       let job: HostJob | null;
       try {
@@ -165,10 +180,13 @@ async function call(
         { env: spec, sha: release.sha, deploymentId: release.deploymentId, artifact },
         ctx,
       );
-      await writeFile(
-        servedFile,
-        JSON.stringify({ serving: { sha: release.sha, artifact: release.artifact } }),
-      );
+      const served: ServedFile = {
+        serving: { sha: release.sha, artifact: release.artifact, deploymentId: release.deploymentId },
+        spec,
+        driver: job.payload.driver,
+        host: job.host,
+      };
+      await writeFile(servedFile, JSON.stringify(served), { mode: 0o600 });
       const answer: HostDeployResult = {
         url: reachable(result.url, o),
         kind: result.kind,
@@ -186,6 +204,70 @@ async function call(
       if (!driver.traffic) throw new Error(`the ${driver.name} driver does not report traffic`);
       return driver.traffic(spec, ctx, { sinceMs: job.payload.sinceMs ?? 0 });
   }
+}
+
+/**
+ * At start: every environment this work dir served (`envs/<app>/<env>.served.json`) for a host among
+ * the agent's labels is restored by its driver, side by side — what still runs is adopted and
+ * supervised again, what died is started again from the cached artifact. A failure is said and left
+ * to the next deployment.
+ */
+async function restoreServed(
+  o: HostRunnerOptions,
+  instance: string,
+  driverFor: (name: string) => Driver,
+): Promise<void> {
+  const root = join(o.workDir, 'envs');
+  const files: string[] = [];
+  for (const app of await readdir(root).catch(() => [] as string[]))
+    for (const f of await readdir(join(root, app)).catch(() => [] as string[]))
+      if (f.endsWith('.served.json')) files.push(join(root, app, f));
+  await Promise.all(
+    files.map(async (file) => {
+      const { serving, spec, driver: name, host } = await readServed(file);
+      if (!serving || !spec || !name || !host) return;
+      if (o.labels.length && !o.labels.includes(host)) return;
+      const what = `${spec.app}/${spec.name} on ${host}`;
+      const ctx: DriverContext = {
+        logger: {
+          info: () => undefined,
+          warn: (m) => o.say(`gantry agent: ${what}: ${m}`),
+          error: (m) => o.say(`gantry agent: ${what}: ${m}`),
+        },
+        signal: o.signal ?? new AbortController().signal,
+        workdir: join(root, spec.app, spec.name),
+        phase: () => undefined,
+        report: (event: DriverEvent) =>
+          void o.api
+            .call('POST', '/api/agent/hosts/events', { instance, host, app: spec.app, env: spec.name, event })
+            .catch(() => undefined),
+      };
+      try {
+        const driver = driverFor(name);
+        if (!driver.restore) return;
+        const artifact = await cachedArtifact(o, serving.artifact);
+        const release = { env: spec, sha: serving.sha, deploymentId: serving.deploymentId ?? '', artifact };
+        const result = await driver.restore(spec, release, ctx);
+        o.say(
+          `gantry agent: ${what}: ${result.kind === 'noop' ? 'still serving' : 'started again'} ${serving.sha.slice(0, 12)}`,
+        );
+      } catch (e) {
+        o.say(
+          `gantry agent: ${what}: could not restore ${serving.sha.slice(0, 12)}: ${(e as Error).message}`,
+        );
+      }
+    }),
+  );
+}
+
+/** The served artifact from this machine's cache (an image as is): a restore downloads nothing. */
+async function cachedArtifact(o: HostRunnerOptions, a: RemoteArtifact): Promise<ReleaseArtifact> {
+  if (a.kind === 'image') return a;
+  const hex = /^sha256:([0-9a-f]{64})$/.exec(a.digest)?.[1];
+  const file = hex && join(o.workDir, 'artifacts', `${hex}.tar.gz`);
+  if (!file || !(await stat(file).catch(() => null)))
+    throw new Error(`its artifact ${a.digest} is not in this agent's cache`);
+  return { kind: 'tarball', path: file, digest: a.digest };
 }
 
 async function readServed(file: string): Promise<ServedFile> {
