@@ -236,6 +236,7 @@ export async function createGantry(config: ServerConfig, opts: CreateGantryOptio
     logger,
     labelsOf: (p) => agents.labelsOf(p),
     blobs,
+    secrets,
     staleAfterMs: config.staleAfterMs,
   });
   const poller = new CommitPoller(apps, commits, logger);

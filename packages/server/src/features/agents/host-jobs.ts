@@ -7,6 +7,8 @@ import { Conflict, InvalidInput, NotAllowed, NotFound } from '../../errors.js';
 import { newId, nowIso } from '../../ids.js';
 import type { BlobStore } from '../artifacts/blob-store.js';
 import type { Principal } from '../auth/token-service.js';
+import type { Sealed } from '../secrets/secret-cipher.js';
+import type { SecretService } from '../secrets/secret-service.js';
 
 export type HostJobKind = 'deploy' | 'health' | 'stop' | 'traffic';
 
@@ -21,6 +23,8 @@ export interface HostJobPayload {
   fence?: number;
   sinceMs?: number;
 }
+
+type StoredPayload = HostJobPayload & { sealedSecrets?: Sealed & { keyId: string } };
 
 /** What an agent gets when it claims a host job. */
 export interface HostJob {
@@ -47,6 +51,8 @@ export interface HostJobsDeps {
   logger: Logger;
   labelsOf: (p: Principal) => Promise<string[]>;
   blobs: Pick<BlobStore, 'open'>;
+  /** A deploy job's secrets wait in its row sealed, and are opened for the agent that takes it. */
+  secrets: Pick<SecretService, 'sealInTransit' | 'openInTransit'>;
   /** An agent that stopped asking for work this long ago loses its hosts. */
   staleAfterMs: number;
 }
@@ -73,7 +79,7 @@ export class HostJobs {
         app: payload.spec.app,
         env: payload.spec.name,
         kind,
-        payload: JSON.stringify(payload),
+        payload: JSON.stringify(await this.stored(id, payload)),
         status: 'queued',
         result: null,
         error: null,
@@ -244,10 +250,32 @@ export class HostJobs {
         id: next.id,
         host: next.host,
         kind: next.kind as HostJobKind,
-        payload: JSON.parse(next.payload) as HostJobPayload,
+        payload: await this.opened(next.id, JSON.parse(next.payload) as StoredPayload).catch(async (e) => {
+          // Its secrets do not open here (another server's key): the call fails saying so.
+          await this.d.db
+            .updateTable('host_jobs')
+            .set({ status: 'failed', error: (e as Error).message, finished_at: nowIso() })
+            .where('id', '=', next.id)
+            .execute();
+          throw e;
+        }),
       };
     }
     return null;
+  }
+
+  /** The payload as its row keeps it: the environment's secrets sealed, not in the spec. */
+  private async stored(id: string, payload: HostJobPayload): Promise<StoredPayload> {
+    const { secrets, ...spec } = payload.spec;
+    if (!secrets || !Object.keys(secrets).length) return payload;
+    return { ...payload, spec, sealedSecrets: await this.d.secrets.sealInTransit(`host job ${id}`, secrets) };
+  }
+
+  private async opened(id: string, stored: StoredPayload): Promise<HostJobPayload> {
+    const { sealedSecrets, ...payload } = stored;
+    if (!sealedSecrets) return payload;
+    const secrets = await this.d.secrets.openInTransit(`host job ${id}`, sealedSecrets);
+    return { ...payload, spec: { ...payload.spec, secrets } };
   }
 
   /** The job as its agent process holds it; 404 for another's, 409 once it is over. */
@@ -264,6 +292,7 @@ export class HostJobs {
       id: row.id,
       host: row.host,
       kind: row.kind as HostJobKind,
+      // Only the release is read from it here (its tarball): the secrets stay sealed.
       payload: JSON.parse(row.payload) as HostJobPayload,
     };
   }

@@ -12,7 +12,7 @@ import type { EventStore } from '../../events/event-store.js';
 import { checkEnvironmentName } from '../../git/ref-names.js';
 import { nowIso } from '../../ids.js';
 import type { AppService } from '../apps/app-service.js';
-import { open, SecretDecryptError, type SecretPlace, seal } from './secret-cipher.js';
+import { open, type Sealed, SecretDecryptError, type SecretPlace, seal } from './secret-cipher.js';
 import { SecretKeys, type SecretKeysOptions } from './secret-keys.js';
 import { SecretMasker } from './secret-masker.js';
 import type { SecretRecord, SecretStore } from './secret-store.js';
@@ -125,6 +125,25 @@ export class SecretService {
    * secret that is not set, and how to set it; with `bestEffort`, leaves out what is not set or does
    * not decrypt instead (a `command` driver's health or stop script outside a deployment).
    */
+  /**
+   * Values on their way somewhere, sealed with the current key for a row that holds them a moment
+   * (a deploy job waiting for its agent), bound to `where`: the row's copy is no plaintext, and
+   * opens only for the same `where` on a server with the key.
+   */
+  async sealInTransit(where: string, values: Record<string, string>): Promise<Sealed & { keyId: string }> {
+    const key = await this.d.keys.current();
+    return { keyId: key.id, ...seal(key.key, transitPlace(where), JSON.stringify(values)) };
+  }
+
+  async openInTransit(where: string, box: Sealed & { keyId: string }): Promise<Record<string, string>> {
+    const key = await this.d.keys.get(box.keyId);
+    if (!key)
+      throw new SecretDecryptError(
+        `the secrets of ${where} were sealed with key ${box.keyId}, which this server does not have: give every server the same key file`,
+      );
+    return JSON.parse(open(key, transitPlace(where), box, `in ${where}`)) as Record<string, string>;
+  }
+
   async secretsFor(
     app: AppRef,
     env: string | null,
@@ -270,4 +289,9 @@ export async function createSecretService(db: Db, o: CreateSecretServiceOptions)
       `${count} secret(s) are sealed with key ${keyId}, which this server does not have: builds and deployments that need them fail until it is started with that key (GANTRY_SECRETS_KEY_FILE or GANTRY_SECRETS_KEY)`,
     );
   return service;
+}
+
+/** No app id is empty: a value in transit cannot pass for a stored secret, nor one for another. */
+function transitPlace(where: string): SecretPlace {
+  return { appId: '', env: where, name: 'in-transit' };
 }
