@@ -27,6 +27,9 @@ interface ParsedConfig {
   problem: string | null;
 }
 
+/** Parsed gantry.yaml files kept (a few kB each): several per app, for hundreds of apps. */
+const CONFIG_CACHE_ENTRIES = 4_000;
+
 export interface DeployRequest {
   app: AppRecord;
   env: string;
@@ -97,7 +100,12 @@ export class DeploymentService {
   private parsedConfigAt(app: AppRecord, sha: string): Promise<ParsedConfig> {
     const key = `${app.id}:${sha}`;
     const cached = this.configs.get(key);
-    if (cached) return cached;
+    if (cached) {
+      // Least recently used goes first: a status read of every app keeps each head and serving SHA.
+      this.configs.delete(key);
+      this.configs.set(key, cached);
+      return cached;
+    }
     const at = sha.slice(0, 12);
     const read = this.apps
       .mirrorOf(app)
@@ -114,7 +122,8 @@ export class DeploymentService {
     this.configs.set(key, read);
     // A failed read (a SHA not fetched yet) is not remembered.
     read.catch(() => this.configs.delete(key));
-    if (this.configs.size > 500) this.configs.delete(this.configs.keys().next().value as string);
+    if (this.configs.size > CONFIG_CACHE_ENTRIES)
+      this.configs.delete(this.configs.keys().next().value as string);
     return read.catch(() => ({ problem: null }));
   }
 
