@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Deployment } from '@gantry/contracts';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -92,6 +92,6 @@ environments:
     // What the agent keeps to restore the environment after a restart is readable by its user only.
     const served = join(agent.workDir, 'envs', 'shop', 'qa.served.json');
     expect(JSON.parse(await readFile(served, 'utf8'))).toMatchObject({ host: 'web-1', serving: { sha: v1 } });
-    expect((await import('node:fs/promises').then((fs) => fs.stat(served))).mode & 0o077).toBe(0);
+    expect((await stat(served)).mode & 0o077).toBe(0);
   });
 });

@@ -263,11 +263,17 @@ async function restoreServed(
 /** The served artifact from this machine's cache (an image as is): a restore downloads nothing. */
 async function cachedArtifact(o: HostRunnerOptions, a: RemoteArtifact): Promise<ReleaseArtifact> {
   if (a.kind === 'image') return a;
-  const hex = /^sha256:([0-9a-f]{64})$/.exec(a.digest)?.[1];
-  const file = hex && join(o.workDir, 'artifacts', `${hex}.tar.gz`);
-  if (!file || !(await stat(file).catch(() => null)))
+  const file = cacheFile(o, a.digest);
+  if (!(await stat(file).catch(() => null)))
     throw new Error(`its artifact ${a.digest} is not in this agent's cache`);
   return { kind: 'tarball', path: file, digest: a.digest };
+}
+
+/** Where this agent caches the tarball of `digest`. */
+function cacheFile(o: HostRunnerOptions, digest: string): string {
+  const hex = /^sha256:([0-9a-f]{64})$/.exec(digest)?.[1];
+  if (!hex) throw new Error(`invalid digest ${digest}`);
+  return join(o.workDir, 'artifacts', `${hex}.tar.gz`);
 }
 
 async function readServed(file: string): Promise<ServedFile> {
@@ -286,12 +292,9 @@ async function localArtifact(
   a: RemoteArtifact,
 ): Promise<ReleaseArtifact> {
   if (a.kind === 'image') return a;
-  const hex = /^sha256:([0-9a-f]{64})$/.exec(a.digest)?.[1];
-  if (!hex) throw new Error(`invalid digest ${a.digest}`);
-  const dir = join(o.workDir, 'artifacts');
-  const file = join(dir, `${hex}.tar.gz`);
+  const file = cacheFile(o, a.digest);
   if (await stat(file).catch(() => null)) return { kind: 'tarball', path: file, digest: a.digest };
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await mkdir(join(o.workDir, 'artifacts'), { recursive: true, mode: 0o700 });
   const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.part`;
   try {
     const res = await o.api.raw(
