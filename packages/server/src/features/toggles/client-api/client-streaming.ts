@@ -3,7 +3,7 @@ import type { TypedApp } from '../../../http/route-kit.js';
 import type { ClientApi } from './client-api.js';
 import type { FeaturesEntry } from './client-features-cache.js';
 import { clientOf, formFor } from './client-principal.js';
-import { type DeltaEvent, deltaEvents, hydration } from './delta-events.js';
+import { deltaBody, hydrationBody } from './delta-events.js';
 
 /** What these routes use; the composition root (gantry.ts) passes them among all its services. */
 export interface ClientStreamingRoutesDeps {
@@ -34,11 +34,11 @@ export function clientStreamingRoutes(
       let last: FeaturesEntry = await features.get(appId, env, form);
       const stream = streams.start(req, reply);
       if (!stream) return reply;
-      const send = (event: string, events: DeltaEvent[], id: number) => {
-        stream.send(event, JSON.stringify({ events }), id);
+      const send = (event: string, body: string, id: number) => {
+        stream.send(event, body, id);
         g.clientApi.fetches.record(req, client, id, String(id), 'streaming');
       };
-      send('unleash-connected', [hydration(last)], last.revision);
+      send('unleash-connected', hydrationBody(last), last.revision);
 
       let busy = false;
       let again = false;
@@ -53,8 +53,8 @@ export function clientStreamingRoutes(
             again = false;
             const next = await features.get(appId, env, form);
             if (next.revision <= last.revision || stream.closed) continue;
-            const events = deltaEvents(last, next);
-            if (events.length) send('unleash-updated', events, next.revision);
+            const body = deltaBody(last, next);
+            if (body) send('unleash-updated', body, next.revision);
             last = next;
           } while (again && !stream.closed);
         } catch (err) {

@@ -45,3 +45,36 @@ export function deltaEvents(from: State, to: State): DeltaEvent[] {
   }
   return out;
 }
+
+const deltaBodies = new WeakMap<State, WeakMap<State, string>>();
+const hydrationBodies = new WeakMap<State, string>();
+
+/**
+ * The `{"events":[…]}` body that takes a stream from one state to the next ('' when nothing an SDK
+ * sees changed). States are the features cache's shared entries, so a change is diffed and
+ * serialized once for all the streams of an environment, not once per stream.
+ */
+export function deltaBody(from: State, to: State): string {
+  let byTo = deltaBodies.get(from);
+  if (!byTo) {
+    byTo = new WeakMap();
+    deltaBodies.set(from, byTo);
+  }
+  let body = byTo.get(to);
+  if (body === undefined) {
+    const events = deltaEvents(from, to);
+    body = events.length ? JSON.stringify({ events }) : '';
+    byTo.set(to, body);
+  }
+  return body;
+}
+
+/** The body of a hydration event for `s`, serialized once per state. */
+export function hydrationBody(s: State): string {
+  let body = hydrationBodies.get(s);
+  if (body === undefined) {
+    body = JSON.stringify({ events: [hydration(s)] });
+    hydrationBodies.set(s, body);
+  }
+  return body;
+}
