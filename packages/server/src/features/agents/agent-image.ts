@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { connectEngine, type Engine, EngineUnavailable } from '../../containers/engine.js';
+import { loginFiles, machineLogin } from '../../containers/registry-login.js';
 import { buildAndPushImage } from '../builds/image-engine.js';
 import type { AgentJob } from './agent-service.js';
 
@@ -19,7 +20,15 @@ export async function buildImageHere(
   const image = job.image!;
   await reachable(image.registry, image.registryUrl, signal);
   log(
-    `gantry: registry ${image.registry} answers from this agent machine (${hostname()}); the image goes to ${image.name}:${image.tag}, pushed with this machine's own registry login`,
+    `gantry: registry ${image.registry} answers from this agent machine (${hostname()}); the image goes to ${image.name}:${image.tag}`,
+  );
+  // This machine's own login (podman login / docker login here), sent to the engine with the push:
+  // the Docker daemon keeps none itself. The server never sends its credentials to an agent.
+  const login = await machineLogin(image.registry);
+  log(
+    login
+      ? `gantry: pushing with this machine's login for ${image.registry} (user ${login.username}, from ${login.from})`
+      : `gantry: no login for ${image.registry} on this machine (looked in ${loginFiles().join(', ')}); pushing with the engine's own, if it has one`,
   );
   const engine = await connect().catch((e: unknown) => {
     if (!(e instanceof EngineUnavailable)) throw e;
@@ -33,7 +42,7 @@ export async function buildImageHere(
       name: image.name,
       tag: image.tag,
       registry: image.registry,
-      registryLabel: `registry ${image.registry} (from the agent machine ${hostname()}, with its engine's own login)`,
+      registryLabel: `registry ${image.registry} (from the agent machine ${hostname()}, ${login ? `as ${login.username}` : "with its engine's own login"})`,
       image: {
         ...(image.base && { base: image.base }),
         ...(image.dockerfile && { dockerfile: image.dockerfile }),
@@ -44,6 +53,8 @@ export async function buildImageHere(
       revision: job.build.sha,
       source: image.source,
       network: job.network,
+      ...(login && { auth: { username: login.username, password: login.password } }),
+      insecure: image.registryUrl.startsWith('http://'),
       signal,
     },
     log,

@@ -133,6 +133,7 @@ export class ImageBuilder {
         source: withoutCredentials(input.source),
         network: config.build.network !== false,
         ...(registry.config.auth && { auth: registry.config.auth }),
+        insecure: registry.config.insecure,
         signal,
       },
       (line) => log.line(line),

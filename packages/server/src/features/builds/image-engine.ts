@@ -39,6 +39,12 @@ export interface EngineImageBuild {
    * (`podman login` on that machine), as on agents, which never get the server's.
    */
   auth?: { username: string; password: string };
+  /**
+   * The registry speaks plain HTTP (marked insecure): the push says so to the engine (podman's
+   * `tlsVerify=false`), so it need not also be listed in registries.conf. Docker ignores the
+   * parameter and goes by its daemon's `insecure-registries`.
+   */
+  insecure?: boolean;
   signal: AbortSignal;
 }
 
@@ -74,6 +80,7 @@ export async function buildAndPushImage(
   const push = await engine.docker.getImage(b.name).push({
     tag: b.tag,
     authconfig: b.auth ? { ...b.auth, serveraddress: b.registry } : { serveraddress: b.registry },
+    ...(b.insecure && { tlsVerify: false }),
     abortSignal: b.signal,
   } as Parameters<ReturnType<Engine['docker']['getImage']>['push']>[0]);
   await followProgress(engine.docker, push, log).catch((e: unknown) => {
