@@ -215,3 +215,30 @@ export class RegistryClient {
     return `Bearer ${token}`;
   }
 }
+
+/** Whether asking again may get an answer: the registry did not answer, or answered 5xx or 429. */
+export function transientRegistryError(e: unknown): boolean {
+  if (!(e instanceof RegistryError)) return false;
+  return e.status === undefined || e.status >= 500 || e.status === 429;
+}
+
+/**
+ * Runs `read`, and again after each of `delaysMs` while the registry has a {@link
+ * transientRegistryError}; `onRetry` hears each failure before the wait. The last error is thrown.
+ */
+export async function withRegistryRetries<T>(
+  read: () => Promise<T>,
+  delaysMs: readonly number[],
+  onRetry?: (e: Error, waitMs: number, attempt: number) => void | Promise<void>,
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await read();
+    } catch (e) {
+      const wait = delaysMs[attempt - 1];
+      if (wait === undefined || !transientRegistryError(e)) throw e;
+      await onRetry?.(e as Error, wait, attempt);
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
+}

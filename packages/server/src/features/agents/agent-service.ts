@@ -7,6 +7,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { type Build, formatConfigIssue, type GantryYaml, parseGantryYaml } from '@gantry/contracts';
 import type { Logger } from 'pino';
+import { withRegistryRetries } from '../../containers/registry.js';
 import type { Db } from '../../db/database.js';
 import { Conflict, InvalidInput, NotAllowed, NotFound } from '../../errors.js';
 import type { EventStore } from '../../events/event-store.js';
@@ -38,6 +39,11 @@ export interface AgentServiceDeps {
   registries: ImageRegistries;
   /** An agent seen within this long counts as connected (the waiting reason of a queued build). */
   staleAfterMs: number;
+  /**
+   * The waits between reads of an agent's pushed image while the registry does not answer (or
+   * answers 5xx); default 1, 2, 4 and 8 s: under the agent's 30 s request timeout.
+   */
+  registryRetryMs?: readonly number[];
 }
 
 export interface AgentInfo {
@@ -387,7 +393,9 @@ export class AgentService {
     const idx = config.build.steps.length;
     let step: { idx: number; line: string; tail: string | undefined } | null = null;
     if (f.kind === 'image') {
-      const pushed = await this.pushedImage(app, config, build.sha);
+      const pushed = await this.pushedImage(app, config, build.sha, (line) =>
+        this.appendLog(build, idx, Buffer.from(`${line}\n`)),
+      );
       if ('error' in pushed) {
         const failed = await this.fail(build, lease, pushed.error, 1, false, () =>
           this.imageStepEnd(build, idx, 'failed', `gantry: ${pushed.error}`, f.tail),
@@ -493,10 +501,19 @@ export class AgentService {
     app: AppRecord,
     config: GantryYaml,
     sha: string,
+    log: (line: string) => Promise<void>,
   ): Promise<{ digest: string; size: number; reference: string } | { error: string }> {
     try {
       const { registry, repository } = await this.imageTarget(app, config);
-      const made = await recordedImage(registry, repository, sha).catch((e: unknown) => {
+      const delays = this.d.registryRetryMs ?? [1000, 2000, 4000, 8000];
+      const made = await withRegistryRetries(
+        () => recordedImage(registry, repository, sha),
+        delays,
+        (e, wait, attempt) =>
+          log(
+            `gantry: reading ${repository}:${sha} failed (${e.message}); attempt ${attempt + 1} of ${delays.length + 1} in ${wait / 1000} s`,
+          ),
+      ).catch((e: unknown) => {
         throw new Error(`the server cannot read the image the agent pushed: ${(e as Error).message}`);
       });
       if (!made)
