@@ -25,6 +25,7 @@ import { BuildCache } from './features/builds/build-cache.js';
 import { BuildRunner } from './features/builds/build-runner.js';
 import { BuildService } from './features/builds/build-service.js';
 import { ImageBuilder } from './features/builds/image-build.js';
+import { SharedBuildLogs, withSharedStepLogs } from './features/builds/shared-build-logs.js';
 import { SqlBuildStore } from './features/builds/sql-build-store.js';
 import { SqlCheckStore } from './features/checks/sql-check-store.js';
 import { Verifier } from './features/checks/verifier.js';
@@ -96,6 +97,8 @@ export interface Gantry {
   agents: AgentService;
   /** Driver calls of environments that live on deploy agents (gantry.yaml `hosts`). */
   hostJobs: HostJobs;
+  /** Step logs in the database, with several servers on PostgreSQL (none on SQLite). */
+  sharedLogs: SharedBuildLogs | undefined;
   poller: CommitPoller;
   envStore: SqlEnvironmentStore;
   deploymentStore: SqlDeploymentStore;
@@ -183,7 +186,12 @@ export async function createGantry(config: ServerConfig, opts: CreateGantryOptio
   const localBlobs = new LocalBlobStore(join(config.dataDir, 'artifacts'));
   // On PostgreSQL the servers sharing it share their artifacts through it too.
   const blobs = caps.label === 'postgres' ? new SharedBlobStore(localBlobs, db) : localBlobs;
-  const builds = new BuildService(buildStore, artifactStore, apps, events, config.dataDir);
+  // With several servers on PostgreSQL, step logs are read from any of them (shared-build-logs.ts).
+  const sharedLogs = caps.notifies ? new SharedBuildLogs(db, logger) : undefined;
+  const builds = new BuildService(buildStore, artifactStore, apps, events, config.dataDir, sharedLogs);
+  const runnerBuilds = sharedLogs
+    ? withSharedStepLogs(buildStore, sharedLogs, (id, idx) => builds.logPath(id, idx))
+    : buildStore;
   const commitStore = new SqlCommitStore(db);
   const commits = new CommitService(apps, commitStore, events, builds);
   // Passwords an admin names by variable (`gantry app registry --password-env`) come from here.
@@ -200,7 +208,7 @@ export async function createGantry(config: ServerConfig, opts: CreateGantryOptio
   });
   sessions.usePeople(users);
   const runner = new BuildRunner({
-    builds: buildStore,
+    builds: runnerBuilds,
     service: builds,
     apps,
     artifacts: artifactStore,
@@ -213,7 +221,7 @@ export async function createGantry(config: ServerConfig, opts: CreateGantryOptio
     concurrency: config.runnerConcurrency,
     staleAfterMs: config.staleAfterMs,
     maxAttempts: config.buildsMaxAttempts,
-    images: new ImageBuilder({ builds: buildStore, events, registries, logger }),
+    images: new ImageBuilder({ builds: runnerBuilds, events, registries, logger }),
     secrets,
   });
   const agents = new AgentService({
@@ -229,6 +237,7 @@ export async function createGantry(config: ServerConfig, opts: CreateGantryOptio
     secrets,
     registries,
     staleAfterMs: config.staleAfterMs,
+    ...(sharedLogs && { sharedLogs }),
   });
   builds.explainWaiting((labels) => agents.waitingReason(labels));
   const hostJobs = new HostJobs({
@@ -304,9 +313,11 @@ export async function createGantry(config: ServerConfig, opts: CreateGantryOptio
         logger,
         revisions: (changed) => clientApi.watcher.learn(changed),
         tokens: { revokedElsewhere: (ids) => tokens.revokedElsewhere(ids), forget: () => tokens.forget() },
+        phases: (id, phase) => hostJobs.phaseFromElsewhere(id, phase),
         listener: opts.cluster,
       })
     : undefined;
+  if (cluster) hostJobs.relayPhases((id, phase) => cluster.announcePhase(id, phase));
   const incidents = createIncidentService(db, {
     apps,
     deployments: deploymentStore,
@@ -461,6 +472,7 @@ export async function createGantry(config: ServerConfig, opts: CreateGantryOptio
     runner,
     agents,
     hostJobs,
+    sharedLogs,
     poller,
     envStore,
     deploymentStore,
@@ -496,6 +508,7 @@ export async function createGantry(config: ServerConfig, opts: CreateGantryOptio
       releases.stopScheduler();
       poller.stop();
       await runner.stop();
+      await sharedLogs?.stop();
       reverter.stop();
       approvals.stop();
       await verifier.stop();

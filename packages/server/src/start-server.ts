@@ -64,6 +64,7 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
     serverLog: config.logFile
       ? { file: config.logFile, policy: { keep: config.logFileKeep, maxAgeMs: config.logFileMaxAgeMs } }
       : undefined,
+    ...(gantry.sharedLogs && { shared: gantry.sharedLogs }),
     logger: gantry.logger,
   });
   // Artifact retention at start and hourly (GANTRY_ARTIFACTS_GC=0 leaves it to `gantry gc`).

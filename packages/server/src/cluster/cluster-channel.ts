@@ -21,10 +21,20 @@ export function newOrigin(): string {
   return `${host}_${process.pid}_${randomBytes(4).toString('hex')}`;
 }
 
-/** What a trigger of migration 023 announced. `origin` is null for a session without one (a script). */
+/**
+ * What a trigger of migration 023 announced (events, toggle revisions), or a server itself (a deploy
+ * phase an agent reported to it, for the server running that deployment). `origin` is null for a
+ * session without one (a script).
+ */
 export type ClusterMessage =
   | { kind: 'event'; origin: string | null; id: number }
-  | { kind: 'revision'; origin: string | null; appId: string; env: string; revision: number };
+  | { kind: 'revision'; origin: string | null; appId: string; env: string; revision: number }
+  | { kind: 'phase'; origin: string | null; jobId: string; phase: string };
+
+/** The payload announcing a host job's phase (see parseMessage). */
+export function phaseMessage(origin: string, jobId: string, phase: string): string {
+  return JSON.stringify(['p', origin, jobId, phase]);
+}
 
 /** The payload of a notification (a JSON array), or undefined when it is not one of ours. */
 export function parseMessage(payload: string): ClusterMessage | undefined {
@@ -39,5 +49,7 @@ export function parseMessage(payload: string): ClusterMessage | undefined {
   if (v[0] === 'e' && Number.isSafeInteger(v[2])) return { kind: 'event', origin, id: v[2] as number };
   if (v[0] === 'r' && typeof v[2] === 'string' && typeof v[3] === 'string' && Number.isSafeInteger(v[4]))
     return { kind: 'revision', origin, appId: v[2], env: v[3], revision: v[4] as number };
+  if (v[0] === 'p' && typeof v[2] === 'string' && typeof v[3] === 'string')
+    return { kind: 'phase', origin, jobId: v[2], phase: v[3] };
   return undefined;
 }

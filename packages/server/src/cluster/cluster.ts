@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Db } from '../db/database.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { SqlEventStore } from '../events/sql-event-store.js';
-import { clusterChannel, parseMessage } from './cluster-channel.js';
+import { clusterChannel, parseMessage, phaseMessage } from './cluster-channel.js';
 import { EventRelay } from './event-relay.js';
 import { PgListener } from './pg-listener.js';
 
@@ -21,6 +21,8 @@ export interface ClusterDeps {
   revisions(changed: { appId: string; env: string; revision: number }[]): void;
   /** Tokens another server revoked (their streams here close), or whose owner's roles changed. */
   tokens: { revokedElsewhere(tokenIds: string[]): void; forget(): void };
+  /** A deploy phase an agent reported to another server, for a host job this server may be waiting on. */
+  phases?(jobId: string, phase: string): void;
   /** Tuning for tests. */
   listener?: { retryMs?: number; heartbeatMs?: number };
   holeWaitMs?: number;
@@ -32,6 +34,8 @@ export interface Cluster {
   channel: string;
   listener: PgListener;
   relay: EventRelay;
+  /** Tells the other servers of a host job's phase (the one waiting on the job hears it). */
+  announcePhase(jobId: string, phase: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -72,6 +76,7 @@ export async function startCluster(d: ClusterDeps): Promise<Cluster> {
       if (m?.kind === 'event') relay.announced(m.id, m.origin);
       else if (m?.kind === 'revision' && m.origin !== d.origin)
         d.revisions([{ appId: m.appId, env: m.env, revision: m.revision }]);
+      else if (m?.kind === 'phase' && m.origin !== d.origin) d.phases?.(m.jobId, m.phase);
     },
     onListening(reconnected) {
       if (reconnected) relay.catchUp();
@@ -90,6 +95,9 @@ export async function startCluster(d: ClusterDeps): Promise<Cluster> {
     channel,
     listener,
     relay,
+    async announcePhase(jobId, phase) {
+      await sql`select pg_notify(${channel}, ${phaseMessage(d.origin, jobId, phase)})`.execute(d.db);
+    },
     async close() {
       unsubscribe();
       await listener.stop();

@@ -23,6 +23,7 @@ import { environmentLeases } from './migrations/021-environment-leases.js';
 import { cluster } from './migrations/023-cluster.js';
 import { buildAgents } from './migrations/024-build-agents.js';
 import { hostJobs } from './migrations/025-host-jobs.js';
+import { buildLogChunks } from './migrations/026-build-log-chunks.js';
 
 /** One ordered list of migrations for both engines; engine differences come in through `caps`. */
 function migrations(caps: DialectCapabilities): Record<string, Migration> {
@@ -50,6 +51,7 @@ function migrations(caps: DialectCapabilities): Record<string, Migration> {
     '023-cluster': cluster(caps),
     '024-build-agents': buildAgents(),
     '025-host-jobs': hostJobs(),
+    '026-build-log-chunks': buildLogChunks(caps),
   };
 }
 

@@ -218,6 +218,15 @@ export interface ArtifactBlobsTable {
   created_at: string;
 }
 
+export interface BuildLogChunksTable {
+  build_id: string;
+  idx: number;
+  start: number;
+  size: number;
+  data: Buffer;
+  written_at: string;
+}
+
 export interface ArtifactBlobChunksTable {
   digest: string;
   n: number;
@@ -441,6 +450,7 @@ export interface Schema {
   environments: EnvironmentsTable;
   artifact_blobs: ArtifactBlobsTable;
   artifact_blob_chunks: ArtifactBlobChunksTable;
+  build_log_chunks: BuildLogChunksTable;
   deployments: DeploymentsTable;
   seen_tags: SeenTagsTable;
   toggles: TogglesTable;

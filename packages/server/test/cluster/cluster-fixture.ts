@@ -27,6 +27,8 @@ export async function startServerGroup(
   overrides: Partial<ServerConfig> = {},
   /** A dropped LISTEN connection is made again after this (1 s: a test can append while it is down). */
   retryMs = 1_000,
+  /** Whether the servers run builds and deployments (their runners, deployers and leader duties). */
+  background = false,
 ): Promise<ServerGroup> {
   const schema = freshSchemaName();
   const servers: TestServer[] = [];
@@ -46,7 +48,7 @@ export async function startServerGroup(
     );
     const running = await startServer(config, {
       schema,
-      background: false,
+      background,
       cluster: { retryMs },
       logger: pino({ level: config.logLevel }),
     });

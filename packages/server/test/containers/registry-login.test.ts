@@ -55,7 +55,10 @@ describe("the agent machine's registry login (podman login / docker login files)
     });
     expect(await machineLogin('r.example', env)).toMatchObject({ username: 'podman', password: 'two' });
     const file = join(home, 'explicit.json');
-    await writeFile(file, JSON.stringify({ auths: { 'r.example': { username: 'explicit', password: 'three' } } }));
+    await writeFile(
+      file,
+      JSON.stringify({ auths: { 'r.example': { username: 'explicit', password: 'three' } } }),
+    );
     expect(await machineLogin('r.example', { ...env, REGISTRY_AUTH_FILE: file })).toEqual({
       username: 'explicit',
       password: 'three',

@@ -23,6 +23,8 @@ import type { BuildService } from '../builds/build-service.js';
 import type { BuildStore } from '../builds/build-store.js';
 import { imageStep, recordedImage } from '../builds/image-build.js';
 import { withoutCredentials } from '../builds/image-engine.js';
+import type { SharedBuildLogs } from '../builds/shared-build-logs.js';
+import type { AgentFinish, AgentInfo, AgentJob } from './agent-job.js';
 
 export interface AgentServiceDeps {
   db: Db;
@@ -44,57 +46,11 @@ export interface AgentServiceDeps {
    * answers 5xx); default 1, 2, 4 and 8 s: under the agent's 30 s request timeout.
    */
   registryRetryMs?: readonly number[];
+  /** With several servers on PostgreSQL, where the step logs agents send go. */
+  sharedLogs?: Pick<SharedBuildLogs, 'append'>;
 }
 
-export interface AgentInfo {
-  id: string;
-  name: string;
-  labels: string[];
-  createdAt: string;
-  lastSeenAt: string | null;
-  revokedAt: string | null;
-}
-
-/** What an agent gets when it claims a build: everything it needs, and nothing of the server's. */
-export interface AgentJob {
-  lease: string;
-  build: { id: string; app: string; sha: string; attempt: number; sloMs: number; startedAt: string };
-  steps: { name: string; run: string; timeout: number | null }[];
-  artifactPath: string;
-  env: Record<string, string>;
-  network: boolean;
-  /** The values of `build.secrets`, as the servers' own runners give them to the steps. */
-  secrets: Record<string, string>;
-  /**
-   * `build.image`: the agent builds the image with its machine's engine after the steps and pushes
-   * it with that engine's own registry login. No credentials: the server never sends the registry's.
-   */
-  image?: AgentImageJob;
-}
-
-/** The image an agent builds and pushes: where to, and how (base or Dockerfile). */
-export interface AgentImageJob {
-  /** `<registry>/<repository>`, pushed as `<name>:<tag>`. */
-  name: string;
-  /** The build's SHA. */
-  tag: string;
-  /** `host[:port]` of the registry. */
-  registry: string;
-  /** Its API root's origin, `http(s)://host[:port]`: the agent checks it reaches it before building. */
-  registryUrl: string;
-  base?: string;
-  dockerfile?: string;
-  /** `run.command`, a base image's entrypoint. */
-  command: string;
-  /** The repository URL (no credentials) for the `org.opencontainers.image.source` label. */
-  source: string;
-}
-
-export type AgentFinish =
-  | { status: 'succeeded'; kind?: 'tarball'; digest: string; size: number }
-  /** Pushed: the server reads the digest from the registry; a digest sent must be the registry's. */
-  | { status: 'succeeded'; kind: 'image'; digest?: string; tail?: string }
-  | { status: 'failed' | 'cancelled'; error: string; exitCode: number | null };
+export type { AgentFinish, AgentImageJob, AgentInfo, AgentJob } from './agent-job.js';
 
 /**
  * Remote build agents: agent tokens with their labels, the builds whose gantry.yaml names
@@ -238,6 +194,9 @@ export class AgentService {
     const secrets = config.build.secrets?.length
       ? await this.d.secrets.secretsFor(app, null, config.build.secrets)
       : {};
+    const cacheKey = config.build.cache?.length
+      ? await this.d.apps.mirrorOf(app).lockFileHash(build.sha, config.build.cache_key)
+      : null;
     // The image is one more step, as on the servers: the step indexes the agent reports line up.
     await this.d.builds.insertSteps(
       build.id,
@@ -259,6 +218,7 @@ export class AgentService {
       env: config.build.env,
       network: config.build.network,
       secrets,
+      ...(cacheKey && { cache: { key: cacheKey, folders: config.build.cache ?? [] } }),
       ...(image &&
         target && {
           image: {
@@ -312,6 +272,8 @@ export class AgentService {
   }
 
   async appendLog(build: Build, step: number, data: Buffer): Promise<void> {
+    // With several servers the agent's chunks may reach any of them: they go to the database.
+    if (this.d.sharedLogs) return this.d.sharedLogs.append(build.id, step, data);
     const file = this.d.service.logPath(build.id, step);
     await mkdir(dirname(file), { recursive: true, mode: 0o700 });
     await appendFile(file, data, { mode: 0o600 });

@@ -8,6 +8,7 @@ import { createSandbox, type Sandbox } from '../../sandbox/host-sandbox.js';
 import type { SandboxMode } from '../../sandbox/sandbox.js';
 import { packDirectory } from '../artifacts/artifact-pack.js';
 import { unpackStream } from '../artifacts/artifact-unpack.js';
+import { BuildCache } from '../builds/build-cache.js';
 import { insideWorktree, STEP_HOME, stepSandbox } from '../builds/build-sandbox.js';
 import { LogTail } from '../builds/log-tail.js';
 import { runStep } from '../builds/run-step.js';
@@ -137,6 +138,8 @@ async function runJob(api: AgentApi, job: AgentJob, workDir: string, sandbox: Sa
         if (e instanceof LeaseLost || e instanceof AgentRefused) ac.abort(e);
       });
   }, heartbeatMs);
+  const cache = job.cache ? new BuildCache(join(workDir, 'cache')) : undefined;
+  let saveCache = false;
   const deadline = Date.parse(job.build.startedAt) + job.build.sloMs * 2;
   const killTimer = setTimeout(() => ac.abort(new Error('timeout')), Math.max(1, deadline - Date.now()));
   try {
@@ -176,6 +179,21 @@ async function runJob(api: AgentApi, job: AgentJob, workDir: string, sandbox: Sa
     const mask = new SecretMasker(Object.values(job.secrets));
     const logs = new LogShipper(api, path('/log'), job.lease, (e) => ac.abort(e));
     logs.push(0, Buffer.from(`${steps.logLine.trimEnd()} (agent)\n`));
+    if (cache && job.cache) {
+      // This machine's own cache, keyed as on the servers (the lock files' hash at the commit).
+      const restored = await cache
+        .restore(cacheApp(job), job.cache.key, job.cache.folders, src)
+        .catch((e: unknown) => {
+          logs.push(0, Buffer.from(`gantry: the cache could not be restored: ${(e as Error).message}\n`));
+          return [];
+        });
+      logs.push(
+        0,
+        Buffer.from(
+          `gantry: cache ${job.cache.key.slice(0, 12)} on this agent: ${restored.length ? `restored ${restored.join(', ')}` : 'none yet'}\n`,
+        ),
+      );
+    }
     for (const [idx, step] of job.steps.entries()) {
       await api.call('POST', path(`/steps/${idx}`), { lease: job.lease, status: 'running' });
       const out = await runStep({
@@ -207,6 +225,8 @@ async function runJob(api: AgentApi, job: AgentJob, workDir: string, sandbox: Sa
           : `step "${step.name}" failed with exit code ${out.exitCode}`);
       return await fail(`${why}; last lines:\n${out.tail}`, out.exitCode);
     }
+    // Every step succeeded: the cache folders are worth keeping (saved once the job is reported).
+    saveCache = true;
     if (job.image) {
       // One more step, as on the servers: built and pushed by this process, outside the sandbox.
       const idx = job.steps.length;
@@ -274,8 +294,15 @@ async function runJob(api: AgentApi, job: AgentJob, workDir: string, sandbox: Sa
   } finally {
     clearInterval(heartbeat);
     clearTimeout(killTimer);
+    if (cache && job.cache && saveCache && !ac.signal.aborted)
+      await cache.save(cacheApp(job), job.cache.key, job.cache.folders, src).catch(() => false);
     await rm(dir, { recursive: true, force: true }).catch(() => undefined);
   }
+}
+
+/** The cache folder of the job's app on this machine (app names are slugs; anything else is cut). */
+function cacheApp(job: AgentJob): string {
+  return job.build.app.replace(/[^A-Za-z0-9._-]/g, '_');
 }
 
 /** Sends a job's output in order, a batch at a time, while the steps run. */

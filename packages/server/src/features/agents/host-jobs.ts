@@ -65,6 +65,7 @@ export interface HostJobsDeps {
  */
 export class HostJobs {
   private readonly signals = new EventEmitter().setMaxListeners(0);
+  private relay?: (id: string, phase: string) => Promise<void>;
 
   constructor(private readonly d: HostJobsDeps) {}
 
@@ -321,8 +322,25 @@ export class HostJobs {
       throw new Conflict(`host job ${id} is no longer offered to this agent: it went back to the queue`);
   }
 
+  /**
+   * A phase the agent reported for job `id`. The server waiting on the job hears it at once; when
+   * that is another server (agents may reach any of them), `relay` carries it there.
+   */
   phase(id: string, phase: string): void {
+    if (this.signals.emit(`phase:${id}`, phase)) return;
+    this.relay?.(id, phase).catch((err: unknown) =>
+      this.d.logger.warn({ err, id }, 'could not relay a deploy phase'),
+    );
+  }
+
+  /** A phase another server received for a job this server may be waiting on. */
+  phaseFromElsewhere(id: string, phase: string): void {
     this.signals.emit(`phase:${id}`, phase);
+  }
+
+  /** Where phases of jobs waited on elsewhere go (the cluster's channel; none with one server). */
+  relayPhases(relay: (id: string, phase: string) => Promise<void>): void {
+    this.relay = relay;
   }
 
   async finish(

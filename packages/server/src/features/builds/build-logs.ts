@@ -1,4 +1,3 @@
-import { open } from 'node:fs/promises';
 import { finishedBuildStatuses } from '@gantry/contracts';
 import type { BuildService } from './build-service.js';
 
@@ -40,7 +39,7 @@ export async function* streamBuildLogs(
       yield Buffer.from(`==> ${step.name}\n`);
       headerDone = true;
     }
-    const chunk = await readFrom(builds.logPath(buildId, idx), offset);
+    const chunk = await builds.readLog(buildId, idx, offset);
     offset += chunk.length;
     if (chunk.length > 0) yield chunk;
     const stepDone = step.status !== 'running';
@@ -53,20 +52,6 @@ export async function* streamBuildLogs(
     }
     if (!stepDone && !opts.follow) return;
     if (chunk.length === 0) await sleep(pollMs);
-  }
-}
-
-async function readFrom(file: string, offset: number): Promise<Buffer> {
-  const fh = await open(file, 'r').catch(() => null);
-  if (!fh) return Buffer.alloc(0);
-  try {
-    const { size } = await fh.stat();
-    if (size <= offset) return Buffer.alloc(0);
-    const buf = Buffer.alloc(Math.min(size - offset, 1 << 20));
-    const { bytesRead } = await fh.read(buf, 0, buf.length, offset);
-    return buf.subarray(0, bytesRead);
-  } finally {
-    await fh.close();
   }
 }
 

@@ -1,3 +1,4 @@
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Artifact, Build, BuildStatus } from '@gantry/contracts';
 import { type GantryYaml, parseGantryYaml } from '@gantry/contracts';
@@ -7,6 +8,7 @@ import type { AppService } from '../apps/app-service.js';
 import type { AppRecord } from '../apps/app-store.js';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import type { BuildStore } from './build-store.js';
+import type { SharedBuildLogs } from './shared-build-logs.js';
 
 export const DEFAULT_BUILD_SLO_MS = 10 * 60_000;
 
@@ -34,6 +36,8 @@ export class BuildService {
     private readonly apps: AppService,
     private readonly events: EventStore,
     private readonly dataDir: string,
+    /** With several servers on PostgreSQL: step logs any of them wrote or received. */
+    private readonly sharedLogs?: Pick<SharedBuildLogs, 'read'>,
   ) {}
 
   private waitingFor?: (labels: string[]) => Promise<string>;
@@ -59,6 +63,16 @@ export class BuildService {
 
   logPath(buildId: string, idx: number): string {
     return join(this.dataDir, 'logs', buildId, `${idx}.log`);
+  }
+
+  /**
+   * A step's log from `offset` (at most about 1 MiB): this server's file when its runner wrote
+   * it, else the database's copy (another server's runner, or an agent), when logs are shared.
+   */
+  async readLog(buildId: string, idx: number, offset: number): Promise<Buffer> {
+    const local = await readFileFrom(this.logPath(buildId, idx), offset);
+    if (local) return local;
+    return this.sharedLogs ? this.sharedLogs.read(buildId, idx, offset) : Buffer.alloc(0);
   }
 
   /** Builds new commits as the app's `build.mode` says: only the newest head, or every commit. */
@@ -156,5 +170,20 @@ export class BuildService {
       .readFile(sha, 'gantry.yaml')
       .catch(() => null);
     return text === null ? undefined : parseGantryYaml(text).config;
+  }
+}
+
+/** The file's bytes from `offset` (at most 1 MiB), or null when there is no such file. */
+async function readFileFrom(file: string, offset: number): Promise<Buffer | null> {
+  const fh = await open(file, 'r').catch(() => null);
+  if (!fh) return null;
+  try {
+    const { size } = await fh.stat();
+    if (size <= offset) return Buffer.alloc(0);
+    const buf = Buffer.alloc(Math.min(size - offset, 1 << 20));
+    const { bytesRead } = await fh.read(buf, 0, buf.length, offset);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
   }
 }

@@ -102,6 +102,8 @@ export interface LogRetentionOptions {
   /** Ids of the builds running now (on any server). */
   running: () => Promise<Set<string>>;
   serverLog?: { file: string; policy: ServerLogPolicy };
+  /** The database's copies of step logs (several servers on PostgreSQL), pruned by the same policy. */
+  shared?: { prune(policy: RetentionPolicy, running: Set<string>): Promise<string[]> };
   logger: Logger;
   intervalMs?: number;
 }
@@ -129,7 +131,14 @@ export class LogRetention {
   /** One pass; errors are logged, never thrown (retention must not stop the server). */
   async prune(): Promise<void> {
     try {
-      const builds = await pruneBuildLogs(this.o.logsDir, this.o.buildLogs, await this.o.running());
+      const running = await this.o.running();
+      const builds = await pruneBuildLogs(this.o.logsDir, this.o.buildLogs, running);
+      const shared = (await this.o.shared?.prune(this.o.buildLogs, running)) ?? [];
+      if (shared.length > 0)
+        this.o.logger.info(
+          { removed: shared },
+          `build logs: removed ${shared.length} builds' logs from the database`,
+        );
       if (builds.removed.length > 0)
         this.o.logger.info(
           { removed: builds.removed, kept: builds.kept, policy: this.o.buildLogs },
