@@ -2,6 +2,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Deployment } from '@gantry/contracts';
 import { afterAll, describe, expect, it } from 'vitest';
+import { openServedSecrets, sealServedSecrets } from '../../src/features/agents/served-secrets.js';
 import { createApp } from '../support/app-fixture.js';
 import { deploymentDone } from '../support/deploy-fixture.js';
 import { engines } from '../support/engines.js';
@@ -18,10 +19,11 @@ afterAll(cleanupAll);
 
 const SECRET = `s3cr3t-${Date.now().toString(36)}-value`;
 
-/** Answers with its API_KEY, or with its whole environment at /env. */
+/** Answers with its API_KEY, or with its whole environment at /env; /crash ends it. */
 const SERVER_JS = `import { createServer } from 'node:http';
 createServer((req, res) => {
   if (req.url === '/healthz') return res.end('ok');
+  if (req.url === '/crash') { res.end('bye'); setTimeout(() => process.exit(1), 10); return; }
   res.end(req.url === '/env' ? JSON.stringify(process.env) : String(process.env.API_KEY));
 }).listen(Number(process.env.PORT), process.env.HOST ?? '127.0.0.1');
 `;
@@ -91,7 +93,40 @@ environments:
     expect(env).not.toHaveProperty('GANTRY_TOKEN');
     // What the agent keeps to restore the environment after a restart is readable by its user only.
     const served = join(agent.workDir, 'envs', 'shop', 'qa.served.json');
-    expect(JSON.parse(await readFile(served, 'utf8'))).toMatchObject({ host: 'web-1', serving: { sha: v1 } });
+    const kept = await readFile(served, 'utf8');
+    expect(JSON.parse(kept)).toMatchObject({ host: 'web-1', serving: { sha: v1 } });
     expect((await stat(served)).mode & 0o077).toBe(0);
+    // …and holds the secret only sealed with a key from the agent's token, not as plaintext.
+    expect(kept).not.toContain(SECRET);
+    expect(JSON.parse(kept)).toMatchObject({ sealedSecrets: { v: 1, data: expect.any(String) } });
+    expect(JSON.parse(kept).spec.secrets).toBeUndefined();
+
+    // The agent restarted after its release died: it opens the sealed secret and starts it again.
+    agent.child.kill('SIGKILL');
+    await agent.exited;
+    await fetch(`http://127.0.0.2:${port}/crash`).catch(() => undefined);
+    await waitFor(
+      () =>
+        fetch(`http://127.0.0.2:${port}/`).then(
+          (r) => r.text().then((t) => (t === SECRET ? undefined : true)),
+          () => true,
+        ),
+      'the release gone',
+    );
+    const workDir = agent.workDir;
+    agent = await spawnAgent(server.url, body.token, ['--listen', '127.0.0.2'], workDir);
+    await agent.waitForOutput(/shop\/qa on web-1: started again [0-9a-f]{12}/);
+    expect(await (await fetch(`http://127.0.0.2:${port}/`)).text()).toBe(SECRET);
+  });
+});
+
+describe("served.json's sealed secrets (pure logic)", () => {
+  it('open with the agent token that sealed them, and not with another', () => {
+    const sealed = sealServedSecrets({ API_KEY: SECRET }, 'agent-token-1');
+    expect(JSON.stringify(sealed)).not.toContain(SECRET);
+    expect(openServedSecrets(sealed, 'agent-token-1')).toEqual({ API_KEY: SECRET });
+    expect(() => openServedSecrets(sealed, 'agent-token-2')).toThrow(/sealed with another agent token/);
+    // Each file has its own salt and nonce.
+    expect(sealServedSecrets({ API_KEY: SECRET }, 'agent-token-1').data).not.toBe(sealed.data);
   });
 });

@@ -64,6 +64,7 @@ export async function runAgent(o: AgentOptions): Promise<void> {
   const listen = o.listen ?? '127.0.0.1';
   const hosts = runHostJobs({
     api,
+    token: o.token,
     labels: o.labels,
     workDir,
     listen,

@@ -17,6 +17,7 @@ import { allowlistedEnv } from '../../sandbox/sandbox.js';
 import type { AgentApi } from './agent-worker.js';
 import type { HostJob, RemoteArtifact } from './host-jobs.js';
 import type { HostDeployResult } from './remote-hosts-driver.js';
+import { openServedSecrets, type SealedServedSecrets, sealServedSecrets } from './served-secrets.js';
 
 export interface HostRunnerOptions {
   api: AgentApi;
@@ -29,6 +30,8 @@ export interface HostRunnerOptions {
   address: string;
   say: (line: string) => void;
   signal?: AbortSignal;
+  /** The agent's token: served.json's secrets are sealed with a key derived from it. */
+  token: string;
 }
 
 /** What an agent keeps per environment beside the driver's workdir: what serves, and how to get it again. */
@@ -39,6 +42,8 @@ interface ServedFile {
   spec?: EnvironmentSpec;
   driver?: string;
   host?: string;
+  /** The spec's secrets, sealed with the agent token (served-secrets.ts); the spec holds none. */
+  sealedSecrets?: SealedServedSecrets;
 }
 
 /**
@@ -180,11 +185,14 @@ async function call(
         { env: spec, sha: release.sha, deploymentId: release.deploymentId, artifact },
         ctx,
       );
+      const { secrets, ...plain } = spec;
       const served: ServedFile = {
         serving: { sha: release.sha, artifact: release.artifact, deploymentId: release.deploymentId },
-        spec,
+        spec: plain,
         driver: job.payload.driver,
         host: job.host,
+        ...(secrets &&
+          Object.keys(secrets).length > 0 && { sealedSecrets: sealServedSecrets(secrets, o.token) }),
       };
       await writeFile(servedFile, JSON.stringify(served), { mode: 0o600 });
       const answer: HostDeployResult = {
@@ -224,10 +232,19 @@ async function restoreServed(
       if (f.endsWith('.served.json')) files.push(join(root, app, f));
   await Promise.all(
     files.map(async (file) => {
-      const { serving, spec, driver: name, host } = await readServed(file);
-      if (!serving || !spec || !name || !host) return;
+      const { serving, spec: plain, driver: name, host, sealedSecrets } = await readServed(file);
+      if (!serving || !plain || !name || !host) return;
       if (o.labels.length && !o.labels.includes(host)) return;
-      const what = `${spec.app}/${spec.name} on ${host}`;
+      const what = `${plain.app}/${plain.name} on ${host}`;
+      let spec = plain;
+      try {
+        if (sealedSecrets) spec = { ...plain, secrets: openServedSecrets(sealedSecrets, o.token) };
+      } catch (e) {
+        o.say(
+          `gantry agent: ${what}: could not restore ${serving.sha.slice(0, 12)}: ${(e as Error).message}`,
+        );
+        return;
+      }
       const ctx: DriverContext = {
         logger: {
           info: () => undefined,
