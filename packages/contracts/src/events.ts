@@ -83,6 +83,10 @@ export const eventTypes = [
   'environment.app_crashed',
   'environment.app_restarted',
   'environment.app_gave_up',
+  /** `data`: `{ host, sha, deployment, kind }`: an agent took the host over and serves the environment's last healthy release there (no deployment: nothing new is released). */
+  'environment.host_restored',
+  /** `data`: `{ host, sha, deployment, error }`: the host's new agent could not serve it; the next deployment will. */
+  'environment.host_restore_failed',
   'toggle.created',
   'toggle.changed',
   'toggle.archived',

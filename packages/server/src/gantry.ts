@@ -11,6 +11,7 @@ import { EventBus } from './events/event-bus.js';
 import { SqlEventStore } from './events/sql-event-store.js';
 import { AgentService } from './features/agents/agent-service.js';
 import { HostJobs } from './features/agents/host-jobs.js';
+import { HostRestore } from './features/agents/host-restore.js';
 import { RemoteHostsDriver } from './features/agents/remote-hosts-driver.js';
 import { type ApprovalService, createApprovals } from './features/approvals/approval-service.js';
 import { AppService } from './features/apps/app-service.js';
@@ -295,6 +296,18 @@ export async function createGantry(config: ServerConfig, opts: CreateGantryOptio
     },
     secrets,
   });
+  // A host another agent takes over serves its environments' last healthy releases at once.
+  hostJobs.restoreWith(
+    new HostRestore({
+      envs: envStore,
+      apps,
+      deployments: deploymentStore,
+      artifacts,
+      specFor: (app, env, sha, o) => deployer.specFor(app, env, sha, o),
+      events,
+      logger,
+    }),
+  );
   const tagDeployer = new TagDeployer(envStore, deployments);
   const recovery = new DeploymentRecovery(apps, deploymentStore, envStore, tagDeployer, artifacts);
   const toggles = new ToggleService(db, bus, caps.supportsSkipLocked);

@@ -9,8 +9,10 @@ import type { BlobStore } from '../artifacts/blob-store.js';
 import type { Principal } from '../auth/token-service.js';
 import type { Sealed } from '../secrets/secret-cipher.js';
 import type { SecretService } from '../secrets/secret-service.js';
+import type { HostRestorer } from './host-restore.js';
 
-export type HostJobKind = 'deploy' | 'health' | 'stop' | 'traffic';
+/** `restore`: a deploy of an environment's last healthy release to a host another agent took over (host-restore.ts). */
+export type HostJobKind = 'deploy' | 'health' | 'stop' | 'traffic' | 'restore';
 
 /** A release as it travels to an agent: a tarball by digest (the agent downloads it), or an image. */
 export type RemoteArtifact = { kind: 'tarball'; digest: string } | ImageArtifact;
@@ -66,6 +68,7 @@ export interface HostJobsDeps {
 export class HostJobs {
   private readonly signals = new EventEmitter().setMaxListeners(0);
   private relay?: (id: string, phase: string) => Promise<void>;
+  private restorer?: HostRestorer;
 
   constructor(private readonly d: HostJobsDeps) {}
 
@@ -204,6 +207,15 @@ export class HostJobs {
 
   /** Takes or renews the hosts of `labels` this agent process may hold; returns those it holds. */
   private async hold(agentId: string, instance: string, labels: string[]): Promise<string[]> {
+    const before = new Map(
+      (
+        await this.d.db
+          .selectFrom('agent_hosts')
+          .select(['host', 'instance'])
+          .where('host', 'in', labels.length ? labels : [''])
+          .execute()
+      ).map((r) => [r.host, r.instance]),
+    );
     const now = new Date();
     const seen = now.toISOString();
     const expires = new Date(now.getTime() + this.d.staleAfterMs).toISOString();
@@ -221,12 +233,55 @@ export class HostJobs {
         )
         .execute();
     }
-    const held = await this.d.db
-      .selectFrom('agent_hosts')
-      .select('host')
-      .where('instance', '=', instance)
-      .execute();
-    return held.map((r) => r.host);
+    const held = (
+      await this.d.db.selectFrom('agent_hosts').select('host').where('instance', '=', instance).execute()
+    ).map((r) => r.host);
+    // A host this process did not hold before (a new machine for the label, or a restarted agent):
+    // what lives there is restored first, queued before any call that comes after.
+    for (const host of held) if (before.get(host) !== instance) await this.queueRestores(host);
+    return held;
+  }
+
+  private async queueRestores(host: string): Promise<void> {
+    if (!this.restorer) return;
+    try {
+      const payloads = await this.restorer.releasesFor(host);
+      // Restores queued for an earlier holder that never ran them are replaced by these.
+      await this.d.db
+        .deleteFrom('host_jobs')
+        .where('host', '=', host)
+        .where('kind', '=', 'restore')
+        .where('status', '=', 'queued')
+        .execute();
+      for (const payload of payloads) {
+        const id = newId('hj');
+        await this.d.db
+          .insertInto('host_jobs')
+          .values({
+            id,
+            host,
+            app: payload.spec.app,
+            env: payload.spec.name,
+            kind: 'restore',
+            payload: JSON.stringify(await this.stored(id, payload)),
+            status: 'queued',
+            result: null,
+            error: null,
+            instance: null,
+            created_at: nowIso(),
+            claimed_at: null,
+            finished_at: null,
+          })
+          .execute();
+      }
+      if (payloads.length)
+        this.d.logger.info(
+          { host, environments: payloads.map((p) => `${p.spec.app}/${p.spec.name}`) },
+          'host taken over by another agent: restoring what lives there',
+        );
+    } catch (err) {
+      this.d.logger.warn({ err, host }, 'could not queue the restores of a taken-over host');
+    }
   }
 
   private async take(hosts: string[], instance: string): Promise<HostJob | null> {
@@ -338,6 +393,11 @@ export class HostJobs {
     this.signals.emit(`phase:${id}`, phase);
   }
 
+  /** What a host another agent takes over should serve (host-restore.ts). */
+  restoreWith(restorer: HostRestorer): void {
+    this.restorer = restorer;
+  }
+
   /** Where phases of jobs waited on elsewhere go (the cluster's channel; none with one server). */
   relayPhases(relay: (id: string, phase: string) => Promise<void>): void {
     this.relay = relay;
@@ -363,6 +423,25 @@ export class HostJobs {
     if (Number(res.numUpdatedRows) !== 1)
       throw new Conflict(`host job ${id} is no longer running: the server stopped waiting for it`);
     this.signals.emit(`done:${id}`);
+    await this.restoreEnded(id, outcome);
+  }
+
+  /** Nobody waits on a restore: its end is recorded here and its row goes. */
+  private async restoreEnded(
+    id: string,
+    outcome: { ok: true; result: unknown } | { ok: false; error: string },
+  ): Promise<void> {
+    const row = await this.d.db
+      .selectFrom('host_jobs')
+      .select(['host', 'kind', 'payload'])
+      .where('id', '=', id)
+      .executeTakeFirst();
+    if (row?.kind !== 'restore') return;
+    await this.d.db.deleteFrom('host_jobs').where('id', '=', id).execute();
+    const { sealedSecrets: _sealed, ...payload } = JSON.parse(row.payload) as StoredPayload;
+    await this.restorer
+      ?.restored(row.host, payload, outcome)
+      .catch((err: unknown) => this.d.logger.warn({ err, id }, 'could not record a host restore'));
   }
 
   /** The agent process holding `host` (for events it reports), or null. */

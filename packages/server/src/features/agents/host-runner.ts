@@ -68,6 +68,7 @@ export async function runHostJobs(o: HostRunnerOptions): Promise<void> {
     return d;
   };
   const running = new Set<Promise<void>>();
+  const envChains = new Map<string, Promise<void>>();
   try {
     // First what ran here before this agent started: a release that crashed while no agent
     // supervised it starts again now, not at the next call (the server's calls wait meanwhile; a
@@ -90,11 +91,21 @@ export async function runHostJobs(o: HostRunnerOptions): Promise<void> {
         continue;
       }
       if (!job) continue;
-      const p = runHostJob(o, instance, driverFor, job)
+      const taken = job;
+      // Calls that change what an environment runs (deploy, restore, stop) go one after another per
+      // environment; health and traffic calls run beside them.
+      const key = `${taken.payload.spec.app}\u0000${taken.payload.spec.name}`;
+      const changes = taken.kind === 'deploy' || taken.kind === 'restore' || taken.kind === 'stop';
+      const after = changes ? (envChains.get(key) ?? Promise.resolve()) : Promise.resolve();
+      const p = runHostJob(o, instance, driverFor, taken, after)
         .catch((e: unknown) =>
-          o.say(`gantry agent: host job ${job!.id} could not report: ${(e as Error).message}`),
+          o.say(`gantry agent: host job ${taken.id} could not report: ${(e as Error).message}`),
         )
-        .finally(() => running.delete(p));
+        .finally(() => {
+          running.delete(p);
+          if (envChains.get(key) === p) envChains.delete(key);
+        });
+      if (changes) envChains.set(key, p);
       running.add(p);
     }
   } finally {
@@ -108,6 +119,8 @@ async function runHostJob(
   instance: string,
   driverFor: (name: string) => Driver,
   job: HostJob,
+  /** What must end first: the environment's call before this one (it is started meanwhile). */
+  after: Promise<void> = Promise.resolve(),
 ): Promise<void> {
   const { spec } = job.payload;
   const path = (p: string) => `/api/agent/host-jobs/${job.id}${p}`;
@@ -148,6 +161,7 @@ async function runHostJob(
     o.say(`gantry agent: host job ${job.id} not started: ${(e as Error).message}`);
     return;
   }
+  await after.catch(() => undefined);
   let outcome: { ok: true; result: unknown } | { ok: false; error: string };
   try {
     await mkdir(ctx.workdir, { recursive: true, mode: 0o700 });
@@ -176,7 +190,8 @@ async function call(
 ): Promise<unknown> {
   const { spec } = job.payload;
   switch (job.kind) {
-    case 'deploy': {
+    case 'deploy':
+    case 'restore': {
       const release = job.payload.release;
       if (!release) throw new Error('a deploy job without a release');
       const before = await readServed(servedFile);

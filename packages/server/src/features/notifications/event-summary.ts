@@ -99,6 +99,10 @@ const SENTENCES: Record<string, Sentence> = {
   'environment.hold_released': (e) => `${e.subject} no longer holds ${short(e.data.sha)}`,
   'environment.app_crashed': (e) => `the app in ${e.subject} crashed`,
   'environment.app_gave_up': (e) => `the app in ${e.subject} keeps crashing; no longer restarted`,
+  'environment.host_restored': (e) =>
+    `${e.subject} serves ${short(e.data.sha)} again on host ${str(e.data.host) ?? '?'}, taken over by a new agent`,
+  'environment.host_restore_failed': (e) =>
+    `${e.subject} could not be restored on host ${str(e.data.host) ?? '?'}${reason('error')(e, { app: null })}`,
   'release.applied': (e) => `release ${e.subject} applied by ${e.actor}`,
   'release.reverted': (e) => `release ${e.subject} reverted by ${e.actor}`,
   'release.failed': (e) => `release ${e.subject} could not be applied${reason('error')(e, { app: null })}`,
