@@ -6,6 +6,16 @@ import { nowIso } from '../../ids.js';
 import type { BuildStore } from './build-store.js';
 import { type AgedEntry, expired, type RetentionPolicy } from './log-retention.js';
 
+/** A step's log file being copied into the database: how much of it is there. */
+interface Shipping {
+  buildId: string;
+  idx: number;
+  file: string;
+  shipped: number;
+  /** The copy in progress, if any: the next waits for it. */
+  busy: Promise<void>;
+}
+
 /** The most bytes one row holds. */
 const CHUNK = 1 << 20;
 
@@ -18,10 +28,7 @@ const CHUNK = 1 << 20;
  */
 export class SharedBuildLogs {
   /** Steps this server's runners write, and how much of each file is in the database. */
-  private readonly shipping = new Map<
-    string,
-    { buildId: string; idx: number; file: string; shipped: number }
-  >();
+  private readonly shipping = new Map<string, Shipping>();
   private readonly timer: NodeJS.Timeout;
   private pass: Promise<void> = Promise.resolve();
 
@@ -39,7 +46,8 @@ export class SharedBuildLogs {
   /** A step this server runs: its log file goes to the database as it grows. */
   track(buildId: string, idx: number, file: string): void {
     const key = `${buildId}\u0000${idx}`;
-    if (!this.shipping.has(key)) this.shipping.set(key, { buildId, idx, file, shipped: 0 });
+    if (!this.shipping.has(key))
+      this.shipping.set(key, { buildId, idx, file, shipped: 0, busy: Promise.resolve() });
   }
 
   /** The step ended: what is left of its file goes to the database before anyone reads it ended. */
@@ -47,7 +55,6 @@ export class SharedBuildLogs {
     const key = `${buildId}\u0000${idx}`;
     const s = this.shipping.get(key);
     if (!s) return;
-    await this.pass;
     await this.ship(s).catch((err: unknown) =>
       this.logger.warn({ err, build: buildId, step: idx }, 'could not copy a build log into the database'),
     );
@@ -131,17 +138,27 @@ export class SharedBuildLogs {
     }
   }
 
-  /** Copies the file's bytes past `shipped` into the database. */
-  private async ship(s: { buildId: string; idx: number; file: string; shipped: number }): Promise<void> {
+  /**
+   * Copies the file's bytes past `shipped` into the database. One copy at a time per step (the
+   * timer's and the step end's), each run of bytes inserted at the offset it was read from.
+   */
+  private ship(s: Shipping): Promise<void> {
+    const next = s.busy.then(() => this.shipNow(s));
+    s.busy = next.catch(() => undefined);
+    return next;
+  }
+
+  private async shipNow(s: Shipping): Promise<void> {
     const fh = await open(s.file, 'r').catch(() => null);
     if (!fh) return;
     try {
       for (;;) {
+        const at = s.shipped;
         const buf = Buffer.alloc(CHUNK);
-        const { bytesRead } = await fh.read(buf, 0, CHUNK, s.shipped);
+        const { bytesRead } = await fh.read(buf, 0, CHUNK, at);
         if (bytesRead === 0) return;
-        await this.insert(s.buildId, s.idx, s.shipped, buf.subarray(0, bytesRead));
-        s.shipped += bytesRead;
+        await this.insert(s.buildId, s.idx, at, buf.subarray(0, bytesRead));
+        s.shipped = at + bytesRead;
       }
     } finally {
       await fh.close();
