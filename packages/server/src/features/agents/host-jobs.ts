@@ -246,12 +246,11 @@ export class HostJobs {
     if (!this.restorer) return;
     try {
       const payloads = await this.restorer.releasesFor(host);
-      // Restores queued for an earlier holder that never ran them are replaced by these.
+      // Restores of an earlier holder (queued, or taken by a process that is gone) give way to these.
       await this.d.db
         .deleteFrom('host_jobs')
         .where('host', '=', host)
         .where('kind', '=', 'restore')
-        .where('status', '=', 'queued')
         .execute();
       for (const payload of payloads) {
         const id = newId('hj');
@@ -285,6 +284,15 @@ export class HostJobs {
   }
 
   private async take(hosts: string[], instance: string): Promise<HostJob | null> {
+    // A restore has no waiter to put it back when its offer's reply was lost: done here.
+    await this.d.db
+      .updateTable('host_jobs')
+      .set({ status: 'queued', instance: null, claimed_at: null })
+      .where('kind', '=', 'restore')
+      .where('status', '=', 'offered')
+      .where('host', 'in', hosts)
+      .where('claimed_at', '<', new Date(Date.now() - OFFER_MS).toISOString())
+      .execute();
     for (let tries = 0; tries < 5; tries++) {
       const next = await this.d.db
         .selectFrom('host_jobs')
