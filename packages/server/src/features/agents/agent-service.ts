@@ -263,6 +263,7 @@ export class AgentService {
 
   async heartbeat(p: Principal, build: Build, lease: string): Promise<{ cancel: boolean }> {
     await this.d.builds.heartbeat([build.id], lease);
+    await this.flagSlo(build);
     await this.d.db
       .updateTable('agents')
       .set({ last_seen_at: nowIso() })
@@ -486,6 +487,23 @@ export class AgentService {
     } catch (e) {
       return { error: (e as Error).message };
     }
+  }
+
+  /**
+   * A build past its SLO is flagged once, as the servers' runners do at the SLO's timer: here at the
+   * first heartbeat past it (a second at most late). The agent itself stops it at twice the SLO.
+   */
+  private async flagSlo(build: Build): Promise<void> {
+    if (build.sloBreached || !build.startedAt || Date.now() - Date.parse(build.startedAt) <= build.sloMs)
+      return;
+    const res = await this.d.db
+      .updateTable('builds')
+      .set({ slo_breached: 1 })
+      .where('id', '=', build.id)
+      .where('slo_breached', '=', 0)
+      .executeTakeFirst();
+    if (Number(res.numUpdatedRows) === 1)
+      await this.event(build, 'build.slo_breached', { sloMs: build.sloMs });
   }
 
   /** The image step's end, which the server writes: its result is the registry's, not the agent's. */
