@@ -12,6 +12,8 @@ interface AgentInfo {
   createdAt: string;
   lastSeenAt: string | null;
   revokedAt: string | null;
+  connected: boolean;
+  hosts: { host: string }[];
 }
 
 function labelsOf(raw: string | undefined): string[] {
@@ -36,10 +38,11 @@ export function registerAgentCommands(program: Command): void {
           id: a.id,
           name: a.name,
           labels: a.labels.join(','),
+          hosts: a.hosts.map((h) => h.host).join(',') || '-',
           seen: a.lastSeenAt ? ago(a.lastSeenAt) : 'never',
-          state: a.revokedAt ? 'revoked' : 'active',
+          state: a.revokedAt ? 'revoked' : a.connected ? 'connected' : 'idle',
         })),
-        ['id', 'name', 'labels', 'seen', 'state'],
+        ['id', 'name', 'labels', 'hosts', 'seen', 'state'],
       );
     });
   const token = agents.command('token').description('create and revoke agent tokens');

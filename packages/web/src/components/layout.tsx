@@ -19,6 +19,7 @@ const NAV: { href: string; label: string; match: RegExp; needs: Permission }[] =
   { href: '/reverts', label: 'Reverts', match: /^\/reverts/, needs: 'apps:read' },
   { href: '/approvals', label: 'Approvals', match: /^\/approvals/, needs: 'apps:read' },
   { href: '/people', label: 'People', match: /^\/people/, needs: 'users:write' },
+  { href: '/agents', label: 'Agents', match: /^\/agents/, needs: 'server:admin' },
 ];
 
 function LiveIndicator() {

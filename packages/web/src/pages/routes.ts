@@ -1,3 +1,4 @@
+import { routes as agents } from './agents/routes';
 import { routes as approvals } from './approvals/routes';
 import { routes as board } from './board/routes';
 import { routes as builds } from './builds/routes';
@@ -22,4 +23,5 @@ export const routes: PageRoute[] = [
   ...reverts,
   ...approvals,
   ...people,
+  ...agents,
 ];

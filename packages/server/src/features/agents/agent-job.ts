@@ -5,8 +5,13 @@ export interface AgentInfo {
   name: string;
   labels: string[];
   createdAt: string;
+  /** When it last asked for work: a build, or a host's driver calls. */
   lastSeenAt: string | null;
   revokedAt: string | null;
+  /** It asked within the stale limit (GANTRY_STALE_AFTER_MS) and is not revoked. */
+  connected: boolean;
+  /** The hosts (gantry.yaml `hosts` labels) its processes hold now. */
+  hosts: { host: string; seenAt: string; expiresAt: string }[];
 }
 
 /** What an agent gets when it claims a build: everything it needs, and nothing of the server's. */

@@ -82,14 +82,32 @@ export class AgentService {
       .select(['t.id', 't.name', 'a.labels', 'a.created_at', 'a.last_seen_at', 't.revoked_at'])
       .orderBy('a.created_at', 'desc')
       .execute();
-    return rows.map((r) => ({
-      id: r.id,
-      name: r.name,
-      labels: JSON.parse(r.labels) as string[],
-      createdAt: r.created_at,
-      lastSeenAt: r.last_seen_at,
-      revokedAt: r.revoked_at,
-    }));
+    const now = Date.now();
+    const held = await this.d.db
+      .selectFrom('agent_hosts')
+      .select(['host', 'agent_id', 'seen_at', 'expires_at'])
+      .where('expires_at', '>', new Date(now).toISOString())
+      .orderBy('host')
+      .execute();
+    return rows.map((r) => {
+      const hosts = held
+        .filter((h) => h.agent_id === r.id)
+        .map((h) => ({ host: h.host, seenAt: h.seen_at, expiresAt: h.expires_at }));
+      const seen = [r.last_seen_at, ...hosts.map((h) => h.seenAt)]
+        .filter((t): t is string => t !== null)
+        .map((t) => Date.parse(t));
+      const last = seen.length ? Math.max(...seen) : null;
+      return {
+        id: r.id,
+        name: r.name,
+        labels: JSON.parse(r.labels) as string[],
+        createdAt: r.created_at,
+        lastSeenAt: last === null ? null : new Date(last).toISOString(),
+        revokedAt: r.revoked_at,
+        connected: r.revoked_at === null && last !== null && now - last < this.d.staleAfterMs,
+        hosts,
+      };
+    });
   }
 
   async revoke(id: string, actor: string): Promise<void> {

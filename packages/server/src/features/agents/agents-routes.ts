@@ -19,6 +19,8 @@ const agentInfo = z.object({
   createdAt: z.string(),
   lastSeenAt: z.string().nullable(),
   revokedAt: z.string().nullable(),
+  connected: z.boolean(),
+  hosts: z.array(z.object({ host: z.string(), seenAt: z.string(), expiresAt: z.string() })),
 });
 
 /** Admin routes for agent tokens, and the agent API (access `agent`: agent tokens only). See docs/agents.md. */
