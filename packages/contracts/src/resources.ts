@@ -257,6 +257,8 @@ export const environmentStateSchema = z.object({
   driver: z.string(),
   /** The deploy agents' hosts the environment lives on (gantry.yaml host/hosts); absent on the server. */
   hosts: z.array(z.string()).optional(),
+  /** Each host's URL, as its agent says it is reached (`--address`), in the order of `hosts`. */
+  urls: z.array(z.string()).optional(),
   protected: z.boolean(),
   autoDeploy: z.boolean(),
   promoteFrom: z.string().nullable(),

@@ -259,7 +259,7 @@ export async function statusCommand(opts: { app?: string; json?: boolean }): Pro
       by: s.current?.actor ?? '',
       health: s.health ? (s.health.healthy ? 'healthy' : 'UNHEALTHY') : '',
       checks: verificationText(s.current),
-      url: s.hosts?.length ? `${s.hosts.join(', ')} :${s.port}` : s.url,
+      url: s.urls?.length ? s.urls.join(' ') : s.hosts?.length ? `${s.hosts.join(', ')} :${s.port}` : s.url,
       notes: [
         s.lock ? `locked by ${s.lock.by}${s.lock.reason ? `: ${s.lock.reason}` : ''}` : '',
         s.hold ? `hold ${short(s.hold.sha)}` : '',

@@ -24,6 +24,7 @@ import { cluster } from './migrations/023-cluster.js';
 import { buildAgents } from './migrations/024-build-agents.js';
 import { hostJobs } from './migrations/025-host-jobs.js';
 import { buildLogChunks } from './migrations/026-build-log-chunks.js';
+import { agentHostAddresses } from './migrations/027-agent-host-addresses.js';
 
 /** One ordered list of migrations for both engines; engine differences come in through `caps`. */
 function migrations(caps: DialectCapabilities): Record<string, Migration> {
@@ -52,6 +53,7 @@ function migrations(caps: DialectCapabilities): Record<string, Migration> {
     '024-build-agents': buildAgents(),
     '025-host-jobs': hostJobs(),
     '026-build-log-chunks': buildLogChunks(caps),
+    '027-agent-host-addresses': agentHostAddresses(),
   };
 }
 

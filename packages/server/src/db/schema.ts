@@ -81,6 +81,8 @@ export interface AgentHostsTable {
   instance: string;
   seen_at: string;
   expires_at: string;
+  /** How the holding agent is reached (`--address`); null from agents before it was sent. */
+  address: string | null;
 }
 
 /** A driver call for an environment on a host, run by the agent holding it. */

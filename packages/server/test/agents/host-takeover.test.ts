@@ -56,6 +56,15 @@ environments:
     const v1 = added.body.headSha;
     expect((await deployedTo(server, 'qa', v1)).status).toBe('succeeded');
     expect(await get(OLD, port)).toBe('v1 ');
+    // The status gives the host's address as its agent is reached, not the server's.
+    const urlOf = async () =>
+      (
+        await server.api<{ env: string; url: string; urls?: string[] }[]>(
+          'GET',
+          '/api/apps/shop/environments',
+        )
+      ).body.find((e) => e.env === 'qa');
+    expect(await urlOf()).toMatchObject({ url: `http://${OLD}:${port}`, urls: [`http://${OLD}:${port}`] });
 
     // The old machine goes: its agent and its app.
     old.child.kill('SIGKILL');
@@ -80,6 +89,7 @@ environments:
     const { body: after } = await server.api<Deployment[]>('GET', '/api/deployments?app=shop&env=qa');
     expect(after.map((d) => d.id)).toEqual(before.map((d) => d.id));
     expect(fresh.output()).toMatch(/restore shop\/qa on web-9: done/);
+    expect(await urlOf()).toMatchObject({ url: `http://${NEW}:${port}` });
 
     // The next deployment reaches the new machine, as a switch from what the restore started.
     const v2 = await app.pushFiles({ VERSION: 'v2' }, 'v2');

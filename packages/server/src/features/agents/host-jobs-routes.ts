@@ -34,6 +34,11 @@ export function hostJobsRoutes(r: TypedApp, g: HostJobsRoutesDeps): void {
           instance,
           waitMs: z.number().int().min(0).max(60_000).default(20_000),
           labels: z.array(agentLabelSchema).max(32).optional(),
+          /** How this machine is reached (`gantry agent --address`): the environments' URLs say it. */
+          address: z
+            .string()
+            .regex(/^[A-Za-z0-9.:[\]_-]{1,255}$/)
+            .optional(),
         }),
       },
     },
@@ -47,6 +52,7 @@ export function hostJobsRoutes(r: TypedApp, g: HostJobsRoutesDeps): void {
         req.body.waitMs,
         req.body.labels,
         gone.signal,
+        req.body.address,
       );
       if (!job) return reply.status(204).send();
       return job;

@@ -176,6 +176,8 @@ export class HostJobs {
     waitMs: number,
     asked?: string[],
     signal?: AbortSignal,
+    /** How this agent's machine is reached (its `--address`), for the environments' URLs. */
+    address?: string,
   ): Promise<HostJob | null> {
     if (!/^[A-Za-z0-9_-]{8,64}$/.test(instance))
       throw new InvalidInput('instance must be 8–64 letters, digits, _ or -');
@@ -192,7 +194,7 @@ export class HostJobs {
     let heldAt = 0;
     for (;;) {
       if (Date.now() - heldAt >= this.d.staleAfterMs / 4) {
-        hosts = await this.hold(p.tokenId!, instance, labels);
+        hosts = await this.hold(p.tokenId!, instance, labels, address ?? null);
         heldAt = Date.now();
       }
       const job = hosts.length ? await this.take(hosts, instance) : null;
@@ -206,7 +208,12 @@ export class HostJobs {
   }
 
   /** Takes or renews the hosts of `labels` this agent process may hold; returns those it holds. */
-  private async hold(agentId: string, instance: string, labels: string[]): Promise<string[]> {
+  private async hold(
+    agentId: string,
+    instance: string,
+    labels: string[],
+    address: string | null,
+  ): Promise<string[]> {
     const before = new Map(
       (
         await this.d.db
@@ -222,11 +229,11 @@ export class HostJobs {
     for (const host of labels) {
       await this.d.db
         .insertInto('agent_hosts')
-        .values({ host, agent_id: agentId, instance, seen_at: seen, expires_at: expires })
+        .values({ host, agent_id: agentId, instance, seen_at: seen, expires_at: expires, address })
         .onConflict((oc) =>
           oc
             .column('host')
-            .doUpdateSet({ agent_id: agentId, instance, seen_at: seen, expires_at: expires })
+            .doUpdateSet({ agent_id: agentId, instance, seen_at: seen, expires_at: expires, address })
             .where((eb) =>
               eb.or([eb('agent_hosts.instance', '=', instance), eb('agent_hosts.expires_at', '<', seen)]),
             ),
@@ -450,6 +457,16 @@ export class HostJobs {
     await this.restorer
       ?.restored(row.host, payload, outcome)
       .catch((err: unknown) => this.d.logger.warn({ err, id }, 'could not record a host restore'));
+  }
+
+  /** How each held host's agent is reached (hosts whose agent sent no address are absent). */
+  async addresses(): Promise<Map<string, string>> {
+    const rows = await this.d.db
+      .selectFrom('agent_hosts')
+      .select(['host', 'address'])
+      .where('address', 'is not', null)
+      .execute();
+    return new Map(rows.map((r) => [r.host, r.address!]));
   }
 
   /** The agent process holding `host` (for events it reports), or null. */

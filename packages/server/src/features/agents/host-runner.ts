@@ -80,7 +80,7 @@ export async function runHostJobs(o: HostRunnerOptions): Promise<void> {
         job = await o.api.call<HostJob | null>(
           'POST',
           '/api/agent/hosts/claim',
-          { instance, waitMs: 20_000, ...(o.labels.length && { labels: o.labels }) },
+          { instance, waitMs: 20_000, address: o.address, ...(o.labels.length && { labels: o.labels }) },
           { timeoutMs: 45_000 },
         );
       } catch (e) {

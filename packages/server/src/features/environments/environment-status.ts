@@ -19,6 +19,13 @@ export interface StatusDeps {
   commits: CommitStore;
   /** Shares health answers between status reads for a moment (the routes' own cache). */
   health?: HealthCache;
+  /** How each deploy agent's host is reached (its `--address`): the URLs of environments on hosts. */
+  hostAddresses?: () => Promise<Map<string, string>>;
+}
+
+/** `http://address:port`, with an IPv6 address in brackets. */
+function urlOf(address: string, port: number): string {
+  return `http://${address.includes(':') && !address.startsWith('[') ? `[${address}]` : address}:${port}`;
 }
 
 /**
@@ -44,6 +51,7 @@ export async function environmentStates(
   const config = app.headSha ? await d.service.configAt(app, app.headSha) : undefined;
   const names = await appEnvironmentNames(d, app);
   const out: EnvironmentState[] = [];
+  let addresses: Promise<Map<string, string>> | undefined;
   for (const name of names) {
     const envConfig = environmentOf(config, name);
     const record = await d.service.environment(app, name);
@@ -63,13 +71,18 @@ export async function environmentStates(
     }
     const commit = current ? await d.commits.find(app.id, current.sha) : undefined;
     const port = envConfig?.port ?? record.port;
+    const hosts = hostsOf(envConfig);
+    // On deploy agents: each host's address as its agent gives it (the host label until one has).
+    if (hosts && !addresses) addresses = d.hostAddresses?.() ?? Promise.resolve(new Map());
+    const known = hosts ? await addresses : undefined;
+    const urls = hosts?.map((h) => urlOf(known?.get(h) ?? h, port));
     out.push({
       app: app.name,
       env: name,
       port,
-      url: `http://${host}:${port}`,
+      url: urls?.[0] ?? urlOf(host, port),
       driver: envConfig?.driver ?? 'process',
-      ...(hostsOf(envConfig) && { hosts: hostsOf(envConfig) }),
+      ...(hosts && { hosts, urls }),
       protected: envConfig?.protected ?? false,
       autoDeploy: envConfig?.auto_deploy ?? false,
       promoteFrom: envConfig?.promote_from ?? null,

@@ -38,6 +38,8 @@ export interface EnvironmentsRoutesDeps {
   deployer: StatusDeps['deployer'];
   drivers: StatusDeps['drivers'];
   commitStore: StatusDeps['commits'];
+  /** The deploy agents' hosts and how each is reached (features/agents). */
+  hostJobs: { addresses(): Promise<Map<string, string>> };
 }
 
 /**
@@ -75,6 +77,7 @@ export function environmentsRoutes(r: TypedApp, g: EnvironmentsRoutesDeps): void
     deployer: g.deployer,
     drivers: g.drivers,
     commits: g.commitStore,
+    hostAddresses: () => g.hostJobs.addresses(),
   });
 
   r.get(
