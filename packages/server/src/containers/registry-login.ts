@@ -156,6 +156,9 @@ function askHelper(
         reject(new LoginFileError(`the credential helper ${program} answered something that is not JSON`));
       }
     });
+    // A helper that exits without reading its input (or never started) closes the pipe: its exit
+    // code or the spawn error says what went wrong, not the write.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(registry === 'index.docker.io' ? 'https://index.docker.io/v1/' : registry);
   });
 }
