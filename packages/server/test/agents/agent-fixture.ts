@@ -1,4 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readdir, readFile, readlink } from 'node:fs/promises';
+import { afterAll } from 'vitest';
 import { makeTempDir } from '../support/git-fixtures.js';
 import { type TestServer, waitFor } from '../support/test-server.js';
 
@@ -11,6 +13,30 @@ export interface AgentProcess {
   exited: Promise<number | null>;
   waitForOutput(pattern: RegExp, ms?: number): Promise<void>;
 }
+
+/** The work dirs of the agents this test file started ("machines"). */
+const machines = new Set<string>();
+
+/**
+ * What an agent's machine still runs when the test file is over — environments' proxies and apps
+ * outlive a killed agent, as they would on a real machine — is stopped: every process whose command
+ * line or working directory is inside one of the file's agent work dirs. Registered for every file
+ * that imports this one; runs after the file's own afterAll hooks (which stop what they can).
+ */
+afterAll(async () => {
+  const dirs = [...machines];
+  machines.clear();
+  if (!dirs.length) return;
+  for (const pid of await readdir('/proc').catch(() => [] as string[])) {
+    if (!/^\d+$/.test(pid) || Number(pid) === process.pid) continue;
+    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    const cwd = await readlink(`/proc/${pid}/cwd`).catch(() => '');
+    if (!dirs.some((d) => cmdline.includes(d) || cwd.startsWith(d))) continue;
+    try {
+      process.kill(Number(pid), 'SIGKILL');
+    } catch {}
+  }
+});
 
 /** The CLI's environment without the test's GANTRY_* settings, with its own config dir. */
 export async function cliEnv(extra: Record<string, string> = {}): Promise<NodeJS.ProcessEnv> {
@@ -31,6 +57,7 @@ export async function spawnAgent(
   env: Record<string, string> = {},
 ): Promise<AgentProcess> {
   const dir = workDir ?? (await makeTempDir('gantry-agent-work-'));
+  machines.add(dir);
   const argv = [
     BIN,
     'agent',
