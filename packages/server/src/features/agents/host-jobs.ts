@@ -72,8 +72,8 @@ export class HostJobs {
 
   constructor(private readonly d: HostJobsDeps) {}
 
-  /** Runs one driver call on `host`'s agent and returns its result, or throws saying why not. */
-  async run<T>(host: string, kind: HostJobKind, payload: HostJobPayload, o: HostJobOptions): Promise<T> {
+  /** Queues a driver call for `host`'s agent; the row keeps the environment's secrets sealed. */
+  private async insertJob(host: string, kind: HostJobKind, payload: HostJobPayload): Promise<string> {
     const id = newId('hj');
     await this.d.db
       .insertInto('host_jobs')
@@ -93,6 +93,12 @@ export class HostJobs {
         finished_at: null,
       })
       .execute();
+    return id;
+  }
+
+  /** Runs one driver call on `host`'s agent and returns its result, or throws saying why not. */
+  async run<T>(host: string, kind: HostJobKind, payload: HostJobPayload, o: HostJobOptions): Promise<T> {
+    const id = await this.insertJob(host, kind, payload);
     this.signals.emit(`host:${host}`);
     const onPhase = (phase: string) => o.onPhase?.(phase);
     this.signals.on(`phase:${id}`, onPhase);
@@ -246,6 +252,17 @@ export class HostJobs {
     // A host this process did not hold before (a new machine for the label, or a restarted agent):
     // what lives there is restored first, queued before any call that comes after.
     for (const host of held) if (before.get(host) !== instance) await this.queueRestores(host);
+    // A restore has no waiter to put it back when its offer's reply was lost: done here, at each
+    // renewal (every quarter lease), not at every take.
+    if (held.length)
+      await this.d.db
+        .updateTable('host_jobs')
+        .set({ status: 'queued', instance: null, claimed_at: null })
+        .where('kind', '=', 'restore')
+        .where('status', '=', 'offered')
+        .where('host', 'in', held)
+        .where('claimed_at', '<', new Date(Date.now() - OFFER_MS).toISOString())
+        .execute();
     return held;
   }
 
@@ -259,27 +276,7 @@ export class HostJobs {
         .where('host', '=', host)
         .where('kind', '=', 'restore')
         .execute();
-      for (const payload of payloads) {
-        const id = newId('hj');
-        await this.d.db
-          .insertInto('host_jobs')
-          .values({
-            id,
-            host,
-            app: payload.spec.app,
-            env: payload.spec.name,
-            kind: 'restore',
-            payload: JSON.stringify(await this.stored(id, payload)),
-            status: 'queued',
-            result: null,
-            error: null,
-            instance: null,
-            created_at: nowIso(),
-            claimed_at: null,
-            finished_at: null,
-          })
-          .execute();
-      }
+      for (const payload of payloads) await this.insertJob(host, 'restore', payload);
       if (payloads.length)
         this.d.logger.info(
           { host, environments: payloads.map((p) => `${p.spec.app}/${p.spec.name}`) },
@@ -291,15 +288,6 @@ export class HostJobs {
   }
 
   private async take(hosts: string[], instance: string): Promise<HostJob | null> {
-    // A restore has no waiter to put it back when its offer's reply was lost: done here.
-    await this.d.db
-      .updateTable('host_jobs')
-      .set({ status: 'queued', instance: null, claimed_at: null })
-      .where('kind', '=', 'restore')
-      .where('status', '=', 'offered')
-      .where('host', 'in', hosts)
-      .where('claimed_at', '<', new Date(Date.now() - OFFER_MS).toISOString())
-      .execute();
     for (let tries = 0; tries < 5; tries++) {
       const next = await this.d.db
         .selectFrom('host_jobs')
@@ -434,24 +422,19 @@ export class HostJobs {
       .where('id', '=', id)
       .where('instance', '=', instance)
       .where('status', '=', 'running')
+      .returning(['host', 'kind', 'payload'])
       .executeTakeFirst();
-    if (Number(res.numUpdatedRows) !== 1)
-      throw new Conflict(`host job ${id} is no longer running: the server stopped waiting for it`);
+    if (!res) throw new Conflict(`host job ${id} is no longer running: the server stopped waiting for it`);
     this.signals.emit(`done:${id}`);
-    await this.restoreEnded(id, outcome);
+    if (res.kind === 'restore') await this.restoreEnded(id, res, outcome);
   }
 
   /** Nobody waits on a restore: its end is recorded here and its row goes. */
   private async restoreEnded(
     id: string,
+    row: { host: string; payload: string },
     outcome: { ok: true; result: unknown } | { ok: false; error: string },
   ): Promise<void> {
-    const row = await this.d.db
-      .selectFrom('host_jobs')
-      .select(['host', 'kind', 'payload'])
-      .where('id', '=', id)
-      .executeTakeFirst();
-    if (row?.kind !== 'restore') return;
     await this.d.db.deleteFrom('host_jobs').where('id', '=', id).execute();
     const { sealedSecrets: _sealed, ...payload } = JSON.parse(row.payload) as StoredPayload;
     await this.restorer
