@@ -122,3 +122,20 @@ export async function hostHeld(server: TestServer, host: string, sinceMs = 0): P
       : undefined;
   }, `an agent holding host ${host}`);
 }
+
+/**
+ * The gantry.yaml of a test app on deploy agents (deploy-fixture.ts's SERVER_JS and VERSION, packed
+ * as they are) with one environment line, e.g. `qa: { port: 4100, host: web-1 }`.
+ */
+export function hostsYaml(environment: string): string {
+  return `build:
+  steps:
+    - { name: package, run: "mkdir -p dist && cp server.js VERSION dist/" }
+  artifact: { path: dist }
+run:
+  command: node server.js
+  health: { path: /healthz, timeout: 20s }
+environments:
+  ${environment}
+`;
+}

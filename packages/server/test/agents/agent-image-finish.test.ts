@@ -1,5 +1,3 @@
-import { createServer, request, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Artifact } from '@gantry/contracts';
 import Docker from 'dockerode';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -9,6 +7,7 @@ import type { AgentJob } from '../../src/features/agents/agent-service.js';
 import { createApp, finishedBuild } from '../support/app-fixture.js';
 import { baseImages, describeContainers, dockerHost, registry } from '../support/container-fixtures.js';
 import { cleanupAll } from '../support/git-fixtures.js';
+import { httpForwarder } from '../support/http-forwarder.js';
 import { startTestServer, type TestServer, waitFor } from '../support/test-server.js';
 
 afterAll(cleanupAll);
@@ -17,33 +16,15 @@ afterAll(cleanupAll);
  * The real registry behind a forwarder that answers 503 to the first `failures` manifest reads, as
  * a registry does while it restarts or its storage hiccups.
  */
-async function flakyRegistry(
-  failures: number,
-): Promise<{ host: string; manifestReads: () => number; close(): Promise<void> }> {
+async function flakyRegistry(failures: number) {
   let reads = 0;
-  const server: Server = createServer((req, res) => {
-    if (req.url?.includes('/manifests/') && ++reads <= failures) {
-      res.writeHead(503, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ errors: [{ code: 'UNAVAILABLE', message: 'storage is restarting' }] }));
-      return;
-    }
-    const [h, p] = registry.split(':');
-    const up = request(
-      { host: h, port: Number(p), path: req.url, method: req.method, headers: req.headers },
-      (r) => {
-        res.writeHead(r.statusCode ?? 502, r.headers);
-        r.pipe(res);
-      },
-    );
-    up.on('error', () => res.destroy());
-    req.pipe(up);
+  const forwarder = await httpForwarder((req, res) => {
+    if (!req.url?.includes('/manifests/') || ++reads > failures) return registry;
+    res.writeHead(503, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ errors: [{ code: 'UNAVAILABLE', message: 'storage is restarting' }] }));
+    return null;
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    host: `127.0.0.1:${(server.address() as AddressInfo).port}`,
-    manifestReads: () => reads,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  };
+  return { ...forwarder, manifestReads: () => reads };
 }
 
 const prefix = `gantry-finish-test-${process.pid}-${Date.now().toString(36)}`;

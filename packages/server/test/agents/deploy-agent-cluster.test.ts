@@ -5,7 +5,7 @@ import { createApp } from '../support/app-fixture.js';
 import { deployedTo, SERVER_JS } from '../support/deploy-fixture.js';
 import { cleanupAll } from '../support/git-fixtures.js';
 import { freePort } from '../support/server-process.js';
-import { type AgentProcess, hostHeld, spawnAgent } from './agent-fixture.js';
+import { type AgentProcess, hostHeld, hostsYaml, spawnAgent } from './agent-fixture.js';
 
 // Agents may reach any server behind one address; the deployment runs on one of them. A deploy
 // agent here talks only to server B, while only server A runs deployments: the phases the agent
@@ -38,16 +38,7 @@ describe.runIf(pgUrl)('deploy agents with several servers (PostgreSQL)', () => {
     await hostHeld(a, 'web-1');
 
     const port = await freePort();
-    const yaml = `build:
-  steps:
-    - { name: package, run: "mkdir -p dist && cp server.js VERSION dist/" }
-  artifact: { path: dist }
-run:
-  command: node server.js
-  health: { path: /healthz, timeout: 20s }
-environments:
-  qa: { auto_deploy: true, port: ${port}, host: web-1 }
-`;
+    const yaml = hostsYaml(`qa: { auto_deploy: true, port: ${port}, host: web-1 }`);
     const app = await createApp(a, yaml, { register: false });
     await app.pushFiles({ 'server.js': SERVER_JS, VERSION: 'v1' }, 'v1');
     const added = await a.api<{ headSha: string }>('POST', '/api/apps', {

@@ -6,7 +6,7 @@ import { engines } from '../support/engines.js';
 import { cleanupAll } from '../support/git-fixtures.js';
 import { freePort } from '../support/server-process.js';
 import { startTestServer, type TestServer, waitFor } from '../support/test-server.js';
-import { type AgentProcess, hostHeld, spawnAgent } from './agent-fixture.js';
+import { type AgentProcess, hostHeld, hostsYaml, spawnAgent } from './agent-fixture.js';
 
 // Deploy agents: an environment whose gantry.yaml names `hosts` lives on the machines of the agents
 // holding those labels, not on Gantry's. Each agent here is its own process with its own work dir,
@@ -17,20 +17,6 @@ afterAll(cleanupAll);
 
 const WEB1 = '127.0.0.2';
 const WEB2 = '127.0.0.3';
-
-/** The test app's gantry.yaml with one environment line. */
-function hostsYaml(environment: string): string {
-  return `build:
-  steps:
-    - { name: package, run: "mkdir -p dist && cp server.js VERSION dist/" }
-  artifact: { path: dist }
-run:
-  command: node server.js
-  health: { path: /healthz, timeout: 20s }
-environments:
-  ${environment}
-`;
-}
 
 async function get(host: string, port: number): Promise<string> {
   const res = await fetch(`http://${host}:${port}/`, { signal: AbortSignal.timeout(5_000) });

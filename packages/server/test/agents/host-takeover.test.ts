@@ -5,7 +5,7 @@ import { deployedTo, SERVER_JS } from '../support/deploy-fixture.js';
 import { cleanupAll } from '../support/git-fixtures.js';
 import { freePort } from '../support/server-process.js';
 import { startTestServer, type TestServer, waitFor } from '../support/test-server.js';
-import { type AgentProcess, hostHeld, spawnAgent } from './agent-fixture.js';
+import { type AgentProcess, hostHeld, hostsYaml, spawnAgent } from './agent-fixture.js';
 
 // A host's machine is replaced: the new machine's agent takes the host label over once the old
 // one's lease has run out, and the server restores there what lived on the host, its last healthy
@@ -37,16 +37,7 @@ describe('a host taken over by a new machine', () => {
     await hostHeld(server, 'web-9');
 
     const port = await freePort();
-    const yaml = `build:
-  steps:
-    - { name: package, run: "mkdir -p dist && cp server.js VERSION dist/" }
-  artifact: { path: dist }
-run:
-  command: node server.js
-  health: { path: /healthz, timeout: 20s }
-environments:
-  qa: { auto_deploy: true, port: ${port}, host: web-9 }
-`;
+    const yaml = hostsYaml(`qa: { auto_deploy: true, port: ${port}, host: web-9 }`);
     const app = await createApp(server, yaml, { register: false });
     await app.pushFiles({ 'server.js': SERVER_JS, VERSION: 'v1' }, 'v1');
     const added = await server.api<{ headSha: string }>('POST', '/api/apps', {

@@ -1,10 +1,9 @@
-import { createServer, request, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Build } from '@gantry/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AgentProcess, spawnAgent } from '../agents/agent-fixture.js';
 import { createApp, finishedBuild, yamlWithSteps } from '../support/app-fixture.js';
 import { cleanupAll } from '../support/git-fixtures.js';
+import { httpForwarder } from '../support/http-forwarder.js';
 import type { TestServer } from '../support/test-server.js';
 import { pgUrl, type ServerGroup, startServerGroup } from './cluster-fixture.js';
 
@@ -16,29 +15,9 @@ const logs = (s: TestServer, id: string, follow = false) =>
   }).then((r) => r.text());
 
 /** One address in front of several servers, each request to the next in turn (a round-robin balancer). */
-async function roundRobin(targets: string[]): Promise<{ url: string; close(): Promise<void> }> {
+function roundRobin(targets: string[]) {
   let next = 0;
-  const server: Server = createServer((req, res) => {
-    const target = new URL(targets[next++ % targets.length]!);
-    const up = request(
-      { host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers },
-      (r) => {
-        res.writeHead(r.statusCode ?? 502, r.headers);
-        r.pipe(res);
-      },
-    );
-    up.on('error', () => res.destroy());
-    req.pipe(up);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return httpForwarder(() => new URL(targets[next++ % targets.length]!).host);
 }
 
 /** A step that writes in several pieces a while apart, so its log is read while it grows. */
