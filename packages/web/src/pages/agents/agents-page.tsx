@@ -4,6 +4,7 @@ import { Badge, ErrorNote, Loading, RelativeTime } from '../../components/ui';
 import { type AgentInfo, useAgents, useCreateAgentToken, useRevokeAgentToken } from './agents-queries';
 import { agentCommand, agentState, parseLabels } from './agents-words';
 import '../people/people.css';
+import { Field } from '../toggles/field';
 
 const TONE = { connected: 'ok', idle: 'warn', revoked: 'neutral' } as const;
 
@@ -103,24 +104,22 @@ function NewAgentForm() {
         An agent takes the builds whose <code>build.runs_on</code> names its labels, and serves the
         environments whose <code>host</code> or <code>hosts</code> names one. It sees only its jobs.
       </p>
-      <div className="field">
-        <label htmlFor="agent-labels">
-          Labels <span className="hint">(commas or spaces, e.g. linux, big, web-1)</span>
-        </label>
-        <input
-          id="agent-labels"
-          required
-          autoComplete="off"
-          value={labels}
-          onChange={(e) => setLabels(e.target.value)}
-        />
-      </div>
-      <div className="field">
-        <label htmlFor="agent-name">
-          Name <span className="hint">(optional; default agent-&lt;labels&gt;)</span>
-        </label>
-        <input id="agent-name" autoComplete="off" value={name} onChange={(e) => setName(e.target.value)} />
-      </div>
+      <Field id="agent-labels" label="Labels" hint="Commas or spaces, e.g. linux, big, web-1">
+        {(props) => (
+          <input
+            {...props}
+            required
+            autoComplete="off"
+            value={labels}
+            onChange={(e) => setLabels(e.target.value)}
+          />
+        )}
+      </Field>
+      <Field id="agent-name" label="Name" hint="Optional; agent-<labels> when empty">
+        {(props) => (
+          <input {...props} autoComplete="off" value={name} onChange={(e) => setName(e.target.value)} />
+        )}
+      </Field>
       <ErrorNote error={create.error} />
       <button
         type="submit"

@@ -1,7 +1,5 @@
-/** Labels typed as "linux, big" (commas or spaces): trimmed, without repeats. */
-export function parseLabels(text: string): string[] {
-  return [...new Set(text.split(/[\s,]+/).filter(Boolean))];
-}
+/** Labels typed as "linux, big" (commas or spaces): trimmed, without repeats, as groups are. */
+export { parseGroups as parseLabels } from '../people/people-words';
 
 /** What the page says of an agent: revoked, connected (asked lately) or idle. */
 export function agentState(a: {
